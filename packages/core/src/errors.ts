@@ -1,0 +1,53 @@
+/**
+ * Every failure that a caller can act on is a SidianError with a stable code.
+ * Codes are mapped once to HTTP statuses (server) and exit codes (CLI).
+ */
+export type SidianErrorCode =
+  // input PDFs
+  | 'PDF_NOT_PDF'
+  | 'PDF_TRUNCATED'
+  | 'PDF_NO_XREF'
+  | 'PDF_MALFORMED'
+  | 'PDF_ENCRYPTED'
+  | 'PDF_TOO_COMPLEX'
+  // signing options
+  | 'SIGN_PAGE_OUT_OF_RANGE'
+  | 'SIGN_RECT_OUTSIDE_PAGE'
+  | 'SIGN_BAD_IMAGE'
+  | 'SIGN_FIELD_EXISTS'
+  | 'SIGN_FIELD_NOT_FOUND'
+  | 'SIGN_CONTENTS_TOO_SMALL'
+  | 'SIGN_CERTIFY_NOT_FIRST'
+  | 'SIGN_LOCKED'
+  | 'SIGN_BAD_OPTIONS'
+  // keys and certificates
+  | 'P12_BAD_PASSWORD'
+  | 'P12_MALFORMED'
+  | 'P12_UNSUPPORTED'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_MALFORMED'
+  | 'KEY_UNSUPPORTED'
+  | 'SIGNER_FAILED'
+  // timestamps
+  | 'TSA_UNREACHABLE'
+  | 'TSA_REJECTED'
+  | 'TSA_BAD_RESPONSE'
+  // verification
+  | 'VERIFY_UNREADABLE'
+  | 'LIMIT_EXCEEDED';
+
+export class SidianError extends Error {
+  readonly code: SidianErrorCode;
+  readonly details?: Record<string, unknown>;
+  constructor(code: SidianErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'SidianError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isSidianError(e: unknown): e is SidianError {
+  return e instanceof SidianError;
+}
