@@ -1,0 +1,539 @@
+/**
+ * Lazy reader of a PDF's structure: header, the chain of cross-reference sections (tables,
+ * streams, hybrids), revisions, and objects on demand (ISO 32000-2 §7.5). Nothing is parsed until
+ * asked for; every walk is bounded.
+ */
+import { SidianError } from '../errors';
+import { decodeStream } from './filters';
+import { PdfDict, PdfName, PdfRef, PdfStream, latin1Bytes, type PdfObject } from './objects';
+import { Parser, indexOfBytes, isWhite, lastIndexOfBytes } from './parser';
+
+export type XrefEntry =
+  | { type: 0; gen: number }
+  | { type: 1; offset: number; gen: number }
+  | { type: 2; stream: number; index: number };
+
+export interface XrefSection {
+  kind: 'table' | 'stream';
+  /** Byte offset of `xref` or of the xref stream object (the value of startxref). */
+  offset: number;
+  trailer: PdfDict;
+  entries: Map<number, XrefEntry>;
+  /** Object number of the xref stream itself, when kind is 'stream'. */
+  streamNum?: number;
+  /** Offset just after the `%%EOF` (and its line end) that closes this section, or -1. */
+  eofEnd: number;
+}
+
+export interface PageInfo {
+  index: number;
+  ref: PdfRef;
+  dict: PdfDict;
+  mediaBox: [number, number, number, number];
+  cropBox: [number, number, number, number];
+  rotate: 0 | 90 | 180 | 270;
+}
+
+export interface LoadOptions {
+  /** Rebuild the cross-reference from object markers when the chain is broken (verification). */
+  recover?: boolean;
+  /** Upper bound on xref sections followed. */
+  maxSections?: number;
+}
+
+const MAX_PAGES = 100_000;
+const MAX_RESOLVE_DEPTH = 64;
+
+const enc = (s: string) => latin1Bytes(s);
+const STARTXREF = enc('startxref');
+const EOF_MARK = enc('%%EOF');
+
+export class PdfDocument {
+  /** Sections in chain order: the newest first (the one startxref points at). */
+  readonly sections: XrefSection[];
+  readonly version: string;
+  readonly startxref: number;
+  /** The newest state of the document. */
+  readonly latest: PdfView;
+  readonly recovered: boolean;
+  private objIndex?: Map<number, number[]>;
+
+  private constructor(
+    readonly bytes: Uint8Array,
+    sections: XrefSection[],
+    version: string,
+    startxref: number,
+    recovered: boolean,
+  ) {
+    this.sections = sections;
+    this.version = version;
+    this.startxref = startxref;
+    this.recovered = recovered;
+    this.latest = new PdfView(this, sections);
+  }
+
+  static load(bytes: Uint8Array, options: LoadOptions = {}): PdfDocument {
+    const head = indexOfBytes(bytes, enc('%PDF-'), 0, Math.min(bytes.length, 1024 + 5));
+    if (head < 0) throw new SidianError('PDF_NOT_PDF', 'the input is not a PDF (no %PDF- header)');
+    let version = '';
+    for (let p = head + 5; p < bytes.length && p < head + 9 && /[0-9.]/.test(String.fromCharCode(bytes[p]!)); p++) {
+      version += String.fromCharCode(bytes[p]!);
+    }
+    const sx = lastIndexOfBytes(bytes, STARTXREF);
+    if (sx < 0 || lastIndexOfBytes(bytes, EOF_MARK) < 0) {
+      if (options.recover) return PdfDocument.reconstruct(bytes, version);
+      throw new SidianError('PDF_TRUNCATED', 'the PDF is truncated: it has no startxref and %%EOF at its end');
+    }
+    const p = new Parser(bytes, sx + STARTXREF.length);
+    let startxref: number;
+    try {
+      startxref = p.readInt();
+    } catch {
+      if (options.recover) return PdfDocument.reconstruct(bytes, version);
+      throw new SidianError('PDF_NO_XREF', 'startxref is not followed by an offset');
+    }
+    try {
+      const sections = readSectionChain(bytes, startxref, options.maxSections ?? 10_000, !!options.recover);
+      return new PdfDocument(bytes, sections, version, startxref, false);
+    } catch (e) {
+      if (options.recover && e instanceof SidianError && e.code !== 'LIMIT_EXCEEDED') {
+        return PdfDocument.reconstruct(bytes, version);
+      }
+      throw e;
+    }
+  }
+
+  /** Builds one synthetic section from every `n g obj` in the file (the last definition wins). */
+  private static reconstruct(bytes: Uint8Array, version: string): PdfDocument {
+    const entries = new Map<number, XrefEntry>();
+    const index = scanObjects(bytes);
+    let trailer: PdfDict | undefined;
+    for (const [num, offsets] of index) entries.set(num, { type: 1, offset: offsets[offsets.length - 1]!, gen: 0 });
+    // the last trailer dictionary in the file, or a catalog found by type
+    const t = lastIndexOfBytes(bytes, enc('trailer'));
+    if (t >= 0) {
+      try {
+        const d = new Parser(bytes, t + 7).parseObject();
+        if (d instanceof PdfDict) trailer = d;
+      } catch {
+        /* fall through */
+      }
+    }
+    const section: XrefSection = { kind: 'table', offset: -1, trailer: trailer ?? new PdfDict(), entries, eofEnd: bytes.length };
+    trailer = section.trailer;
+    const doc = new PdfDocument(bytes, [section], version, -1, true);
+    if (!(trailer.get('Root') instanceof PdfRef)) {
+      for (const [num] of index) {
+        const o = doc.latest.get(num);
+        if (o instanceof PdfDict && o.name('Type') === 'Catalog') {
+          section.trailer.set('Root', new PdfRef(num, 0));
+          break;
+        }
+      }
+    }
+    return doc;
+  }
+
+  /** Offsets of every `n g obj` marker, by object number (built once, on demand). */
+  objectMarkers(): Map<number, number[]> {
+    if (!this.objIndex) this.objIndex = scanObjects(this.bytes);
+    return this.objIndex;
+  }
+
+  /** The document as it was when the bytes [0, end) were all there was (a signed revision). */
+  viewAt(end: number): PdfView {
+    return new PdfView(
+      this,
+      this.sections.filter((s) => s.offset < end),
+    );
+  }
+
+  get encrypted(): boolean {
+    return this.sections[0]!.trailer.has('Encrypt');
+  }
+}
+
+function readSectionChain(bytes: Uint8Array, startxref: number, maxSections: number, recover: boolean): XrefSection[] {
+  const sections: XrefSection[] = [];
+  const seen = new Set<number>();
+  let offset: number | undefined = startxref;
+  let scanFrom = bytes.length;
+  while (offset !== undefined) {
+    if (seen.has(offset)) break; // a /Prev loop: stop, the chain so far is all there is
+    if (sections.length >= maxSections) throw new SidianError('LIMIT_EXCEEDED', 'too many cross-reference sections');
+    seen.add(offset);
+    let section: XrefSection;
+    try {
+      if (!Number.isInteger(offset) || offset < 0 || offset >= bytes.length) {
+        throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
+      }
+      section = readSection(bytes, offset);
+    } catch (e) {
+      if (!recover || sections.length === 0 || !(e instanceof SidianError) || e.code === 'LIMIT_EXCEEDED') throw e;
+      // A broken /Prev: continue with the startxref written before the newer section, if any.
+      const newer = sections[sections.length - 1]!.offset;
+      const alt = previousStartxref(bytes, Math.min(newer, scanFrom), newer);
+      if (alt === undefined) break;
+      scanFrom = alt.marker;
+      offset = alt.value;
+      continue;
+    }
+    sections.push(section);
+    const prev = section.trailer.get('Prev');
+    offset = typeof prev === 'number' ? prev : undefined;
+  }
+  return sections;
+}
+
+/** The value of the last `startxref` that appears before byte `before` and points before it. */
+function previousStartxref(bytes: Uint8Array, before: number, limit: number): { value: number; marker: number } | undefined {
+  let k = lastIndexOfBytes(bytes, STARTXREF, before - STARTXREF.length);
+  while (k >= 0) {
+    try {
+      const v = new Parser(bytes, k + STARTXREF.length).readInt();
+      if (v < limit && v > 0) return { value: v, marker: k };
+    } catch {
+      /* not a number: keep looking */
+    }
+    k = lastIndexOfBytes(bytes, STARTXREF, k - 1);
+  }
+  return undefined;
+}
+
+function findEofEnd(bytes: Uint8Array, from: number): number {
+  const k = indexOfBytes(bytes, EOF_MARK, from);
+  if (k < 0) return -1;
+  let e = k + EOF_MARK.length;
+  if (bytes[e] === 0x0d) e++;
+  if (bytes[e] === 0x0a) e++;
+  return e;
+}
+
+function readSection(bytes: Uint8Array, offset: number): XrefSection {
+  const p = new Parser(bytes, offset);
+  // Some writers are off by a few bytes; look for the keyword or object marker nearby.
+  const t = p.peekToken();
+  if (t === 'xref') {
+    p.readKeyword();
+    const entries = new Map<number, XrefEntry>();
+    for (;;) {
+      const tok = p.peekToken();
+      if (tok === 'trailer') break;
+      const start = p.readInt();
+      const count = p.readInt();
+      if (count > bytes.length / 18 + 1) throw new SidianError('PDF_MALFORMED', 'xref subsection larger than the file');
+      for (let i = 0; i < count; i++) {
+        const off = p.readInt();
+        const gen = p.readInt();
+        const kind = p.readKeyword();
+        const num = start + i;
+        if (entries.has(num)) continue;
+        if (kind === 'n') entries.set(num, off === 0 && num === 0 ? { type: 0, gen } : { type: 1, offset: off, gen });
+        else if (kind === 'f') entries.set(num, { type: 0, gen });
+        else p.fail(`bad xref entry type '${kind}'`);
+      }
+    }
+    p.readKeyword();
+    const trailer = p.parseObject();
+    if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
+    const section: XrefSection = { kind: 'table', offset, trailer, entries, eofEnd: findEofEnd(bytes, p.pos) };
+    // Hybrid-reference file (ISO 32000-2 §7.5.8.4): entries for compressed objects in /XRefStm.
+    const xs = trailer.get('XRefStm');
+    if (typeof xs === 'number' && xs > 0 && xs < bytes.length && xs !== offset) {
+      try {
+        const hybrid = readXrefStream(bytes, xs);
+        for (const [num, e] of hybrid.entries) {
+          const cur = entries.get(num);
+          if (!cur || cur.type === 0) entries.set(num, e);
+        }
+      } catch {
+        /* a reader without xref stream support ignores it too */
+      }
+    }
+    return section;
+  }
+  if (/^\d+$/.test(t)) return readXrefStream(bytes, offset);
+  throw new SidianError('PDF_NO_XREF', `no cross-reference section at byte ${offset}`);
+}
+
+function readXrefStream(bytes: Uint8Array, offset: number): XrefSection {
+  const p = new Parser(bytes, offset);
+  const { num, value } = p.parseIndirect();
+  if (!(value instanceof PdfStream) || value.dict.name('Type') !== 'XRef') {
+    throw new SidianError('PDF_NO_XREF', `object at byte ${offset} is not a cross-reference stream`);
+  }
+  const d = value.dict;
+  const data = decodeStream(value, 64 * 1024 * 1024);
+  const w = d.get('W');
+  if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 8)) {
+    throw new SidianError('PDF_MALFORMED', 'bad /W in cross-reference stream');
+  }
+  const [w0, w1, w2] = w as number[];
+  const size = d.get('Size');
+  if (typeof size !== 'number') throw new SidianError('PDF_MALFORMED', 'cross-reference stream without /Size');
+  const idx = d.get('Index');
+  const index = Array.isArray(idx) ? (idx as number[]) : [0, size];
+  const rowLen = w0! + w1! + w2!;
+  if (rowLen === 0) throw new SidianError('PDF_MALFORMED', 'bad /W in cross-reference stream');
+  const entries = new Map<number, XrefEntry>();
+  let pos = 0;
+  const field = (width: number, dflt: number) => {
+    if (width === 0) return dflt;
+    let v = 0;
+    for (let i = 0; i < width; i++) v = v * 256 + data[pos++]!;
+    return v;
+  };
+  for (let s = 0; s + 1 < index.length; s += 2) {
+    const start = index[s]!;
+    const count = index[s + 1]!;
+    if (!Number.isInteger(start) || !Number.isInteger(count) || count < 0) throw new SidianError('PDF_MALFORMED', 'bad /Index');
+    for (let i = 0; i < count; i++) {
+      if (pos + rowLen > data.length) break;
+      const type = field(w0!, 1);
+      const a = field(w1!, 0);
+      const b = field(w2!, 0);
+      const n = start + i;
+      if (entries.has(n)) continue;
+      if (type === 0) entries.set(n, { type: 0, gen: b });
+      else if (type === 1) entries.set(n, { type: 1, offset: a, gen: b });
+      else if (type === 2) entries.set(n, { type: 2, stream: a, index: b });
+    }
+  }
+  return { kind: 'stream', offset, trailer: d, entries, streamNum: num, eofEnd: findEofEnd(bytes, p.pos) };
+}
+
+/** Finds every `n g obj` marker at a line start (bounded: one linear pass). */
+function scanObjects(bytes: Uint8Array): Map<number, number[]> {
+  const index = new Map<number, number[]>();
+  const OBJ = enc(' obj');
+  for (let k = indexOfBytes(bytes, OBJ, 0); k >= 0; k = indexOfBytes(bytes, OBJ, k + 4)) {
+    // walk back over "gen" and "num"
+    let p = k;
+    let e = p;
+    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
+    if (p === e || p === 0 || bytes[p - 1] !== 0x20) continue;
+    e = p - 1;
+    p = e;
+    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
+    if (p === e) continue;
+    if (p > 0 && !isWhite(bytes[p - 1]!) && bytes[p - 1] !== 0x3e /* > */) continue;
+    let num = 0;
+    for (let i = p; i < e; i++) num = num * 10 + bytes[i]! - 0x30;
+    if (num > 10_000_000) continue;
+    const list = index.get(num) ?? [];
+    list.push(p);
+    index.set(num, list);
+  }
+  return index;
+}
+
+/** One state of the document: the merged cross-reference of a set of sections. */
+export class PdfView {
+  readonly entries: Map<number, XrefEntry>;
+  readonly trailer: PdfDict;
+  private readonly cache = new Map<number, PdfObject>();
+  private readonly objStreams = new Map<number, { offsets: number[]; nums: number[]; data: Uint8Array; first: number }>();
+  private readonly resolving = new Set<number>();
+  private pageList?: PageInfo[];
+
+  constructor(
+    readonly doc: PdfDocument,
+    readonly sections: XrefSection[],
+  ) {
+    this.entries = new Map();
+    // oldest first so that newer sections override
+    for (let i = sections.length - 1; i >= 0; i--) {
+      for (const [n, e] of sections[i]!.entries) this.entries.set(n, e);
+    }
+    this.trailer = sections[0]?.trailer ?? new PdfDict();
+  }
+
+  /** The highest object number + 1 over all sections (the next free object number). */
+  get size(): number {
+    let size = 0;
+    for (const s of this.sections) {
+      const v = s.trailer.get('Size');
+      if (typeof v === 'number' && v > size) size = v;
+    }
+    for (const n of this.entries.keys()) if (n + 1 > size) size = n + 1;
+    return size;
+  }
+
+  /** The object with this number, or undefined when it is free or missing. */
+  get(num: number): PdfObject | undefined {
+    if (this.cache.has(num)) return this.cache.get(num);
+    const e = this.entries.get(num);
+    if (!e || e.type === 0) return undefined;
+    if (this.resolving.has(num)) throw new SidianError('PDF_MALFORMED', `object ${num} refers to itself while being read`);
+    if (this.resolving.size > MAX_RESOLVE_DEPTH) throw new SidianError('PDF_TOO_COMPLEX', 'object references nest too deep');
+    this.resolving.add(num);
+    try {
+      const v = e.type === 1 ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
+      this.cache.set(num, v);
+      return v;
+    } finally {
+      this.resolving.delete(num);
+    }
+  }
+
+  /** Where object `num` starts in the file (only for uncompressed objects). */
+  offsetOf(num: number): number | undefined {
+    const e = this.entries.get(num);
+    return e?.type === 1 ? e.offset : undefined;
+  }
+
+  private readAt(num: number, offset: number): PdfObject {
+    const bytes = this.doc.bytes;
+    const tryAt = (off: number): PdfObject | undefined => {
+      if (off < 0 || off >= bytes.length) return undefined;
+      const p = new Parser(bytes, off, (ref) => {
+        const v = this.get(ref.num);
+        return typeof v === 'number' ? v : undefined;
+      });
+      try {
+        const o = p.parseIndirect();
+        return o.num === num ? o.value : undefined;
+      } catch (e) {
+        if (e instanceof SidianError && (e.code === 'PDF_TOO_COMPLEX' || e.code === 'LIMIT_EXCEEDED')) throw e;
+        return undefined;
+      }
+    };
+    const v = tryAt(offset);
+    if (v !== undefined) return v;
+    // Off-by-some offsets are common in the wild: use the nearest marker for this number.
+    const markers = this.doc.objectMarkers().get(num);
+    if (markers) {
+      for (let i = markers.length - 1; i >= 0; i--) {
+        const w = tryAt(markers[i]!);
+        if (w !== undefined) return w;
+      }
+    }
+    throw new SidianError('PDF_MALFORMED', `object ${num} is not at byte ${offset}`);
+  }
+
+  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+    let os = this.objStreams.get(streamNum);
+    if (!os) {
+      const e = this.entries.get(streamNum);
+      if (!e || e.type !== 1) throw new SidianError('PDF_MALFORMED', `object stream ${streamNum} is missing`);
+      const s = this.get(streamNum);
+      if (!(s instanceof PdfStream)) throw new SidianError('PDF_MALFORMED', `object ${streamNum} is not an object stream`);
+      const n = s.dict.get('N');
+      const first = s.dict.get('First');
+      if (typeof n !== 'number' || typeof first !== 'number' || n < 0 || first < 0) {
+        throw new SidianError('PDF_MALFORMED', `object stream ${streamNum} lacks /N or /First`);
+      }
+      const data = decodeStream(s);
+      const p = new Parser(data, 0);
+      const nums: number[] = [];
+      const offsets: number[] = [];
+      for (let i = 0; i < n && p.pos < first; i++) {
+        nums.push(p.readInt());
+        offsets.push(p.readInt());
+      }
+      os = { nums, offsets, data, first };
+      this.objStreams.set(streamNum, os);
+    }
+    let i = index;
+    if (os.nums[i] !== num) i = os.nums.indexOf(num);
+    if (i < 0) throw new SidianError('PDF_MALFORMED', `object ${num} is not in object stream ${streamNum}`);
+    const p = new Parser(os.data, os.first + os.offsets[i]!);
+    return p.parseObject();
+  }
+
+  /** Follows references (bounded) until a direct object; undefined for free or missing objects. */
+  resolve(o: PdfObject | undefined): PdfObject | undefined {
+    let depth = 0;
+    while (o instanceof PdfRef) {
+      if (++depth > MAX_RESOLVE_DEPTH) throw new SidianError('PDF_TOO_COMPLEX', 'reference chain too long');
+      o = this.get(o.num);
+    }
+    return o;
+  }
+
+  dict(o: PdfObject | undefined): PdfDict | undefined {
+    const r = this.resolve(o);
+    if (r instanceof PdfDict) return r;
+    if (r instanceof PdfStream) return r.dict;
+    return undefined;
+  }
+
+  array(o: PdfObject | undefined): PdfObject[] | undefined {
+    const r = this.resolve(o);
+    return Array.isArray(r) ? r : undefined;
+  }
+
+  number(o: PdfObject | undefined): number | undefined {
+    const r = this.resolve(o);
+    return typeof r === 'number' ? r : undefined;
+  }
+
+  get rootRef(): PdfRef {
+    const r = this.trailer.get('Root');
+    if (!(r instanceof PdfRef)) throw new SidianError('PDF_MALFORMED', 'the trailer has no /Root');
+    return r;
+  }
+
+  catalog(): PdfDict {
+    const c = this.dict(this.rootRef);
+    if (!c) throw new SidianError('PDF_MALFORMED', 'the document catalog is missing');
+    return c;
+  }
+
+  /** All pages in order, with inherited attributes resolved. */
+  pages(): PageInfo[] {
+    if (this.pageList) return this.pageList;
+    const out: PageInfo[] = [];
+    const visited = new Set<number>();
+    const rootRef = this.catalog().get('Pages');
+    if (!(rootRef instanceof PdfRef)) throw new SidianError('PDF_MALFORMED', 'the catalog has no page tree');
+    type Inh = { mediaBox?: number[]; cropBox?: number[]; rotate?: number };
+    const walk = (ref: PdfRef, inh: Inh, depth: number) => {
+      if (depth > 64) throw new SidianError('PDF_TOO_COMPLEX', 'page tree too deep');
+      if (visited.has(ref.num)) throw new SidianError('PDF_MALFORMED', 'page tree has a cycle');
+      visited.add(ref.num);
+      const node = this.dict(ref);
+      if (!node) throw new SidianError('PDF_MALFORMED', `page tree node ${ref.num} is missing`);
+      const here: Inh = {
+        mediaBox: this.box(node.get('MediaBox')) ?? inh.mediaBox,
+        cropBox: this.box(node.get('CropBox')) ?? inh.cropBox,
+        rotate: this.number(node.get('Rotate')) ?? inh.rotate,
+      };
+      const kids = this.array(node.get('Kids'));
+      const type = node.name('Type');
+      if (type === 'Pages' || (type !== 'Page' && kids)) {
+        for (const k of kids ?? []) {
+          if (k instanceof PdfRef) walk(k, here, depth + 1);
+          if (out.length > MAX_PAGES) throw new SidianError('LIMIT_EXCEEDED', 'too many pages');
+        }
+      } else {
+        const mb = (here.mediaBox ?? [0, 0, 612, 792]) as [number, number, number, number];
+        const cb = intersect((here.cropBox ?? mb) as [number, number, number, number], mb);
+        let rot = (((here.rotate ?? 0) % 360) + 360) % 360;
+        if (rot % 90 !== 0) rot = 0;
+        out.push({ index: out.length, ref, dict: node, mediaBox: mb, cropBox: cb, rotate: rot as PageInfo['rotate'] });
+      }
+    };
+    walk(rootRef, {}, 0);
+    this.pageList = out;
+    return out;
+  }
+
+  private box(o: PdfObject | undefined): number[] | undefined {
+    const a = this.array(o);
+    if (!a || a.length !== 4) return undefined;
+    const n = a.map((x) => this.number(x));
+    if (n.some((x) => x === undefined)) return undefined;
+    const [x0, y0, x1, y1] = n as number[];
+    return [Math.min(x0!, x1!), Math.min(y0!, y1!), Math.max(x0!, x1!), Math.max(y0!, y1!)];
+  }
+}
+
+function intersect(a: [number, number, number, number], b: [number, number, number, number]): [number, number, number, number] {
+  const r: [number, number, number, number] = [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
+  return r[2] > r[0] && r[3] > r[1] ? r : b;
+}
+
+export function isName(o: PdfObject | undefined, n: string): boolean {
+  return o instanceof PdfName && o.value === n;
+}

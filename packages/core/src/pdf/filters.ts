@@ -1,0 +1,110 @@
+/** Stream filters we need to read structure: FlateDecode with PNG/TIFF predictors (ISO 32000-2 §7.4.4). */
+import { Inflate } from 'fflate';
+import { SidianError } from '../errors';
+import { PdfDict, PdfName, PdfStream } from './objects';
+
+/** No decoded stream may exceed this (a zip bomb stops here, not in an out-of-memory crash). */
+export const MAX_DECODED_BYTES = 256 * 1024 * 1024;
+
+export function inflateBounded(data: Uint8Array, limit = MAX_DECODED_BYTES): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let failed: unknown;
+  // Skip a zlib header when present; tolerate raw deflate and a missing checksum.
+  let body = data;
+  if (data.length >= 2 && (data[0]! & 0x0f) === 8 && ((data[0]! << 8) | data[1]!) % 31 === 0) body = data.subarray(2);
+  const inf = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total > limit) throw new SidianError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
+    chunks.push(chunk);
+  });
+  try {
+    inf.push(body, true);
+  } catch (e) {
+    if (e instanceof SidianError) throw e;
+    failed = e;
+  }
+  if (failed && total === 0) throw new SidianError('PDF_MALFORMED', 'a Flate stream cannot be decoded');
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+function applyPredictor(data: Uint8Array, parms: PdfDict | undefined): Uint8Array {
+  if (!parms) return data;
+  const predictor = num(parms.get('Predictor'), 1);
+  if (predictor <= 1) return data;
+  const colors = num(parms.get('Colors'), 1);
+  const bpc = num(parms.get('BitsPerComponent'), 8);
+  const columns = num(parms.get('Columns'), 1);
+  const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
+  const rowLen = Math.ceil((colors * bpc * columns) / 8);
+  if (predictor === 2) {
+    if (bpc !== 8) throw new SidianError('PDF_MALFORMED', 'TIFF predictor with bits per component other than 8');
+    const out = data.slice();
+    for (let r = 0; r + rowLen <= out.length; r += rowLen) {
+      for (let i = bpp; i < rowLen; i++) out[r + i] = (out[r + i]! + out[r + i - bpp]!) & 0xff;
+    }
+    return out;
+  }
+  // PNG predictors: each row starts with its filter type byte.
+  const rows = Math.floor(data.length / (rowLen + 1));
+  const out = new Uint8Array(rows * rowLen);
+  const prev = new Uint8Array(rowLen);
+  for (let r = 0; r < rows; r++) {
+    const type = data[r * (rowLen + 1)]!;
+    const src = r * (rowLen + 1) + 1;
+    const dst = r * rowLen;
+    for (let i = 0; i < rowLen; i++) {
+      const x = data[src + i]!;
+      const a = i >= bpp ? out[dst + i - bpp]! : 0;
+      const b = prev[i]!;
+      const c = i >= bpp ? prev[i - bpp]! : 0;
+      let v: number;
+      switch (type) {
+        case 0: v = x; break;
+        case 1: v = x + a; break;
+        case 2: v = x + b; break;
+        case 3: v = x + ((a + b) >> 1); break;
+        case 4: {
+          const p = a + b - c;
+          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+          break;
+        }
+        default:
+          throw new SidianError('PDF_MALFORMED', `unknown PNG predictor ${type}`);
+      }
+      out[dst + i] = v & 0xff;
+    }
+    prev.set(out.subarray(dst, dst + rowLen));
+  }
+  return out;
+}
+
+function num(v: unknown, d: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : d;
+}
+
+/** Decodes a stream whose filters we support (none, FlateDecode); others are an error. */
+export function decodeStream(stream: PdfStream, limit = MAX_DECODED_BYTES): Uint8Array {
+  const f = stream.dict.get('Filter');
+  const filters = f === undefined || f === null ? [] : Array.isArray(f) ? f : [f];
+  const p = stream.dict.get('DecodeParms');
+  const parmsList = Array.isArray(p) ? p : [p];
+  let data = stream.data;
+  filters.forEach((filter, i) => {
+    if (!(filter instanceof PdfName)) throw new SidianError('PDF_MALFORMED', 'bad /Filter');
+    const parms = parmsList[i] instanceof PdfDict ? (parmsList[i] as PdfDict) : undefined;
+    if (filter.value === 'FlateDecode' || filter.value === 'Fl') {
+      data = applyPredictor(inflateBounded(data, limit), parms);
+    } else {
+      throw new SidianError('PDF_MALFORMED', `unsupported filter ${filter.value} in a structural stream`);
+    }
+  });
+  return data;
+}

@@ -1,0 +1,126 @@
+/**
+ * Seal and handwriting images as PDF image XObjects. PNG alpha becomes a soft mask (/SMask) so a
+ * transparent seal shows the text beneath it, as a red ink stamp does on paper.
+ */
+import { decode as decodePng } from 'fast-png';
+import { zlibSync } from 'fflate';
+import { SidianError } from '../errors';
+import { PdfDict, PdfName, PdfStream } from '../pdf/objects';
+
+export interface PdfImage {
+  width: number;
+  height: number;
+  /** The image XObject; `smask` is written separately and referenced from it. */
+  image: PdfStream;
+  smask?: PdfStream;
+}
+
+export function imageKind(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return undefined;
+}
+
+export function loadImage(bytes: Uint8Array): PdfImage {
+  const kind = imageKind(bytes);
+  if (kind === 'png') return pngImage(bytes);
+  if (kind === 'jpeg') return jpegImage(bytes);
+  throw new SidianError('SIGN_BAD_IMAGE', 'the appearance image is neither PNG nor JPEG');
+}
+
+function imageDict(width: number, height: number, colorSpace: string, bpc = 8): PdfDict {
+  return new PdfDict([
+    ['Type', PdfName.of('XObject')],
+    ['Subtype', PdfName.of('Image')],
+    ['Width', width],
+    ['Height', height],
+    ['ColorSpace', PdfName.of(colorSpace)],
+    ['BitsPerComponent', bpc],
+  ]);
+}
+
+function pngImage(bytes: Uint8Array): PdfImage {
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (e) {
+    throw new SidianError('SIGN_BAD_IMAGE', `the PNG image cannot be decoded: ${(e as Error).message}`);
+  }
+  const { width, height } = png;
+  if (!width || !height || width > 10_000 || height > 10_000) {
+    throw new SidianError('SIGN_BAD_IMAGE', `the PNG image is ${width}x${height}: too large or empty`);
+  }
+  const n = width * height;
+  const src = png.data;
+  const depth = png.depth;
+  const sample = (i: number) => (depth === 16 ? (src[i] as number) >> 8 : depth < 8 ? (src[i] as number) * (255 / ((1 << depth) - 1)) : (src[i] as number));
+  let channels = png.channels;
+  let color: Uint8Array;
+  let alpha: Uint8Array | undefined;
+  let gray = false;
+  if (png.palette) {
+    // indexed: expand to RGB(A)
+    const pal = png.palette as number[][];
+    const hasAlpha = pal.some((c) => c.length === 4 && c[3] !== 255);
+    color = new Uint8Array(n * 3);
+    if (hasAlpha) alpha = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = pal[src[i] as number] ?? [0, 0, 0, 0];
+      color[i * 3] = c[0]!;
+      color[i * 3 + 1] = c[1]!;
+      color[i * 3 + 2] = c[2]!;
+      if (alpha) alpha[i] = c.length === 4 ? c[3]! : 255;
+    }
+    channels = 3;
+  } else {
+    const hasAlpha = channels === 2 || channels === 4;
+    const cc = hasAlpha ? channels - 1 : channels;
+    gray = cc === 1;
+    color = new Uint8Array(n * cc);
+    if (hasAlpha) alpha = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < cc; k++) color[i * cc + k] = sample(i * channels + k);
+      if (alpha) alpha[i] = sample(i * channels + cc);
+    }
+  }
+  const dict = imageDict(width, height, gray ? 'DeviceGray' : 'DeviceRGB');
+  dict.set('Filter', PdfName.of('FlateDecode'));
+  const image = new PdfStream(dict, zlibSync(color, { level: 6 }));
+  let smask: PdfStream | undefined;
+  if (alpha && alpha.some((a) => a !== 255)) {
+    const md = imageDict(width, height, 'DeviceGray');
+    md.set('Filter', PdfName.of('FlateDecode'));
+    smask = new PdfStream(md, zlibSync(alpha, { level: 6 }));
+  }
+  return { width, height, image, smask };
+}
+
+function jpegImage(bytes: Uint8Array): PdfImage {
+  // Find the frame header (SOFn) for size and components (ITU T.81 §B.2.2).
+  let p = 2;
+  let adobe = false;
+  while (p + 4 < bytes.length) {
+    if (bytes[p] !== 0xff) throw new SidianError('SIGN_BAD_IMAGE', 'the JPEG image is malformed');
+    const marker = bytes[p + 1]!;
+    if (marker === 0xff) {
+      p++;
+      continue;
+    }
+    const len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    if (marker === 0xee) adobe = true;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const bpc = bytes[p + 4]!;
+      const height = (bytes[p + 5]! << 8) | bytes[p + 6]!;
+      const width = (bytes[p + 7]! << 8) | bytes[p + 8]!;
+      const comps = bytes[p + 9]!;
+      const cs = comps === 1 ? 'DeviceGray' : comps === 3 ? 'DeviceRGB' : comps === 4 ? 'DeviceCMYK' : undefined;
+      if (!cs || !width || !height) throw new SidianError('SIGN_BAD_IMAGE', 'the JPEG image has an unsupported layout');
+      const dict = imageDict(width, height, cs, bpc);
+      dict.set('Filter', PdfName.of('DCTDecode'));
+      if (comps === 4 && adobe) dict.set('Decode', [1, 0, 1, 0, 1, 0, 1, 0]);
+      return { width, height, image: new PdfStream(dict, bytes) };
+    }
+    p += 2 + len;
+  }
+  throw new SidianError('SIGN_BAD_IMAGE', 'the JPEG image has no frame header');
+}

@@ -1,0 +1,462 @@
+/**
+ * signPdf: one signing act = one incremental update (DESIGN.md "The signing path").
+ *
+ *   bytes -> PdfDocument (lazy) -> plan (field, widgets, appearances, dictionaries)
+ *         -> update bytes with placeholders -> ByteRange -> digest -> CMS -> patched /Contents
+ */
+import { createCadesSignature, type TsaSource } from '../cms';
+import { digestChunks } from '../digest';
+import { SidianError } from '../errors';
+import { PdfDocument, type PageInfo, type PdfView } from '../pdf/document';
+import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
+import { indexOfBytes } from '../pdf/parser';
+import { IncrementalWriter, serializeNumber } from '../pdf/writer';
+import { assertCertificateUsable } from '../signer';
+import type { HashName, Signer } from '../signer/types';
+import { docMdpPermission, listFields, type FieldInfo } from './fields';
+import { loadImage } from './image';
+
+export type SealMode = 'single' | 'every-page' | 'seam';
+
+/** A rectangle in PDF points on the page as displayed: origin at the bottom-left of the visible (crop) box. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface SignOptions {
+  signer: Signer;
+  /** PNG (alpha kept) or JPEG; without it the signature is invisible unless `field` has a widget. */
+  image?: Uint8Array;
+  mode?: SealMode;
+  /** 1-based page for `single`; default the last page. */
+  page?: number;
+  /** Placement; default a 42 mm seal at the bottom right (single, every-page) or the right edge (seam). */
+  rect?: Rect;
+  /** The seal's diameter in points when no rect is given (a standard official seal: 42 mm). */
+  sealSize?: number;
+  /** Field name: an existing empty signature field to fill, or the name of the new field. */
+  field?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  /** Certification signature with this DocMDP permission (ISO 32000-2 §12.8.2.2). */
+  certify?: 1 | 2 | 3;
+  /** RFC 3161 timestamp authority: a URL or a function posting the query. Makes the signature B-T. */
+  tsa?: TsaSource;
+  /** The claimed signing time written to /M; default now. */
+  signingTime?: Date;
+  /** Bytes reserved for the CMS; default estimated from the chain and timestamp. */
+  contentsSize?: number;
+}
+
+export const MM = 72 / 25.4;
+export const DEFAULT_SEAL_SIZE = 42 * MM;
+
+interface WidgetPlan {
+  page: PageInfo;
+  /** Rectangle in default user space. */
+  rect: [number, number, number, number];
+  /** Appearance: the whole image, one strip of it, or nothing. */
+  appearance: { width: number; height: number; strip?: { index: number; count: number; fullWidth: number } } | undefined;
+  /** An existing widget to reuse (filling an empty signature field). */
+  existing?: { ref: PdfRef | undefined; dict: PdfDict };
+}
+
+export interface SignatureUpdate {
+  /** The bytes to append to the input. */
+  update: Uint8Array;
+  /** The signature field's name. */
+  field: string;
+  byteRange: [number, number, number, number];
+}
+
+/** Signs and returns the whole signed file (the input followed by the update). */
+export async function signPdf(pdf: Uint8Array, options: SignOptions): Promise<Uint8Array> {
+  const { update } = await signPdfUpdate(pdf, options);
+  const out = new Uint8Array(pdf.length + update.length);
+  out.set(pdf, 0);
+  out.set(update, pdf.length);
+  return out;
+}
+
+/**
+ * Signs and returns only the appended bytes: `pdf ‖ update` is the signed file. Lets callers
+ * with big files write the update after the input without holding the output twice.
+ */
+export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Promise<SignatureUpdate> {
+  const signer = options.signer;
+  if (!signer || !signer.certificate || typeof signer.sign !== 'function') {
+    throw new SidianError('SIGN_BAD_OPTIONS', 'a signer with a certificate is required');
+  }
+  const signingTime = options.signingTime ?? new Date();
+  assertCertificateUsable(signer.certificate, signingTime);
+  const doc = PdfDocument.load(pdf);
+  if (doc.encrypted) {
+    throw new SidianError('PDF_ENCRYPTED', 'the PDF is encrypted; decrypt it before signing');
+  }
+  const view = doc.latest;
+  const pages = view.pages();
+  if (pages.length === 0) throw new SidianError('PDF_MALFORMED', 'the PDF has no pages');
+  const fields = listFields(view);
+  const signedBefore = fields.some((f) => f.type === 'Sig' && f.dict.has('V'));
+  const mdp = docMdpPermission(view);
+  if (mdp === 1) throw new SidianError('SIGN_LOCKED', 'the document is certified with no changes permitted (DocMDP P=1)');
+  if (options.certify !== undefined) {
+    if (![1, 2, 3].includes(options.certify)) throw new SidianError('SIGN_BAD_OPTIONS', 'certify must be 1, 2 or 3');
+    if (signedBefore || mdp) throw new SidianError('SIGN_CERTIFY_NOT_FIRST', 'only the first signature of a document may certify it');
+  }
+
+  // 1. Which field, which widgets.
+  const existingField = options.field !== undefined ? fields.find((f) => f.fullName === options.field) : undefined;
+  if (existingField) {
+    if (existingField.type !== 'Sig') throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" exists and is not a signature field`);
+    if (existingField.dict.has('V')) throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" is already signed`);
+  }
+  const image = options.image ? loadImage(options.image) : undefined;
+  const widgets = existingField ? planExistingField(view, existingField, pages, image !== undefined) : planWidgets(pages, options, image);
+  const fieldName = existingField?.fullName ?? options.field ?? uniqueName(fields, image ? 'seal' : 'signature');
+
+  // 2. Write the objects.
+  const w = new IncrementalWriter(doc);
+  const hash: HashName = signer.hash ?? 'SHA-256';
+  const certBytes = signer.certificate.length + signer.chain.reduce((n, c) => n + c.length, 0);
+  let contentsSize = options.contentsSize ?? roundUp(certBytes + 4096 + (options.tsa ? 8192 : 0), 1024);
+  const sigRef = w.allocate();
+  const sigDict = new PdfDict([
+    ['Type', PdfName.of('Sig')],
+    ['Filter', PdfName.of('Adobe.PPKLite')],
+    ['SubFilter', PdfName.of('ETSI.CAdES.detached')],
+    ['ByteRange', new PdfRaw(BYTE_RANGE_PLACEHOLDER)],
+    ['Contents', new PdfRaw('')], // set below
+    ['M', PdfString.latin1(pdfDate(signingTime))],
+  ]);
+  if (options.reason) sigDict.set('Reason', PdfString.fromText(options.reason));
+  if (options.location) sigDict.set('Location', PdfString.fromText(options.location));
+  if (options.contactInfo) sigDict.set('ContactInfo', PdfString.fromText(options.contactInfo));
+  if (options.certify) {
+    sigDict.set('Reference', [
+      new PdfDict([
+        ['Type', PdfName.of('SigRef')],
+        ['TransformMethod', PdfName.of('DocMDP')],
+        ['TransformParams', new PdfDict([
+          ['Type', PdfName.of('TransformParams')],
+          ['P', options.certify],
+          ['V', PdfName.of('1.2')],
+        ])],
+      ]),
+    ]);
+  }
+  sigDict.set('Prop_Build', new PdfDict([['App', new PdfDict([['Name', PdfName.of('Sidian')]])]]));
+
+  let imageRef: PdfRef | undefined;
+  if (image) {
+    if (image.smask) image.image.dict.set('SMask', w.add(image.smask));
+    imageRef = w.add(image.image);
+  }
+  const appearanceRef = (plan: WidgetPlan): PdfRef => {
+    const a = plan.appearance;
+    if (!a || !imageRef) {
+      return w.add(new PdfStream(new PdfDict([['Type', PdfName.of('XObject')], ['Subtype', PdfName.of('Form')], ['BBox', [0, 0, 0, 0]]]), new Uint8Array(0)));
+    }
+    const bw = a.strip ? a.strip.fullWidth / a.strip.count : a.width;
+    const dx = a.strip ? -a.strip.index * bw : 0;
+    const fullW = a.strip ? a.strip.fullWidth : a.width;
+    const content = `q ${n(fullW)} 0 0 ${n(a.height)} ${n(dx)} 0 cm /Seal Do Q\n`;
+    const d = new PdfDict([
+      ['Type', PdfName.of('XObject')],
+      ['Subtype', PdfName.of('Form')],
+      ['BBox', [0, 0, round(bw), round(a.height)]],
+      ['Resources', new PdfDict([['XObject', new PdfDict([['Seal', imageRef]])]])],
+    ]);
+    const rot = plan.page.rotate;
+    if (rot) d.set('Matrix', rotationMatrix(rot));
+    return w.add(new PdfStream(d, latin1Bytes(content)));
+  };
+
+  const pageAnnots = new Map<number, { page: PageInfo; add: PdfRef[] }>();
+  const addAnnot = (page: PageInfo, ref: PdfRef) => {
+    const e = pageAnnots.get(page.ref.num) ?? { page, add: [] };
+    e.add.push(ref);
+    pageAnnots.set(page.ref.num, e);
+  };
+
+  let fieldRef: PdfRef;
+  if (existingField) {
+    // Fill the prepared field: /V on the field, appearances on its widgets.
+    fieldRef = existingField.ref ?? w.allocate();
+    const fd = existingField.dict.clone();
+    fd.set('V', sigRef);
+    const merged = widgets.length === 1 && widgets[0]!.existing?.dict === existingField.dict;
+    if (merged) {
+      if (image) fd.set('AP', new PdfDict([['N', appearanceRef(widgets[0]!)]]));
+      setLockedFlag(view, fd);
+    } else {
+      for (const plan of widgets) {
+        const ex = plan.existing!;
+        if (!ex.ref) continue;
+        const wd = ex.dict.clone();
+        if (image) wd.set('AP', new PdfDict([['N', appearanceRef(plan)]]));
+        setLockedFlag(view, wd);
+        w.set(ex.ref, wd);
+      }
+    }
+    if (!existingField.ref) throw new SidianError('SIGN_FIELD_NOT_FOUND', `field "${fieldName}" is not an indirect object`);
+    w.set(fieldRef, fd);
+  } else {
+    fieldRef = w.allocate();
+    const widgetBase = (plan: WidgetPlan) =>
+      new PdfDict([
+        ['Type', PdfName.of('Annot')],
+        ['Subtype', PdfName.of('Widget')],
+        ['Rect', plan.rect.map(round)],
+        ['F', 132], // Print | Locked
+        ['P', plan.page.ref],
+        ['AP', new PdfDict([['N', appearanceRef(plan)]])],
+      ]);
+    const fd = new PdfDict([
+      ['FT', PdfName.of('Sig')],
+      ['T', PdfString.fromText(fieldName)],
+      ['V', sigRef],
+    ]);
+    if (widgets.length === 1) {
+      // merged field and widget (ISO 32000-2 §12.7.4.1)
+      for (const [k, v] of widgetBase(widgets[0]!).map) fd.set(k, v);
+      fd.map.delete('Type');
+      const merged = new PdfDict([['Type', PdfName.of('Annot')], ...fd.map]);
+      w.set(fieldRef, merged);
+      addAnnot(widgets[0]!.page, fieldRef);
+    } else {
+      const kids: PdfRef[] = [];
+      for (const plan of widgets) {
+        const wd = widgetBase(plan);
+        wd.set('Parent', fieldRef);
+        const ref = w.add(wd);
+        kids.push(ref);
+        addAnnot(plan.page, ref);
+      }
+      fd.set('Kids', kids);
+      w.set(fieldRef, fd);
+    }
+  }
+
+  // 3. Pages' /Annots.
+  for (const { page, add } of pageAnnots.values()) {
+    const annots = page.dict.get('Annots');
+    if (annots instanceof PdfRef) {
+      const arr = view.array(annots) ?? [];
+      w.set(annots, [...arr, ...add]);
+    } else {
+      const pd = page.dict.clone();
+      pd.set('Annots', [...(Array.isArray(annots) ? annots : []), ...add]);
+      w.set(page.ref, pd);
+    }
+  }
+
+  // 4. AcroForm and catalog.
+  const catalog = view.catalog().clone();
+  let catalogChanged = false;
+  const acroObj = catalog.get('AcroForm');
+  const acro = view.dict(acroObj)?.clone() ?? new PdfDict();
+  if (!existingField) {
+    const fieldsObj = acro.get('Fields');
+    if (fieldsObj instanceof PdfRef) w.set(fieldsObj, [...(view.array(fieldsObj) ?? []), fieldRef]);
+    else acro.set('Fields', [...(Array.isArray(fieldsObj) ? fieldsObj : []), fieldRef]);
+  }
+  acro.set('SigFlags', 3);
+  if (acroObj instanceof PdfRef) w.set(acroObj, acro);
+  else {
+    catalog.set('AcroForm', acro);
+    catalogChanged = true;
+  }
+  if (options.certify) {
+    const perms = view.dict(catalog.get('Perms'))?.clone() ?? new PdfDict();
+    perms.set('DocMDP', sigRef);
+    catalog.set('Perms', perms);
+    catalogChanged = true;
+  }
+  if (catalogChanged) w.set(view.rootRef, catalog);
+
+  // 5. Reserve, digest, sign; grow the reservation once if the CMS did not fit.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    sigDict.set('Contents', new PdfRaw('<' + '0'.repeat(contentsSize * 2) + '>'));
+    w.set(sigRef, sigDict);
+    const { bytes: update, offsets } = w.build();
+    const sigStart = offsets.get(sigRef.num)!;
+    const gapStart = indexOfBytes(update, CONTENTS_KEY, sigStart) + CONTENTS_KEY.length;
+    const gapEnd = gapStart + contentsSize * 2 + 2;
+    const brPos = indexOfBytes(update, latin1Bytes(BYTE_RANGE_PLACEHOLDER), sigStart);
+    if (gapStart < CONTENTS_KEY.length || brPos < 0 || update[gapStart] !== 0x3c || update[gapEnd - 1] !== 0x3e) {
+      throw new SidianError('PDF_MALFORMED', 'internal: signature placeholders not found');
+    }
+    const total = pdf.length + update.length;
+    const byteRange: [number, number, number, number] = [0, pdf.length + gapStart, pdf.length + gapEnd, total - (pdf.length + gapEnd)];
+    const brText = `[${byteRange.join(' ')}]`.padEnd(BYTE_RANGE_PLACEHOLDER.length, ' ');
+    if (brText.length > BYTE_RANGE_PLACEHOLDER.length) throw new SidianError('LIMIT_EXCEEDED', 'file too large for the ByteRange placeholder');
+    update.set(latin1Bytes(brText), brPos);
+    const digest = await digestChunks(hash, [pdf, update.subarray(0, gapStart), update.subarray(gapEnd)]);
+    const cms = await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa });
+    if (cms.length > contentsSize) {
+      if (options.contentsSize !== undefined || attempt > 0) {
+        throw new SidianError('SIGN_CONTENTS_TOO_SMALL', `the signature needs ${cms.length} bytes; ${contentsSize} were reserved`);
+      }
+      contentsSize = roundUp(cms.length + 2048, 1024);
+      continue;
+    }
+    const hex = latin1Bytes(hexOf(cms));
+    update.set(hex, gapStart + 1);
+    return { update, field: fieldName, byteRange };
+  }
+  throw new SidianError('SIGN_CONTENTS_TOO_SMALL', 'the signature did not fit its reservation');
+}
+
+const BYTE_RANGE_PLACEHOLDER = '[0 ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ']';
+const CONTENTS_KEY = latin1Bytes('/Contents ');
+
+function planWidgets(pages: PageInfo[], o: SignOptions, image: ReturnType<typeof loadImage> | undefined): WidgetPlan[] {
+  const mode = o.mode ?? 'single';
+  if (!['single', 'every-page', 'seam'].includes(mode)) throw new SidianError('SIGN_BAD_OPTIONS', `unknown mode "${mode}"`);
+  const pageCount = pages.length;
+  if (o.page !== undefined && (!Number.isInteger(o.page) || o.page < 1 || o.page > pageCount)) {
+    throw new SidianError('SIGN_PAGE_OUT_OF_RANGE', `page ${o.page} is out of range: the document has ${pageCount} page(s)`);
+  }
+  if (o.rect) {
+    const r = o.rect;
+    if (![r.x, r.y, r.width, r.height].every(Number.isFinite) || r.width <= 0 || r.height <= 0) {
+      throw new SidianError('SIGN_BAD_OPTIONS', 'the rectangle needs finite x, y and a positive width and height');
+    }
+  }
+  if (!image) {
+    if (mode !== 'single') throw new SidianError('SIGN_BAD_OPTIONS', `mode "${mode}" needs a seal image`);
+    const page = pages[(o.page ?? 1) - 1]!;
+    if (o.rect) checkInside(page, o.rect, o.page ?? 1);
+    // Invisible signature: a zero-size widget (ISO 32000-2 §12.7.5.5)
+    return [{ page, rect: [0, 0, 0, 0], appearance: undefined }];
+  }
+  const size = o.sealSize ?? DEFAULT_SEAL_SIZE;
+  const aspect = image.width / image.height;
+  const defW = aspect >= 1 ? size : size * aspect;
+  const defH = aspect >= 1 ? size / aspect : size;
+  const plans: WidgetPlan[] = [];
+  if (mode === 'seam') {
+    // 骑缝章: strip i of the seal on the right edge of page i, all strips one signature.
+    const fullW = o.rect?.width ?? defW;
+    const h = o.rect?.height ?? defH;
+    pages.forEach((page, i) => {
+      const [dw, dh] = displaySize(page);
+      const stripW = fullW / pageCount;
+      const y = o.rect?.y ?? (dh - h) / 2;
+      const r: Rect = { x: dw - stripW, y, width: stripW, height: h };
+      checkInside(page, r, i + 1);
+      plans.push({ page, rect: toUserRect(page, r), appearance: { width: stripW, height: h, strip: { index: i, count: pageCount, fullWidth: fullW } } });
+    });
+    return plans;
+  }
+  const targets = mode === 'every-page' ? pages : [pages[(o.page ?? pageCount) - 1]!];
+  for (const page of targets) {
+    const [dw] = displaySize(page);
+    const r: Rect = o.rect ?? { x: dw - defW - 36, y: 36, width: defW, height: defH };
+    checkInside(page, r, page.index + 1);
+    plans.push({ page, rect: toUserRect(page, r), appearance: { width: r.width, height: r.height } });
+  }
+  return plans;
+}
+
+function planExistingField(view: PdfView, field: FieldInfo, pages: PageInfo[], visible: boolean): WidgetPlan[] {
+  if (field.widgets.length === 0) throw new SidianError('SIGN_FIELD_NOT_FOUND', `field "${field.fullName}" has no widget`);
+  return field.widgets.map((wdg) => {
+    const rectArr = (view.array(wdg.dict.get('Rect')) ?? [0, 0, 0, 0]).map((x) => view.number(x) ?? 0);
+    const [x0, y0, x1, y1] = rectArr as [number, number, number, number];
+    const rect: [number, number, number, number] = [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+    const pRef = wdg.dict.get('P');
+    let page = pRef instanceof PdfRef ? pages.find((p) => p.ref.num === pRef.num) : undefined;
+    if (!page && wdg.ref) {
+      page = pages.find((p) => (view.array(p.dict.get('Annots')) ?? []).some((a) => a instanceof PdfRef && a.num === wdg.ref!.num));
+    }
+    page ??= pages[0]!;
+    const uw = rect[2] - rect[0];
+    const uh = rect[3] - rect[1];
+    const swap = page.rotate === 90 || page.rotate === 270;
+    const appearance = visible && uw > 0 && uh > 0 ? { width: swap ? uh : uw, height: swap ? uw : uh } : undefined;
+    return { page, rect, appearance, existing: wdg };
+  });
+}
+
+function setLockedFlag(view: PdfView, d: PdfDict): void {
+  const f = view.number(d.get('F')) ?? 0;
+  d.set('F', f | 4 | 128);
+}
+
+/** Width and height of the page as displayed (crop box, after /Rotate). */
+export function displaySize(page: PageInfo): [number, number] {
+  const [x0, y0, x1, y1] = page.cropBox;
+  const w = x1 - x0;
+  const h = y1 - y0;
+  return page.rotate === 90 || page.rotate === 270 ? [h, w] : [w, h];
+}
+
+function checkInside(page: PageInfo, r: Rect, pageNo: number): void {
+  const [dw, dh] = displaySize(page);
+  const eps = 0.01;
+  if (r.x < -eps || r.y < -eps || r.x + r.width > dw + eps || r.y + r.height > dh + eps) {
+    throw new SidianError(
+      'SIGN_RECT_OUTSIDE_PAGE',
+      `the rectangle ${r.x},${r.y},${r.width},${r.height} is outside page ${pageNo} (${round(dw)} x ${round(dh)} pt)`,
+    );
+  }
+}
+
+/** Maps a displayed-page rectangle to default user space (undoing crop-box origin and /Rotate). */
+export function toUserRect(page: PageInfo, r: Rect): [number, number, number, number] {
+  const [x0, y0, x1, y1] = page.cropBox;
+  const W = x1 - x0;
+  const H = y1 - y0;
+  const map = (dx: number, dy: number): [number, number] => {
+    switch (page.rotate) {
+      case 90: return [W - dy, dx];
+      case 180: return [W - dx, H - dy];
+      case 270: return [dy, H - dx];
+      default: return [dx, dy];
+    }
+  };
+  const a = map(r.x, r.y);
+  const b = map(r.x + r.width, r.y + r.height);
+  return [x0 + Math.min(a[0], b[0]), y0 + Math.min(a[1], b[1]), x0 + Math.max(a[0], b[0]), y0 + Math.max(a[1], b[1])];
+}
+
+/** Rotates an appearance counter-clockwise by the page's /Rotate so it reads upright on screen. */
+function rotationMatrix(rot: number): number[] {
+  switch (rot) {
+    case 90: return [0, 1, -1, 0, 0, 0];
+    case 180: return [-1, 0, 0, -1, 0, 0];
+    case 270: return [0, -1, 1, 0, 0, 0];
+    default: return [1, 0, 0, 1, 0, 0];
+  }
+}
+
+function uniqueName(fields: FieldInfo[], prefix: string): string {
+  const names = new Set(fields.map((f) => f.fullName));
+  for (let i = 1; ; i++) if (!names.has(`${prefix}-${i}`)) return `${prefix}-${i}`;
+}
+
+export function pdfDate(d: Date): string {
+  const p = (x: number, l = 2) => String(x).padStart(l, '0');
+  return `D:${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+00'00'`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+const n = (x: number) => serializeNumber(round(x));
+function roundUp(x: number, m: number): number {
+  return Math.ceil(x / m) * m;
+}
+function hexOf(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
+  return s;
+}
+
+export type { PdfObject };

@@ -1,0 +1,108 @@
+/** `sidian sign`: signs or seals a PDF with a PKCS#12 file; writes nothing unless it succeeds. */
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { SidianError, signerFromPkcs12, signPdfUpdate, type SealMode, type Rect } from '@sidian/core';
+import { UsageError, parse } from './main';
+
+export async function signCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    output: { type: 'string', short: 'o' },
+    p12: { type: 'string' },
+    password: { type: 'string' },
+    image: { type: 'string' },
+    page: { type: 'string' },
+    rect: { type: 'string' },
+    mode: { type: 'string' },
+    reason: { type: 'string' },
+    location: { type: 'string' },
+    contact: { type: 'string' },
+    field: { type: 'string' },
+    tsa: { type: 'string' },
+    certify: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('sign takes exactly one input file');
+  if (!values.output) throw new UsageError('sign needs -o OUT.pdf');
+  if (!values.p12) throw new UsageError('sign needs --p12 FILE');
+  const input = positionals[0]!;
+  const output = values.output;
+
+  let page: number | undefined;
+  if (values.page !== undefined) {
+    page = Number(values.page);
+    if (!Number.isInteger(page)) throw new UsageError(`--page must be an integer, not "${values.page}"`);
+  }
+  let rect: Rect | undefined;
+  if (values.rect !== undefined) {
+    const parts = values.rect.split(',').map((s) => Number(s.trim()));
+    if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x))) throw new UsageError('--rect must be x,y,w,h in points');
+    rect = { x: parts[0]!, y: parts[1]!, width: parts[2]!, height: parts[3]! };
+  }
+  const mode = values.mode as SealMode | undefined;
+  if (mode && !['single', 'every-page', 'seam'].includes(mode)) throw new UsageError(`--mode must be single, every-page or seam`);
+  let certify: 1 | 2 | 3 | undefined;
+  if (values.certify !== undefined) {
+    if (!['1', '2', '3'].includes(values.certify)) throw new UsageError('--certify must be 1, 2 or 3');
+    certify = Number(values.certify) as 1 | 2 | 3;
+  }
+
+  const signer = await signerFromPkcs12(readFileSync(values.p12), values.password ?? '');
+  const image = values.image ? readFileSync(values.image) : undefined;
+  const pdf = readFileSync(input);
+  const result = await signPdfUpdate(pdf, {
+    signer,
+    image: image ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : undefined,
+    mode,
+    page,
+    rect,
+    reason: values.reason,
+    location: values.location,
+    contactInfo: values.contact,
+    field: values.field,
+    tsa: values.tsa,
+    certify,
+  });
+  // Write input ‖ update to a temporary file beside the output, then rename: no half-written output.
+  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeAll(fd, pdf);
+    writeAll(fd, result.update);
+    closeSync(fd);
+    renameSync(tmp, output);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  process.stderr.write(`signed ${input} -> ${output} (field "${result.field}")\n`);
+  return 0;
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let o = 0;
+  while (o < b.length) o += writeSync(fd, b, o, b.length - o);
+}
+
+/** Reads a file into a buffer (used by verify too). */
+export function readInput(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = new Uint8Array(size);
+    let o = 0;
+    while (o < size) {
+      const n = readSync(fd, buf, o, size - o, o);
+      if (n === 0) break;
+      o += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export { SidianError };
