@@ -1,0 +1,50 @@
+/** The verification report (DESIGN.md "The verification path"): the same JSON from core, CLI and server. */
+export type Status = 'valid' | 'invalid' | 'indeterminate';
+
+export interface SignerSummary {
+  commonName: string | null;
+  organization: string | null;
+  serialNumber: string | null;
+  issuer: string | null;
+}
+
+export interface SignatureReport {
+  field: string;
+  kind: 'approval' | 'certification' | 'document-timestamp';
+  subFilter: string | null;
+  level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | null;
+  signer: SignerSummary | null;
+  claimedTime: string | null;
+  timestampTime: string | null;
+  integrity: 'ok' | 'digest-mismatch' | 'bad-signature' | 'malformed';
+  coverage: 'whole-document' | 'revision' | 'partial';
+  modificationsAfter: 'none' | 'allowed' | 'disallowed';
+  trust: 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown';
+  status: Status;
+  reasons: string[];
+  /** DocMDP permission of a certification signature. */
+  docMdp?: 1 | 2 | 3;
+  /** Signed byte range as in the file. */
+  byteRange?: number[];
+  /** Where the signature's widgets are: 1-based page and user-space rectangle (for viewers' marks). */
+  widgets?: { page: number; rect: [number, number, number, number] }[];
+  /** DER certificates of the signer's chain as found (leaf first), base64. */
+  chain?: string[];
+}
+
+export interface VerificationReport {
+  status: Status | 'unsigned';
+  revisions: number;
+  signatures: SignatureReport[];
+}
+
+export interface VerifyOptions {
+  /** Trust anchors: DER or PEM certificates. */
+  trustAnchors?: (Uint8Array | string)[];
+  /** CRLs: DER or PEM. */
+  crls?: (Uint8Array | string)[];
+  /** Validation time when no timestamp gives one; default now. */
+  validationTime?: Date;
+  /** Time budget in milliseconds for the whole verification (default 10 000). */
+  timeBudgetMs?: number;
+}
