@@ -33,6 +33,9 @@ export type SidianErrorCode =
   | 'TSA_UNREACHABLE'
   | 'TSA_REJECTED'
   | 'TSA_BAD_RESPONSE'
+  // licences (licence.json, identifiers)
+  | 'LICENCE_MISSING'
+  | 'LICENCE_INVALID'
   // verification
   | 'VERIFY_UNREADABLE'
   | 'LIMIT_EXCEEDED';
