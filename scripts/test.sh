@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm test`: install missing Debian test dependencies, then run the whole vitest suite.
+# Extra arguments go to vitest (e.g. `npm test -- tests/fixtures`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-deps.sh
+npx vitest run "$@"
