@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PdfDocument } from '../pdf/document';
+import {
+  creditCodeCheckChar,
+  embedLicence,
+  isCreditCode,
+  licenceProblems,
+  licenceQrPayload,
+  licenceValidity,
+  makeLicenceIdentifier,
+  mod3736CheckChar,
+  mod3736Valid,
+  parseLicenceIdentifier,
+  parseLicenceQrPayload,
+  readLicence,
+  type LicenceMetadata,
+} from './index';
+
+/** A one-page PDF with a classic xref table, written by hand. */
+export function minimalPdf(extraCatalog = ''): Uint8Array {
+  const objs = [
+    `<< /Type /Catalog /Pages 2 0 R ${extraCatalog}>>`,
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>',
+    '<< /Length 18 >>\nstream\nBT ET 0 0 m 1 1 l\nendstream',
+  ];
+  let s = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
+  const offsets: number[] = [];
+  objs.forEach((o, i) => {
+    offsets.push(s.length);
+    s += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const x = s.length;
+  s += `xref\n0 ${objs.length + 1}\n0000000000 65535 f\r\n`;
+  for (const o of offsets) s += `${String(o).padStart(10, '0')} 00000 n\r\n`;
+  s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${x}\n%%EOF\n`;
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+const ISSUER_CODE = '11411681005598773' + creditCodeCheckChar('11411681005598773');
+
+export function sampleLicence(overrides: Partial<LicenceMetadata> = {}): LicenceMetadata {
+  return {
+    version: 1,
+    typeName: '食品经营许可证',
+    typeCode: '11100000MB0143028K',
+    number: 'JY14116810012345',
+    identifier: makeLicenceIdentifier({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: 1 }),
+    holder: { name: '项城市示例餐饮有限公司', idType: '统一社会信用代码', idNumber: '91411681MA00000001'.slice(0, 17) + creditCodeCheckChar('91411681MA0000000') },
+    issuer: { name: '项城市市场监督管理局', creditCode: ISSUER_CODE },
+    issueDate: '2026-01-05',
+    validFrom: '2026-01-05',
+    validUntil: '2031-01-04',
+    data: { 经营场所: '项城市莲花大道 1 号', 主体业态: '餐饮服务经营者' },
+    ...overrides,
+  };
+}
+
+describe('ISO 7064 MOD 37,36 and identifiers', () => {
+  it('matches the published example', () => {
+    // python-stdnum iso7064.mod_37_36 example
+    expect(mod3736CheckChar('A12425GABC1234002')).toBe('M');
+    expect(mod3736Valid('A12425GABC1234002M')).toBe(true);
+    expect(mod3736Valid('A12425GABC1234002N')).toBe(false);
+  });
+  it('detects every single-character substitution and adjacent transposition', () => {
+    const body = '12156300521110000MB0143028K114116810055987730001231';
+    const check = mod3736CheckChar(body);
+    const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    for (let i = 0; i < body.length; i++) {
+      for (const c of alphabet) {
+        if (c === body[i]) continue;
+        expect(mod3736Valid(body.slice(0, i) + c + body.slice(i + 1) + check)).toBe(false);
+      }
+      if (i + 1 < body.length && body[i] !== body[i + 1]) {
+        expect(mod3736Valid(body.slice(0, i) + body[i + 1] + body[i] + body.slice(i + 2) + check)).toBe(false);
+      }
+    }
+  });
+  it('builds and parses licence identifiers', () => {
+    const id = makeLicenceIdentifier({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: 2 });
+    expect(id).toMatch(/^1\.2\.156\.3005\.2\.11100000MB0143028K\.114116810055987734\.000123\.2\.[0-9A-Z]$/);
+    expect(parseLicenceIdentifier(id)).toMatchObject({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: '2' });
+    const bad = id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
+    expect(() => parseLicenceIdentifier(bad)).toThrow(/check character/);
+    expect(() => parseLicenceIdentifier('1.2.156.3005.2.X.Y')).toThrow();
+    expect(() => makeLicenceIdentifier({ typeCode: 'a-b', issuerCode: ISSUER_CODE, serial: '1', version: 1 })).toThrow();
+  });
+  it('checks 统一社会信用代码', () => {
+    expect(isCreditCode('91350100M000100Y43')).toBe(true);
+    expect(isCreditCode('91350100M000100Y44')).toBe(false);
+    expect(isCreditCode(ISSUER_CODE)).toBe(true);
+  });
+  it('QR payloads round-trip', () => {
+    const id = sampleLicence().identifier;
+    const url = licenceQrPayload('https://zw.example.gov.cn/', id);
+    expect(url).toBe(`https://zw.example.gov.cn/v/${id}`);
+    expect(parseLicenceQrPayload(url)).toEqual({ identifier: id, base: 'https://zw.example.gov.cn' });
+    expect(() => parseLicenceQrPayload('https://x/v/nope')).toThrow();
+  });
+});
+
+describe('licence.json', () => {
+  it('a complete sample has no problems; gaps are listed', () => {
+    expect(licenceProblems(sampleLicence())).toEqual([]);
+    const p = licenceProblems({ ...sampleLicence(), holder: { name: '', idType: '居民身份证', idNumber: '' }, validUntil: 'soon' });
+    expect(p.join('\n')).toMatch(/holder.name/);
+    expect(p.join('\n')).toMatch(/validUntil/);
+    expect(licenceProblems({ ...sampleLicence(), issuer: { name: '别的局', creditCode: '91350100M000100Y43' } }).join()).toMatch(/issuer part/);
+    expect(licenceProblems(null)).toHaveLength(1);
+  });
+
+  it('validity from dates', () => {
+    const l = sampleLicence();
+    expect(licenceValidity(l, new Date('2027-01-01'))).toBe('valid');
+    expect(licenceValidity(l, new Date('2031-01-05'))).toBe('expired');
+    expect(licenceValidity(l, new Date('2025-12-31'))).toBe('not-yet-valid');
+    expect(licenceValidity({ ...l, validUntil: null }, new Date('2099-01-01'))).toBe('valid');
+  });
+
+  it('embeds as an incremental update and reads back', () => {
+    const pdf = minimalPdf();
+    const out = embedLicence(pdf, sampleLicence());
+    expect(Buffer.from(out.subarray(0, pdf.length)).equals(Buffer.from(pdf))).toBe(true);
+    expect(readLicence(out)).toEqual(sampleLicence());
+    expect(readLicence(pdf)).toBeUndefined();
+    // the earlier revision has none
+    expect(readLicence(out, { revisionEnd: pdf.length })).toBeUndefined();
+    const doc = PdfDocument.load(out);
+    expect(doc.sections).toHaveLength(2);
+    const cat = doc.latest.catalog();
+    expect(doc.latest.array(cat.get('AF'))).toHaveLength(1);
+  });
+
+  it('replacing keeps other attachments and one licence.json', () => {
+    const once = embedLicence(minimalPdf(), sampleLicence());
+    const twice = embedLicence(once, sampleLicence({ number: 'JY2' }));
+    expect(readLicence(twice)?.number).toBe('JY2');
+    const doc = PdfDocument.load(twice);
+    expect(doc.latest.array(doc.latest.catalog().get('AF'))).toHaveLength(1);
+  });
+
+  it('refuses incomplete metadata unless asked', () => {
+    expect(() => embedLicence(minimalPdf(), { ...sampleLicence(), number: '' })).toThrow(/incomplete/);
+    const out = embedLicence(minimalPdf(), { ...sampleLicence(), number: '' }, { allowIncomplete: true });
+    expect(readLicence(out)?.number).toBe('');
+  });
+
+  it('qpdf accepts the result and sees the attachment', () => {
+    let qpdf = true;
+    try {
+      execFileSync('qpdf', ['--version']);
+    } catch {
+      qpdf = false;
+    }
+    if (!qpdf) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'licence-'));
+    const file = path.join(dir, 'l.pdf');
+    fs.writeFileSync(file, embedLicence(minimalPdf(), sampleLicence()));
+    execFileSync('qpdf', ['--check', file]);
+    const list = execFileSync('qpdf', ['--list-attachments', file]).toString();
+    expect(list).toContain('licence.json');
+    const shown = execFileSync('qpdf', ['--show-attachment=licence.json', file]);
+    expect(JSON.parse(shown.toString())).toEqual(sampleLicence());
+    fs.rmSync(dir, { recursive: true });
+  });
+});
