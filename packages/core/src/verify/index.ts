@@ -1,0 +1,377 @@
+/**
+ * verifyPdf (DESIGN.md "The verification path"): per signature, ByteRange sanity, digest and CMS,
+ * timestamps, chain and trust at the validation time, and what changed after it.
+ */
+import { SidianError, isSidianError } from '../errors';
+import { PdfDocument, type PdfView } from '../pdf/document';
+import { decodeStream } from '../pdf/filters';
+import { PdfDict, PdfRef, PdfStream, PdfString } from '../pdf/objects';
+import { describeName, nameAttribute } from '../pki/certificate';
+import { OID } from '../pki/oids';
+import { listFields, type FieldInfo } from '../sign/fields';
+import { checkByteRange } from './byte-range';
+import { type AnyHash, digestAny, verifySignedData, verifyTimestampToken } from './cms-verify';
+import { analyseModifications } from './modifications';
+import { evaluateTrust, pemToDer } from './trust';
+import type { SignatureReport, VerificationReport, VerifyOptions } from './types';
+
+export type { SignatureReport, VerificationReport, VerifyOptions } from './types';
+
+const ACCEPTED_SUBFILTERS = new Set(['ETSI.CAdES.detached', 'adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.RFC3161']);
+
+interface FoundSignature {
+  field: FieldInfo;
+  ref: PdfRef;
+  dict: PdfDict;
+}
+
+export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): Promise<VerificationReport> {
+  const deadline = Date.now() + (options.timeBudgetMs ?? 10_000);
+  const checkTime = () => {
+    if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
+  };
+  let doc: PdfDocument;
+  let fields: FieldInfo[];
+  try {
+    doc = PdfDocument.load(pdf, { recover: true });
+    fields = listFields(doc.latest);
+  } catch (e) {
+    if (isSidianError(e)) throw e;
+    throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read: ${(e as Error).message}`);
+  }
+  const view = doc.latest;
+  const revisions = countRevisions(doc);
+
+  // Signature dictionaries by field; one dictionary shared by two fields is a wrapping attack.
+  const found: FoundSignature[] = [];
+  const users = new Map<number, number>();
+  for (const f of fields) {
+    if (f.type !== 'Sig') continue;
+    const v = f.dict.get('V');
+    if (v === undefined || v === null) continue;
+    if (!(v instanceof PdfRef)) {
+      const d = view.dict(v);
+      if (d) found.push({ field: f, ref: new PdfRef(-1, 0), dict: d });
+      continue;
+    }
+    const d = view.dict(v);
+    if (!d) continue;
+    users.set(v.num, (users.get(v.num) ?? 0) + 1);
+    found.push({ field: f, ref: v, dict: d });
+  }
+  if (found.length === 0) return { status: 'unsigned', revisions, signatures: [] };
+
+  const anchors = (options.trustAnchors ?? []).flatMap(pemToDer);
+  const dss = readDss(view);
+  const crls = [...(options.crls ?? []).flatMap(pemToDer), ...dss.crls];
+  const certifier = found.find((s) => isCertification(view, s));
+  const certifierP = certifier ? docMdpP(view, certifier.dict) : undefined;
+
+  // Judge each signature; order them by where their signed bytes end.
+  const judged: { end: number; report: SignatureReport }[] = [];
+  for (const s of found) {
+    checkTime();
+    const report = await judgeSignature(doc, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
+    judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
+  }
+  judged.sort((a, b) => a.end - b.end);
+  const signatures = judged.map((j) => j.report);
+  // Levels that depend on what follows: B-LT (DSS added later), B-LTA (then a document timestamp).
+  const dssEnd = dss.addedAt;
+  for (const r of signatures) {
+    if (r.kind === 'document-timestamp' || r.level === null || r.level === 'B-B') continue;
+    const end = r.byteRange ? r.byteRange[2]! + r.byteRange[3]! : 0;
+    if (dssEnd !== undefined && dssEnd > end) {
+      r.level = 'B-LT';
+      const lta = signatures.some((t) => t.kind === 'document-timestamp' && t.integrity === 'ok' && t.byteRange && t.byteRange[2]! + t.byteRange[3]! > dssEnd);
+      if (lta) r.level = 'B-LTA';
+    }
+  }
+  const status = signatures.some((s) => s.status === 'invalid')
+    ? 'invalid'
+    : signatures.some((s) => s.status === 'indeterminate')
+      ? 'indeterminate'
+      : 'valid';
+  return { status, revisions, signatures };
+}
+
+async function judgeSignature(
+  doc: PdfDocument,
+  s: FoundSignature,
+  users: Map<number, number>,
+  anchors: Uint8Array[],
+  crls: Uint8Array[],
+  dssCerts: Uint8Array[],
+  options: VerifyOptions,
+  certifier: FoundSignature | undefined,
+  certifierP: 1 | 2 | 3 | undefined,
+  deadline: number,
+): Promise<SignatureReport> {
+  const view = doc.latest;
+  const bytes = doc.bytes;
+  const d = s.dict;
+  const subFilter = d.name('SubFilter') ?? null;
+  const docTs = d.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
+  const certification = !docTs && certifier === s;
+  const report: SignatureReport = {
+    field: s.field.fullName,
+    kind: docTs ? 'document-timestamp' : certification ? 'certification' : 'approval',
+    subFilter,
+    level: null,
+    signer: null,
+    claimedTime: pdfDateToIso(view.resolve(d.get('M'))),
+    timestampTime: null,
+    integrity: 'malformed',
+    coverage: 'partial',
+    modificationsAfter: 'none',
+    trust: 'unknown',
+    status: 'invalid',
+    reasons: [],
+    widgets: widgetsOf(view, s.field),
+  };
+  if (certification && certifierP) report.docMdp = certifierP;
+  const reasons = report.reasons;
+  try {
+    if (s.ref.num < 0) {
+      reasons.push('the signature dictionary is a direct object, so it cannot be located in the signed bytes');
+      return report;
+    }
+    if ((users.get(s.ref.num) ?? 0) > 1) {
+      reasons.push('one signature dictionary is the value of several fields (signature wrapping)');
+      return report;
+    }
+    if (!subFilter || !ACCEPTED_SUBFILTERS.has(subFilter)) {
+      reasons.push(`unsupported /SubFilter ${subFilter ?? '(none)'}`);
+      return report;
+    }
+    const br = checkByteRange(view, s.ref, d);
+    if (!br.ok) {
+      reasons.push(...br.reasons);
+      report.byteRange = numbers(view.resolve(d.get('ByteRange')));
+      return report;
+    }
+    report.byteRange = [...br.loc.byteRange];
+    report.coverage = br.coverage;
+    reasons.push(...br.reasons);
+    if (br.coverage === 'partial') report.modificationsAfter = 'disallowed';
+    const [, a, b, c] = br.loc.byteRange;
+    const rangeDigest = (h: AnyHash) => digestAny(h, [bytes.subarray(0, a), bytes.subarray(b, b + c)]);
+    const contents = br.loc.contents;
+    let signerCert;
+    let pool: Uint8Array[] = [];
+    let validationTime = options.validationTime ?? new Date();
+
+    if (docTs) {
+      const ts = await verifyTimestampToken(contents, rangeDigest);
+      pool = ts.certificates;
+      signerCert = ts.tsa;
+      if (!ts.ok) {
+        report.integrity = ts.reasons.some((r) => r.includes('imprint')) ? 'digest-mismatch' : ts.tsa ? 'bad-signature' : 'malformed';
+        reasons.push(...ts.reasons);
+      } else {
+        report.integrity = 'ok';
+        report.timestampTime = ts.genTime?.toISOString() ?? null;
+        if (ts.genTime) validationTime = ts.genTime;
+      }
+    } else {
+      const sd = await verifySignedData(contents, subFilter === 'adbe.pkcs7.sha1' ? undefined : rangeDigest);
+      pool = sd.certificates;
+      signerCert = sd.signer;
+      report.integrity = sd.integrity;
+      reasons.push(...sd.reasons, ...sd.warnings);
+      if (sd.integrity === 'ok' && subFilter === 'adbe.pkcs7.sha1') {
+        const sha1 = await digestAny('SHA-1', [bytes.subarray(0, a), bytes.subarray(b, b + c)]);
+        if (!sd.eContent || !equal(sd.eContent, sha1)) {
+          report.integrity = 'digest-mismatch';
+          reasons.push('the encapsulated SHA-1 digest does not match the signed bytes');
+        }
+      }
+      if (sd.integrity === 'ok' && subFilter === 'ETSI.CAdES.detached') {
+        report.level = sd.hasSigningCertificateV2 ? 'B-B' : null;
+        if (!sd.hasSigningCertificateV2) reasons.push('no signing-certificate-v2 attribute: not PAdES baseline');
+        if (sd.hasSigningTime) reasons.push('a signing-time attribute is present, which PAdES baseline forbids');
+      }
+      if (sd.timestampToken && sd.signatureValue) {
+        const sigValue = sd.signatureValue;
+        const ts = await verifyTimestampToken(sd.timestampToken, (h) => digestAny(h, [sigValue]));
+        pool = [...pool, ...ts.certificates];
+        if (ts.ok && ts.genTime) {
+          report.timestampTime = ts.genTime.toISOString();
+          validationTime = ts.genTime;
+          if (report.level === 'B-B') report.level = 'B-T';
+          if (ts.tsa) {
+            const tsaTrust = await evaluateTrust(ts.tsa, [...ts.certificates, ...dssCerts], anchors, crls, ts.genTime, 'timestamping');
+            if (tsaTrust.trust !== 'trusted') reasons.push(`signature timestamp: ${tsaTrust.reasons.join('; ')}`);
+          }
+        } else {
+          reasons.push(...ts.reasons.map((r) => `signature timestamp: ${r}`));
+          report.integrity = report.integrity === 'ok' ? 'bad-signature' : report.integrity;
+        }
+      }
+    }
+    if (signerCert) {
+      report.signer = {
+        commonName: safe(() => nameAttribute(signerCert.subject, OID.commonName)) ?? null,
+        organization: safe(() => nameAttribute(signerCert.subject, OID.organizationName)) ?? null,
+        serialNumber: signerCert.serialNumberHex,
+        issuer: describeName(signerCert.issuer),
+      };
+      if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
+      const t = await evaluateTrust(signerCert, [...pool, ...dssCerts], anchors, crls, validationTime, docTs ? 'timestamping' : 'signing');
+      report.trust = t.trust;
+      report.chain = t.path.map(toBase64);
+      if (t.trust !== 'trusted') reasons.push(...t.reasons);
+    }
+
+    // What changed after this signature.
+    const end = b + c;
+    if (end < bytes.length && br.coverage !== 'partial') {
+      const later = doc.sections.filter((sec) => sec.offset >= end);
+      const tail = bytes.subarray(end);
+      if (later.length === 0) {
+        if (!tail.every((x) => x === 0x20 || x === 0x0a || x === 0x0d || x === 0x00 || x === 0x09)) {
+          report.modificationsAfter = 'disallowed';
+          reasons.push(`${bytes.length - end} bytes after the signed revision are not covered by the signature`);
+        }
+      } else {
+        const cap: 1 | 2 | 3 = certifierP && certifier && sigEnd(certifier) <= end ? certifierP : 2;
+        const signedView = doc.viewAt(end);
+        const m = analyseModifications(signedView, view, cap);
+        report.modificationsAfter = m.verdict;
+        reasons.push(...m.reasons);
+      }
+    }
+  } catch (e) {
+    if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
+    report.integrity = report.integrity === 'ok' ? report.integrity : 'malformed';
+    report.modificationsAfter = 'disallowed';
+    reasons.push(`verification failed: ${(e as Error).message}`);
+  }
+  report.status =
+    report.integrity !== 'ok' || report.coverage === 'partial' || report.modificationsAfter === 'disallowed'
+      ? 'invalid'
+      : report.trust !== 'trusted'
+        ? 'indeterminate'
+        : 'valid';
+  return report;
+
+  function sigEnd(f: FoundSignature): number {
+    const br = numbers(view.resolve(f.dict.get('ByteRange')));
+    return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
+  }
+}
+
+function isCertification(view: PdfView, s: FoundSignature): boolean {
+  const perms = view.dict(view.catalog().get('Perms'));
+  const docMdp = perms?.get('DocMDP');
+  if (docMdp instanceof PdfRef && docMdp.num === s.ref.num) return true;
+  return (view.array(s.dict.get('Reference')) ?? []).some((r) => view.dict(r)?.name('TransformMethod') === 'DocMDP');
+}
+
+function docMdpP(view: PdfView, sig: PdfDict): 1 | 2 | 3 {
+  for (const r of view.array(sig.get('Reference')) ?? []) {
+    const rd = view.dict(r);
+    if (rd?.name('TransformMethod') !== 'DocMDP') continue;
+    const p = view.number(view.dict(rd.get('TransformParams'))?.get('P'));
+    if (p === 1 || p === 3) return p;
+  }
+  return 2;
+}
+
+/** Certificates and CRLs of the document security store, and where it was added. */
+function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } {
+  const out: { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } = { certs: [], crls: [] };
+  try {
+    const dssObj = view.catalog().get('DSS');
+    const dss = view.dict(dssObj);
+    if (!dss) return out;
+    const streams = (key: string) =>
+      (view.array(dss.get(key)) ?? []).map((r) => view.resolve(r)).filter((s): s is PdfStream => s instanceof PdfStream);
+    const decode = (s: PdfStream) => {
+      try {
+        return s.dict.get('Filter') ? decodeStreamSafe(s) : s.data;
+      } catch {
+        return undefined;
+      }
+    };
+    out.certs = streams('Certs').map(decode).filter((x): x is Uint8Array => !!x);
+    out.crls = streams('CRLs').map(decode).filter((x): x is Uint8Array => !!x);
+    // The revision that added the DSS: the first section whose view has it.
+    const secs = [...view.doc.sections].sort((a, b) => a.offset - b.offset);
+    for (const s of secs) {
+      const v = view.doc.viewAt(s.offset + 1);
+      try {
+        if (v.catalog().has('DSS')) {
+          out.addedAt = s.offset;
+          break;
+        }
+      } catch {
+        /* keep looking */
+      }
+    }
+  } catch {
+    /* no usable DSS */
+  }
+  return out;
+}
+
+function decodeStreamSafe(s: PdfStream): Uint8Array {
+  return decodeStream(s, 16 * 1024 * 1024);
+}
+
+function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, number, number, number] }[] {
+  try {
+    const pages = view.pages();
+    return f.widgets.flatMap((w) => {
+      const r = (view.array(w.dict.get('Rect')) ?? []).map((x) => view.number(x) ?? 0);
+      if (r.length !== 4) return [];
+      const p = w.dict.get('P');
+      let idx = p instanceof PdfRef ? pages.findIndex((pg) => pg.ref.num === p.num) : -1;
+      if (idx < 0 && w.ref) idx = pages.findIndex((pg) => (view.array(pg.dict.get('Annots')) ?? []).some((a) => a instanceof PdfRef && a.num === w.ref!.num));
+      if (idx < 0) return [];
+      return [{ page: idx + 1, rect: r as [number, number, number, number] }];
+    });
+  } catch {
+    return [];
+  }
+}
+
+function countRevisions(doc: PdfDocument): number {
+  // Sections that end at the same %%EOF belong to one revision (linearized files have two).
+  const ends = new Set(doc.sections.map((s) => s.eofEnd));
+  return Math.max(1, ends.size);
+}
+
+function numbers(o: unknown): number[] | undefined {
+  return Array.isArray(o) && o.every((x) => typeof x === 'number') ? (o as number[]) : undefined;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return btoa(s);
+}
+
+/** PDF date (ISO 32000-2 §7.9.4) to ISO 8601, or null. */
+export function pdfDateToIso(o: unknown): string | null {
+  if (!(o instanceof PdfString)) return null;
+  const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?/.exec(o.text());
+  if (!m) return null;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', sign, oh = '00', om = '00'] = m;
+  let t = Date.UTC(+y!, +mo - 1, +d, +h, +mi, +s);
+  if (sign === '+' || sign === '-') t -= (sign === '+' ? 1 : -1) * (+oh * 60 + +om) * 60_000;
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+

@@ -1,0 +1,499 @@
+/**
+ * What changed after a signature (PADES-NOTES "what stops ISA and shadow attacks"), after pyHanko's
+ * diff analysis: the signed state and the final state are compared object by object, and every
+ * change must be explained by one small rule. Each rule grades what it explains:
+ *
+ *   1 DSS, document timestamps, metadata   (allowed even under DocMDP P=1)
+ *   2 new signatures, form filling         (P=2, and approval-only documents)
+ *   3 annotations                          (P=3 only)
+ *
+ * Anything left unexplained — pages added or removed, content or resources replaced, objects freed,
+ * the catalog rewritten, an object of the signed revision revealed or overwritten — is disallowed.
+ */
+import type { PdfView } from '../pdf/document';
+import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, type PdfObject } from '../pdf/objects';
+import { listFields, type FieldInfo } from '../sign/fields';
+
+export interface ModificationResult {
+  verdict: 'none' | 'allowed' | 'disallowed';
+  /** Highest level of the explained changes (0 when nothing but structure changed). */
+  level: 0 | 1 | 2 | 3;
+  reasons: string[];
+}
+
+const MAX_WALK = 200_000;
+
+/**
+ * Compares the signed state with the final one. `maxLevel` is what the certification (DocMDP)
+ * permits: 1, 2 or 3; without certification 2 (annotations over signed content are not allowed).
+ */
+export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 1 | 2 | 3): ModificationResult {
+  const reasons: string[] = [];
+  const bad = (r: string): void => {
+    reasons.push(r);
+  };
+  let level: 0 | 1 | 2 | 3 = 0;
+  const raise = (l: 1 | 2 | 3, why: string) => {
+    if (l > maxLevel) bad(`${why}, which the document's permissions do not allow`);
+    if (l > level) level = l;
+  };
+
+  // The trailer's /Root must not move.
+  const root0 = signed.trailer.get('Root');
+  const root1 = final.trailer.get('Root');
+  if (!(root0 instanceof PdfRef) || !(root1 instanceof PdfRef) || root0.num !== root1.num) {
+    bad('the document catalog was replaced');
+    return { verdict: 'disallowed', level, reasons };
+  }
+  const rootNum = root0.num;
+
+  // Changed and freed objects.
+  const changed: number[] = [];
+  const nums = new Set<number>([...signed.entries.keys(), ...final.entries.keys()]);
+  let budget = MAX_WALK;
+  for (const num of nums) {
+    if (--budget < 0) {
+      bad('too many objects to compare');
+      break;
+    }
+    const e0 = signed.entries.get(num);
+    const e1 = final.entries.get(num);
+    const live0 = e0 && e0.type !== 0;
+    const live1 = e1 && e1.type !== 0;
+    if (!live0 && !live1) continue;
+    if (live0 && !live1) {
+      const v0 = safeGet(signed, num);
+      if (isStructural(v0)) continue;
+      bad(`object ${num} of the signed revision was deleted`);
+      continue;
+    }
+    if (!live0) continue; // new objects only matter where changed objects refer to them
+    const v0 = safeGet(signed, num);
+    const v1 = safeGet(final, num);
+    if (sameObject(v0, v1)) continue;
+    if (isStructural(v0) && isStructural(v1)) continue;
+    changed.push(num);
+  }
+  if (changed.length === 0) return { verdict: reasons.length ? 'disallowed' : 'none', level, reasons };
+
+  // Roles of the objects in both states.
+  const fields0 = safeFields(signed);
+  const fields1 = safeFields(final);
+  const fieldByNum0 = new Map<number, FieldInfo>();
+  const widgetOwner0 = new Map<number, FieldInfo>();
+  for (const f of fields0) {
+    if (f.ref) fieldByNum0.set(f.ref.num, f);
+    for (const w of f.widgets) if (w.ref) widgetOwner0.set(w.ref.num, f);
+  }
+  const fieldByNum1 = new Map<number, FieldInfo>();
+  const widgetOwner1 = new Map<number, FieldInfo>();
+  for (const f of fields1) {
+    if (f.ref) fieldByNum1.set(f.ref.num, f);
+    for (const w of f.widgets) if (w.ref) widgetOwner1.set(w.ref.num, f);
+  }
+  const cat0 = signed.catalog();
+  const cat1 = final.catalog();
+  const acroRef0 = cat0.get('AcroForm');
+  const fieldsArr0 = signed.dict(acroRef0)?.get('Fields');
+  const infoNum = refNum(final.trailer.get('Info')) ?? refNum(signed.trailer.get('Info'));
+  const metadataNums = new Set([refNum(cat0.get('Metadata')), refNum(cat1.get('Metadata'))].filter((x): x is number => x !== undefined));
+  const dssNums = reachable(final, cat1.get('DSS'), 10_000);
+  const pageNums0 = new Set<number>();
+  const annotsArrayOf0 = new Map<number, number>();
+  try {
+    for (const p of signed.pages()) {
+      pageNums0.add(p.ref.num);
+      const a = p.dict.get('Annots');
+      if (a instanceof PdfRef) annotsArrayOf0.set(a.num, p.ref.num);
+    }
+  } catch {
+    bad('the signed revision has no readable page tree');
+  }
+  const pageTreeNodes0 = new Set<number>();
+  collectPageTreeNodes(signed, cat0.get('Pages'), pageTreeNodes0);
+
+  /** A field is being filled or signed: the changes to its widgets' appearances are explained. */
+  const filledFields = new Set<number>();
+  for (const num of changed) {
+    const f0 = fieldByNum0.get(num);
+    if (!f0) continue;
+    const v1 = final.dict(new PdfRef(num, 0));
+    if (!v1) continue;
+    if (!sameObject(f0.dict.get('V'), v1.get('V'))) filledFields.add(num);
+  }
+
+  const appendedOnly = (a0: PdfObject[] | undefined, a1: PdfObject[] | undefined): PdfObject[] | undefined => {
+    const x0 = a0 ?? [];
+    const x1 = a1 ?? [];
+    if (x1.length < x0.length) return undefined;
+    for (let i = 0; i < x0.length; i++) if (!sameObject(x0[i], x1[i])) return undefined;
+    return x1.slice(x0.length);
+  };
+
+  /** A newly listed annotation: a widget of a new signature field, or a markup annotation. */
+  const judgeNewAnnot = (ref: PdfObject, where: string) => {
+    if (!(ref instanceof PdfRef)) return bad(`a direct annotation was added to ${where}`);
+    if (signed.entries.get(ref.num)?.type) {
+      // an object that existed in the signed revision shown now: a shadow "hide" attack
+      return bad(`object ${ref.num} of the signed revision was made visible on ${where}`);
+    }
+    const d = final.dict(ref);
+    if (!d) return bad(`a missing annotation was added to ${where}`);
+    if (d.name('Subtype') === 'Widget') {
+      const owner = widgetOwner1.get(ref.num);
+      if (owner && owner.type === 'Sig') {
+        const v = final.dict(owner.dict.get('V'));
+        if (v?.name('Type') === 'DocTimeStamp') raise(1, 'a document timestamp was added');
+        else raise(2, 'a signature was added');
+        return;
+      }
+      return bad(`a new form field widget was added to ${where}`);
+    }
+    raise(3, `a ${d.name('Subtype') ?? 'unknown'} annotation was added to ${where}`);
+  };
+
+  /** An existing widget may change its appearance when its field is being filled or signed. */
+  const judgeWidgetChange = (num: number, owner: FieldInfo, d0: PdfDict, d1: PdfDict): void => {
+    const ownerNum = owner.ref?.num;
+    if (ownerNum === undefined || !filledFields.has(ownerNum)) {
+      return bad(`the appearance of field "${owner.fullName}" changed without it being filled`);
+    }
+    const allowed = new Set(['AP', 'AS', 'V', 'F', 'MK']);
+    for (const k of diffKeys(d0, d1)) if (!allowed.has(k)) return bad(`widget ${num} of "${owner.fullName}" changed /${k}`);
+    // New appearance streams must be made after the signature (or be this widget's own);
+    // their resources (fonts, images) may be reused from the signed revision.
+    const ap = final.dict(d1.get('AP'));
+    for (const n of ap ? apRefs(final, ap) : []) {
+      const old = signed.entries.get(n);
+      if (old && old.type !== 0 && !ownedByAppearanceOf(signed, n, num)) {
+        return bad(`field "${owner.fullName}" now shows object ${n} of the signed revision`);
+      }
+    }
+    raise(owner.type === 'Sig' ? 2 : 2, owner.type === 'Sig' ? 'a prepared signature field was signed' : `form field "${owner.fullName}" was filled`);
+  };
+
+  for (const num of changed) {
+    const ref = new PdfRef(num, 0);
+    const v0 = safeGet(signed, num);
+    const v1 = safeGet(final, num);
+    const d0 = v0 instanceof PdfDict ? v0 : v0 instanceof PdfStream ? v0.dict : undefined;
+    const d1 = v1 instanceof PdfDict ? v1 : v1 instanceof PdfStream ? v1.dict : undefined;
+
+    if (num === rootNum) {
+      if (!d0 || !d1) {
+        bad('the catalog is not a dictionary');
+        continue;
+      }
+      for (const k of diffKeys(d0, d1)) {
+        if (k === 'AcroForm') {
+          const a0 = signed.dict(d0.get('AcroForm'));
+          const a1 = final.dict(d1.get('AcroForm'));
+          judgeAcroForm(a0, a1);
+        } else if (k === 'DSS') raise(1, 'validation data (DSS) was added');
+        else if (k === 'Extensions' || k === 'Metadata' || k === 'Version') raise(1, `the catalog's /${k} was updated`);
+        else bad(`the catalog's /${k} was changed`);
+      }
+      continue;
+    }
+    if (num === infoNum || metadataNums.has(num)) {
+      raise(1, 'document metadata was updated');
+      continue;
+    }
+    if (dssNums.has(num)) {
+      raise(1, 'validation data (DSS) was updated');
+      continue;
+    }
+    if (acroRef0 instanceof PdfRef && num === acroRef0.num) {
+      judgeAcroForm(d0, d1);
+      continue;
+    }
+    if (fieldsArr0 instanceof PdfRef && num === fieldsArr0.num) {
+      const added = appendedOnly(asArray(v0), asArray(v1));
+      if (!added) bad('existing form fields were removed or reordered');
+      else judgeNewFields(added);
+      continue;
+    }
+    if (pageNums0.has(num)) {
+      if (!d0 || !d1) {
+        bad(`page object ${num} was replaced`);
+        continue;
+      }
+      for (const k of diffKeys(d0, d1)) {
+        if (k !== 'Annots') {
+          bad(`page ${pageIndex(signed, num)} changed /${k}`);
+          continue;
+        }
+        const added = appendedOnly(signed.array(d0.get('Annots')), final.array(d1.get('Annots')));
+        if (!added) bad(`annotations were removed from page ${pageIndex(signed, num)}`);
+        else for (const a of added) judgeNewAnnot(a, `page ${pageIndex(signed, num)}`);
+      }
+      continue;
+    }
+    if (annotsArrayOf0.has(num)) {
+      const where = `page ${pageIndex(signed, annotsArrayOf0.get(num)!)}`;
+      const added = appendedOnly(asArray(v0), asArray(v1));
+      if (!added) bad(`annotations were removed from ${where}`);
+      else for (const a of added) judgeNewAnnot(a, where);
+      continue;
+    }
+    if (pageTreeNodes0.has(num)) {
+      bad('the page tree was changed (pages added, removed or reordered)');
+      continue;
+    }
+    const f0 = fieldByNum0.get(num);
+    if (f0 && d0 && d1) {
+      const allowed = f0.type === 'Sig' ? new Set(['V', 'AP', 'AS', 'F']) : new Set(['V', 'AP', 'AS', 'F', 'MK']);
+      const keys = diffKeys(d0, d1);
+      const bads = keys.filter((k) => !allowed.has(k));
+      if (bads.length) {
+        bad(`form field "${f0.fullName}" changed /${bads.join(', /')}`);
+        continue;
+      }
+      if (f0.type === 'Sig' && f0.dict.has('V')) {
+        bad(`signature field "${f0.fullName}" was re-signed or altered`);
+        continue;
+      }
+      if (keys.includes('AP') || keys.includes('AS')) {
+        const wOwner = widgetOwner0.get(num);
+        if (wOwner) {
+          judgeWidgetChange(num, wOwner, d0, d1);
+          continue;
+        }
+      }
+      if (f0.type === 'Sig') {
+        const v = final.dict(d1.get('V'));
+        raise(v?.name('Type') === 'DocTimeStamp' ? 1 : 2, 'a prepared signature field was signed');
+      } else raise(2, `form field "${f0.fullName}" was filled`);
+      continue;
+    }
+    const wOwner = widgetOwner0.get(num);
+    if (wOwner && d0 && d1) {
+      judgeWidgetChange(num, wOwner, d0, d1);
+      continue;
+    }
+    // An appearance stream of a field being filled, overwritten in place: allowed only when
+    // nothing else in the signed revision shows it (else it is a shadow "replace").
+    const apOwner = appearanceOwner(signed, num, widgetOwner0);
+    if (apOwner && apOwner.ref && filledFields.has(apOwner.ref.num)) {
+      if (onlyReferencedFromAppearance(signed, num)) {
+        raise(2, `the appearance of field "${apOwner.fullName}" was replaced while filling it`);
+        continue;
+      }
+      bad(`object ${num}, shown elsewhere in the signed revision, was overwritten as the appearance of "${apOwner.fullName}"`);
+      continue;
+    }
+    bad(`object ${num}${describe(d0)} of the signed revision was changed`);
+  }
+
+  function judgeAcroForm(a0: PdfDict | undefined, a1: PdfDict | undefined): void {
+    if (!a1) {
+      bad('the interactive form was removed');
+      return;
+    }
+    const keys = a0 ? diffKeys(a0, a1) : [...a1.map.keys()];
+    for (const k of keys) {
+      if (k === 'Fields') {
+        const added = appendedOnly(signed.array(a0?.get('Fields')), final.array(a1.get('Fields')));
+        if (!added) bad('existing form fields were removed or reordered');
+        else judgeNewFields(added);
+      } else if (k === 'SigFlags' || k === 'DR' || k === 'DA') {
+        // bookkeeping that signing and filling require
+      } else if (k === 'NeedAppearances') {
+        raise(2, 'the form asks viewers to regenerate appearances');
+      } else bad(`the interactive form's /${k} was changed`);
+    }
+  }
+
+  function judgeNewFields(added: PdfObject[]): void {
+    for (const f of added) {
+      if (!(f instanceof PdfRef)) {
+        bad('a direct form field was added');
+        continue;
+      }
+      if (signed.entries.get(f.num)?.type) {
+        bad(`object ${f.num} of the signed revision was made a form field`);
+        continue;
+      }
+      const info = fieldByNum1.get(f.num);
+      if (!info || info.type !== 'Sig') {
+        bad(`a new form field ${info ? `"${info.fullName}"` : f.num} that is not a signature field was added`);
+        continue;
+      }
+      const v = final.dict(info.dict.get('V'));
+      raise(v?.name('Type') === 'DocTimeStamp' ? 1 : 2, 'a signature field was added');
+    }
+  }
+
+  return { verdict: reasons.length ? 'disallowed' : changed.length ? 'allowed' : 'none', level, reasons };
+}
+
+function safeGet(view: PdfView, num: number): PdfObject | undefined {
+  try {
+    return view.get(num);
+  } catch {
+    return new PdfRaw(`unreadable ${num}`);
+  }
+}
+
+function safeFields(view: PdfView): FieldInfo[] {
+  try {
+    return listFields(view);
+  } catch {
+    return [];
+  }
+}
+
+function isStructural(v: PdfObject | undefined): boolean {
+  if (!(v instanceof PdfStream)) return false;
+  const t = v.dict.name('Type');
+  return t === 'XRef' || t === 'ObjStm';
+}
+
+function refNum(o: PdfObject | undefined): number | undefined {
+  return o instanceof PdfRef ? o.num : undefined;
+}
+
+function asArray(o: PdfObject | undefined): PdfObject[] | undefined {
+  return Array.isArray(o) ? o : undefined;
+}
+
+function describe(d: PdfDict | undefined): string {
+  if (!d) return '';
+  const t = d.name('Type') ?? d.name('Subtype');
+  return t ? ` (/${t})` : '';
+}
+
+function pageIndex(view: PdfView, num: number): number {
+  try {
+    return view.pages().findIndex((p) => p.ref.num === num) + 1;
+  } catch {
+    return 0;
+  }
+}
+
+function collectPageTreeNodes(view: PdfView, o: PdfObject | undefined, out: Set<number>, depth = 0): void {
+  if (!(o instanceof PdfRef) || out.has(o.num) || depth > 64 || out.size > 100_000) return;
+  const d = view.dict(o);
+  if (!d || d.name('Type') === 'Page') return;
+  out.add(o.num);
+  for (const k of view.array(d.get('Kids')) ?? []) collectPageTreeNodes(view, k, out, depth + 1);
+}
+
+/** Keys whose values differ between two dictionaries. */
+export function diffKeys(a: PdfDict, b: PdfDict): string[] {
+  const keys = new Set([...a.map.keys(), ...b.map.keys()]);
+  return [...keys].filter((k) => !sameObject(a.get(k), b.get(k)));
+}
+
+/** Structural equality of two objects (references compared by number). */
+export function sameObject(a: PdfObject | undefined, b: PdfObject | undefined, depth = 0): boolean {
+  if (depth > 100) return false;
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (a instanceof PdfName || b instanceof PdfName) return a instanceof PdfName && b instanceof PdfName && a.value === b.value;
+  if (a instanceof PdfRef) return b instanceof PdfRef && a.num === b.num && a.gen === b.gen;
+  if (a instanceof PdfString) return b instanceof PdfString && bytesEqual(a.bytes, b.bytes);
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameObject(x, b[i], depth + 1));
+  if (a instanceof PdfStream) return b instanceof PdfStream && sameObject(a.dict, b.dict, depth + 1) && bytesEqual(a.data, b.data);
+  if (a instanceof PdfDict) {
+    if (!(b instanceof PdfDict) || a.map.size !== b.map.size) return false;
+    for (const [k, v] of a.map) if (!sameObject(v, b.get(k), depth + 1)) return false;
+    return true;
+  }
+  if (a instanceof PdfRaw) return b instanceof PdfRaw && a.text === b.text;
+  return false;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Object numbers reachable from `o` (bounded). */
+export function reachable(view: PdfView, o: PdfObject | null | undefined, limit: number): Set<number> {
+  const out = new Set<number>();
+  const stack: PdfObject[] = o === undefined || o === null ? [] : [o];
+  let steps = 0;
+  while (stack.length && steps++ < limit * 20) {
+    const x = stack.pop();
+    if (x instanceof PdfRef) {
+      if (out.has(x.num) || out.size >= limit) continue;
+      out.add(x.num);
+      let v: PdfObject | undefined;
+      try {
+        v = view.get(x.num);
+      } catch {
+        continue;
+      }
+      if (v !== undefined) stack.push(v);
+    } else if (Array.isArray(x)) stack.push(...x);
+    else if (x instanceof PdfDict) stack.push(...x.map.values());
+    else if (x instanceof PdfStream) stack.push(...x.dict.map.values());
+  }
+  return out;
+}
+
+/** The field whose widget's /AP refers (directly or through a state dictionary) to object `num`. */
+function appearanceOwner(view: PdfView, num: number, widgetOwner: Map<number, FieldInfo>): FieldInfo | undefined {
+  for (const [wnum, f] of widgetOwner) {
+    const w = view.dict(new PdfRef(wnum, 0));
+    const ap = w ? view.dict(w.get('AP')) : undefined;
+    if (ap && apRefs(view, ap).has(num)) return f;
+  }
+  return undefined;
+}
+
+function apRefs(view: PdfView, ap: PdfDict): Set<number> {
+  const out = new Set<number>();
+  for (const v of ap.map.values()) {
+    if (v instanceof PdfRef) {
+      out.add(v.num);
+      const sub = view.resolve(v);
+      if (sub instanceof PdfDict) for (const s of sub.map.values()) if (s instanceof PdfRef) out.add(s.num);
+    } else if (v instanceof PdfDict) for (const s of v.map.values()) if (s instanceof PdfRef) out.add(s.num);
+  }
+  return out;
+}
+
+function ownedByAppearanceOf(view: PdfView, num: number, widgetNum: number): boolean {
+  const w = view.dict(new PdfRef(widgetNum, 0));
+  const ap = w ? view.dict(w.get('AP')) : undefined;
+  return !!ap && apRefs(view, ap).has(num) && onlyReferencedFromAppearance(view, num);
+}
+
+/**
+ * True when, in this state, object `num` is referenced only from widget appearance dictionaries
+ * (not from a page, the catalog or any other object): overwriting it changes nothing else.
+ */
+function onlyReferencedFromAppearance(view: PdfView, num: number): boolean {
+  let refs = 0;
+  let apRefsCount = 0;
+  const stackScan = (o: PdfObject | undefined, inAp: boolean, depth: number) => {
+    if (depth > 50 || o === undefined) return;
+    if (o instanceof PdfRef) {
+      if (o.num === num) {
+        refs++;
+        if (inAp) apRefsCount++;
+      }
+    } else if (Array.isArray(o)) for (const x of o) stackScan(x, inAp, depth + 1);
+    else if (o instanceof PdfDict || o instanceof PdfStream) {
+      const d = o instanceof PdfStream ? o.dict : o;
+      for (const [k, v] of d.map) stackScan(v, inAp || k === 'AP', depth + 1);
+    }
+  };
+  let n = 0;
+  for (const [objNum, e] of view.entries) {
+    if (e.type === 0 || objNum === num) continue;
+    if (++n > MAX_WALK) return false;
+    let v: PdfObject | undefined;
+    try {
+      v = view.get(objNum);
+    } catch {
+      continue;
+    }
+    stackScan(v, false, 0);
+  }
+  return refs > 0 && refs === apRefsCount;
+}
