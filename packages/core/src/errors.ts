@@ -29,6 +29,8 @@ export type SidianErrorCode =
   | 'CERT_MALFORMED'
   | 'KEY_UNSUPPORTED'
   | 'SIGNER_FAILED'
+  // CMS structures
+  | 'CMS_MALFORMED'
   // timestamps
   | 'TSA_UNREACHABLE'
   | 'TSA_REJECTED'

@@ -1,0 +1,73 @@
+/** The whole CAdES/PAdES signature: attributes, signing, optional signature timestamp, CMS. */
+import { SidianError } from '../errors';
+import { toArrayBuffer } from '../pki/der';
+import { HASH_LENGTH, OID } from '../pki/oids';
+import type { HashName, Signer } from '../signer/types';
+import type { Attribute } from './attributes';
+import { buildSignedAttributes } from './attributes';
+import { buildCmsSignedData, effectiveHash } from './signed-data';
+import { requestTimestamp, type TsaSource } from './tsa';
+
+export interface CadesSignatureInput {
+  signer: Signer;
+  /** Digest of the signed content (for PDF: of the ByteRange), computed with the signer's digest. */
+  documentDigest: Uint8Array;
+  /** The digest algorithm of documentDigest; must agree with signer.hash when that is set. */
+  hash?: HashName;
+  /** RFC 3161 timestamp authority: makes the signature B-T (id-aa-signatureTimeStampToken). */
+  tsa?: TsaSource;
+}
+
+/**
+ * Builds the signed attributes (content-type, message-digest, signing-certificate-v2), has the
+ * signer sign them, optionally timestamps the signature value, and returns the CMS DER.
+ * Errors: SIGN_BAD_OPTIONS, SIGNER_FAILED, KEY_UNSUPPORTED, CERT_MALFORMED, TSA_*.
+ */
+export async function createCadesSignature(input: CadesSignatureInput): Promise<Uint8Array> {
+  const { signer, documentDigest } = input;
+  if (!signer || !(signer.certificate instanceof Uint8Array) || typeof signer.sign !== 'function') {
+    throw new SidianError('SIGN_BAD_OPTIONS', 'a signer with a certificate and sign() is required');
+  }
+  const hash = effectiveHash(signer, input.hash);
+  if (!(documentDigest instanceof Uint8Array) || documentDigest.length !== HASH_LENGTH[hash]) {
+    throw new SidianError('SIGN_BAD_OPTIONS', `documentDigest must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`);
+  }
+  const signedAttributes = buildSignedAttributes({ messageDigest: documentDigest, certificate: signer.certificate, hash });
+  let signature: Uint8Array;
+  try {
+    signature = await signer.sign(signedAttributes.slice());
+  } catch (e) {
+    if (e instanceof SidianError) throw e;
+    throw new SidianError('SIGNER_FAILED', `the signer failed: ${(e as Error)?.message ?? String(e)}`);
+  }
+  if (!(signature instanceof Uint8Array) || signature.length === 0) {
+    throw new SidianError('SIGNER_FAILED', 'the signer returned no signature');
+  }
+  const unsignedAttributes: Attribute[] = [];
+  if (input.tsa !== undefined) {
+    const token = await timestampSignature(signature, input.tsa, hash);
+    unsignedAttributes.push({ type: OID.signatureTimeStampToken, values: [token] });
+  }
+  return buildCmsSignedData({ signer: { ...signer, hash }, signedAttributes, signature, unsignedAttributes });
+}
+
+/** Gets an RFC 3161 token over a SignerInfo's signature value (the B-T signature timestamp). */
+export async function timestampSignature(signature: Uint8Array, tsa: TsaSource, defaultHash: HashName = 'SHA-256'): Promise<Uint8Array> {
+  let target: string | ((q: Uint8Array) => Promise<Uint8Array>);
+  let options = {};
+  let hash = defaultHash;
+  if (typeof tsa === 'string' || typeof tsa === 'function') {
+    target = tsa;
+  } else if (tsa && typeof tsa === 'object') {
+    const { url, transport, hash: h, ...rest } = tsa;
+    const t = transport ?? url;
+    if (!t) throw new SidianError('SIGN_BAD_OPTIONS', 'tsa needs a url or a transport');
+    target = t;
+    options = rest;
+    if (h) hash = h;
+  } else {
+    throw new SidianError('SIGN_BAD_OPTIONS', 'tsa must be a URL, a function or an options object');
+  }
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest(hash, toArrayBuffer(signature)));
+  return requestTimestamp(target, digest, hash, options);
+}

@@ -1,0 +1,8 @@
+/** Public API of the signer module (re-exported by @sidian/core). */
+export type { HashName, SignatureAlgorithmName, Signer } from './types';
+export { signerFromCryptoKey } from './crypto-key';
+export { signerFromPkcs12, type Pkcs12SignerOptions } from './pkcs12';
+export { signerFromRemote, type RemoteSignerOptions, type RemoteSignInfo } from './remote';
+export { resolveSignerAlgorithm, signerHash, type ResolvedAlgorithm } from './algorithms';
+export { ecdsaRawToDer, ecdsaDerToRaw, normalizeEcdsaSignature } from './ecdsa';
+export { assertCertificateUsable, parseCertificate, type CertificateInfo } from '../pki/certificate';
