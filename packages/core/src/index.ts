@@ -5,3 +5,4 @@ export { signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from './signe
 export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export { digestChunks, toHex } from './digest';
+export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';

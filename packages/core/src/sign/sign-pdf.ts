@@ -233,6 +233,9 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
       for (const plan of widgets) {
         const wd = widgetBase(plan);
         wd.set('Parent', fieldRef);
+        // Poppler and MuPDF read /V from the widget without inheritance; repeating the parent's
+        // value on each kid (no /T: the same field, ISO 32000-2 §12.7.4.2) lets them verify it.
+        wd.set('V', sigRef);
         const ref = w.add(wd);
         kids.push(ref);
         addAnnot(plan.page, ref);

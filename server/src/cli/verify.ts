@@ -1,0 +1,72 @@
+/**
+ * `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json] [--time ISO]`
+ * Exit codes (DESIGN.md): 0 valid, 1 invalid, 2 indeterminate, 3 unsigned, 4 unreadable input.
+ * With several files the exit code is the worst of them (4 > 1 > 2 > 3 > 0).
+ */
+import { readFileSync } from 'node:fs';
+import { isSidianError, verifyPdf, type VerificationReport } from '@sidian/core';
+import { UsageError, parse } from './main';
+import { readInput } from './sign';
+
+const EXIT: Record<VerificationReport['status'], number> = { valid: 0, invalid: 1, indeterminate: 2, unsigned: 3 };
+const SEVERITY = [0, 3, 2, 1, 4];
+
+export async function verifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    trust: { type: 'string', multiple: true },
+    crl: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    time: { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('verify needs at least one PDF');
+  const trustAnchors = (values.trust ?? []).map((f) => readFileSync(f, 'utf8'));
+  const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(f)));
+  let validationTime: Date | undefined;
+  if (values.time) {
+    validationTime = new Date(values.time);
+    if (Number.isNaN(validationTime.getTime())) throw new UsageError(`--time is not a date: ${values.time}`);
+  }
+  let worst = 0;
+  const reports: Record<string, unknown> = {};
+  for (const file of positionals) {
+    let code: number;
+    try {
+      const report = await verifyPdf(readInput(file), { trustAnchors, crls, validationTime });
+      code = EXIT[report.status];
+      if (values.json) reports[file] = report;
+      else printReport(file, report);
+    } catch (e) {
+      code = 4;
+      const msg = isSidianError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+      process.stderr.write(`sidian: ${file}: ${msg}\n`);
+      if (values.json) reports[file] = { error: isSidianError(e) ? e.code : 'UNREADABLE', message: (e as Error).message };
+    }
+    if (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst)) worst = code;
+  }
+  if (values.json) {
+    const out = positionals.length === 1 ? reports[positionals[0]!] : reports;
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  }
+  return worst;
+}
+
+const LABEL: Record<string, string> = {
+  valid: '有效 valid',
+  invalid: '无效 INVALID',
+  indeterminate: '无法确定 indeterminate',
+  unsigned: '未签名 unsigned',
+};
+
+function printReport(file: string, r: VerificationReport): void {
+  const lines = [`${file}: ${LABEL[r.status]} (${r.signatures.length} signature(s), ${r.revisions} revision(s))`];
+  for (const s of r.signatures) {
+    lines.push(
+      `  [${s.status}] ${s.field} (${s.kind}${s.level ? `, ${s.level}` : ''}) by ${s.signer?.commonName ?? '?'}` +
+        `${s.signer?.organization ? ` / ${s.signer.organization}` : ''}`,
+      `      integrity ${s.integrity}; coverage ${s.coverage}; modifications after: ${s.modificationsAfter}; trust ${s.trust}` +
+        `${s.timestampTime ? `; timestamp ${s.timestampTime}` : s.claimedTime ? `; claimed time ${s.claimedTime}` : ''}`,
+    );
+    for (const reason of s.reasons) lines.push(`      - ${reason}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
