@@ -13,7 +13,7 @@
  *
  * Subjects use OpenSSL's `/type=value/...` form, most general first, and are encoded as UTF8String.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFileSync, spawnSync, type ExecFileSyncOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +78,13 @@ export function openssl(args: string[], options: { input?: Uint8Array | string; 
   }
 }
 
+/** Runs openssl and returns stdout and stderr (some commands, e.g. `pkcs12 -info`, report on stderr). */
+export function opensslOutput(args: string[], options: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv } = {}): { stdout: string; stderr: string } {
+  const r = spawnSync(OPENSSL, args, { input: options.input, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr?.toString() ?? ''}`);
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
 /** A fresh directory under the OS temp dir. Remove it with removeDir() in afterAll. */
 export function makeTempDir(prefix = 'sidian-pki-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -107,7 +114,7 @@ export function generateKey(dir: string, name: string, keySpec: KeySpec): KeyPai
       ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${size}`]
       : ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:P-${size}`, '-pkeyopt', 'ec_param_enc:named_curve'];
   openssl([...args, '-out', keyFile]);
-  const keyPkcs8 = new Uint8Array(openssl(['pkey', '-in', keyFile, '-outform', 'DER']));
+  const keyPkcs8 = new Uint8Array(openssl(['pkcs8', '-topk8', '-nocrypt', '-in', keyFile, '-outform', 'DER']));
   return { keySpec, keyFile, keyPkcs8 };
 }
 

@@ -8,7 +8,7 @@ import {
   issueIntermediateCa,
   makePkcs12,
   makeTempDir,
-  openssl,
+  opensslOutput,
   removeDir,
 } from '../../../../tests/helpers/openssl-pki';
 import { SidianError } from '../errors';
@@ -47,9 +47,10 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
     const leaf = leaves['p-256'];
     const modern = makePkcs12(leaf, { password: 'pw' });
     const legacy = makePkcs12(leaf, { password: 'pw', legacy: true });
-    const info = (file: string, extra: string[] = []) =>
-      openssl(['pkcs12', '-info', '-noout', '-in', file, '-passin', 'pass:pw', ...extra]).toString() +
-      openssl(['pkcs12', '-info', '-noout', '-in', file, '-passin', 'pass:pw', ...extra], {}).toString();
+    const info = (file: string, extra: string[] = []) => {
+      const r = opensslOutput(['pkcs12', '-info', '-noout', '-in', file, '-passin', 'pass:pw', ...extra]);
+      return r.stdout + r.stderr;
+    };
     const m = info(modern.file);
     expect(m).toMatch(/MAC: sha256/);
     expect(m).toMatch(/PBES2, PBKDF2, AES-256-CBC/);

@@ -25,6 +25,7 @@ import {
 } from './der';
 import { BadPaddingError, desEde3CbcDecrypt, rc2CbcDecrypt, rc4 } from './legacy-ciphers';
 import { OID } from './oids';
+import { digestSync } from './sha2';
 
 export interface Pkcs12PrivateKey {
   /** PrivateKeyInfo (PKCS#8) DER, decrypted. Handle with care; do not keep it around. */
@@ -49,7 +50,7 @@ export interface Pkcs12Contents {
 
 /** Work limits: a hostile file must not make us iterate forever. */
 const MAX_ITERATIONS = 10_000_000;
-const MAX_PKCS12_KDF_ITERATIONS = 1_000_000;
+const MAX_PKCS12_KDF_ITERATIONS = 200_000; // synchronous SHA: ~2 s at the cap
 const MAX_INPUT = 16 * 1024 * 1024;
 
 const PARSE_LIMITS = { maxDepth: 48, maxNodes: 100_000 } as const;
@@ -180,15 +181,16 @@ const HASH_SIZES: Record<KdfHash, { u: number; v: number }> = {
 /**
  * The PKCS#12 key derivation function (RFC 7292 appendix B.2).
  * id: 1 = encryption key, 2 = IV, 3 = MAC key. `password` is the BMPString with its terminator.
+ * Synchronous digests: thousands of awaited WebCrypto calls would take seconds.
  */
-export async function pkcs12Kdf(
+export function pkcs12Kdf(
   hash: KdfHash,
   password: Uint8Array,
   salt: Uint8Array,
   id: 1 | 2 | 3,
   iterations: number,
   length: number,
-): Promise<Uint8Array> {
+): Uint8Array {
   const { u, v } = HASH_SIZES[hash];
   const fill = (src: Uint8Array) => {
     if (src.length === 0) return new Uint8Array(0);
@@ -200,10 +202,9 @@ export async function pkcs12Kdf(
   const I = concatBytes(fill(salt), fill(password));
   const c = Math.ceil(length / u);
   const out = new Uint8Array(c * u);
-  const s = subtle();
   for (let i = 0; i < c; i++) {
-    let a = new Uint8Array(await s.digest(hash, toArrayBuffer(concatBytes(D, I))));
-    for (let r = 1; r < iterations; r++) a = new Uint8Array(await s.digest(hash, a));
+    let a = digestSync(hash, concatBytes(D, I));
+    for (let r = 1; r < iterations; r++) a = digestSync(hash, a);
     out.set(a, i * u);
     if (i + 1 < c) {
       const B = new Uint8Array(v);
@@ -245,7 +246,7 @@ async function verifyMac(macData: Asn1Node, content: Uint8Array, bmpPassword: Ui
     throw new SidianError('P12_UNSUPPORTED', `PKCS#12 MAC iteration count ${iterations} is out of range`);
   }
   const { u } = HASH_SIZES[hash];
-  const key = await pkcs12Kdf(hash, bmpPassword, salt, 3, iterations, u);
+  const key = pkcs12Kdf(hash, bmpPassword, salt, 3, iterations, u);
   const s = subtle();
   const hmacKey = await s.importKey('raw', toArrayBuffer(key), { name: 'HMAC', hash }, false, ['sign']);
   const mac = new Uint8Array(await s.sign('HMAC', hmacKey, toArrayBuffer(content)));
@@ -393,9 +394,9 @@ async function decrypt(algorithm: Asn1Node, data: Uint8Array, pw: PasswordForms)
     const salt = readOctetString(params.child(0));
     const iterations = readSmallInt(params.child(1));
     checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS);
-    const key = await pkcs12Kdf('SHA-1', pw.bmp, salt, 1, iterations, pbes1.keyLength);
+    const key = pkcs12Kdf('SHA-1', pw.bmp, salt, 1, iterations, pbes1.keyLength);
     if (pbes1.cipher === 'rc4') return rc4(key, data);
-    const iv = await pkcs12Kdf('SHA-1', pw.bmp, salt, 2, iterations, 8);
+    const iv = pkcs12Kdf('SHA-1', pw.bmp, salt, 2, iterations, 8);
     try {
       return pbes1.cipher === 'rc2' ? rc2CbcDecrypt(key, pbes1.bits!, iv, data) : desEde3CbcDecrypt(key, iv, data);
     } catch (e) {

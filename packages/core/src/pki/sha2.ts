@@ -1,7 +1,9 @@
 /**
- * Synchronous SHA-256 / SHA-384 / SHA-512 (FIPS 180-4) for the few places that must stay
- * synchronous (certificate hashes inside signed attributes). Everything else uses WebCrypto's
- * async digest. Not constant time; only ever used on public data.
+ * Synchronous SHA-1 / SHA-256 / SHA-384 / SHA-512 (FIPS 180-4) for the few places that must stay
+ * synchronous or make thousands of tiny digests: certificate hashes inside signed attributes, and
+ * the iterated PKCS#12 key derivation (one awaited WebCrypto digest per iteration is ~100x slower).
+ * Everything else uses WebCrypto. Not constant time: used on public data and on PKCS#12 password
+ * derivations, where timing reveals nothing the file does not already.
  */
 import type { HashName } from '../signer/types';
 
@@ -26,6 +28,47 @@ function pad(data: Uint8Array, blockSize: number, lengthBytes: number): Uint8Arr
   for (let i = total - 1; bits > 0n; i--) {
     out[i] = Number(bits & 0xffn);
     bits >>= 8n;
+  }
+  return out;
+}
+
+export function sha1(data: Uint8Array): Uint8Array {
+  const h = Uint32Array.from([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
+  const m = pad(data, 64, 8);
+  const w = new Uint32Array(80);
+  const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
+  for (let off = 0; off < m.length; off += 64) {
+    for (let i = 0; i < 16; i++) {
+      const j = off + i * 4;
+      w[i] = (m[j]! << 24) | (m[j + 1]! << 16) | (m[j + 2]! << 8) | m[j + 3]!;
+    }
+    for (let i = 16; i < 80; i++) w[i] = rotl(w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!, 1);
+    let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!;
+    for (let i = 0; i < 80; i++) {
+      let f: number, k: number;
+      if (i < 20) [f, k] = [(b & c) | (~b & d), 0x5a827999];
+      else if (i < 40) [f, k] = [b ^ c ^ d, 0x6ed9eba1];
+      else if (i < 60) [f, k] = [(b & c) | (b & d) | (c & d), 0x8f1bbcdc];
+      else [f, k] = [b ^ c ^ d, 0xca62c1d6];
+      const t = (rotl(a, 5) + f + e + k + w[i]!) | 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = t;
+    }
+    h[0]! += a;
+    h[1]! += b;
+    h[2]! += c;
+    h[3]! += d;
+    h[4]! += e;
+  }
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 5; i++) {
+    out[i * 4] = h[i]! >>> 24;
+    out[i * 4 + 1] = (h[i]! >>> 16) & 0xff;
+    out[i * 4 + 2] = (h[i]! >>> 8) & 0xff;
+    out[i * 4 + 3] = h[i]! & 0xff;
   }
   return out;
 }
@@ -161,8 +204,10 @@ export const sha384 = (data: Uint8Array) => sha512Family(data, IV384, 48);
 export const sha512 = (data: Uint8Array) => sha512Family(data, IV512, 64);
 
 /** Synchronous digest by WebCrypto name. */
-export function digestSync(hash: HashName, data: Uint8Array): Uint8Array {
+export function digestSync(hash: HashName | 'SHA-1', data: Uint8Array): Uint8Array {
   switch (hash) {
+    case 'SHA-1':
+      return sha1(data);
     case 'SHA-256':
       return sha256(data);
     case 'SHA-384':
