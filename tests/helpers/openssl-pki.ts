@@ -37,7 +37,7 @@ export interface KeyPair {
   /** PKCS#8 PEM private key file (unencrypted). */
   keyFile: string;
   /** PKCS#8 DER of the private key (e.g. for crypto.subtle.importKey('pkcs8', ...)). */
-  keyPkcs8: Uint8Array;
+  keyPkcs8: Uint8Array<ArrayBuffer>;
 }
 
 export interface Entity extends KeyPair {
@@ -49,7 +49,7 @@ export interface Entity extends KeyPair {
   subject: string;
   certFile: string;
   certPem: string;
-  certDer: Uint8Array;
+  certDer: Uint8Array<ArrayBuffer>;
   /** The issuing CA (undefined for a self-signed root). */
   issuer?: Ca;
 }
@@ -94,7 +94,7 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export function pemToDer(pem: string): Uint8Array {
+export function pemToDer(pem: string): Uint8Array<ArrayBuffer> {
   const m = pem.match(/-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/);
   if (!m) throw new Error('no PEM block');
   return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
@@ -154,7 +154,7 @@ function reqConfig(dir: string): string {
   return file;
 }
 
-function readCert(certFile: string): { certPem: string; certDer: Uint8Array } {
+function readCert(certFile: string): { certPem: string; certDer: Uint8Array<ArrayBuffer> } {
   const certPem = readFileSync(certFile, 'utf8');
   return { certPem, certDer: pemToDer(certPem) };
 }
@@ -296,7 +296,7 @@ export interface Pkcs12Options {
 }
 
 /** Writes a PKCS#12 with `openssl pkcs12 -export` (OpenSSL 3 defaults unless `legacy`). */
-export function makePkcs12(entity: Entity, options: Pkcs12Options): { file: string; bytes: Uint8Array } {
+export function makePkcs12(entity: Entity, options: Pkcs12Options): { file: string; bytes: Uint8Array<ArrayBuffer> } {
   const file = options.file ?? path.join(entity.dir, `${entity.name}${options.legacy ? '-legacy' : ''}.p12`);
   const args = ['pkcs12', '-export', '-in', entity.certFile, '-inkey', entity.keyFile, '-passout', 'env:SIDIAN_P12_PASSWORD', '-out', file];
   if (options.chain?.length) {

@@ -171,7 +171,7 @@ describe('signerFromRemote', () => {
     const signer = signerFromRemote({
       certificate: leaf.certDer,
       // a UKey middleware that wants the data rather than the digest can use info.signedAttributes
-      signDigest: async (_d, info) => new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, info.signedAttributes)),
+      signDigest: async (_d, info) => new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, new Uint8Array(info.signedAttributes))),
     });
     const sig = await signer.sign(data);
     expect(sig[0]).toBe(0x30);
