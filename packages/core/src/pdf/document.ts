@@ -223,6 +223,32 @@ function readSection(bytes: Uint8Array, offset: number): XrefSection {
       const count = p.readInt();
       if (count > bytes.length / 18 + 1) throw new SidianError('PDF_MALFORMED', 'xref subsection larger than the file');
       for (let i = 0; i < count; i++) {
+        // Fast path for the standard 20-byte entry "oooooooooo ggggg n\r\n" (ISO 32000-2 §7.5.4).
+        p.skipWhitespace();
+        const q = p.pos;
+        if (q + 18 <= bytes.length && bytes[q + 10] === 0x20 && bytes[q + 16] === 0x20 && (bytes[q + 17] === 0x6e || bytes[q + 17] === 0x66)) {
+          let off = 0;
+          let gen = 0;
+          let ok = true;
+          for (let k = 0; k < 10; k++) {
+            const d = bytes[q + k]! - 0x30;
+            if (d < 0 || d > 9) ok = false;
+            off = off * 10 + d;
+          }
+          for (let k = 11; k < 16; k++) {
+            const d = bytes[q + k]! - 0x30;
+            if (d < 0 || d > 9) ok = false;
+            gen = gen * 10 + d;
+          }
+          if (ok) {
+            p.pos = q + 18;
+            const num = start + i;
+            if (entries.has(num)) continue;
+            if (bytes[q + 17] === 0x66 || (off === 0 && num === 0)) entries.set(num, { type: 0, gen });
+            else entries.set(num, { type: 1, offset: off, gen });
+            continue;
+          }
+        }
         const off = p.readInt();
         const gen = p.readInt();
         const kind = p.readKeyword();

@@ -50,21 +50,23 @@ export class Parser {
     this.pos = p;
   }
 
+  /** End of the run of regular characters starting at `p`. */
+  private tokenEnd(p: number): number {
+    const b = this.bytes;
+    while (p < b.length && WS[b[p]!] !== 1 && DELIM[b[p]!] !== 1) p++;
+    return p;
+  }
+
   /** Reads a run of regular characters (a keyword or number) without consuming what follows. */
   peekToken(): string {
     this.skipWhitespace();
-    const b = this.bytes;
-    let p = this.pos;
-    while (p < b.length && isRegular(b[p]!)) p++;
-    let s = '';
-    for (let i = this.pos; i < p && i - this.pos < 64; i++) s += String.fromCharCode(b[i]!);
-    return s;
+    const end = Math.min(this.tokenEnd(this.pos), this.pos + 64);
+    return String.fromCharCode.apply(null, this.bytes.subarray(this.pos, end) as unknown as number[]);
   }
 
   readKeyword(): string {
     const t = this.peekToken();
-    const b = this.bytes;
-    while (this.pos < b.length && isRegular(b[this.pos]!)) this.pos++;
+    this.pos = this.tokenEnd(this.pos);
     return t;
   }
 
@@ -74,9 +76,19 @@ export class Parser {
   }
 
   readInt(): number {
-    const t = this.readKeyword();
-    if (!/^\d{1,15}$/.test(t)) this.fail(`expected an integer, found '${t}'`);
-    return Number(t);
+    this.skipWhitespace();
+    const b = this.bytes;
+    const start = this.pos;
+    const end = this.tokenEnd(start);
+    let v = 0;
+    if (end === start || end - start > 15) this.fail('expected an integer');
+    for (let i = start; i < end; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) this.fail(`expected an integer, found '${String.fromCharCode(b[i]!)}'`);
+      v = v * 10 + c;
+    }
+    this.pos = end;
+    return v;
   }
 
   atEnd(): boolean {
@@ -120,6 +132,11 @@ export class Parser {
       case 0x7d:
         this.fail(`unexpected '${String.fromCharCode(c)}'`);
     }
+    // numbers without building strings (most tokens in a PDF)
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e) {
+      const n = this.readNumberFast();
+      if (n !== undefined) return n;
+    }
     const t = this.readKeyword();
     if (t === 'true') return true;
     if (t === 'false') return false;
@@ -128,6 +145,53 @@ export class Parser {
     const n = parseNumber(t);
     if (n === undefined) this.fail(`unexpected token '${t}'`);
     return n;
+  }
+
+  /** If ` g R` follows (whitespace, digits, whitespace, R, delimiter), consumes it and returns g. */
+  refGenerationAhead(): number | undefined {
+    const b = this.bytes;
+    let p = this.pos;
+    while (p < b.length && WS[b[p]!] === 1) p++;
+    const ds = p;
+    let gen = 0;
+    while (p < b.length && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) gen = gen * 10 + (b[p++]! - 0x30);
+    if (p === ds || p >= b.length || WS[b[p]!] !== 1) return undefined;
+    while (p < b.length && WS[b[p]!] === 1) p++;
+    if (b[p] !== 0x52 /* R */) return undefined;
+    const after = b[p + 1];
+    if (after !== undefined && WS[after] !== 1 && DELIM[after] !== 1) return undefined;
+    this.pos = p + 1;
+    return gen;
+  }
+
+  private readNumberFast(): number | undefined {
+    const b = this.bytes;
+    const start = this.pos;
+    const end = this.tokenEnd(start);
+    let p = start;
+    let neg = false;
+    if (b[p] === 0x2d || b[p] === 0x2b) {
+      neg = b[p] === 0x2d;
+      p++;
+    }
+    let v = 0;
+    let digits = 0;
+    while (p < end && b[p]! >= 0x30 && b[p]! <= 0x39 && digits < 15) {
+      v = v * 10 + (b[p++]! - 0x30);
+      digits++;
+    }
+    if (p < end && b[p] === 0x2e) {
+      p++;
+      let scale = 0.1;
+      while (p < end && b[p]! >= 0x30 && b[p]! <= 0x39) {
+        v += (b[p++]! - 0x30) * scale;
+        scale /= 10;
+        digits++;
+      }
+    }
+    if (p !== end || digits === 0) return undefined; // not a plain number: let the general path decide
+    this.pos = end;
+    return neg ? -v : v;
   }
 
   /** After pushing a value, folds `n g R` at the end of the list into a reference. */
@@ -145,6 +209,12 @@ export class Parser {
 
   parseName(): PdfName {
     const b = this.bytes;
+    const end = this.tokenEnd(this.pos + 1);
+    if (end - this.pos <= 128 && b.subarray(this.pos + 1, end).indexOf(0x23) < 0) {
+      const v = String.fromCharCode.apply(null, b.subarray(this.pos + 1, end) as unknown as number[]);
+      this.pos = end;
+      return PdfName.of(v);
+    }
     let p = this.pos + 1;
     let s = '';
     while (p < b.length && isRegular(b[p]!)) {
@@ -238,19 +308,13 @@ export class Parser {
       }
       if (b[this.pos] !== 0x2f) this.fail('dictionary key is not a name');
       const key = this.parseName().value;
-      const vals: PdfObject[] = [this.parseObject(depth + 1)];
+      let value = this.parseObject(depth + 1);
       // a reference value: `n g R`
-      const save = this.pos;
-      if (Number.isInteger(vals[0])) {
-        const t1 = this.peekToken();
-        if (/^\d+$/.test(t1)) {
-          this.readKeyword();
-          const t2 = this.readKeyword();
-          if (t2 === 'R') vals[0] = new PdfRef(vals[0] as number, Number(t1));
-          else this.pos = save;
-        } else this.pos = save;
+      if (Number.isInteger(value)) {
+        const gen = this.refGenerationAhead();
+        if (gen !== undefined) value = new PdfRef(value as number, gen);
       }
-      dict.set(key, vals[0]!);
+      dict.set(key, value);
     }
     // stream?
     const save = this.pos;
