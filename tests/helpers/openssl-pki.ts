@@ -60,7 +60,10 @@ export interface Ca extends Entity {
 }
 
 /** Runs openssl; throws an Error with openssl's stderr on failure. */
-export function openssl(args: string[], options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Buffer {
+export function openssl(
+  args: string[],
+  options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Buffer {
   const opts: ExecFileSyncOptions = {
     cwd: options.cwd,
     input: options.input,
@@ -79,9 +82,17 @@ export function openssl(args: string[], options: { input?: Uint8Array | string; 
 }
 
 /** Runs openssl and returns stdout and stderr (some commands, e.g. `pkcs12 -info`, report on stderr). */
-export function opensslOutput(args: string[], options: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv } = {}): { stdout: string; stderr: string } {
-  const r = spawnSync(OPENSSL, args, { input: options.input, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr?.toString() ?? ''}`);
+export function opensslOutput(
+  args: string[],
+  options: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv } = {},
+): { stdout: string; stderr: string } {
+  const r = spawnSync(OPENSSL, args, {
+    input: options.input,
+    env: { ...process.env, ...options.env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0)
+    throw new Error(`openssl ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr?.toString() ?? ''}`);
   return { stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -101,7 +112,10 @@ export function pemToDer(pem: string): Uint8Array<ArrayBuffer> {
 }
 
 export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -112,9 +126,19 @@ export function generateKey(dir: string, name: string, keySpec: KeySpec): KeyPai
   const args =
     kind === 'rsa'
       ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${size}`]
-      : ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:P-${size}`, '-pkeyopt', 'ec_param_enc:named_curve'];
+      : [
+          'genpkey',
+          '-algorithm',
+          'EC',
+          '-pkeyopt',
+          `ec_paramgen_curve:P-${size}`,
+          '-pkeyopt',
+          'ec_param_enc:named_curve',
+        ];
   openssl([...args, '-out', keyFile]);
-  const keyPkcs8 = new Uint8Array(openssl(['pkcs8', '-topk8', '-nocrypt', '-in', keyFile, '-outform', 'DER']));
+  const keyPkcs8 = new Uint8Array(
+    openssl(['pkcs8', '-topk8', '-nocrypt', '-in', keyFile, '-outform', 'DER']),
+  );
   return { keySpec, keyFile, keyPkcs8 };
 }
 
@@ -161,7 +185,10 @@ function readCert(certFile: string): { certPem: string; certDer: Uint8Array<Arra
 
 /** OpenSSL `-startdate`/`-enddate` form (GeneralizedTime). */
 function opensslDate(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function caConfig(caDir: string, certFile: string, keyFile: string): string {
@@ -214,10 +241,32 @@ export function createCa(dir: string, options: CaOptions = {}): Ca {
   const key = generateKey(caDir, name, options.key ?? 'p-256');
   const certFile = path.join(caDir, `${name}.pem`);
   openssl([
-    'req', '-x509', '-new', '-utf8', '-config', reqConfig(caDir), '-extensions', 'v3_root',
-    '-key', key.keyFile, '-subj', subject, '-days', String(options.days ?? 3650), '-out', certFile,
+    'req',
+    '-x509',
+    '-new',
+    '-utf8',
+    '-config',
+    reqConfig(caDir),
+    '-extensions',
+    'v3_root',
+    '-key',
+    key.keyFile,
+    '-subj',
+    subject,
+    '-days',
+    String(options.days ?? 3650),
+    '-out',
+    certFile,
   ]);
-  return { ...key, name, dir: caDir, subject, certFile, ...readCert(certFile), configFile: caConfig(caDir, certFile, key.keyFile) };
+  return {
+    ...key,
+    name,
+    dir: caDir,
+    subject,
+    certFile,
+    ...readCert(certFile),
+    configFile: caConfig(caDir, certFile, key.keyFile),
+  };
 }
 
 export interface IssueOptions {
@@ -242,18 +291,53 @@ export function issueCertificate(ca: Ca, options: IssueOptions): Entity {
   mkdirSync(dir, { recursive: true });
   const key = generateKey(dir, options.name, options.key ?? 'p-256');
   const csr = path.join(dir, `${options.name}.csr`);
-  openssl(['req', '-new', '-utf8', '-config', reqConfig(dir), '-key', key.keyFile, '-subj', options.subject, '-out', csr]);
+  openssl([
+    'req',
+    '-new',
+    '-utf8',
+    '-config',
+    reqConfig(dir),
+    '-key',
+    key.keyFile,
+    '-subj',
+    options.subject,
+    '-out',
+    csr,
+  ]);
   const notBefore = options.notBefore ?? new Date(Date.now() - 3600_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + (options.days ?? 365) * 86400_000);
   const certFile = path.join(dir, `${options.name}.pem`);
   const profile = options.profile ?? 'signing';
   openssl([
-    'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', ca.configFile,
-    '-extfile', ca.configFile, '-extensions', `ext_${profile}`,
-    '-startdate', opensslDate(notBefore), '-enddate', opensslDate(notAfter),
-    '-in', csr, '-out', certFile,
+    'ca',
+    '-batch',
+    '-notext',
+    '-utf8',
+    '-preserveDN',
+    '-config',
+    ca.configFile,
+    '-extfile',
+    ca.configFile,
+    '-extensions',
+    `ext_${profile}`,
+    '-startdate',
+    opensslDate(notBefore),
+    '-enddate',
+    opensslDate(notAfter),
+    '-in',
+    csr,
+    '-out',
+    certFile,
   ]);
-  return { ...key, name: options.name, dir, subject: options.subject, certFile, ...readCert(certFile), issuer: ca };
+  return {
+    ...key,
+    name: options.name,
+    dir,
+    subject: options.subject,
+    certFile,
+    ...readCert(certFile),
+    issuer: ca,
+  };
 }
 
 /** An intermediate CA issued by `ca`, itself able to issue. */
@@ -263,15 +347,29 @@ export function issueIntermediateCa(ca: Ca, options: Omit<IssueOptions, 'profile
 }
 
 /** A signing certificate that expired a year ago (valid two years ago). */
-export function issueExpiredCertificate(ca: Ca, options: Omit<IssueOptions, 'notBefore' | 'notAfter' | 'days'>): Entity {
+export function issueExpiredCertificate(
+  ca: Ca,
+  options: Omit<IssueOptions, 'notBefore' | 'notAfter' | 'days'>,
+): Entity {
   const now = Date.now();
-  return issueCertificate(ca, { ...options, notBefore: new Date(now - 2 * 365 * 86400_000), notAfter: new Date(now - 365 * 86400_000) });
+  return issueCertificate(ca, {
+    ...options,
+    notBefore: new Date(now - 2 * 365 * 86400_000),
+    notAfter: new Date(now - 365 * 86400_000),
+  });
 }
 
 /** A signing certificate whose validity starts in 30 days. */
-export function issueNotYetValidCertificate(ca: Ca, options: Omit<IssueOptions, 'notBefore' | 'notAfter' | 'days'>): Entity {
+export function issueNotYetValidCertificate(
+  ca: Ca,
+  options: Omit<IssueOptions, 'notBefore' | 'notAfter' | 'days'>,
+): Entity {
   const start = new Date(Date.now() + 30 * 86400_000);
-  return issueCertificate(ca, { ...options, notBefore: start, notAfter: new Date(start.getTime() + 365 * 86400_000) });
+  return issueCertificate(ca, {
+    ...options,
+    notBefore: start,
+    notAfter: new Date(start.getTime() + 365 * 86400_000),
+  });
 }
 
 /** The certificates from `entity` up to (and including) its root, leaf first. */
@@ -296,9 +394,23 @@ export interface Pkcs12Options {
 }
 
 /** Writes a PKCS#12 with `openssl pkcs12 -export` (OpenSSL 3 defaults unless `legacy`). */
-export function makePkcs12(entity: Entity, options: Pkcs12Options): { file: string; bytes: Uint8Array<ArrayBuffer> } {
+export function makePkcs12(
+  entity: Entity,
+  options: Pkcs12Options,
+): { file: string; bytes: Uint8Array<ArrayBuffer> } {
   const file = options.file ?? path.join(entity.dir, `${entity.name}${options.legacy ? '-legacy' : ''}.p12`);
-  const args = ['pkcs12', '-export', '-in', entity.certFile, '-inkey', entity.keyFile, '-passout', 'env:SIDIAN_P12_PASSWORD', '-out', file];
+  const args = [
+    'pkcs12',
+    '-export',
+    '-in',
+    entity.certFile,
+    '-inkey',
+    entity.keyFile,
+    '-passout',
+    'env:SIDIAN_P12_PASSWORD',
+    '-out',
+    file,
+  ];
   if (options.chain?.length) {
     const chainFile = `${file}.chain.pem`;
     writeFileSync(chainFile, options.chain.map((c) => c.certPem).join(''));

@@ -15,7 +15,8 @@ export interface Attribute {
 
 /** DER of Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }. */
 export function encodeAttribute(attr: Attribute): Uint8Array {
-  if (attr.values.length === 0) throw new SidianError('SIGN_BAD_OPTIONS', `attribute ${attr.type} has no value`);
+  if (attr.values.length === 0)
+    throw new SidianError('SIGN_BAD_OPTIONS', `attribute ${attr.type} has no value`);
   return derSequence(derOid(attr.type), derSetOf(attr.values));
 }
 
@@ -56,11 +57,17 @@ export function buildSignedAttributes(input: SignedAttributesInput): Uint8Array 
   const hash = input.hash ?? 'SHA-256';
   if (!HASH_OID[hash]) throw new SidianError('SIGN_BAD_OPTIONS', `unsupported digest ${String(hash)}`);
   if (!(input.messageDigest instanceof Uint8Array) || input.messageDigest.length !== HASH_LENGTH[hash]) {
-    throw new SidianError('SIGN_BAD_OPTIONS', `messageDigest must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`);
+    throw new SidianError(
+      'SIGN_BAD_OPTIONS',
+      `messageDigest must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`,
+    );
   }
   return encodeAttributeSet([
     { type: OID.contentType, values: [derOid(OID.data)] },
     { type: OID.messageDigest, values: [derOctetString(input.messageDigest)] },
-    { type: OID.signingCertificateV2, values: [derSequence(derSequence(buildEssCertIdV2(input.certificate, hash)))] },
+    {
+      type: OID.signingCertificateV2,
+      values: [derSequence(derSequence(buildEssCertIdV2(input.certificate, hash)))],
+    },
   ]);
 }

@@ -30,9 +30,16 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
   }
   const hash = effectiveHash(signer, input.hash);
   if (!(documentDigest instanceof Uint8Array) || documentDigest.length !== HASH_LENGTH[hash]) {
-    throw new SidianError('SIGN_BAD_OPTIONS', `documentDigest must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`);
+    throw new SidianError(
+      'SIGN_BAD_OPTIONS',
+      `documentDigest must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`,
+    );
   }
-  const signedAttributes = buildSignedAttributes({ messageDigest: documentDigest, certificate: signer.certificate, hash });
+  const signedAttributes = buildSignedAttributes({
+    messageDigest: documentDigest,
+    certificate: signer.certificate,
+    hash,
+  });
   let signature: Uint8Array;
   try {
     signature = await signer.sign(signedAttributes.slice());
@@ -52,7 +59,11 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
 }
 
 /** Gets an RFC 3161 token over a SignerInfo's signature value (the B-T signature timestamp). */
-export async function timestampSignature(signature: Uint8Array, tsa: TsaSource, defaultHash: HashName = 'SHA-256'): Promise<Uint8Array> {
+export async function timestampSignature(
+  signature: Uint8Array,
+  tsa: TsaSource,
+  defaultHash: HashName = 'SHA-256',
+): Promise<Uint8Array> {
   let target: string | ((q: Uint8Array) => Promise<Uint8Array>);
   let options = {};
   let hash = defaultHash;

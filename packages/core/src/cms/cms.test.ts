@@ -39,13 +39,27 @@ let p256: Entity;
 let p384: Entity;
 let seal: Entity; // 项城市市场监督管理局, issued by an ECDSA intermediate under an ECDSA root
 let caBundle: string;
-const payload = new TextEncoder().encode('%PDF-1.7 stand-in for the two ByteRange ranges ' + '项'.repeat(500));
+const payload = new TextEncoder().encode(
+  '%PDF-1.7 stand-in for the two ByteRange ranges ' + '项'.repeat(500),
+);
 
 beforeAll(() => {
   dir = makeTempDir();
-  rsaRoot = createCa(dir, { name: 'rsa-root', key: 'rsa-2048', subject: '/C=CN/O=Sidian Test/CN=Sidian Test RSA Root' });
-  ecRoot = createCa(dir, { name: 'ec-root', key: 'p-384', subject: '/C=CN/O=Sidian Test/CN=Sidian Test EC Root' });
-  ecIssuing = issueIntermediateCa(ecRoot, { name: 'ec-issuing', key: 'p-256', subject: '/C=CN/O=Sidian Test/CN=Sidian Test EC Issuing CA' });
+  rsaRoot = createCa(dir, {
+    name: 'rsa-root',
+    key: 'rsa-2048',
+    subject: '/C=CN/O=Sidian Test/CN=Sidian Test RSA Root',
+  });
+  ecRoot = createCa(dir, {
+    name: 'ec-root',
+    key: 'p-384',
+    subject: '/C=CN/O=Sidian Test/CN=Sidian Test EC Root',
+  });
+  ecIssuing = issueIntermediateCa(ecRoot, {
+    name: 'ec-issuing',
+    key: 'p-256',
+    subject: '/C=CN/O=Sidian Test/CN=Sidian Test EC Issuing CA',
+  });
   rsa2048 = issueCertificate(rsaRoot, { name: 'rsa2048', key: 'rsa-2048', subject: '/C=CN/CN=张三' });
   rsa4096 = issueCertificate(rsaRoot, { name: 'rsa4096', key: 'rsa-4096', subject: '/C=CN/CN=李四' });
   p256 = issueCertificate(ecRoot, { name: 'p256', key: 'p-256', subject: '/C=CN/CN=王五' });
@@ -59,19 +73,42 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(dir));
 
-const sha = async (hash: 'SHA-256' | 'SHA-384', b: Uint8Array) => new Uint8Array(await crypto.subtle.digest(hash, new Uint8Array(b)));
+const sha = async (hash: 'SHA-256' | 'SHA-384', b: Uint8Array) =>
+  new Uint8Array(await crypto.subtle.digest(hash, new Uint8Array(b)));
 
 /** openssl cms -verify over the detached payload; returns stderr ("CMS Verification successful"). */
 function opensslCmsVerify(cms: Uint8Array, name: string): string {
   const sig = writeFile(dir, `${name}.der`, cms);
   const content = writeFile(dir, 'payload.bin', payload);
   return opensslOutput([
-    'cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', content, '-CAfile', caBundle, '-purpose', 'any', '-out', '/dev/null',
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    sig,
+    '-content',
+    content,
+    '-CAfile',
+    caBundle,
+    '-purpose',
+    'any',
+    '-out',
+    '/dev/null',
   ]).stderr;
 }
 
 function opensslCmsPrint(cms: Uint8Array): string {
-  return openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', writeFile(dir, 'print.der', cms)]).toString();
+  return openssl([
+    'cms',
+    '-cmsout',
+    '-print',
+    '-inform',
+    'DER',
+    '-in',
+    writeFile(dir, 'print.der', cms),
+  ]).toString();
 }
 
 async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
@@ -86,19 +123,48 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
 
 describe('createCadesSignature, verified by openssl cms', () => {
   const cases: [string, () => Promise<Signer>, string][] = [
-    ['RSA-2048 PKCS#1 v1.5 (p12 default)', async () => signerFromPkcs12(makePkcs12(rsa2048, { password: 'pw', chain: [rsaRoot] }).bytes, 'pw'), 'sha256WithRSAEncryption'],
-    ['RSA-4096 PKCS#1 v1.5 (p12 -legacy)', async () => signerFromPkcs12(makePkcs12(rsa4096, { password: 'pw', legacy: true }).bytes, 'pw'), 'sha256WithRSAEncryption'],
-    ['RSA-2048 RSA-PSS', async () => signerFromPkcs12(makePkcs12(rsa2048, { password: 'pw', file: `${dir}/pss.p12` }).bytes, 'pw', { rsaScheme: 'pss' }), 'rsassaPss'],
-    ['P-256 ECDSA (p12 -legacy)', async () => signerFromPkcs12(makePkcs12(p256, { password: 'pw', legacy: true }).bytes, 'pw'), 'ecdsa-with-SHA256'],
+    [
+      'RSA-2048 PKCS#1 v1.5 (p12 default)',
+      async () => signerFromPkcs12(makePkcs12(rsa2048, { password: 'pw', chain: [rsaRoot] }).bytes, 'pw'),
+      'sha256WithRSAEncryption',
+    ],
+    [
+      'RSA-4096 PKCS#1 v1.5 (p12 -legacy)',
+      async () => signerFromPkcs12(makePkcs12(rsa4096, { password: 'pw', legacy: true }).bytes, 'pw'),
+      'sha256WithRSAEncryption',
+    ],
+    [
+      'RSA-2048 RSA-PSS',
+      async () =>
+        signerFromPkcs12(makePkcs12(rsa2048, { password: 'pw', file: `${dir}/pss.p12` }).bytes, 'pw', {
+          rsaScheme: 'pss',
+        }),
+      'rsassaPss',
+    ],
+    [
+      'P-256 ECDSA (p12 -legacy)',
+      async () => signerFromPkcs12(makePkcs12(p256, { password: 'pw', legacy: true }).bytes, 'pw'),
+      'ecdsa-with-SHA256',
+    ],
     [
       'P-384 ECDSA (CryptoKey)',
       async () =>
-        signerFromCryptoKey(await crypto.subtle.importKey('pkcs8', p384.keyPkcs8, { name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign']), p384.certDer),
+        signerFromCryptoKey(
+          await crypto.subtle.importKey(
+            'pkcs8',
+            p384.keyPkcs8,
+            { name: 'ECDSA', namedCurve: 'P-384' },
+            false,
+            ['sign'],
+          ),
+          p384.certDer,
+        ),
       'ecdsa-with-SHA384',
     ],
     [
       '项城市市场监督管理局 seal (EC chain, p12 with chain)',
-      async () => signerFromPkcs12(makePkcs12(seal, { password: '印章', chain: [ecRoot, ecIssuing] }).bytes, '印章'),
+      async () =>
+        signerFromPkcs12(makePkcs12(seal, { password: '印章', chain: [ecRoot, ecIssuing] }).bytes, '印章'),
       'ecdsa-with-SHA256',
     ],
   ];
@@ -107,7 +173,10 @@ describe('createCadesSignature, verified by openssl cms', () => {
     it(name, async () => {
       const signer = await make();
       const hash = signer.hash!;
-      const cms = await createCadesSignature({ signer, documentDigest: await sha(hash as 'SHA-256', payload) });
+      const cms = await createCadesSignature({
+        signer,
+        documentDigest: await sha(hash as 'SHA-256', payload),
+      });
       expect(opensslCmsVerify(cms, name.replace(/\W+/g, '-'))).toContain('CMS Verification successful');
       const printed = opensslCmsPrint(cms);
       expect(printed).toContain('id-smime-aa-signingCertificateV2');
@@ -129,7 +198,11 @@ describe('createCadesSignature, verified by openssl cms', () => {
   }
 
   it('signs with a SHA-384 digest when the signer uses SHA-384 (ESSCertIDv2 names the hash)', async () => {
-    const signer = await signerFromPkcs12(makePkcs12(rsa2048, { password: 'pw', file: `${dir}/384.p12` }).bytes, 'pw', { hash: 'SHA-384' });
+    const signer = await signerFromPkcs12(
+      makePkcs12(rsa2048, { password: 'pw', file: `${dir}/384.p12` }).bytes,
+      'pw',
+      { hash: 'SHA-384' },
+    );
     const cms = await createCadesSignature({ signer, documentDigest: await sha('SHA-384', payload) });
     expect(opensslCmsVerify(cms, 'sha384')).toContain('CMS Verification successful');
     const ids = signingCertificateV2Of(parseCms(cms).signerInfos[0]!)!;
@@ -160,11 +233,17 @@ describe('buildSignedAttributes', () => {
     const encodings = set.children.map((c) => c.raw);
     expect([...encodings].sort(compareDerOrder)).toEqual(encodings);
     const cms = parseCms(
-      buildCmsSignedData({ signer: { certificate: seal.certDer, chain: [] }, signedAttributes: attrs, signature: new Uint8Array([1]) }),
+      buildCmsSignedData({
+        signer: { certificate: seal.certDer, chain: [] },
+        signedAttributes: attrs,
+        signature: new Uint8Array([1]),
+      }),
     );
     const si = cms.signerInfos[0]!;
     expect(si.signedAttrs).toEqual(attrs); // [0] IMPLICIT carries exactly the signed bytes
-    expect(si.signedAttributes.map((a) => a.type).sort()).toEqual([OID.contentType, OID.messageDigest, OID.signingCertificateV2].sort());
+    expect(si.signedAttributes.map((a) => a.type).sort()).toEqual(
+      [OID.contentType, OID.messageDigest, OID.signingCertificateV2].sort(),
+    );
     expect(messageDigestOf(si)).toEqual(digest);
     const [id] = signingCertificateV2Of(si)!;
     expect(id!.hashAlgorithm).toBe(OID.sha256);
@@ -182,24 +261,47 @@ describe('buildSignedAttributes', () => {
   });
 
   it('checks the digest length', async () => {
-    expect(await codeOf(() => buildSignedAttributes({ messageDigest: new Uint8Array(20), certificate: seal.certDer }))).toBe('SIGN_BAD_OPTIONS');
+    expect(
+      await codeOf(() =>
+        buildSignedAttributes({ messageDigest: new Uint8Array(20), certificate: seal.certDer }),
+      ),
+    ).toBe('SIGN_BAD_OPTIONS');
   });
 });
 
 describe('createCadesSignature input checks', () => {
   it('refuses a digest of the wrong length or a conflicting hash', async () => {
-    const signer = await signerFromPkcs12(makePkcs12(p384, { password: 'pw', file: `${dir}/c.p12` }).bytes, 'pw');
-    expect(await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(32) }))).toBe('SIGN_BAD_OPTIONS');
-    expect(await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(48), hash: 'SHA-256' }))).toBe('SIGN_BAD_OPTIONS');
+    const signer = await signerFromPkcs12(
+      makePkcs12(p384, { password: 'pw', file: `${dir}/c.p12` }).bytes,
+      'pw',
+    );
+    expect(await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(32) }))).toBe(
+      'SIGN_BAD_OPTIONS',
+    );
+    expect(
+      await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(48), hash: 'SHA-256' })),
+    ).toBe('SIGN_BAD_OPTIONS');
   });
 
   it('wraps signer failures', async () => {
-    const signer: Signer = { certificate: p256.certDer, chain: [], sign: async () => Promise.reject(new Error('card removed')) };
-    expect(await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(32) }))).toBe('SIGNER_FAILED');
+    const signer: Signer = {
+      certificate: p256.certDer,
+      chain: [],
+      sign: async () => Promise.reject(new Error('card removed')),
+    };
+    expect(await codeOf(createCadesSignature({ signer, documentDigest: new Uint8Array(32) }))).toBe(
+      'SIGNER_FAILED',
+    );
   });
 
   it('derives algorithm and hash for a bare Signer from its certificate', async () => {
-    const key = await crypto.subtle.importKey('pkcs8', p384.keyPkcs8, { name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign']);
+    const key = await crypto.subtle.importKey(
+      'pkcs8',
+      p384.keyPkcs8,
+      { name: 'ECDSA', namedCurve: 'P-384' },
+      false,
+      ['sign'],
+    );
     const inner = signerFromCryptoKey(key, p384.certDer);
     const bare: Signer = { certificate: p384.certDer, chain: [], sign: (d) => inner.sign(d) }; // no algorithm/hash
     const cms = await createCadesSignature({ signer: bare, documentDigest: await sha('SHA-384', payload) });

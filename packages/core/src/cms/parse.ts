@@ -99,7 +99,10 @@ function parseAttributes(set: Asn1Node): Attribute[] {
     a.expect(0x30, 'Attribute');
     return {
       type: readOid(a.child(0)),
-      values: a.child(1, 'attrValues').expect(0x31, 'attrValues').children.map((v) => v.raw),
+      values: a
+        .child(1, 'attrValues')
+        .expect(0x31, 'attrValues')
+        .children.map((v) => v.raw),
     };
   });
 }
@@ -133,7 +136,17 @@ function parseSignerInfo(si: Asn1Node): ParsedSignerInfo {
   let unsignedAttributes: Attribute[] = [];
   const u = si.children[i];
   if (u && u.isContext(1) && u.constructed) unsignedAttributes = parseAttributes(u);
-  return { version, sid, digestAlgorithm, signedAttrs, signedAttributes, signatureAlgorithm, signature, unsignedAttributes, raw: si.raw };
+  return {
+    version,
+    sid,
+    digestAlgorithm,
+    signedAttrs,
+    signedAttributes,
+    signatureAlgorithm,
+    signature,
+    unsignedAttributes,
+    raw: si.raw,
+  };
 }
 
 /** The values of the first attribute of `type`, or undefined. */
@@ -168,25 +181,28 @@ export function signingCertificateV2Of(si: ParsedSignerInfo): EssCertIdV2[] | un
   if (!v) return undefined;
   try {
     const scv2 = parseDer(v, LIMITS).expect(0x30, 'SigningCertificateV2');
-    return scv2.child(0, 'certs').expect(0x30).children.map((id) => {
-      id.expect(0x30, 'ESSCertIDv2');
-      let i = 0;
-      let hashAlgorithm: string = OID.sha256;
-      if (id.child(0).tag === 0x30) hashAlgorithm = readOid(id.child(i++).child(0));
-      const certHash = readOctetString(id.child(i++, 'certHash'));
-      const isNode = id.children[i];
-      let issuerSerial: EssCertIdV2['issuerSerial'];
-      if (isNode) {
-        isNode.expect(0x30, 'IssuerSerial');
-        const issuer = isNode
-          .child(0)
-          .expect(0x30, 'GeneralNames')
-          .children.filter((g) => g.tag === 0xa4)
-          .map((g) => g.child(0).raw);
-        issuerSerial = { issuer, serialNumber: isNode.child(1).expect(0x02).raw };
-      }
-      return { hashAlgorithm, certHash, issuerSerial };
-    });
+    return scv2
+      .child(0, 'certs')
+      .expect(0x30)
+      .children.map((id) => {
+        id.expect(0x30, 'ESSCertIDv2');
+        let i = 0;
+        let hashAlgorithm: string = OID.sha256;
+        if (id.child(0).tag === 0x30) hashAlgorithm = readOid(id.child(i++).child(0));
+        const certHash = readOctetString(id.child(i++, 'certHash'));
+        const isNode = id.children[i];
+        let issuerSerial: EssCertIdV2['issuerSerial'];
+        if (isNode) {
+          isNode.expect(0x30, 'IssuerSerial');
+          const issuer = isNode
+            .child(0)
+            .expect(0x30, 'GeneralNames')
+            .children.filter((g) => g.tag === 0xa4)
+            .map((g) => g.child(0).raw);
+          issuerSerial = { issuer, serialNumber: isNode.child(1).expect(0x02).raw };
+        }
+        return { hashAlgorithm, certHash, issuerSerial };
+      });
   } catch (e) {
     throw new SidianError('CMS_MALFORMED', `signing-certificate-v2 is malformed: ${(e as Error).message}`);
   }
@@ -202,7 +218,8 @@ export function findSignerCertificate(cms: ParsedCms, si: ParsedSignerInfo): Uin
       continue;
     }
     if ('issuer' in si.sid) {
-      if (bytesEqual(info.issuer, si.sid.issuer) && bytesEqual(info.serialNumberDer, si.sid.serialNumber)) return der;
+      if (bytesEqual(info.issuer, si.sid.issuer) && bytesEqual(info.serialNumberDer, si.sid.serialNumber))
+        return der;
     } else {
       const ski = info.extensions.get(OID.subjectKeyIdentifier);
       if (ski) {
@@ -246,7 +263,15 @@ export function parseTstInfo(der: Uint8Array): TstInfo {
     };
     const serialNode = t.child(i++, 'serialNumber').expect(0x02, 'serialNumber');
     const genTime = readTime(t.child(i++, 'genTime').expect(0x18, 'genTime'));
-    const out: TstInfo = { version, policy, messageImprint, serialNumber: toHex(serialNode.content), genTime, ordering: false, raw: t.raw };
+    const out: TstInfo = {
+      version,
+      policy,
+      messageImprint,
+      serialNumber: toHex(serialNode.content),
+      genTime,
+      ordering: false,
+      raw: t.raw,
+    };
     for (; i < t.children.length; i++) {
       const n = t.children[i]!;
       if (n.tag === 0x30) {

@@ -30,9 +30,15 @@ export interface CmsSignedDataInput {
 }
 
 /** Resolves the effective digest: signer.hash, else the caller's, else the certificate's default. */
-export function effectiveHash(signer: Pick<Signer, 'certificate' | 'algorithm' | 'hash'>, hash?: HashName): HashName {
+export function effectiveHash(
+  signer: Pick<Signer, 'certificate' | 'algorithm' | 'hash'>,
+  hash?: HashName,
+): HashName {
   if (hash && signer.hash && hash !== signer.hash) {
-    throw new SidianError('SIGN_BAD_OPTIONS', `the digest is ${hash} but the signer signs with ${signer.hash}`);
+    throw new SidianError(
+      'SIGN_BAD_OPTIONS',
+      `the digest is ${hash} but the signer signs with ${signer.hash}`,
+    );
   }
   return resolveSignerAlgorithm({ ...signer, hash: signer.hash ?? hash }).hash;
 }
@@ -69,7 +75,8 @@ export function buildCmsSignedData(input: CmsSignedDataInput): Uint8Array {
     signatureAlgorithmIdentifier(resolved.algorithm, hash),
     derOctetString(signature),
   ];
-  if (input.unsignedAttributes?.length) signerInfoParts.push(encodeAttributeSet(input.unsignedAttributes, 0xa1));
+  if (input.unsignedAttributes?.length)
+    signerInfoParts.push(encodeAttributeSet(input.unsignedAttributes, 0xa1));
   const signerInfo = derSequence(...signerInfoParts);
 
   const certs: Uint8Array[] = [];

@@ -71,8 +71,32 @@ export interface TimestampResponse {
 }
 
 const FAIL_INFO = [
-  'badAlg', '', 'badRequest', '', '', 'badDataFormat', '', '', '', '', '', '', '', '', 'timeNotAvailable',
-  'unacceptedPolicy', 'unacceptedExtension', 'addInfoNotAvailable', '', '', '', '', '', '', '', 'systemFailure',
+  'badAlg',
+  '',
+  'badRequest',
+  '',
+  '',
+  'badDataFormat',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  'timeNotAvailable',
+  'unacceptedPolicy',
+  'unacceptedExtension',
+  'addInfoNotAvailable',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  'systemFailure',
 ];
 
 /** Parses a DER TimeStampResp (RFC 3161 §2.4.2). Throws SidianError('TSA_BAD_RESPONSE'). */
@@ -109,7 +133,11 @@ function randomNonce(): bigint {
   return v;
 }
 
-async function httpTransport(url: string, query: Uint8Array, options: TimestampRequestOptions): Promise<Uint8Array> {
+async function httpTransport(
+  url: string,
+  query: Uint8Array,
+  options: TimestampRequestOptions,
+): Promise<Uint8Array> {
   const f = options.fetch ?? globalThis.fetch;
   if (typeof f !== 'function') throw new SidianError('TSA_UNREACHABLE', 'fetch is not available');
   const controller = new AbortController();
@@ -128,7 +156,7 @@ async function httpTransport(url: string, query: Uint8Array, options: TimestampR
     });
   } catch (e) {
     clearTimeout(timer);
-    const why = controller.signal.aborted ? 'timed out' : (e as Error)?.message ?? String(e);
+    const why = controller.signal.aborted ? 'timed out' : ((e as Error)?.message ?? String(e));
     throw new SidianError('TSA_UNREACHABLE', `timestamp authority ${url} unreachable: ${why}`, { url });
   }
   try {
@@ -139,13 +167,15 @@ async function httpTransport(url: string, query: Uint8Array, options: TimestampR
       });
     }
     const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > MAX_RESPONSE) throw new SidianError('TSA_BAD_RESPONSE', 'timestamp response too large', { url });
+    if (declared > MAX_RESPONSE)
+      throw new SidianError('TSA_BAD_RESPONSE', 'timestamp response too large', { url });
     const body = new Uint8Array(await res.arrayBuffer());
-    if (body.length > MAX_RESPONSE) throw new SidianError('TSA_BAD_RESPONSE', 'timestamp response too large', { url });
+    if (body.length > MAX_RESPONSE)
+      throw new SidianError('TSA_BAD_RESPONSE', 'timestamp response too large', { url });
     return body;
   } catch (e) {
     if (e instanceof SidianError) throw e;
-    const why = controller.signal.aborted ? 'timed out' : (e as Error)?.message ?? String(e);
+    const why = controller.signal.aborted ? 'timed out' : ((e as Error)?.message ?? String(e));
     throw new SidianError('TSA_UNREACHABLE', `reading the answer of ${url} failed: ${why}`, { url });
   } finally {
     clearTimeout(timer);
@@ -166,12 +196,21 @@ export async function requestTimestamp(
   hash: HashName,
   options: TimestampRequestOptions = {},
 ): Promise<Uint8Array> {
-  if (!HASH_OID[hash]) throw new SidianError('SIGN_BAD_OPTIONS', `unsupported timestamp digest ${String(hash)}`);
+  if (!HASH_OID[hash])
+    throw new SidianError('SIGN_BAD_OPTIONS', `unsupported timestamp digest ${String(hash)}`);
   if (!(digest instanceof Uint8Array) || digest.length !== HASH_LENGTH[hash]) {
-    throw new SidianError('SIGN_BAD_OPTIONS', `the imprint must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`);
+    throw new SidianError(
+      'SIGN_BAD_OPTIONS',
+      `the imprint must be a ${hash} digest (${HASH_LENGTH[hash]} bytes)`,
+    );
   }
-  const nonce = options.nonce === false ? undefined : typeof options.nonce === 'bigint' ? options.nonce : randomNonce();
-  const query = buildTimestampRequest(digest, hash, { nonce, certReq: options.certReq ?? true, policy: options.policy });
+  const nonce =
+    options.nonce === false ? undefined : typeof options.nonce === 'bigint' ? options.nonce : randomNonce();
+  const query = buildTimestampRequest(digest, hash, {
+    nonce,
+    certReq: options.certReq ?? true,
+    policy: options.policy,
+  });
 
   let response: Uint8Array;
   if (typeof tsa === 'string') {
@@ -181,9 +220,13 @@ export async function requestTimestamp(
       response = await tsa(query);
     } catch (e) {
       if (e instanceof SidianError) throw e;
-      throw new SidianError('TSA_UNREACHABLE', `timestamp transport failed: ${(e as Error)?.message ?? String(e)}`);
+      throw new SidianError(
+        'TSA_UNREACHABLE',
+        `timestamp transport failed: ${(e as Error)?.message ?? String(e)}`,
+      );
     }
-    if (!(response instanceof Uint8Array)) throw new SidianError('TSA_BAD_RESPONSE', 'the transport returned no bytes');
+    if (!(response instanceof Uint8Array))
+      throw new SidianError('TSA_BAD_RESPONSE', 'the transport returned no bytes');
   } else {
     throw new SidianError('SIGN_BAD_OPTIONS', 'tsa must be a URL or a function');
   }
@@ -191,28 +234,43 @@ export async function requestTimestamp(
   const parsed = parseTimestampResponse(response);
   if (parsed.status !== 0 && parsed.status !== 1) {
     const detail = [parsed.statusText, parsed.failInfo?.join(', ')].filter(Boolean).join(' — ');
-    throw new SidianError('TSA_REJECTED', `the timestamp authority refused the request (status ${parsed.status}${detail ? `: ${detail}` : ''})`, {
-      status: parsed.status,
-      statusText: parsed.statusText,
-      failInfo: parsed.failInfo,
-    });
+    throw new SidianError(
+      'TSA_REJECTED',
+      `the timestamp authority refused the request (status ${parsed.status}${detail ? `: ${detail}` : ''})`,
+      {
+        status: parsed.status,
+        statusText: parsed.statusText,
+        failInfo: parsed.failInfo,
+      },
+    );
   }
-  if (!parsed.token) throw new SidianError('TSA_BAD_RESPONSE', 'the response grants a timestamp but carries no token');
+  if (!parsed.token)
+    throw new SidianError('TSA_BAD_RESPONSE', 'the response grants a timestamp but carries no token');
   let tst: TstInfo;
   try {
     tst = parseTimestampToken(parsed.token).tstInfo;
   } catch (e) {
     throw new SidianError('TSA_BAD_RESPONSE', `the timestamp token is unreadable: ${(e as Error).message}`);
   }
-  if (tst.version !== 1) throw new SidianError('TSA_BAD_RESPONSE', `unexpected TSTInfo version ${tst.version}`);
-  if (tst.messageImprint.hashAlgorithm !== HASH_OID[hash] || !bytesEqual(tst.messageImprint.hashedMessage, digest)) {
-    throw new SidianError('TSA_BAD_RESPONSE', 'the timestamp token is for different data (message imprint mismatch)');
+  if (tst.version !== 1)
+    throw new SidianError('TSA_BAD_RESPONSE', `unexpected TSTInfo version ${tst.version}`);
+  if (
+    tst.messageImprint.hashAlgorithm !== HASH_OID[hash] ||
+    !bytesEqual(tst.messageImprint.hashedMessage, digest)
+  ) {
+    throw new SidianError(
+      'TSA_BAD_RESPONSE',
+      'the timestamp token is for different data (message imprint mismatch)',
+    );
   }
   if (nonce !== undefined && tst.nonce !== nonce) {
     throw new SidianError('TSA_BAD_RESPONSE', 'the timestamp token does not echo our nonce');
   }
   if (options.policy && tst.policy !== options.policy) {
-    throw new SidianError('TSA_BAD_RESPONSE', `the timestamp token has policy ${tst.policy}, not ${options.policy}`);
+    throw new SidianError(
+      'TSA_BAD_RESPONSE',
+      `the timestamp token has policy ${tst.policy}, not ${options.policy}`,
+    );
   }
   return parsed.token;
 }

@@ -20,7 +20,11 @@ let leaf: Entity;
 beforeAll(() => {
   dir = makeTempDir();
   ca = createCa(dir, { key: 'p-256' });
-  leaf = issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=项城市/CN=项城市市场监督管理局', key: 'rsa-2048' });
+  leaf = issueCertificate(ca, {
+    name: 'seal',
+    subject: '/C=CN/O=项城市/CN=项城市市场监督管理局',
+    key: 'rsa-2048',
+  });
 });
 afterAll(() => removeDir(dir));
 

@@ -230,7 +230,8 @@ export function describeName(nameDer: Uint8Array): string {
 
 /** True when two certificates carry the same public key (SPKI bytes or key material). */
 export function samePublicKey(a: PublicKeyInfo, b: PublicKeyInfo): boolean {
-  if (a.kind === 'rsa' && b.kind === 'rsa') return bytesEqual(a.modulus, b.modulus) && bytesEqual(a.exponent, b.exponent);
+  if (a.kind === 'rsa' && b.kind === 'rsa')
+    return bytesEqual(a.modulus, b.modulus) && bytesEqual(a.exponent, b.exponent);
   if (a.kind === 'ec' && b.kind === 'ec') return a.curveOid === b.curveOid && bytesEqual(a.point, b.point);
   return false;
 }

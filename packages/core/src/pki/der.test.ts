@@ -36,7 +36,9 @@ describe('DER writer', () => {
   });
 
   it('sorts SET OF as X.690 11.6 requires', () => {
-    const a = fromHex('300301'), b = fromHex('3004'), c = fromHex('0401ff');
+    const a = fromHex('300301'),
+      b = fromHex('3004'),
+      c = fromHex('0401ff');
     expect(toHex(derSetOf([a, b, c]))).toBe('31080401ff3003013004');
     expect(compareDerOrder(fromHex('01'), fromHex('0100'))).toBe(0);
     expect(compareDerOrder(fromHex('01'), fromHex('0101'))).toBeLessThan(0);

@@ -159,7 +159,18 @@ function readNode(buf: Uint8Array, pos: number, limit: number, depth: number, st
       children.push(c);
       p = c.end;
     }
-    return new Asn1Node(buf, start, headerLength, p - pos, p + 2, cls, constructed, tagNumber, true, children);
+    return new Asn1Node(
+      buf,
+      start,
+      headerLength,
+      p - pos,
+      p + 2,
+      cls,
+      constructed,
+      tagNumber,
+      true,
+      children,
+    );
   }
   const end = pos + length;
   if (end > limit) throw new Asn1Error('truncated: value longer than the input');

@@ -4,12 +4,16 @@ import { fromHex, toHex } from './der';
 import { BadPaddingError, desEde3CbcDecrypt, desEncryptBlock, rc2CbcDecrypt, rc4 } from './legacy-ciphers';
 
 const LEGACY = ['-provider', 'legacy', '-provider', 'default'];
-const text = new TextEncoder().encode('项城市市场监督管理局 — legacy PKCS#12 bags are small: ' + 'x'.repeat(77));
+const text = new TextEncoder().encode(
+  '项城市市场监督管理局 — legacy PKCS#12 bags are small: ' + 'x'.repeat(77),
+);
 const iv = '0102030405060708';
 
 describe('legacy ciphers (decrypt only)', () => {
   it('DES has the classic known answer', () => {
-    expect(toHex(desEncryptBlock(fromHex('133457799bbcdff1'), fromHex('0123456789abcdef')))).toBe('85e813540f0ab405');
+    expect(toHex(desEncryptBlock(fromHex('133457799bbcdff1'), fromHex('0123456789abcdef')))).toBe(
+      '85e813540f0ab405',
+    );
   });
 
   it('DES-EDE3-CBC decrypts what openssl enc encrypts (3-key and 2-key)', () => {

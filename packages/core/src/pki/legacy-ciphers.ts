@@ -114,7 +114,12 @@ class Rc2 implements BlockDecryptor {
 }
 
 /** RC2-CBC decryption with PKCS#7 padding removal. */
-export function rc2CbcDecrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array): Uint8Array {
+export function rc2CbcDecrypt(
+  key: Uint8Array,
+  effectiveBits: number,
+  iv: Uint8Array,
+  data: Uint8Array,
+): Uint8Array {
   return cbcDecrypt(new Rc2(key, effectiveBits), iv, data);
 }
 

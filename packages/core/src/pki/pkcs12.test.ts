@@ -12,7 +12,15 @@ import {
   removeDir,
 } from '../../../../tests/helpers/openssl-pki';
 import { SidianError } from '../errors';
-import { derExplicit, derOctetString, derOid, derSequence, derInteger, parseDer, readOctetString } from './der';
+import {
+  derExplicit,
+  derOctetString,
+  derOid,
+  derSequence,
+  derInteger,
+  parseDer,
+  readOctetString,
+} from './der';
 import { OID } from './oids';
 import { parsePkcs12 } from './pkcs12';
 
@@ -25,9 +33,17 @@ const SPECS: KeySpec[] = ['rsa-2048', 'rsa-4096', 'p-256', 'p-384'];
 beforeAll(() => {
   dir = makeTempDir();
   root = createCa(dir, { key: 'p-384', subject: '/C=CN/O=Sidian Test/CN=Sidian Test Root CA' });
-  inter = issueIntermediateCa(root, { name: 'inter', subject: '/C=CN/O=Sidian Test/CN=Sidian Test Issuing CA', key: 'rsa-2048' });
+  inter = issueIntermediateCa(root, {
+    name: 'inter',
+    subject: '/C=CN/O=Sidian Test/CN=Sidian Test Issuing CA',
+    key: 'rsa-2048',
+  });
   for (const spec of SPECS) {
-    leaves[spec] = issueCertificate(inter, { name: `leaf-${spec}`, subject: `/C=CN/O=项城市/CN=项城市市场监督管理局 ${spec}`, key: spec });
+    leaves[spec] = issueCertificate(inter, {
+      name: `leaf-${spec}`,
+      subject: `/C=CN/O=项城市/CN=项城市市场监督管理局 ${spec}`,
+      key: spec,
+    });
   }
 });
 afterAll(() => removeDir(dir));
@@ -79,7 +95,11 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
     const leaf = leaves['p-256'];
     for (const password of ['印章密码-2026', '']) {
       for (const legacy of [false, true]) {
-        const p12 = makePkcs12(leaf, { password, legacy, file: `${leaf.dir}/pw-${legacy}-${password.length}.p12` });
+        const p12 = makePkcs12(leaf, {
+          password,
+          legacy,
+          file: `${leaf.dir}/pw-${legacy}-${password.length}.p12`,
+        });
         const out = await parsePkcs12(p12.bytes, password);
         expect(out.certificate).toEqual(leaf.certDer);
       }
@@ -88,13 +108,22 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
 
   it('reads files without MAC and with unencrypted bags', async () => {
     const leaf = leaves['rsa-2048'];
-    const nomac = makePkcs12(leaf, { password: 'pw', legacy: true, extraArgs: ['-nomac'], file: `${leaf.dir}/nomac.p12` });
+    const nomac = makePkcs12(leaf, {
+      password: 'pw',
+      legacy: true,
+      extraArgs: ['-nomac'],
+      file: `${leaf.dir}/nomac.p12`,
+    });
     const out = await parsePkcs12(nomac.bytes, 'pw');
     expect(out.macVerified).toBe(false);
     expect(out.key.pkcs8).toEqual(leaf.keyPkcs8);
     expect(await codeOf(parsePkcs12(nomac.bytes, 'wrong'))).toBe('P12_BAD_PASSWORD');
 
-    const plain = makePkcs12(leaf, { password: 'pw', extraArgs: ['-keypbe', 'NONE', '-certpbe', 'NONE'], file: `${leaf.dir}/plain.p12` });
+    const plain = makePkcs12(leaf, {
+      password: 'pw',
+      extraArgs: ['-keypbe', 'NONE', '-certpbe', 'NONE'],
+      file: `${leaf.dir}/plain.p12`,
+    });
     expect((await parsePkcs12(plain.bytes, 'pw')).key.pkcs8).toEqual(leaf.keyPkcs8);
   });
 
@@ -103,11 +132,17 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
       const leaf = leaves[spec];
       // Build a MAC-less, unencrypted PFX by hand: certificates first, bags without attributes.
       const certBag = (der: Uint8Array) =>
-        derSequence(derOid(OID.certBag), derExplicit(0, derSequence(derOid(OID.x509Certificate), derExplicit(0, derOctetString(der)))));
+        derSequence(
+          derOid(OID.certBag),
+          derExplicit(0, derSequence(derOid(OID.x509Certificate), derExplicit(0, derOctetString(der)))),
+        );
       const keyBag = derSequence(derOid(OID.keyBag), derExplicit(0, leaf.keyPkcs8));
       const safe = derSequence(certBag(root.certDer), certBag(leaf.certDer), certBag(inter.certDer), keyBag);
       const authSafe = derSequence(derSequence(derOid(OID.data), derExplicit(0, derOctetString(safe))));
-      const pfx = derSequence(derInteger(3), derSequence(derOid(OID.data), derExplicit(0, derOctetString(authSafe))));
+      const pfx = derSequence(
+        derInteger(3),
+        derSequence(derOid(OID.data), derExplicit(0, derOctetString(authSafe))),
+      );
       const out = await parsePkcs12(pfx, 'whatever');
       expect(out.certificate).toEqual(leaf.certDer);
       expect(out.chain).toEqual([inter.certDer, root.certDer]);
@@ -126,8 +161,12 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
   it('reports garbage as P12_MALFORMED', async () => {
     const p12 = makePkcs12(leaves['p-256'], { password: 'pw', file: `${dir}/g.p12` });
     expect(await codeOf(parsePkcs12(new Uint8Array(0), 'pw'))).toBe('P12_MALFORMED');
-    expect(await codeOf(parsePkcs12(new TextEncoder().encode('-----BEGIN CERTIFICATE-----'), 'pw'))).toBe('P12_MALFORMED');
-    expect(await codeOf(parsePkcs12(p12.bytes.subarray(0, p12.bytes.length - 40), 'pw'))).toBe('P12_MALFORMED');
+    expect(await codeOf(parsePkcs12(new TextEncoder().encode('-----BEGIN CERTIFICATE-----'), 'pw'))).toBe(
+      'P12_MALFORMED',
+    );
+    expect(await codeOf(parsePkcs12(p12.bytes.subarray(0, p12.bytes.length - 40), 'pw'))).toBe(
+      'P12_MALFORMED',
+    );
     expect(await codeOf(parsePkcs12(leaves['p-256'].certDer, 'pw'))).toBe('P12_MALFORMED');
     const flipped = p12.bytes.slice();
     flipped[flipped.length - 300]! ^= 0xff; // inside the authSafe: the MAC no longer matches
@@ -135,7 +174,11 @@ describe('parsePkcs12 with OpenSSL 3 files', () => {
   });
 
   it('keeps the friendly name', async () => {
-    const p12 = makePkcs12(leaves['p-256'], { password: 'pw', friendlyName: '电子印章', file: `${dir}/fn.p12` });
+    const p12 = makePkcs12(leaves['p-256'], {
+      password: 'pw',
+      friendlyName: '电子印章',
+      file: `${dir}/fn.p12`,
+    });
     const out = await parsePkcs12(p12.bytes, 'pw');
     expect(out.key.friendlyName).toBe('电子印章');
     expect(readOctetString(parseDer(derOctetString(out.key.localKeyId!)))).toHaveLength(20);

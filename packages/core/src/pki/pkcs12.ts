@@ -279,7 +279,10 @@ async function readAuthenticatedSafe(authSafeBytes: Uint8Array, pw: PasswordForm
       const plain = await decrypt(alg, readOctets(enc), pw);
       await readSafeContents(plain, pw, bags, 0, true);
     } else {
-      throw new SidianError('P12_UNSUPPORTED', `PKCS#12 content type ${type} (public-key privacy mode) is not supported`);
+      throw new SidianError(
+        'P12_UNSUPPORTED',
+        `PKCS#12 content type ${type} (public-key privacy mode) is not supported`,
+      );
     }
   }
   return bags;
@@ -354,7 +357,10 @@ function readBagAttributes(set: Asn1Node | undefined): { localKeyId?: Uint8Array
   return out;
 }
 
-function describeKey(pkcs8: Uint8Array, attrs: { localKeyId?: Uint8Array; friendlyName?: string }): Pkcs12PrivateKey {
+function describeKey(
+  pkcs8: Uint8Array,
+  attrs: { localKeyId?: Uint8Array; friendlyName?: string },
+): Pkcs12PrivateKey {
   const pki = parseDer(pkcs8, PARSE_LIMITS).expect(0x30, 'PrivateKeyInfo');
   readSmallInt(pki.child(0, 'version'));
   const alg = pki.child(1, 'privateKeyAlgorithm').expect(0x30);
@@ -398,13 +404,16 @@ async function decrypt(algorithm: Asn1Node, data: Uint8Array, pw: PasswordForms)
     if (pbes1.cipher === 'rc4') return rc4(key, data);
     const iv = pkcs12Kdf('SHA-1', pw.bmp, salt, 2, iterations, 8);
     try {
-      return pbes1.cipher === 'rc2' ? rc2CbcDecrypt(key, pbes1.bits!, iv, data) : desEde3CbcDecrypt(key, iv, data);
+      return pbes1.cipher === 'rc2'
+        ? rc2CbcDecrypt(key, pbes1.bits!, iv, data)
+        : desEde3CbcDecrypt(key, iv, data);
     } catch (e) {
       if (e instanceof BadPaddingError) throw new DecryptionFailed('bad padding');
       throw e;
     }
   }
-  if (oid === OID.pbes2) return pbes2Decrypt(algorithm.child(1, 'PBES2 parameters').expect(0x30), data, pw.utf8);
+  if (oid === OID.pbes2)
+    return pbes2Decrypt(algorithm.child(1, 'PBES2 parameters').expect(0x30), data, pw.utf8);
   throw new SidianError('P12_UNSUPPORTED', `unsupported PKCS#12 encryption algorithm ${oid}`);
 }
 
@@ -416,7 +425,8 @@ async function pbes2Decrypt(params: Asn1Node, data: Uint8Array, password: Uint8A
   const kdf = params.child(0, 'keyDerivationFunc').expect(0x30);
   const scheme = params.child(1, 'encryptionScheme').expect(0x30);
   const kdfOid = readOid(kdf.child(0));
-  if (kdfOid !== OID.pbkdf2) throw new SidianError('P12_UNSUPPORTED', `unsupported PBES2 key derivation ${kdfOid}`);
+  if (kdfOid !== OID.pbkdf2)
+    throw new SidianError('P12_UNSUPPORTED', `unsupported PBES2 key derivation ${kdfOid}`);
   const kp = kdf.child(1, 'PBKDF2-params').expect(0x30);
   const salt = readOctetString(kp.child(0, 'salt'));
   const iterations = readSmallInt(kp.child(1, 'iterationCount'));
@@ -436,7 +446,8 @@ async function pbes2Decrypt(params: Asn1Node, data: Uint8Array, password: Uint8A
   const aesLength = AES[schemeOid];
   const cipherKeyLength = aesLength ?? (schemeOid === OID.desEde3Cbc ? 24 : undefined);
   if (!cipherKeyLength) throw new SidianError('P12_UNSUPPORTED', `unsupported PBES2 cipher ${schemeOid}`);
-  if (keyLength !== undefined && keyLength !== cipherKeyLength) throw new Asn1Error('PBKDF2 key length mismatch');
+  if (keyLength !== undefined && keyLength !== cipherKeyLength)
+    throw new Asn1Error('PBKDF2 key length mismatch');
   const iv = readOctetString(scheme.child(1, 'IV'));
   const s = subtle();
   const base = await s.importKey('raw', toArrayBuffer(password), 'PBKDF2', false, ['deriveBits']);
@@ -451,7 +462,9 @@ async function pbes2Decrypt(params: Asn1Node, data: Uint8Array, password: Uint8A
     if (iv.length !== 16) throw new Asn1Error('AES-CBC IV must be 16 bytes');
     const aesKey = await s.importKey('raw', toArrayBuffer(key), 'AES-CBC', false, ['decrypt']);
     try {
-      return new Uint8Array(await s.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, aesKey, toArrayBuffer(data)));
+      return new Uint8Array(
+        await s.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, aesKey, toArrayBuffer(data)),
+      );
     } catch {
       throw new DecryptionFailed('AES-CBC decryption failed');
     }
@@ -537,13 +550,27 @@ async function publicKeyOfPrivateKey(k: Pkcs12PrivateKey): Promise<PublicKeyInfo
     if (k.algorithmOid === OID.ecPublicKey) {
       const pubNode = inner.children.find((n) => n.tag === 0xa1);
       let point: Uint8Array | undefined = pubNode ? readBitStringBytes(pubNode.child(0)) : undefined;
-      const curve = k.curveOid === OID.curveP256 ? 'P-256' : k.curveOid === OID.curveP384 ? 'P-384' : k.curveOid === OID.curveP521 ? 'P-521' : null;
+      const curve =
+        k.curveOid === OID.curveP256
+          ? 'P-256'
+          : k.curveOid === OID.curveP384
+            ? 'P-384'
+            : k.curveOid === OID.curveP521
+              ? 'P-521'
+              : null;
       if (!point && curve) {
         // No public key stored: let WebCrypto compute it (temporarily extractable, then dropped).
         const s = subtle();
-        const tmp = await s.importKey('pkcs8', toArrayBuffer(k.pkcs8), { name: 'ECDSA', namedCurve: curve }, true, ['sign']);
+        const tmp = await s.importKey(
+          'pkcs8',
+          toArrayBuffer(k.pkcs8),
+          { name: 'ECDSA', namedCurve: curve },
+          true,
+          ['sign'],
+        );
         const jwk = await s.exportKey('jwk', tmp);
-        const b64 = (t: string) => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const b64 = (t: string) =>
+          Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
         point = concatBytes(Uint8Array.of(4), b64(jwk.x!), b64(jwk.y!));
       }
       if (!point) return null;

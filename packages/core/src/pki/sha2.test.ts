@@ -15,7 +15,11 @@ describe('synchronous SHA-1 and SHA-2', () => {
 
   it('has the FIPS 180-2 "abc" answers', () => {
     const abc = new TextEncoder().encode('abc');
-    expect(toHex(digestSync('SHA-256', abc))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(toHex(digestSync('SHA-384', abc))).toMatch(/^cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed/);
+    expect(toHex(digestSync('SHA-256', abc))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(toHex(digestSync('SHA-384', abc))).toMatch(
+      /^cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed/,
+    );
   });
 });

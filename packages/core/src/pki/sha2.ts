@@ -43,7 +43,11 @@ export function sha1(data: Uint8Array): Uint8Array {
       w[i] = (m[j]! << 24) | (m[j + 1]! << 16) | (m[j + 2]! << 8) | m[j + 3]!;
     }
     for (let i = 16; i < 80; i++) w[i] = rotl(w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!, 1);
-    let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!;
+    let a = h[0]!,
+      b = h[1]!,
+      c = h[2]!,
+      d = h[3]!,
+      e = h[4]!;
     for (let i = 0; i < 80; i++) {
       let f: number, k: number;
       if (i < 20) [f, k] = [(b & c) | (~b & d), 0x5a827999];
@@ -147,10 +151,26 @@ const K512 = [
   '431d67c49c100d4c', '4cc5d4becb3e42b6', '597f299cfc657e2a', '5fcb6fab3ad6faec', '6c44198c4a475817',
 ].map((x) => BigInt('0x' + x));
 
-const IV512 = ['6a09e667f3bcc908', 'bb67ae8584caa73b', '3c6ef372fe94f82b', 'a54ff53a5f1d36f1',
-  '510e527fade682d1', '9b05688c2b3e6c1f', '1f83d9abfb41bd6b', '5be0cd19137e2179'].map((x) => BigInt('0x' + x));
-const IV384 = ['cbbb9d5dc1059ed8', '629a292a367cd507', '9159015a3070dd17', '152fecd8f70e5939',
-  '67332667ffc00b31', '8eb44a8768581511', 'db0c2e0d64f98fa7', '47b5481dbefa4fa4'].map((x) => BigInt('0x' + x));
+const IV512 = [
+  '6a09e667f3bcc908',
+  'bb67ae8584caa73b',
+  '3c6ef372fe94f82b',
+  'a54ff53a5f1d36f1',
+  '510e527fade682d1',
+  '9b05688c2b3e6c1f',
+  '1f83d9abfb41bd6b',
+  '5be0cd19137e2179',
+].map((x) => BigInt('0x' + x));
+const IV384 = [
+  'cbbb9d5dc1059ed8',
+  '629a292a367cd507',
+  '9159015a3070dd17',
+  '152fecd8f70e5939',
+  '67332667ffc00b31',
+  '8eb44a8768581511',
+  'db0c2e0d64f98fa7',
+  '47b5481dbefa4fa4',
+].map((x) => BigInt('0x' + x));
 
 function sha512Family(data: Uint8Array, iv: bigint[], outLength: number): Uint8Array {
   const M = 0xffffffffffffffffn;

@@ -25,7 +25,9 @@ export function defaultHashForCurve(curve: NamedCurve): HashName {
  * the certificate's public key (RSA means PKCS#1 v1.5 unless the key is an id-RSASSA-PSS key).
  * Throws KEY_UNSUPPORTED for keys WebCrypto cannot use (SM2, brainpool, Ed25519, ...).
  */
-export function resolveSignerAlgorithm(signer: Pick<Signer, 'certificate' | 'algorithm' | 'hash'>): ResolvedAlgorithm {
+export function resolveSignerAlgorithm(
+  signer: Pick<Signer, 'certificate' | 'algorithm' | 'hash'>,
+): ResolvedAlgorithm {
   const certificate = parseCertificate(signer.certificate);
   const pk = certificate.publicKey;
   if (signer.hash !== undefined && !HASHES.includes(signer.hash)) {
@@ -33,16 +35,25 @@ export function resolveSignerAlgorithm(signer: Pick<Signer, 'certificate' | 'alg
   }
   if (pk.kind === 'ec') {
     if (!pk.curve) {
-      throw new SidianError('KEY_UNSUPPORTED', `unsupported elliptic curve ${pk.curveOid || '(explicit parameters)'}`);
+      throw new SidianError(
+        'KEY_UNSUPPORTED',
+        `unsupported elliptic curve ${pk.curveOid || '(explicit parameters)'}`,
+      );
     }
     if (signer.algorithm && signer.algorithm !== 'ECDSA') {
       throw new SidianError('KEY_UNSUPPORTED', `an EC certificate cannot sign with ${signer.algorithm}`);
     }
-    return { algorithm: 'ECDSA', hash: signer.hash ?? defaultHashForCurve(pk.curve), curve: pk.curve, certificate };
+    return {
+      algorithm: 'ECDSA',
+      hash: signer.hash ?? defaultHashForCurve(pk.curve),
+      curve: pk.curve,
+      certificate,
+    };
   }
   if (pk.kind === 'rsa') {
     const algorithm = signer.algorithm ?? (pk.pssOnly ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5');
-    if (algorithm === 'ECDSA') throw new SidianError('KEY_UNSUPPORTED', 'an RSA certificate cannot sign with ECDSA');
+    if (algorithm === 'ECDSA')
+      throw new SidianError('KEY_UNSUPPORTED', 'an RSA certificate cannot sign with ECDSA');
     if (pk.pssOnly && algorithm !== 'RSA-PSS') {
       throw new SidianError('KEY_UNSUPPORTED', 'the certificate restricts its RSA key to RSA-PSS');
     }

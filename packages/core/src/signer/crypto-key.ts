@@ -16,14 +16,23 @@ const MAX_RSA_BITS = 4096;
  * cannot be compared without signing). ECDSA output is converted to DER.
  * Throws KEY_UNSUPPORTED, CERT_MALFORMED.
  */
-export function signerFromCryptoKey(privateKey: CryptoKey, certificate: Uint8Array, chain: Uint8Array[] = []): Signer {
+export function signerFromCryptoKey(
+  privateKey: CryptoKey,
+  certificate: Uint8Array,
+  chain: Uint8Array[] = [],
+): Signer {
   if (!privateKey || typeof privateKey !== 'object' || !('algorithm' in privateKey)) {
     throw new SidianError('KEY_UNSUPPORTED', 'privateKey must be a CryptoKey');
   }
   if (privateKey.type !== 'private') throw new SidianError('KEY_UNSUPPORTED', 'the key is not a private key');
-  if (!privateKey.usages.includes('sign')) throw new SidianError('KEY_UNSUPPORTED', 'the key is not usable for signing');
+  if (!privateKey.usages.includes('sign'))
+    throw new SidianError('KEY_UNSUPPORTED', 'the key is not usable for signing');
 
-  const alg = privateKey.algorithm as KeyAlgorithm & { namedCurve?: string; modulusLength?: number; hash?: { name: string } };
+  const alg = privateKey.algorithm as KeyAlgorithm & {
+    namedCurve?: string;
+    modulusLength?: number;
+    hash?: { name: string };
+  };
   let algorithm: SignatureAlgorithmName;
   let hash: HashName;
   let params: AlgorithmIdentifier | EcdsaParams | RsaPssParams;
@@ -40,7 +49,10 @@ export function signerFromCryptoKey(privateKey: CryptoKey, certificate: Uint8Arr
       params = { name: 'ECDSA', hash } satisfies EcdsaParams;
       const resolved = resolveSignerAlgorithm({ certificate, algorithm, hash });
       if (resolved.curve !== curve) {
-        throw new SidianError('KEY_UNSUPPORTED', `the key is on ${curve} but the certificate's key is on ${resolved.curve}`);
+        throw new SidianError(
+          'KEY_UNSUPPORTED',
+          `the key is on ${curve} but the certificate's key is on ${resolved.curve}`,
+        );
       }
       break;
     }
@@ -48,7 +60,10 @@ export function signerFromCryptoKey(privateKey: CryptoKey, certificate: Uint8Arr
     case 'RSA-PSS': {
       const bits = alg.modulusLength ?? 0;
       if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
-        throw new SidianError('KEY_UNSUPPORTED', `RSA keys must have ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits (got ${bits})`);
+        throw new SidianError(
+          'KEY_UNSUPPORTED',
+          `RSA keys must have ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits (got ${bits})`,
+        );
       }
       const h = alg.hash?.name;
       if (h !== 'SHA-256' && h !== 'SHA-384' && h !== 'SHA-512') {
@@ -56,10 +71,16 @@ export function signerFromCryptoKey(privateKey: CryptoKey, certificate: Uint8Arr
       }
       algorithm = alg.name;
       hash = h;
-      params = alg.name === 'RSA-PSS' ? ({ name: 'RSA-PSS', saltLength: HASH_LENGTH[h] } satisfies RsaPssParams) : { name: alg.name };
+      params =
+        alg.name === 'RSA-PSS'
+          ? ({ name: 'RSA-PSS', saltLength: HASH_LENGTH[h] } satisfies RsaPssParams)
+          : { name: alg.name };
       const resolved = resolveSignerAlgorithm({ certificate, algorithm, hash });
       if (resolved.modulusBits !== bits) {
-        throw new SidianError('KEY_UNSUPPORTED', `the key has ${bits} bits but the certificate's key has ${resolved.modulusBits}`);
+        throw new SidianError(
+          'KEY_UNSUPPORTED',
+          `the key has ${bits} bits but the certificate's key has ${resolved.modulusBits}`,
+        );
       }
       break;
     }
@@ -77,7 +98,9 @@ export function signerFromCryptoKey(privateKey: CryptoKey, certificate: Uint8Arr
     async sign(signedAttributes: Uint8Array): Promise<Uint8Array> {
       let sig: Uint8Array;
       try {
-        sig = new Uint8Array(await globalThis.crypto.subtle.sign(params, privateKey, toArrayBuffer(signedAttributes)));
+        sig = new Uint8Array(
+          await globalThis.crypto.subtle.sign(params, privateKey, toArrayBuffer(signedAttributes)),
+        );
       } catch (e) {
         throw new SidianError('SIGNER_FAILED', `signing failed: ${(e as Error).message ?? String(e)}`);
       }

@@ -33,17 +33,36 @@ export async function signerFromPkcs12(
   try {
     if (contents.key.algorithmOid === OID.ecPublicKey) {
       const pk = leaf.publicKey;
-      if (pk.kind !== 'ec' || !pk.curve) throw new SidianError('KEY_UNSUPPORTED', 'unsupported elliptic curve');
-      key = await subtle.importKey('pkcs8', toArrayBuffer(contents.key.pkcs8), { name: 'ECDSA', namedCurve: pk.curve }, false, ['sign']);
+      if (pk.kind !== 'ec' || !pk.curve)
+        throw new SidianError('KEY_UNSUPPORTED', 'unsupported elliptic curve');
+      key = await subtle.importKey(
+        'pkcs8',
+        toArrayBuffer(contents.key.pkcs8),
+        { name: 'ECDSA', namedCurve: pk.curve },
+        false,
+        ['sign'],
+      );
     } else if (contents.key.algorithmOid === OID.rsaEncryption) {
       const name = options.rsaScheme === 'pss' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5';
-      key = await subtle.importKey('pkcs8', toArrayBuffer(contents.key.pkcs8), { name, hash: options.hash ?? 'SHA-256' }, false, ['sign']);
+      key = await subtle.importKey(
+        'pkcs8',
+        toArrayBuffer(contents.key.pkcs8),
+        { name, hash: options.hash ?? 'SHA-256' },
+        false,
+        ['sign'],
+      );
     } else {
-      throw new SidianError('KEY_UNSUPPORTED', `unsupported private key algorithm ${contents.key.algorithmOid}`);
+      throw new SidianError(
+        'KEY_UNSUPPORTED',
+        `unsupported private key algorithm ${contents.key.algorithmOid}`,
+      );
     }
   } catch (e) {
     if (e instanceof SidianError) throw e;
-    throw new SidianError('KEY_UNSUPPORTED', `the private key cannot be imported: ${(e as Error).message ?? String(e)}`);
+    throw new SidianError(
+      'KEY_UNSUPPORTED',
+      `the private key cannot be imported: ${(e as Error).message ?? String(e)}`,
+    );
   } finally {
     contents.key.pkcs8.fill(0);
   }

@@ -51,7 +51,8 @@ export function signerFromRemote(options: RemoteSignerOptions): Signer {
 
   const importPublicKey = () => {
     const spki = toArrayBuffer(resolved.certificate.spki);
-    const alg = algorithm === 'ECDSA' ? { name: 'ECDSA', namedCurve: resolved.curve! } : { name: algorithm, hash };
+    const alg =
+      algorithm === 'ECDSA' ? { name: 'ECDSA', namedCurve: resolved.curve! } : { name: algorithm, hash };
     return globalThis.crypto.subtle.importKey('spki', spki, alg, false, ['verify']);
   };
 
@@ -85,13 +86,26 @@ export function signerFromRemote(options: RemoteSignerOptions): Signer {
         try {
           const key = await publicKey;
           const sigForWebCrypto = algorithm === 'ECDSA' ? ecdsaDerToRaw(signature, fieldSize)! : signature;
-          const params = algorithm === 'ECDSA' ? { name: 'ECDSA', hash } : algorithm === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength } : { name: algorithm };
-          ok = await subtle.verify(params as AlgorithmIdentifier, key, toArrayBuffer(sigForWebCrypto), toArrayBuffer(signedAttributes));
+          const params =
+            algorithm === 'ECDSA'
+              ? { name: 'ECDSA', hash }
+              : algorithm === 'RSA-PSS'
+                ? { name: 'RSA-PSS', saltLength }
+                : { name: algorithm };
+          ok = await subtle.verify(
+            params as AlgorithmIdentifier,
+            key,
+            toArrayBuffer(sigForWebCrypto),
+            toArrayBuffer(signedAttributes),
+          );
         } catch {
           ok = false;
         }
         if (!ok) {
-          throw new SidianError('SIGNER_FAILED', "the remote signature does not verify with the certificate's public key");
+          throw new SidianError(
+            'SIGNER_FAILED',
+            "the remote signature does not verify with the certificate's public key",
+          );
         }
       }
       return signature;

@@ -32,7 +32,8 @@ const data = new TextEncoder().encode('signed attributes stand-in: 项城市市�
 beforeAll(() => {
   dir = makeTempDir();
   ca = createCa(dir, { key: 'p-256' });
-  for (const spec of SPECS) leaves[spec] = issueCertificate(ca, { name: `leaf-${spec}`, subject: `/CN=Signer ${spec}`, key: spec });
+  for (const spec of SPECS)
+    leaves[spec] = issueCertificate(ca, { name: `leaf-${spec}`, subject: `/CN=Signer ${spec}`, key: spec });
 });
 afterAll(() => removeDir(dir));
 
@@ -48,13 +49,20 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
 
 /** Verifies `sig` over `data` with openssl dgst and the certificate's public key. */
 function opensslVerifies(entity: Entity, sig: Uint8Array, hash: string, pss = false): boolean {
-  const pub = writeFile(entity.dir, 'pub.pem', openssl(['x509', '-in', entity.certFile, '-noout', '-pubkey']));
+  const pub = writeFile(
+    entity.dir,
+    'pub.pem',
+    openssl(['x509', '-in', entity.certFile, '-noout', '-pubkey']),
+  );
   const sigFile = writeFile(entity.dir, 'sig.bin', sig);
   const dataFile = writeFile(entity.dir, 'data.bin', data);
   const args = ['dgst', `-${hash}`, '-verify', pub, '-signature', sigFile];
-  if (pss) args.push('-sigopt', 'rsa_padding_mode:pss', '-sigopt', `rsa_pss_saltlen:${hash === 'sha256' ? 32 : 48}`);
+  if (pss)
+    args.push('-sigopt', 'rsa_padding_mode:pss', '-sigopt', `rsa_pss_saltlen:${hash === 'sha256' ? 32 : 48}`);
   try {
-    return openssl([...args, dataFile]).toString().includes('Verified OK');
+    return openssl([...args, dataFile])
+      .toString()
+      .includes('Verified OK');
   } catch {
     return false;
   }
@@ -128,14 +136,25 @@ describe('signerFromCryptoKey', () => {
     expect(await codeOf(() => signerFromCryptoKey(p256, leaves['p-384'].certDer))).toBe('KEY_UNSUPPORTED');
     expect(await codeOf(() => signerFromCryptoKey(p256, leaves['rsa-2048'].certDer))).toBe('KEY_UNSUPPORTED');
     const rsa4096 = await importPkcs8(leaves['rsa-4096'], { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' });
-    expect(await codeOf(() => signerFromCryptoKey(rsa4096, leaves['rsa-2048'].certDer))).toBe('KEY_UNSUPPORTED');
+    expect(await codeOf(() => signerFromCryptoKey(rsa4096, leaves['rsa-2048'].certDer))).toBe(
+      'KEY_UNSUPPORTED',
+    );
     const small = await crypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 1024,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
       false,
       ['sign', 'verify'],
     );
-    expect(await codeOf(() => signerFromCryptoKey(small.privateKey, leaves['rsa-2048'].certDer))).toBe('KEY_UNSUPPORTED');
-    expect(await codeOf(() => signerFromCryptoKey(small.publicKey, leaves['rsa-2048'].certDer))).toBe('KEY_UNSUPPORTED');
+    expect(await codeOf(() => signerFromCryptoKey(small.privateKey, leaves['rsa-2048'].certDer))).toBe(
+      'KEY_UNSUPPORTED',
+    );
+    expect(await codeOf(() => signerFromCryptoKey(small.publicKey, leaves['rsa-2048'].certDer))).toBe(
+      'KEY_UNSUPPORTED',
+    );
     expect(await codeOf(() => signerFromCryptoKey(p256, new Uint8Array(5)))).toBe('CERT_MALFORMED');
   });
 });
@@ -144,7 +163,9 @@ describe('signerFromRemote', () => {
   /** An "HSM" that signs digests: openssl pkeyutl over the digest (DER for ECDSA, PKCS#1 v1.5 for RSA). */
   const pkeyutl = (e: Entity, hash: string) => async (digest: Uint8Array) => {
     const f = writeFile(e.dir, 'digest.bin', digest);
-    return new Uint8Array(openssl(['pkeyutl', '-sign', '-inkey', e.keyFile, '-pkeyopt', `digest:${hash}`, '-in', f]));
+    return new Uint8Array(
+      openssl(['pkeyutl', '-sign', '-inkey', e.keyFile, '-pkeyopt', `digest:${hash}`, '-in', f]),
+    );
   };
 
   it('hands out the digest and accepts DER ECDSA signatures', async () => {
@@ -167,11 +188,24 @@ describe('signerFromRemote', () => {
 
   it('accepts r||s and normalises it to DER', async () => {
     const leaf = leaves['p-256'];
-    const key = await crypto.subtle.importKey('pkcs8', leaf.keyPkcs8, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    const key = await crypto.subtle.importKey(
+      'pkcs8',
+      leaf.keyPkcs8,
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign'],
+    );
     const signer = signerFromRemote({
       certificate: leaf.certDer,
       // a UKey middleware that wants the data rather than the digest can use info.signedAttributes
-      signDigest: async (_d, info) => new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, new Uint8Array(info.signedAttributes))),
+      signDigest: async (_d, info) =>
+        new Uint8Array(
+          await crypto.subtle.sign(
+            { name: 'ECDSA', hash: 'SHA-256' },
+            key,
+            new Uint8Array(info.signedAttributes),
+          ),
+        ),
     });
     const sig = await signer.sign(data);
     expect(sig[0]).toBe(0x30);
@@ -195,7 +229,11 @@ describe('signerFromRemote', () => {
 
   it('refuses signatures that do not verify, and wraps callback failures', async () => {
     const other = leaves['p-256'];
-    const wrongKey: Signer = signerFromRemote({ certificate: leaves['p-384'].certDer, hash: 'SHA-384', signDigest: pkeyutl(other, 'sha384') });
+    const wrongKey: Signer = signerFromRemote({
+      certificate: leaves['p-384'].certDer,
+      hash: 'SHA-384',
+      signDigest: pkeyutl(other, 'sha384'),
+    });
     expect(await codeOf(wrongKey.sign(data))).toBe('SIGNER_FAILED');
     await expect(wrongKey.sign(data)).rejects.toThrow(/does not verify/);
     const failing = signerFromRemote({
@@ -206,8 +244,10 @@ describe('signerFromRemote', () => {
     });
     await expect(failing.sign(data)).rejects.toThrow(/UKey removed/);
     expect(await codeOf(failing.sign(data))).toBe('SIGNER_FAILED');
-    expect(await codeOf(() => signerFromRemote({ certificate: other.certDer, algorithm: 'RSA-PSS', signDigest: async () => data }))).toBe(
-      'KEY_UNSUPPORTED',
-    );
+    expect(
+      await codeOf(() =>
+        signerFromRemote({ certificate: other.certDer, algorithm: 'RSA-PSS', signDigest: async () => data }),
+      ),
+    ).toBe('KEY_UNSUPPORTED');
   });
 });
