@@ -1,0 +1,208 @@
+/**
+ * The Sidian server (DESIGN.md "Server"): Fastify with JSON errors, security headers, CORS only for
+ * configured embedding origins, rate limits on enrolment and time stamps; Kysely over SQLite (or
+ * PostgreSQL by URL); blobs on the filesystem; a development PKI on first run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { AuditLog } from './audit';
+import { Auth, type PortalConfig } from './auth';
+import { BlobStore } from './blobs';
+import { DEFAULT_LIMITS, type Ctx, type Limits, type TestHooks } from './context';
+import { openDatabase, reserveCounter } from './db/index';
+import { installErrorHandlers, notFound } from './errors';
+import { EnrolmentCa } from './pki/ca';
+import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
+import { toPem } from './pki/x509';
+import { basicRoutes } from './routes/basics';
+import { enrolRoutes } from './routes/enrol';
+import { licenceRoutes } from './routes/licences';
+import { materialRoutes } from './routes/materials';
+import { blockSerials, TsaResponder } from './tsa/responder';
+import { WorkerPool } from './verify/pool';
+
+export interface ServerOptions {
+  dataDir: string;
+  /** PostgreSQL connection string; SQLite under dataDir when absent. */
+  databaseUrl?: string;
+  port?: number;
+  host?: string;
+  /** Development mode: dev tokens, a demo department, open audit reading. */
+  devMode?: boolean;
+  /** Origins of the sites that embed the elements (exact match, e.g. https://zwfw.example.gov.cn). */
+  corsOrigins?: string[];
+  limits?: Partial<Limits>;
+  portal?: PortalConfig;
+  /** The server's public base URL (QR codes, CRL distribution points). */
+  publicUrl?: string;
+  /** Directory holding the built elements bundle (sidian.js). */
+  elementsDir?: string;
+  logger?: boolean;
+  hooks?: TestHooks;
+  tsaPolicy?: string;
+}
+
+export interface SidianServer {
+  app: FastifyInstance;
+  ctx: Ctx;
+  /** Starts listening; returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The development department: created on first run, its API key kept in `<data>/dev-department.json`. */
+async function ensureDevDepartment(ctx: Ctx): Promise<{ id: string; apiKey: string }> {
+  const file = path.join(ctx.dataDir, 'dev-department.json');
+  if (fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; apiKey: string };
+    if (await ctx.auth.department(saved.apiKey)) return saved;
+  }
+  const existing = await ctx.db.selectFrom('departments').select('id').where('id', '=', 'dev-department').executeTakeFirst();
+  if (existing) await ctx.db.deleteFrom('departments').where('id', '=', 'dev-department').execute();
+  const d = await ctx.auth.createDepartment({ id: 'dev-department', name: DEMO_DEPARTMENT.name, creditCode: DEMO_DEPARTMENT.creditCode });
+  fs.writeFileSync(file, JSON.stringify({ ...d, name: DEMO_DEPARTMENT.name, creditCode: DEMO_DEPARTMENT.creditCode }, null, 2), { mode: 0o600 });
+  return d;
+}
+
+export async function buildServer(o: ServerOptions): Promise<SidianServer> {
+  const dataDir = path.resolve(o.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const devMode = o.devMode ?? true;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const corsOrigins = (o.corsOrigins ?? []).map((s) => s.replace(/\/+$/, ''));
+
+  const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
+  const pki = await loadOrCreateServerPki(dataDir);
+  const audit = new AuditLog(database.db, database.kind);
+  const auth = await Auth.create(database.db, { portal: o.portal, devMode, dataDir });
+  const pool = new WorkerPool({ size: limits.verifyWorkers });
+  const tsa = new TsaResponder({
+    signer: { certificate: pki.tsa.der, chain: [pki.ca.der], key: pki.tsa.key },
+    nextSerial: blockSerials((n) => reserveCounter(database.db, 'tsa-serial', n)),
+    policy: o.tsaPolicy,
+  });
+  const ctx: Ctx = {
+    dataDir,
+    devMode,
+    publicUrl: o.publicUrl,
+    db: database.db,
+    dbKind: database.kind,
+    pki,
+    trustPem: pki.anchors.map((a) => toPem(a, 'CERTIFICATE')).join(''),
+    audit,
+    auth,
+    blobs: new BlobStore(dataDir),
+    pool,
+    tsa,
+    ca: new EnrolmentCa(database.db, pki, audit, { publicUrl: o.publicUrl }),
+    limits,
+    hooks: o.hooks ?? {},
+  };
+  if (devMode) await ensureDevDepartment(ctx);
+
+  const app = Fastify({
+    logger: o.logger
+      ? {
+          level: 'info',
+          redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], remove: true },
+        }
+      : false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    forceCloseConnections: true,
+    requestTimeout: 10 * 60_000,
+  });
+  installErrorHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'", ...corsOrigins],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true },
+  });
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, !!origin && corsOrigins.includes(origin)),
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-Api-Key',
+      'Tus-Resumable',
+      'Upload-Length',
+      'Upload-Metadata',
+      'Upload-Offset',
+      'Upload-Defer-Length',
+      'Upload-Concat',
+      'X-HTTP-Method-Override',
+      'X-Requested-With',
+    ],
+    exposedHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Upload-Metadata', 'Tus-Resumable', 'Tus-Version', 'Tus-Max-Size', 'Tus-Extension', 'Upload-Expires'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, c) => ({
+      statusCode: 429,
+      error: 'RATE_LIMITED',
+      message: `too many requests; retry after ${Math.ceil(c.ttl / 1000)} s`,
+    }),
+  });
+
+  await basicRoutes(app, ctx);
+  await enrolRoutes(app, ctx);
+  await licenceRoutes(app, ctx);
+  await materialRoutes(app, ctx);
+
+  // The elements bundle, when it has been built (vite build): one ES module for embedding sites.
+  const elementsDir = o.elementsDir ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/elements');
+  app.get('/elements/:file', async (req, reply) => {
+    const { file } = req.params as { file: string };
+    if (!/^[A-Za-z0-9._-]+\.(js|mjs|css|map|wasm)$/.test(file) || file.includes('..')) throw notFound();
+    const full = path.join(elementsDir, file);
+    let data: Buffer;
+    try {
+      data = await fs.promises.readFile(full);
+    } catch {
+      reply.status(404).send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
+      return;
+    }
+    const type = file.endsWith('.css') ? 'text/css' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.map') ? 'application/json' : 'text/javascript';
+    reply.header('cross-origin-resource-policy', 'cross-origin').header('cache-control', 'public, max-age=300').type(`${type}; charset=utf-8`).send(data);
+  });
+
+  void pool.warmup();
+
+  let closed = false;
+  return {
+    app,
+    ctx,
+    async listen() {
+      return app.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await pool.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** Table types for Kysely. Times are ISO-8601 strings; binary data is base64 text (portable across SQLite and PostgreSQL). */
+
+
+export interface CountersTable {
+  name: string;
+  /** PostgreSQL returns bigint as a string: always read through Number(). */
+  value: number | string;
+}
+
+export interface DepartmentsTable {
+  id: string;
+  name: string;
+  credit_code: string;
+  /** SHA-256 (hex) of the department's API key; the key itself is never stored. */
+  api_key_hash: string;
+  created_at: string;
+}
+
+export interface CertificatesTable {
+  serial: string; // hex, lower case
+  kind: string; // 'citizen' | 'seal' | 'tsa' | ...
+  subject: string;
+  subject_hash: string; // pseudonymous owner (sha256 of the id number)
+  issued_at: string;
+  not_after: string;
+  der: string; // base64
+  revoked_at: string | null;
+  revocation_reason: number | null;
+}
+
+export interface AuditTable {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  subject: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface LicencesTable {
+  id: string; // the licence identifier 1.2.156.3005.2....
+  number: string;
+  type_code: string;
+  type_name: string;
+  holder_name: string;
+  holder_id_type: string;
+  holder_id_hash: string;
+  issuer_name: string;
+  issuer_code: string;
+  department_id: string;
+  issue_date: string;
+  valid_from: string;
+  valid_until: string | null;
+  sha256: string;
+  size: number;
+  metadata: string; // licence.json as registered
+  status: string; // 'valid' | 'revoked'
+  registered_at: string;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
+export interface MaterialsTable {
+  id: string; // the tus upload id (or a fresh id for instant uploads)
+  sha256: string;
+  size: number;
+  name: string;
+  type: string;
+  requirement: string;
+  owner: string; // 'citizen:<hash>' or 'department:<id>'
+  created_at: string;
+}
+
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  created_at: string;
+}
+
+export interface Database {
+  counters: CountersTable;
+  departments: DepartmentsTable;
+  certificates: CertificatesTable;
+  audit_log: AuditTable;
+  licences: LicencesTable;
+  materials: MaterialsTable;
+  blobs: BlobsTable;
+}

@@ -1,0 +1,215 @@
+/**
+ * The licence registry (证照库). Departments register sealed licences with their API key; anyone
+ * holding the identifier (the QR code) can see its status, metadata and document.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import { actorOf, type Department } from '../auth';
+import type { Ctx } from '../context';
+import { badRequest, conflict, forbidden, notFound, unprocessable } from '../errors';
+import { looksLikePdf } from './basics';
+import type { LicenceInspection } from '../verify/job';
+import type { LicencesTable } from '../db/schema';
+import { isLicenceIdentifier } from '../../../packages/core/src/licence/identifier';
+import { licenceValidity, type LicenceMetadata } from '../../../packages/core/src/licence/licence';
+import type { VerificationReport } from '../../../packages/core/src/verify/types';
+import { licencePage, licencePageCss } from './licence-page';
+
+export type LicenceStatus = 'valid' | 'revoked' | 'expired' | 'not-yet-valid';
+
+export function licenceStatus(row: Pick<LicencesTable, 'status' | 'valid_from' | 'valid_until'>, at = new Date()): LicenceStatus {
+  if (row.status === 'revoked') return 'revoked';
+  return licenceValidity({ validFrom: row.valid_from, validUntil: row.valid_until }, at);
+}
+
+export function publicLicence(row: LicencesTable) {
+  const m = JSON.parse(row.metadata) as LicenceMetadata;
+  return {
+    id: row.id,
+    status: licenceStatus(row),
+    typeName: row.type_name,
+    typeCode: row.type_code,
+    number: row.number,
+    holder: { name: row.holder_name, idType: row.holder_id_type },
+    issuer: { name: row.issuer_name, creditCode: row.issuer_code },
+    issueDate: row.issue_date,
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    data: m.data ?? {},
+    sha256: row.sha256,
+    size: Number(row.size),
+    registeredAt: row.registered_at,
+    revokedAt: row.revoked_at,
+    revocationReason: row.revocation_reason,
+    file: `/api/licences/${encodeURIComponent(row.id)}/file`,
+    page: `/v/${encodeURIComponent(row.id)}`,
+  };
+}
+
+function checkId(id: string) {
+  if (!isLicenceIdentifier(id)) throw notFound('no such licence (the identifier is not well formed)', 'LICENCE_NOT_FOUND');
+}
+
+async function findLicence(ctx: Ctx, id: string): Promise<LicencesTable> {
+  checkId(id);
+  const row = await ctx.db.selectFrom('licences').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('no such licence', 'LICENCE_NOT_FOUND');
+  return row;
+}
+
+/** Why a sealed licence PDF cannot be registered by this department, or nothing. */
+export function registrationProblems(ins: LicenceInspection, dept: Department): { status: number; code: string; message: string } | undefined {
+  const { report, licence, problems } = ins;
+  if (report.status === 'unsigned') return { status: 422, code: 'LICENCE_NOT_SEALED', message: 'the PDF carries no seal' };
+  if (report.status !== 'valid') {
+    const reasons = report.signatures.flatMap((s) => s.reasons).slice(0, 5);
+    return { status: 422, code: 'LICENCE_SEAL_INVALID', message: `the seal does not verify against the trust anchors (${report.status}${reasons.length ? ': ' + reasons.join('; ') : ''})` };
+  }
+  if (!licence) return { status: 422, code: 'LICENCE_MISSING', message: 'the PDF has no licence.json attachment' };
+  if (problems.length) return { status: 422, code: 'LICENCE_INCOMPLETE', message: `licence.json is incomplete: ${problems.join('; ')}` };
+  if (!ins.licenceCoveredBySeal) return { status: 422, code: 'LICENCE_NOT_COVERED', message: 'licence.json was not covered by a valid seal (attach it before sealing)' };
+  const sealedByIssuer = report.signatures.some(
+    (s) => s.kind !== 'document-timestamp' && s.status === 'valid' && s.trust === 'trusted' && (s.signer?.organization === licence.issuer.name || s.signer?.commonName === licence.issuer.name),
+  );
+  if (!sealedByIssuer) return { status: 422, code: 'LICENCE_SEALED_BY_OTHER', message: `no valid seal of the issuing authority ${licence.issuer.name}` };
+  if (licence.issuer.creditCode !== dept.creditCode) {
+    return { status: 403, code: 'LICENCE_OTHER_ISSUER', message: 'a department can register only the licences it issues (issuer.creditCode differs)' };
+  }
+  return undefined;
+}
+
+export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.limits.verifyBodyBytes }, (_r, b, done) => done(null, b));
+    scope.post('/api/licences', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
+      const dept = await ctx.auth.requireDepartment(req);
+      const body = req.body as Buffer | undefined;
+      if (!body || body.length === 0) throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
+      if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
+      const ins = await ctx.pool.run<LicenceInspection>(
+        { kind: 'licence', pdf: body, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+        ctx.limits.verifyTimeMs * 3,
+      );
+      const problem = registrationProblems(ins, dept);
+      if (problem) {
+        reply.status(problem.status).send({ error: problem.code, message: problem.message });
+        return;
+      }
+      const l = ins.licence!;
+      const { sha256, size } = await ctx.blobs.putBytes(body); // content-addressed: harmless if the transaction fails
+      const now = new Date().toISOString();
+      try {
+        await ctx.db.transaction().execute(async (trx) => {
+          const exists = await trx.selectFrom('licences').select('id').where('id', '=', l.identifier).executeTakeFirst();
+          if (exists) throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
+          const sameNumber = await trx
+            .selectFrom('licences')
+            .select('id')
+            .where('issuer_code', '=', l.issuer.creditCode)
+            .where('number', '=', l.number)
+            .executeTakeFirst();
+          if (sameNumber) throw conflict('this issuer already registered a licence with this number', 'LICENCE_NUMBER_EXISTS');
+          await trx.insertInto('blobs').values({ sha256, size, created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+          await trx
+            .insertInto('licences')
+            .values({
+              id: l.identifier,
+              number: l.number,
+              type_code: l.typeCode,
+              type_name: l.typeName,
+              holder_name: l.holder.name,
+              holder_id_type: l.holder.idType,
+              holder_id_hash: createHash('sha256').update('sidian-holder\0' + l.holder.idNumber).digest('hex'),
+              issuer_name: l.issuer.name,
+              issuer_code: l.issuer.creditCode,
+              department_id: dept.id,
+              issue_date: l.issueDate,
+              valid_from: l.validFrom,
+              valid_until: l.validUntil,
+              sha256,
+              size,
+              metadata: JSON.stringify({ ...l, holder: { ...l.holder, idNumber: undefined } }),
+              status: 'valid',
+              registered_at: now,
+              revoked_at: null,
+              revocation_reason: null,
+            })
+            .execute();
+          await ctx.hooks.afterLicenceInsert?.();
+          await ctx.audit.append(trx, { actor: actorOf(dept), action: 'licence.register', subject: `licence:${l.identifier}` });
+        });
+      } catch (e) {
+        // a unique-key race with a concurrent registration of the same licence
+        if (/unique|duplicate/i.test((e as Error).message ?? '') && !(e as { status?: number }).status) {
+          throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
+        }
+        throw e;
+      }
+      const row = await findLicence(ctx, l.identifier);
+      reply.status(201).header('location', `/api/licences/${encodeURIComponent(l.identifier)}`).send(publicLicence(row));
+    });
+  });
+
+  app.get('/api/licences/:id', async (req) => publicLicence(await findLicence(ctx, (req.params as { id: string }).id)));
+
+  app.get('/api/licences/:id/file', async (req, reply) => {
+    const row = await findLicence(ctx, (req.params as { id: string }).id);
+    sendPdf(reply, ctx, row);
+  });
+
+  app.get('/api/licences/:id/verification', async (req) => {
+    const row = await findLicence(ctx, (req.params as { id: string }).id);
+    const pdf = await ctx.blobs.read(row.sha256);
+    const report = await ctx.pool.run<VerificationReport>(
+      { kind: 'verify', pdf, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+      ctx.limits.verifyTimeMs * 3,
+    );
+    return { licence: publicLicence(row), report };
+  });
+
+  app.post('/api/licences/:id/revoke', async (req) => {
+    const dept = await ctx.auth.requireDepartment(req);
+    const { id } = req.params as { id: string };
+    const reason = (req.body as { reason?: unknown } | undefined)?.reason;
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) throw badRequest('reason must be a short text');
+    await ctx.db.transaction().execute(async (trx) => {
+      checkId(id);
+      const row = await trx.selectFrom('licences').select(['id', 'department_id', 'status']).where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('no such licence', 'LICENCE_NOT_FOUND');
+      if (row.department_id !== dept.id) throw forbidden('only the issuing department can revoke a licence', 'LICENCE_OTHER_ISSUER');
+      if (row.status === 'revoked') throw conflict('the licence is already revoked', 'LICENCE_REVOKED');
+      await trx
+        .updateTable('licences')
+        .set({ status: 'revoked', revoked_at: new Date().toISOString(), revocation_reason: (reason as string | undefined) ?? null })
+        .where('id', '=', id)
+        .execute();
+      await ctx.audit.append(trx, { actor: actorOf(dept), action: 'licence.revoke', subject: `licence:${id}` });
+    });
+    return publicLicence(await findLicence(ctx, id));
+  });
+
+  app.get('/v/style.css', async (_req, reply) => {
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(licencePageCss);
+  });
+
+  app.get('/v/:id', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    let row: LicencesTable | undefined;
+    if (isLicenceIdentifier(id)) row = await ctx.db.selectFrom('licences').selectAll().where('id', '=', id).executeTakeFirst();
+    reply
+      .status(row ? 200 : 404)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(licencePage(id, row ? publicLicence(row) : undefined));
+  });
+}
+
+function sendPdf(reply: FastifyReply, ctx: Ctx, row: LicencesTable) {
+  reply
+    .type('application/pdf')
+    .header('content-disposition', `inline; filename="licence-${row.number.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`)
+    .header('content-length', String(row.size))
+    .header('x-content-sha256', row.sha256)
+    .send(ctx.blobs.stream(row.sha256));
+}

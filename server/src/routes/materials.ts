@@ -1,0 +1,256 @@
+/**
+ * The materials library (材料库): tus 1.0 resumable uploads (@tus/server + FileStore) under
+ * /api/materials/uploads. On completion the file is hashed (SHA-256) and stored content-addressed
+ * (one copy per content, by hard link), and a row records owner and requirement. Only the owner
+ * (portal token) and departments (API key) can read a material.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Server as TusServer } from '@tus/server';
+import { FileStore } from '@tus/file-store';
+import { actorOf, type Caller } from '../auth';
+import { SHA256_HEX } from '../blobs';
+import type { Ctx } from '../context';
+import type { MaterialsTable } from '../db/schema';
+import { badRequest, forbidden, notFound, unauthorized } from '../errors';
+
+const UPLOAD_PATH = '/api/materials/uploads';
+const ID = /^[0-9a-f]{32}$/;
+
+export function publicMaterial(r: MaterialsTable) {
+  return {
+    id: r.id,
+    sha256: r.sha256,
+    size: Number(r.size),
+    name: r.name,
+    type: r.type,
+    requirement: r.requirement,
+    createdAt: r.created_at,
+    content: `/api/materials/${r.id}/content`,
+  };
+}
+
+function canRead(caller: Caller, row: Pick<MaterialsTable, 'owner'>): boolean {
+  return caller.kind === 'department' || row.owner === caller.id;
+}
+
+function cleanText(v: unknown, max: number, dflt = ''): string {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v)) throw badRequest('metadata values must be short texts', 'BAD_METADATA');
+  return v;
+}
+
+export class Materials {
+  readonly dir: string;
+  readonly store: FileStore;
+
+  constructor(private readonly ctx: Ctx) {
+    this.dir = path.join(ctx.dataDir, 'uploads');
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.store = new FileStore({ directory: this.dir });
+  }
+
+  /**
+   * Turns a complete upload into a material. Idempotent: called on completion and again at start-up
+   * for uploads that completed just before a crash; the upload id is the material id.
+   */
+  async finalize(id: string): Promise<MaterialsTable | undefined> {
+    const existing = await this.ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
+    if (existing) return existing;
+    const info = await this.store.getUpload(id);
+    if (info.size === undefined || info.offset !== info.size) return undefined;
+    const md = info.metadata ?? {};
+    const owner = md.owner;
+    if (!owner) return undefined;
+    const { sha256, size } = await this.ctx.blobs.linkFile(path.join(this.dir, id));
+    const now = new Date().toISOString();
+    const row: MaterialsTable = {
+      id,
+      sha256,
+      size,
+      name: md.filename ?? md.name ?? '',
+      type: md.filetype ?? md.type ?? 'application/octet-stream',
+      requirement: md.requirement ?? '',
+      owner,
+      created_at: now,
+    };
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        if (await trx.selectFrom('materials').select('id').where('id', '=', id).executeTakeFirst()) return;
+        await trx.insertInto('blobs').values({ sha256, size, created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+        await trx.insertInto('materials').values(row).execute();
+        await this.ctx.audit.append(trx, { actor: owner, action: 'material.upload', subject: `material:${id}:${sha256}` });
+      });
+    } catch (e) {
+      if (!/unique|duplicate/i.test((e as Error).message ?? '')) throw e;
+    }
+    return this.ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Start-up recovery: complete uploads without a material row (a crash between the last byte and the row). */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const f of fs.readdirSync(this.dir)) {
+      const m = /^([0-9a-f]{32})\.json$/.exec(f);
+      if (!m) continue;
+      try {
+        if (await this.finalize(m[1]!)) n++;
+      } catch {
+        /* an incomplete or unreadable upload: the client resumes it */
+      }
+    }
+    return n;
+  }
+}
+
+export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const materials = new Materials(ctx);
+  await materials.recover();
+  const callers = new WeakMap<IncomingMessage, Caller>();
+  const nodeReq = (r: unknown) => (r as { runtime?: { node?: { req?: IncomingMessage } }; node?: { req?: IncomingMessage } }).runtime?.node?.req;
+
+  const tus = new TusServer({
+    path: UPLOAD_PATH,
+    datastore: materials.store,
+    maxSize: ctx.limits.materialBytes,
+    relativeLocation: true,
+    respectForwardedHeaders: false,
+    disableTerminationForFinishedUploads: true,
+    namingFunction: () => randomBytes(16).toString('hex'),
+    allowedOrigins: () => false, // CORS headers come from our own configuration (below)
+    async onUploadCreate(req, upload) {
+      const caller = callers.get(nodeReq(req)!);
+      if (!caller) throw { status_code: 401, body: JSON.stringify({ error: 'UNAUTHORIZED', message: 'authentication required' }) };
+      if (upload.sizeIsDeferred || upload.size === undefined) {
+        throw { status_code: 400, body: JSON.stringify({ error: 'BAD_REQUEST', message: 'Upload-Length is required' }) };
+      }
+      const md = upload.metadata ?? {};
+      let filename: string, filetype: string, requirement: string;
+      try {
+        filename = cleanText(md.filename ?? md.name, 255, 'material');
+        filetype = cleanText(md.filetype ?? md.type, 128, 'application/octet-stream');
+        requirement = cleanText(md.requirement, 128, '');
+      } catch (e) {
+        throw { status_code: 400, body: JSON.stringify({ error: 'BAD_METADATA', message: (e as Error).message }) };
+      }
+      return { metadata: { filename, filetype, requirement, owner: actorOf(caller) } };
+    },
+    async onUploadFinish(_req, upload) {
+      const row = await materials.finalize(upload.id);
+      return row ? { headers: { 'X-Material-Id': row.id, 'X-Content-Sha256': row.sha256 } } : {};
+    },
+    onResponseError(_req, err) {
+      const e = err as { status_code?: number; body?: string };
+      if (e.status_code && e.status_code < 500) {
+        const body = e.body?.startsWith('{') ? e.body : JSON.stringify({ error: 'UPLOAD_ERROR', message: (e.body ?? '').trim() || 'upload request rejected' });
+        return { status_code: e.status_code, body };
+      }
+      return { status_code: 500, body: JSON.stringify({ error: 'INTERNAL', message: 'upload failed' }) };
+    },
+  });
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.method !== 'OPTIONS') {
+      const caller = await ctx.auth.caller(req);
+      if (!caller) throw unauthorized('a portal token (Authorization: Bearer) or department API key is required');
+      const id = (req.params as { id?: string }).id;
+      if (id !== undefined) {
+        if (!ID.test(id)) throw notFound('no such upload');
+        let owner: string | undefined;
+        try {
+          owner = (await materials.store.getUpload(id)).metadata?.owner ?? undefined;
+        } catch {
+          throw notFound('no such upload');
+        }
+        if (owner !== actorOf(caller) && caller.kind !== 'department') throw notFound('no such upload');
+      } else if (req.method !== 'POST') {
+        throw badRequest('use POST to create an upload');
+      }
+      callers.set(req.raw, caller);
+    }
+    // hand over to tus with the headers our plugins (CORS, helmet) have set
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);
+    reply.hijack();
+    await tus.handle(req.raw, reply.raw);
+  };
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null)); // tus reads the stream itself
+    for (const url of [UPLOAD_PATH, `${UPLOAD_PATH}/:id`]) {
+      scope.route({ method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url, handler: handle, exposeHeadRoute: false });
+    }
+  });
+
+  app.head('/api/materials/by-hash/:sha256', async (req, reply) => {
+    const caller = await ctx.auth.caller(req);
+    if (!caller) throw unauthorized();
+    const { sha256 } = req.params as { sha256: string };
+    const h = sha256.toLowerCase();
+    if (!SHA256_HEX.test(h)) throw badRequest('not a SHA-256 hex digest');
+    // Only content this caller already holds counts: a bare hash is no proof of having the bytes.
+    let q = ctx.db.selectFrom('materials').select(['id', 'size']).where('sha256', '=', h);
+    if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
+    const row = await q.limit(1).executeTakeFirst();
+    if (!row || !ctx.blobs.has(h)) {
+      reply.status(404).send();
+      return;
+    }
+    reply.status(200).header('x-material-id', row.id).header('x-content-length', String(row.size)).send();
+  });
+
+  // Instant upload: a new material from content the caller already stored.
+  app.post('/api/materials', async (req, reply) => {
+    const caller = await ctx.auth.caller(req);
+    if (!caller) throw unauthorized();
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const h = typeof b.sha256 === 'string' ? b.sha256.toLowerCase() : '';
+    if (!SHA256_HEX.test(h)) throw badRequest('sha256 must be a SHA-256 hex digest');
+    let q = ctx.db.selectFrom('materials').selectAll().where('sha256', '=', h);
+    if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
+    const prev = await q.limit(1).executeTakeFirst();
+    if (!prev || !ctx.blobs.has(h)) throw notFound('upload the content first: it is not among your materials', 'CONTENT_UNKNOWN');
+    const row: MaterialsTable = {
+      id: randomBytes(16).toString('hex'),
+      sha256: h,
+      size: Number(prev.size),
+      name: cleanText(b.name, 255, prev.name),
+      type: cleanText(b.type, 128, prev.type),
+      requirement: cleanText(b.requirement, 128, prev.requirement),
+      owner: actorOf(caller),
+      created_at: new Date().toISOString(),
+    };
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx.insertInto('materials').values(row).execute();
+      await ctx.audit.append(trx, { actor: row.owner, action: 'material.reuse', subject: `material:${row.id}:${h}` });
+    });
+    reply.status(201).send(publicMaterial(row));
+  });
+
+  const readable = async (req: FastifyRequest) => {
+    const caller = await ctx.auth.caller(req);
+    if (!caller) throw unauthorized();
+    const { id } = req.params as { id: string };
+    if (!ID.test(id)) throw notFound('no such material');
+    const row = await ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('no such material');
+    if (!canRead(caller, row)) throw caller.kind === 'citizen' ? notFound('no such material') : forbidden();
+    return row;
+  };
+
+  app.get('/api/materials/:id', async (req) => publicMaterial(await readable(req)));
+
+  app.get('/api/materials/:id/content', async (req, reply) => {
+    const row = await readable(req);
+    reply
+      .type(/^[\w.+-]+\/[\w.+-]+$/.test(row.type) ? row.type : 'application/octet-stream')
+      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(row.name || row.id)}`)
+      .header('content-length', String(row.size))
+      .header('x-content-sha256', row.sha256)
+      .header('x-content-type-options', 'nosniff')
+      .send(ctx.blobs.stream(row.sha256));
+  });
+}
