@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Ca,
@@ -17,7 +18,13 @@ import { parseCertificate } from '../pki/certificate';
 import { compareDerOrder, parseDer } from '../pki/der';
 import { OID } from '../pki/oids';
 import { digestSync } from '../pki/sha2';
-import { type Signer, signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from '../signer';
+import {
+  type Signer,
+  ecdsaDerToRaw,
+  signerFromCryptoKey,
+  signerFromPkcs12,
+  signerFromRemote,
+} from '../signer';
 import {
   buildCmsSignedData,
   buildEssCertIdV2,
@@ -306,5 +313,63 @@ describe('createCadesSignature input checks', () => {
     const bare: Signer = { certificate: p384.certDer, chain: [], sign: (d) => inner.sign(d) }; // no algorithm/hash
     const cms = await createCadesSignature({ signer: bare, documentDigest: await sha('SHA-384', payload) });
     expect(opensslCmsVerify(cms, 'bare')).toContain('CMS Verification successful');
+  });
+});
+
+describe('parseCms on foreign CMS', () => {
+  it('reads openssl BER (streamed) output: signedAttrs are the bytes the signature covers', async () => {
+    const content = writeFile(dir, 'foreign.bin', payload);
+    for (const stream of [false, true]) {
+      const out = `${dir}/foreign-${stream}.der`;
+      openssl([
+        'cms',
+        '-sign',
+        '-binary',
+        '-nodetach',
+        '-md',
+        'sha256',
+        '-in',
+        content,
+        '-signer',
+        p256.certFile,
+        '-inkey',
+        p256.keyFile,
+        '-certfile',
+        ecRoot.certFile,
+        '-outform',
+        'DER',
+        '-out',
+        out,
+        ...(stream ? ['-stream'] : []),
+      ]);
+      const der = new Uint8Array(readFileSync(out));
+      if (stream) expect(() => parseDer(der, { ber: false })).toThrow(); // really BER
+      const cms = parseCms(der);
+      expect(cms.content).toEqual(payload);
+      expect(cms.certificates).toContainEqual(ecRoot.certDer);
+      const si = cms.signerInfos[0]!;
+      expect(si.signedAttributes.map((a) => a.type)).toContain(OID.signingTime);
+      expect(messageDigestOf(si)).toEqual(await sha('SHA-256', payload));
+      const cert = parseCertificate(findSignerCertificate(cms, si)!);
+      const key = await crypto.subtle.importKey(
+        'spki',
+        new Uint8Array(cert.spki),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['verify'],
+      );
+      const ok = await crypto.subtle.verify(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        key,
+        new Uint8Array(ecdsaDerToRaw(si.signature, 32)!),
+        new Uint8Array(si.signedAttrs!),
+      );
+      expect(ok).toBe(true);
+    }
+  });
+
+  it('reports junk as CMS_MALFORMED', async () => {
+    expect(await codeOf(() => parseCms(new Uint8Array([0x30, 0x00])))).toBe('CMS_MALFORMED');
+    expect(await codeOf(() => parseCms(p256.certDer))).toBe('CMS_MALFORMED');
   });
 });

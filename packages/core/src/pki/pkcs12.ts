@@ -318,9 +318,11 @@ async function readSafeContents(
         const plain = await decrypt(value.child(0).expect(0x30), readOctetString(value.child(1)), pw);
         let key: Pkcs12PrivateKey;
         try {
-          key = describeKey(plain, attrs);
+          key = describeKey(plain, attrs); // copies the key
         } catch {
           throw new DecryptionFailed('decrypted key is not PKCS#8');
+        } finally {
+          plain.fill(0);
         }
         bags.keys.push(key);
         break;

@@ -30,27 +30,19 @@ export async function signerFromPkcs12(
   const leaf = parseCertificate(contents.certificate);
   const subtle = globalThis.crypto.subtle;
   let key: CryptoKey;
+  // WebCrypto wants an ArrayBuffer: one copy of the key, wiped with the parsed one after import.
+  const pkcs8 = toArrayBuffer(contents.key.pkcs8);
   try {
     if (contents.key.algorithmOid === OID.ecPublicKey) {
       const pk = leaf.publicKey;
       if (pk.kind !== 'ec' || !pk.curve)
         throw new SidianError('KEY_UNSUPPORTED', 'unsupported elliptic curve');
-      key = await subtle.importKey(
-        'pkcs8',
-        toArrayBuffer(contents.key.pkcs8),
-        { name: 'ECDSA', namedCurve: pk.curve },
-        false,
-        ['sign'],
-      );
+      key = await subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: pk.curve }, false, ['sign']);
     } else if (contents.key.algorithmOid === OID.rsaEncryption) {
       const name = options.rsaScheme === 'pss' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5';
-      key = await subtle.importKey(
-        'pkcs8',
-        toArrayBuffer(contents.key.pkcs8),
-        { name, hash: options.hash ?? 'SHA-256' },
-        false,
-        ['sign'],
-      );
+      key = await subtle.importKey('pkcs8', pkcs8, { name, hash: options.hash ?? 'SHA-256' }, false, [
+        'sign',
+      ]);
     } else {
       throw new SidianError(
         'KEY_UNSUPPORTED',
@@ -65,6 +57,7 @@ export async function signerFromPkcs12(
     );
   } finally {
     contents.key.pkcs8.fill(0);
+    new Uint8Array(pkcs8).fill(0);
   }
   return signerFromCryptoKey(key, contents.certificate, contents.chain);
 }
