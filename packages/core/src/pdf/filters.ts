@@ -51,39 +51,111 @@ function applyPredictor(data: Uint8Array, parms: PdfDict | undefined): Uint8Arra
     }
     return out;
   }
-  // PNG predictors: each row starts with its filter type byte.
+  return pngUnfilter(data, rowLen, bpp);
+}
+
+/** Reverses PNG row filters (RFC 2083 §6): each row starts with its filter type byte. */
+export function pngUnfilter(data: Uint8Array, rowLen: number, bpp: number): Uint8Array {
   const rows = Math.floor(data.length / (rowLen + 1));
   const out = new Uint8Array(rows * rowLen);
-  const prev = new Uint8Array(rowLen);
   for (let r = 0; r < rows; r++) {
     const type = data[r * (rowLen + 1)]!;
     const src = r * (rowLen + 1) + 1;
     const dst = r * rowLen;
-    for (let i = 0; i < rowLen; i++) {
-      const x = data[src + i]!;
-      const a = i >= bpp ? out[dst + i - bpp]! : 0;
-      const b = prev[i]!;
-      const c = i >= bpp ? prev[i - bpp]! : 0;
-      let v: number;
-      switch (type) {
-        case 0: v = x; break;
-        case 1: v = x + a; break;
-        case 2: v = x + b; break;
-        case 3: v = x + ((a + b) >> 1); break;
-        case 4: {
-          const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-          v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-          break;
+    const up = dst - rowLen; // previous row in `out` (absent for r = 0)
+    // One tight loop per filter type: this runs once per pixel byte.
+    switch (type) {
+      case 0:
+        out.set(data.subarray(src, src + rowLen), dst);
+        break;
+      case 1:
+        for (let i = 0; i < rowLen; i++) out[dst + i] = (data[src + i]! + (i >= bpp ? out[dst + i - bpp]! : 0)) & 0xff;
+        break;
+      case 2:
+        if (r === 0) out.set(data.subarray(src, src + rowLen), dst);
+        else for (let i = 0; i < rowLen; i++) out[dst + i] = (data[src + i]! + out[up + i]!) & 0xff;
+        break;
+      case 3:
+        for (let i = 0; i < rowLen; i++) {
+          const a = i >= bpp ? out[dst + i - bpp]! : 0;
+          const b = r > 0 ? out[up + i]! : 0;
+          out[dst + i] = (data[src + i]! + ((a + b) >> 1)) & 0xff;
         }
-        default:
-          throw new SidianError('PDF_MALFORMED', `unknown PNG predictor ${type}`);
-      }
-      out[dst + i] = v & 0xff;
+        break;
+      case 4:
+        for (let i = 0; i < rowLen; i++) {
+          const a = i >= bpp ? out[dst + i - bpp]! : 0;
+          const b = r > 0 ? out[up + i]! : 0;
+          const c = r > 0 && i >= bpp ? out[up + i - bpp]! : 0;
+          const p = a + b - c;
+          const pa = p > a ? p - a : a - p;
+          const pb = p > b ? p - b : b - p;
+          const pc = p > c ? p - c : c - p;
+          out[dst + i] = (data[src + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
+        }
+        break;
+      default:
+        throw new SidianError('PDF_MALFORMED', `unknown PNG predictor ${type}`);
     }
-    prev.set(out.subarray(dst, dst + rowLen));
   }
   return out;
+}
+
+async function pipeThrough(data: Uint8Array, stream: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw new SidianError('LIMIT_EXCEEDED', `data decodes to more than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+type NodeZlib = {
+  deflateSync(b: Uint8Array): Uint8Array;
+  inflateSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array;
+};
+let nodeZlib: NodeZlib | null | undefined;
+/** Node's zlib through `process.getBuiltinModule` (no import of a Node built-in), else null. */
+function getNodeZlib(): NodeZlib | null {
+  if (nodeZlib === undefined) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    nodeZlib = (proc?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined) ?? null;
+  }
+  return nodeZlib;
+}
+
+/** zlib (RFC 1950) compression, native: Node's zlib or the browser's CompressionStream. */
+export async function deflateNative(data: Uint8Array): Promise<Uint8Array> {
+  const z = getNodeZlib();
+  if (z) return new Uint8Array(z.deflateSync(data));
+  return pipeThrough(data, new CompressionStream('deflate'), Number.MAX_SAFE_INTEGER);
+}
+
+/** zlib decompression, native and bounded. */
+export async function inflateNative(data: Uint8Array, limit = MAX_DECODED_BYTES): Promise<Uint8Array> {
+  const z = getNodeZlib();
+  if (z) {
+    try {
+      return new Uint8Array(z.inflateSync(data, { maxOutputLength: limit }));
+    } catch (e) {
+      throw new SidianError('LIMIT_EXCEEDED', `data cannot be decoded within ${limit} bytes: ${(e as Error).message}`);
+    }
+  }
+  return pipeThrough(data, new DecompressionStream('deflate'), limit);
 }
 
 function num(v: unknown, d: number): number {

@@ -3,8 +3,8 @@
  * transparent seal shows the text beneath it, as a red ink stamp does on paper.
  */
 import { decode as decodePng } from 'fast-png';
-import { zlibSync } from 'fflate';
 import { SidianError } from '../errors';
+import { deflateNative, inflateNative, pngUnfilter } from '../pdf/filters';
 import { PdfDict, PdfName, PdfStream } from '../pdf/objects';
 
 export interface PdfImage {
@@ -21,9 +21,9 @@ export function imageKind(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
   return undefined;
 }
 
-export function loadImage(bytes: Uint8Array): PdfImage {
+export async function loadImage(bytes: Uint8Array): Promise<PdfImage> {
   const kind = imageKind(bytes);
-  if (kind === 'png') return pngImage(bytes);
+  if (kind === 'png') return (await pngImageFast(bytes)) ?? pngImage(bytes);
   if (kind === 'jpeg') return jpegImage(bytes);
   throw new SidianError('SIGN_BAD_IMAGE', 'the appearance image is neither PNG nor JPEG');
 }
@@ -39,7 +39,104 @@ function imageDict(width: number, height: number, colorSpace: string, bpc = 8): 
   ]);
 }
 
-function pngImage(bytes: Uint8Array): PdfImage {
+interface PngChunks {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlace: number;
+  idat: Uint8Array;
+  palette?: Uint8Array;
+  trns?: Uint8Array;
+}
+
+function readPngChunks(b: Uint8Array): PngChunks | undefined {
+  let p = 8;
+  const u32 = (o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const idats: Uint8Array[] = [];
+  let h: Omit<PngChunks, 'idat'> | undefined;
+  while (p + 12 <= b.length) {
+    const len = u32(p);
+    const type = String.fromCharCode(b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+    const data = b.subarray(p + 8, p + 8 + len);
+    if (p + 12 + len > b.length) return undefined;
+    if (type === 'IHDR') h = { width: u32(p + 8), height: u32(p + 12), depth: data[8]!, colorType: data[9]!, interlace: data[12]! };
+    else if (type === 'PLTE' && h) h.palette = data;
+    else if (type === 'tRNS' && h) h.trns = data;
+    else if (type === 'IDAT') idats.push(data);
+    else if (type === 'IEND') break;
+    p += 12 + len;
+  }
+  if (!h || idats.length === 0) return undefined;
+  const idat = new Uint8Array(idats.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of idats) {
+    idat.set(c, o);
+    o += c.length;
+  }
+  return { ...h, idat };
+}
+
+/**
+ * The common seal and handwriting PNGs (8-bit, not interlaced) with the platform's native zlib:
+ * RGB and grey pass through untouched (PNG predictors are PDF predictors, ISO 32000-2 §7.4.4.4);
+ * RGBA, grey+alpha and palettes are split into colour and a soft mask. Others: undefined.
+ */
+async function pngImageFast(bytes: Uint8Array): Promise<PdfImage | undefined> {
+  const c = readPngChunks(bytes);
+  if (!c || c.depth !== 8 || c.interlace !== 0 || !c.width || !c.height || c.width > 10_000 || c.height > 10_000) return undefined;
+  const { width, height } = c;
+  if ((c.colorType === 2 || c.colorType === 0) && !c.trns) {
+    const colors = c.colorType === 2 ? 3 : 1;
+    const dict = imageDict(width, height, colors === 3 ? 'DeviceRGB' : 'DeviceGray');
+    dict.set('Filter', PdfName.of('FlateDecode'));
+    dict.set('DecodeParms', new PdfDict([['Predictor', 15], ['Colors', colors], ['BitsPerComponent', 8], ['Columns', width]]));
+    return { width, height, image: new PdfStream(dict, c.idat) };
+  }
+  const channels = c.colorType === 6 ? 4 : c.colorType === 4 ? 2 : c.colorType === 3 ? 1 : 0;
+  if (!channels) return undefined;
+  let raw: Uint8Array;
+  try {
+    raw = pngUnfilter(await inflateNative(c.idat, (width * channels + 1) * height + 1), width * channels, channels);
+  } catch {
+    return undefined;
+  }
+  const n = width * height;
+  if (raw.length < n * channels) return undefined;
+  const gray = c.colorType === 4;
+  const cc = gray ? 1 : 3;
+  const color = new Uint8Array(n * cc);
+  const alpha = new Uint8Array(n);
+  if (c.colorType === 3) {
+    const pal = c.palette;
+    if (!pal) return undefined;
+    for (let i = 0; i < n; i++) {
+      const k = raw[i]!;
+      color[i * 3] = pal[k * 3] ?? 0;
+      color[i * 3 + 1] = pal[k * 3 + 1] ?? 0;
+      color[i * 3 + 2] = pal[k * 3 + 2] ?? 0;
+      alpha[i] = c.trns && k < c.trns.length ? c.trns[k]! : 255;
+    }
+  } else {
+    for (let i = 0, s = 0; i < n; i++, s += channels) {
+      for (let k = 0; k < cc; k++) color[i * cc + k] = raw[s + k]!;
+      alpha[i] = raw[s + cc]!;
+    }
+  }
+  const dict = imageDict(width, height, gray ? 'DeviceGray' : 'DeviceRGB');
+  dict.set('Filter', PdfName.of('FlateDecode'));
+  const [colorZ, alphaZ] = await Promise.all([deflateNative(color), alpha.every((a) => a === 255) ? undefined : deflateNative(alpha)]);
+  let smask: PdfStream | undefined;
+  if (alphaZ) {
+    const md = imageDict(width, height, 'DeviceGray');
+    md.set('Filter', PdfName.of('FlateDecode'));
+    smask = new PdfStream(md, alphaZ);
+  }
+  return { width, height, image: new PdfStream(dict, colorZ), smask };
+}
+
+/** Any other PNG (16-bit, interlaced, low bit depths), decoded in JavaScript. */
+async function pngImage(bytes: Uint8Array): Promise<PdfImage> {
   let png;
   try {
     png = decodePng(bytes);
@@ -85,12 +182,12 @@ function pngImage(bytes: Uint8Array): PdfImage {
   }
   const dict = imageDict(width, height, gray ? 'DeviceGray' : 'DeviceRGB');
   dict.set('Filter', PdfName.of('FlateDecode'));
-  const image = new PdfStream(dict, zlibSync(color, { level: 6 }));
+  const image = new PdfStream(dict, await deflateNative(color));
   let smask: PdfStream | undefined;
   if (alpha && alpha.some((a) => a !== 255)) {
     const md = imageDict(width, height, 'DeviceGray');
     md.set('Filter', PdfName.of('FlateDecode'));
-    smask = new PdfStream(md, zlibSync(alpha, { level: 6 }));
+    smask = new PdfStream(md, await deflateNative(alpha));
   }
   return { width, height, image, smask };
 }

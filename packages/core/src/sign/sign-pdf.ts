@@ -14,7 +14,7 @@ import { IncrementalWriter, serializeNumber } from '../pdf/writer';
 import { assertCertificateUsable } from '../signer';
 import type { HashName, Signer } from '../signer/types';
 import { docMdpPermission, listFields, type FieldInfo } from './fields';
-import { loadImage } from './image';
+import { loadImage, type PdfImage } from './image';
 
 export type SealMode = 'single' | 'every-page' | 'seam';
 
@@ -115,7 +115,7 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
     if (existingField.type !== 'Sig') throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" exists and is not a signature field`);
     if (existingField.dict.has('V')) throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" is already signed`);
   }
-  const image = options.image ? loadImage(options.image) : undefined;
+  const image = options.image ? await loadImage(options.image) : undefined;
   const widgets = existingField ? planExistingField(view, existingField, pages, image !== undefined) : planWidgets(pages, options, image);
   const fieldName = existingField?.fullName ?? options.field ?? uniqueName(fields, image ? 'seal' : 'signature');
 
@@ -318,7 +318,7 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
 const BYTE_RANGE_PLACEHOLDER = '[0 ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ']';
 const CONTENTS_KEY = latin1Bytes('/Contents ');
 
-function planWidgets(pages: PageInfo[], o: SignOptions, image: ReturnType<typeof loadImage> | undefined): WidgetPlan[] {
+function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefined): WidgetPlan[] {
   const mode = o.mode ?? 'single';
   if (!['single', 'every-page', 'seam'].includes(mode)) throw new SidianError('SIGN_BAD_OPTIONS', `unknown mode "${mode}"`);
   const pageCount = pages.length;
