@@ -11,7 +11,7 @@ import { PdfDocument, type PageInfo, type PdfView } from '../pdf/document';
 import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { indexOfBytes } from '../pdf/parser';
 import { IncrementalWriter, serializeNumber } from '../pdf/writer';
-import { assertCertificateUsable } from '../signer';
+import { assertCertificateUsable, signerHash } from '../signer';
 import type { HashName, Signer } from '../signer/types';
 import { docMdpPermission, listFields, type FieldInfo } from './fields';
 import { loadImage, type PdfImage } from './image';
@@ -93,7 +93,10 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
   }
   const signingTime = options.signingTime ?? new Date();
   assertCertificateUsable(signer.certificate, signingTime);
-  const doc = PdfDocument.load(pdf);
+  // A broken /Prev is followed past (as other readers do); a file without any usable
+  // cross-reference section is refused rather than rebuilt.
+  const doc = PdfDocument.load(pdf, { recover: true });
+  if (doc.recovered) throw new SidianError('PDF_NO_XREF', 'the PDF has no usable cross-reference table; repair it before signing');
   if (doc.encrypted) {
     throw new SidianError('PDF_ENCRYPTED', 'the PDF is encrypted; decrypt it before signing');
   }
@@ -121,7 +124,7 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
 
   // 2. Write the objects.
   const w = new IncrementalWriter(doc);
-  const hash: HashName = signer.hash ?? 'SHA-256';
+  const hash: HashName = signerHash(signer);
   const certBytes = signer.certificate.length + signer.chain.reduce((n, c) => n + c.length, 0);
   let contentsSize = options.contentsSize ?? roundUp(certBytes + 4096 + (options.tsa ? 8192 : 0), 1024);
   const sigRef = w.allocate();
@@ -338,7 +341,9 @@ function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefi
     // Invisible signature: a zero-size widget (ISO 32000-2 §12.7.5.5)
     return [{ page, rect: [0, 0, 0, 0], appearance: undefined }];
   }
-  const size = o.sealSize ?? DEFAULT_SEAL_SIZE;
+  // The default seal (42 mm) shrinks to fit small pages; an explicit rect is never changed.
+  const smallest = Math.min(...(mode === 'single' ? [pages[(o.page ?? pageCount) - 1]!] : pages).map((p) => Math.min(...displaySize(p))));
+  const size = o.sealSize ?? Math.min(DEFAULT_SEAL_SIZE, smallest * 0.8);
   const aspect = image.width / image.height;
   const defW = aspect >= 1 ? size : size * aspect;
   const defH = aspect >= 1 ? size / aspect : size;
@@ -360,7 +365,9 @@ function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefi
   const targets = mode === 'every-page' ? pages : [pages[(o.page ?? pageCount) - 1]!];
   for (const page of targets) {
     const [dw] = displaySize(page);
-    const r: Rect = o.rect ?? { x: dw - defW - 36, y: 36, width: defW, height: defH };
+    const [, dh] = displaySize(page);
+    const margin = Math.max(0, Math.min(36, (dw - defW) / 2, (dh - defH) / 2));
+    const r: Rect = o.rect ?? { x: dw - defW - margin, y: margin, width: defW, height: defH };
     checkInside(page, r, page.index + 1);
     plans.push({ page, rect: toUserRect(page, r), appearance: { width: r.width, height: r.height } });
   }
