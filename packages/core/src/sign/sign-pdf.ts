@@ -95,8 +95,14 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
   assertCertificateUsable(signer.certificate, signingTime);
   // A broken /Prev is followed past (as other readers do); a file without any usable
   // cross-reference section is refused rather than rebuilt.
-  const doc = PdfDocument.load(pdf, { recover: true });
-  if (doc.recovered) throw new SidianError('PDF_NO_XREF', 'the PDF has no usable cross-reference table; repair it before signing');
+  let doc: PdfDocument;
+  try {
+    doc = PdfDocument.load(pdf);
+  } catch (e) {
+    if (!(e instanceof SidianError) || (e.code !== 'PDF_NO_XREF' && e.code !== 'PDF_MALFORMED')) throw e;
+    doc = PdfDocument.load(pdf, { recover: true });
+    if (doc.recovered) throw e;
+  }
   if (doc.encrypted) {
     throw new SidianError('PDF_ENCRYPTED', 'the PDF is encrypted; decrypt it before signing');
   }
