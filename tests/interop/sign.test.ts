@@ -349,3 +349,32 @@ describe('bad input: a coded error, no output file, a non-zero exit', () => {
     });
   }
 });
+
+describe('files already signed by other tools (../shared/corpus)', () => {
+  const corpusDir = path.resolve(__dirname, '../../../shared/corpus');
+  const manifest = JSON.parse(readFileSync(path.join(corpusDir, 'manifest.json'), 'utf8')) as { files: { file: string; malformedInput?: boolean }[] };
+  const validCount = (f: string) => pdfsig(f).filter((s) => s.valid).length;
+  const mutoolValid = (f: string) => mutoolSign(f).filter((s) => s.valid).length;
+  for (const entry of manifest.files) {
+    const src = path.join(corpusDir, entry.file);
+    it(`${entry.file}: sealed on top, every signature pdfsig and mutool accepted before still accepted, ours too`, async () => {
+      const pdf = new Uint8Array(readFileSync(src));
+      let signed: Uint8Array;
+      try {
+        signed = await signPdf(pdf, { signer: sealSigner, image: readFileSync(images.sealPng) });
+      } catch (e) {
+        // refused with a reason: encrypted, certified with no changes permitted, or broken beyond use
+        expect((e as { code?: string }).code).toMatch(/^(PDF_ENCRYPTED|SIGN_LOCKED|PDF_NO_XREF|PDF_MALFORMED)$/);
+        expect(entry.file).toMatch(/encrypted|no-change-permitted|infinite_loop/);
+        return;
+      }
+      const f = out(`corpus-${entry.file.replace(/\//g, '_')}`);
+      writeFileSync(f, signed);
+      expect(validCount(f)).toBe(validCount(src) + 1);
+      expect(mutoolValid(f)).toBe(mutoolValid(src) + 1);
+      const ours = pdfsig(f).filter((s) => s.signer === SEAL_NAME);
+      expect(ours).toHaveLength(1);
+      expect(ours[0]!.valid).toBe(true);
+    });
+  }
+});
