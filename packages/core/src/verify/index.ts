@@ -23,6 +23,8 @@ interface FoundSignature {
   field: FieldInfo;
   ref: PdfRef;
   dict: PdfDict;
+  /** Why the field's /V is not a readable signature dictionary (a malformed signature, not an unsigned field). */
+  unreadable?: string;
 }
 
 export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): Promise<VerificationReport> {
@@ -54,10 +56,19 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
       if (d) found.push({ field: f, ref: new PdfRef(-1, 0), dict: d });
       continue;
     }
-    const d = view.dict(v);
-    if (!d) continue;
+    // A /V that names a missing or unreadable object is a broken signature, not an empty field:
+    // skipping it would let a damaged signature silently disappear from the report.
+    let d: PdfDict | undefined;
+    let unreadable: string | undefined;
+    try {
+      d = view.dict(v);
+      if (!d) unreadable = `the signature value of field "${f.fullName}" (object ${v.num}) is missing or not a dictionary`;
+    } catch (e) {
+      if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
+      unreadable = `the signature dictionary of field "${f.fullName}" (object ${v.num}) cannot be read: ${(e as Error).message}`;
+    }
     users.set(v.num, (users.get(v.num) ?? 0) + 1);
-    found.push({ field: f, ref: v, dict: d });
+    found.push({ field: f, ref: v, dict: d ?? new PdfDict(), unreadable });
   }
   if (found.length === 0) return { status: 'unsigned', revisions, signatures: [] };
 
@@ -132,6 +143,10 @@ async function judgeSignature(
   if (certification && certifierP) report.docMdp = certifierP;
   const reasons = report.reasons;
   try {
+    if (s.unreadable) {
+      reasons.push(s.unreadable);
+      return report;
+    }
     if (s.ref.num < 0) {
       reasons.push('the signature dictionary is a direct object, so it cannot be located in the signed bytes');
       return report;
