@@ -212,11 +212,18 @@ async function judgeSignature(
         pool = [...pool, ...ts.certificates];
         if (ts.ok && ts.genTime) {
           report.timestampTime = ts.genTime.toISOString();
-          validationTime = ts.genTime;
           if (report.level === 'B-B') report.level = 'B-T';
-          if (ts.tsa) {
-            const tsaTrust = await evaluateTrust(ts.tsa, [...ts.certificates, ...dssCerts], anchors, crls, ts.genTime, 'timestamping');
-            if (tsaTrust.trust !== 'trusted') reasons.push(`signature timestamp: ${tsaTrust.reasons.join('; ')}`);
+          // Only a timestamp from a trusted TSA proves when the signature existed; an untrusted
+          // one (anyone can run a TSA) must not move the validation time back before an expiry
+          // or a revocation.
+          const tsaTrust = ts.tsa
+            ? await evaluateTrust(ts.tsa, [...ts.certificates, ...dssCerts], anchors, crls, ts.genTime, 'timestamping')
+            : undefined;
+          if (tsaTrust?.trust === 'trusted') validationTime = ts.genTime;
+          else {
+            reasons.push(
+              `signature timestamp: ${tsaTrust?.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used as the validation time`,
+            );
           }
         } else {
           reasons.push(...ts.reasons.map((r) => `signature timestamp: ${r}`));
