@@ -37,7 +37,6 @@ let sealP12: Uint8Array;
 let personP12Legacy: Uint8Array;
 let sealSigner: Signer;
 let personSigner: Signer;
-let caFile: string;
 
 beforeAll(async () => {
   dir = makeTempDir('sidian-interop-');
@@ -49,7 +48,6 @@ beforeAll(async () => {
   personP12Legacy = makePkcs12(person, { password: 'secret', chain: [rsaCa], legacy: true }).bytes;
   sealSigner = await signerFromPkcs12(sealP12, '印章口令');
   personSigner = await signerFromPkcs12(personP12Legacy, 'secret');
-  caFile = writeFile(dir, 'cas.pem', ecCa.certPem + rsaCa.certPem);
 });
 
 afterAll(() => removeDir(dir));

@@ -12,6 +12,7 @@
  */
 import type { PdfView } from '../pdf/document';
 import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, type PdfObject } from '../pdf/objects';
+import { Parser } from '../pdf/parser';
 import { listFields, type FieldInfo } from '../sign/fields';
 
 export interface ModificationResult {
@@ -48,6 +49,7 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
   const rootNum = root0.num;
 
   // Changed and freed objects.
+  const signedEnd = Math.max(0, ...signed.sections.map((s) => Math.max(s.offset, s.eofEnd)));
   const changed: number[] = [];
   const nums = new Set<number>([...signed.entries.keys(), ...final.entries.keys()]);
   let budget = MAX_WALK;
@@ -68,6 +70,13 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
       continue;
     }
     if (!live0) continue; // new objects only matter where changed objects refer to them
+    // An object the update re-declares must be readable from what the update points at: the
+    // reader's fallback to another definition would otherwise hide an unreadable rewrite behind
+    // the signed original (which a lenient viewer may render differently).
+    if (e1?.type === 1 && !(e0?.type === 1 && e0.offset === e1.offset) && !readableAt(final, num, e1.offset, signedEnd)) {
+      bad(`object ${num} was re-declared after the signature but cannot be read where the update puts it`);
+      continue;
+    }
     const v0 = safeGet(signed, num);
     const v1 = safeGet(final, num);
     if (sameObject(v0, v1)) continue;
@@ -173,7 +182,6 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
   };
 
   for (const num of changed) {
-    const ref = new PdfRef(num, 0);
     const v0 = safeGet(signed, num);
     const v1 = safeGet(final, num);
     const d0 = v0 instanceof PdfDict ? v0 : v0 instanceof PdfStream ? v0.dict : undefined;
@@ -325,6 +333,23 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
   }
 
   return { verdict: reasons.length ? 'disallowed' : changed.length ? 'allowed' : 'none', level, reasons };
+}
+
+/**
+ * True when object `num` parses at `offset`, or (off-by-some offsets are common) at another of its
+ * `n g obj` markers at or after `from` — never only at a definition from before `from`.
+ */
+function readableAt(view: PdfView, num: number, offset: number, from: number): boolean {
+  const bytes = view.doc.bytes;
+  const at = (off: number): boolean => {
+    try {
+      return new Parser(bytes, off).parseIndirect().num === num;
+    } catch {
+      return false;
+    }
+  };
+  if (at(offset)) return true;
+  return (view.doc.objectMarkers().get(num) ?? []).some((m) => m >= from && at(m));
 }
 
 function safeGet(view: PdfView, num: number): PdfObject | undefined {
