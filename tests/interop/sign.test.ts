@@ -241,7 +241,7 @@ describe('other signers and certification', () => {
       { name: 'pss', key: 'rsa-3072', alg: { name: 'RSA-PSS', hash: 'SHA-256' } },
       { name: 'rsa4096', key: 'rsa-4096', alg: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } },
     ];
-    let current = pdf;
+    let current: Uint8Array = pdf;
     for (const c of cases) {
       const e = issueCertificate(ecCa, { name: `wc-${c.name}`, key: c.key, subject: `/C=CN/O=Sidian Test/CN=WebCrypto ${c.name}` });
       const key = await crypto.subtle.importKey('pkcs8', e.keyPkcs8 as Uint8Array<ArrayBuffer>, c.alg, false, ['sign']);
@@ -305,7 +305,7 @@ describe('other signers and certification', () => {
   });
 
   it('unique field names: signing three times gives three different names', async () => {
-    let pdf = new Uint8Array(readFileSync(inputs[0]!.file));
+    let pdf: Uint8Array = new Uint8Array(readFileSync(inputs[0]!.file));
     for (let i = 0; i < 3; i++) pdf = await signPdf(pdf, { signer: sealSigner, image: readFileSync(images.sealPng) });
     const names = listFields(PdfDocument.load(pdf).latest).map((f) => f.fullName);
     expect(new Set(names).size).toBe(3);
