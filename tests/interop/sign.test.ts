@@ -155,6 +155,27 @@ describe('B-T against a real RFC 3161 responder (openssl ts behind an HTTP shim)
   });
   afterAll(async () => tsa?.close());
 
+  it('the CLI with every option: seam seal, reason, location, field name, timestamp and certification', async () => {
+    // async spawn: the TSA shim lives in this process and must keep answering
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const cli = path.resolve(__dirname, '../../server/bin/sidian.mjs');
+    const five = inputs.find((v) => v.pages === 5)!;
+    const p12 = writeFile(dir, 'cli.p12', sealP12);
+    const output = out('cli-all.pdf');
+    await promisify(execFile)(process.execPath, [
+      cli, 'sign', five.file, '-o', output, '--p12', p12, '--password', '印章口令', '--image', images.sealPng,
+      '--mode', 'seam', '--reason', '骑缝章', '--location', '项城市', '--field', '骑缝章-1', '--tsa', tsa.url, '--certify', '2',
+    ]);
+    expectAllVerifiersAccept(output, 1, [SEAL_NAME]);
+    const report = await verifyPdf(new Uint8Array(readFileSync(output)), { trustAnchors: [ecCa.certPem, tsa.caPem] });
+    expect(report.status).toBe('valid');
+    expect(report.signatures[0]).toMatchObject({ field: '骑缝章-1', kind: 'certification', level: 'B-T', docMdp: 2 });
+    expect(report.signatures[0]!.widgets).toHaveLength(5);
+    const v = await promisify(execFile)(process.execPath, [cli, 'verify', output, '--trust', ecCa.certFile, '--trust', tsa.caFile, '--json']);
+    expect(JSON.parse(v.stdout).signatures[0].field).toBe('骑缝章-1');
+  });
+
   it('the token imprint is the hash of the signature value and openssl ts -verify accepts it', async () => {
     const pdf = new Uint8Array(readFileSync(inputs[0]!.file));
     const signed = await signPdf(pdf, { signer: sealSigner, tsa: tsa.url });
