@@ -1,0 +1,6 @@
+/**
+ * @sidian/elements: every element class (registered under its default tag by importing this
+ * module) and the shared pieces. Each element is also importable alone:
+ * `@sidian/elements/seal-placer.js`, `@sidian/elements/signature-pad.js`.
+ */
+export * from './shared/index';

@@ -1,0 +1,39 @@
+/**
+ * Errors of the elements' own preconditions (no document, no signer, …). Errors from the engine
+ * (SidianError from @sidian/core: PDF_ENCRYPTED, SIGN_RECT_OUTSIDE_PAGE, …) pass through as they are;
+ * both carry a stable `.code`.
+ */
+export type ElementErrorCode =
+  /** No document: neither `src` nor `.document` given, or it could not be fetched. */
+  | 'NO_DOCUMENT'
+  /** The document could not be fetched from `src`. */
+  | 'FETCH_FAILED'
+  /** `.signer` is not set (or is not a Signer). */
+  | 'NO_SIGNER'
+  /** No seal image: neither `seal` nor `.sealImage`. */
+  | 'NO_SEAL_IMAGE'
+  /** A placement lies (partly) outside its page, or names a page the document does not have. */
+  | 'PLACEMENT_OFF_PAGE'
+  /** Nothing drawn or typed. */
+  | 'SIGNATURE_EMPTY'
+  /** A drawing too small or too short to be a signature. */
+  | 'SIGNATURE_TOO_SIMPLE'
+  /** A signing act is already running. */
+  | 'BUSY'
+  /** The element is disabled. */
+  | 'DISABLED';
+
+export class SidianElementError extends Error {
+  readonly code: ElementErrorCode;
+  constructor(code: ElementErrorCode, message: string) {
+    super(message);
+    this.name = 'SidianElementError';
+    this.code = code;
+  }
+}
+
+/** The `.code` of any error (ours or the engine's), else "UNKNOWN". */
+export function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}

@@ -1,0 +1,126 @@
+/**
+ * Form association through ElementInternals (after Material Web's `mixinFormAssociated`): the
+ * element's value and validity go into the surrounding <form>; reset and restore (back/forward
+ * navigation, autofill) call back into the element.
+ *
+ * An element using it implements `formValue()`, `formValidity()`, `formReset()` and
+ * `formRestore()`, and calls `updateForm()` whenever its value or validity may have changed.
+ */
+import type { LitElement } from 'lit';
+import { property } from 'lit/decorators.js';
+
+/** Validity as ElementInternals takes it: flags, a message, and the element to focus. */
+export interface FormValidity {
+  flags: ValidityStateFlags;
+  message: string;
+  anchor?: HTMLElement;
+}
+
+export type FormValue = File | string | FormData | null;
+
+export interface FormAssociatedElement {
+  name: string;
+  required: boolean;
+  disabled: boolean;
+  readonly form: HTMLFormElement | null;
+  readonly validity: ValidityState;
+  readonly validationMessage: string;
+  readonly willValidate: boolean;
+  checkValidity(): boolean;
+  reportValidity(): boolean;
+  updateForm(): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Constructor<T> = abstract new (...args: any[]) => T;
+
+export function FormAssociated<B extends Constructor<LitElement>>(Base: B) {
+  abstract class FormAssociatedElementImpl extends Base implements FormAssociatedElement {
+    static formAssociated = true;
+
+    /** The form field name: the value is submitted under it. */
+    @property({ reflect: true }) name = '';
+    /** An empty value makes the form invalid. */
+    @property({ type: Boolean, reflect: true }) required = false;
+    /** Disabled: not editable, not submitted. Also set when an enclosing <fieldset> is disabled. */
+    @property({ type: Boolean, reflect: true }) disabled = false;
+
+    protected readonly internals: ElementInternals;
+    /** Disabled by an enclosing fieldset (formDisabledCallback), kept apart from our own attribute. */
+    protected fieldsetDisabled = false;
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      super(...args);
+      this.internals = this.attachInternals();
+    }
+
+    /** The value submitted with the form (null: nothing). */
+    protected abstract formValue(): FormValue;
+    /** Current validity (empty flags: valid). */
+    protected abstract formValidity(): FormValidity;
+    /** Back to the initial state (form reset). */
+    protected abstract formReset(): void;
+    /** Restore a value the browser kept (a File or string as given to setFormValue). */
+    protected abstract formRestore(state: FormValue): void;
+
+    get form(): HTMLFormElement | null {
+      return this.internals.form;
+    }
+    get validity(): ValidityState {
+      return this.internals.validity;
+    }
+    get validationMessage(): string {
+      return this.internals.validationMessage;
+    }
+    get willValidate(): boolean {
+      return this.internals.willValidate;
+    }
+    checkValidity(): boolean {
+      return this.internals.checkValidity();
+    }
+    reportValidity(): boolean {
+      return this.internals.reportValidity();
+    }
+
+    /** Pushes the current value and validity into ElementInternals. */
+    updateForm(): void {
+      const value = this.disabled ? null : this.formValue();
+      this.internals.setFormValue(value);
+      const v = this.formValidity();
+      if (Object.values(v.flags).some(Boolean)) this.internals.setValidity(v.flags, v.message, v.anchor);
+      else this.internals.setValidity({});
+    }
+
+    override updated(changed: Map<PropertyKey, unknown>): void {
+      super.updated(changed);
+      if (changed.has('required') || changed.has('disabled')) this.updateForm();
+    }
+
+    override firstUpdated(changed: Map<PropertyKey, unknown>): void {
+      super.firstUpdated(changed);
+      this.updateForm();
+    }
+
+    formResetCallback(): void {
+      this.formReset();
+      this.updateForm();
+    }
+
+    formStateRestoreCallback(state: FormValue): void {
+      this.formRestore(state);
+      this.updateForm();
+    }
+
+    formDisabledCallback(disabled: boolean): void {
+      this.fieldsetDisabled = disabled;
+      this.requestUpdate();
+    }
+
+    /** Own `disabled` or disabled by a fieldset. */
+    get isDisabled(): boolean {
+      return this.disabled || this.fieldsetDisabled;
+    }
+  }
+  return FormAssociatedElementImpl;
+}

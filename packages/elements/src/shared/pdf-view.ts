@@ -1,0 +1,440 @@
+/**
+ * The pdf.js page view shared by <seal-placer> and <licence-viewer>: a ReactiveController that
+ * renders a scrolling column of pages into its host's shadow root.
+ *
+ * - pdf.js is imported lazily, on the first `open()`; its worker, CMaps, standard fonts and wasm
+ *   decoders come from our own server (`configurePdf`), never a CDN; `isEvalSupported: false` (CSP).
+ * - Only pages near the viewport are rendered (IntersectionObserver); pages scrolled away give
+ *   their canvas memory back.
+ * - Canvases are rendered at devicePixelRatio (capped) so text is sharp on HiDPI screens.
+ * - The page width fits the element's width (zoom 1); zoom multiplies it. A resize re-fits.
+ *
+ * The host renders `view.renderPages(overlay)` where `overlay(index, size)` returns what lies over
+ * page `index` (the seal preview, a watermark); overlays position themselves in percent of the
+ * page, so they need no re-layout on zoom. `view.renderControls(labels)` renders page navigation
+ * and zoom buttons.
+ */
+import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import type { PDFDocumentProxy, PDFPageProxy, RenderTask } from 'pdfjs-dist';
+
+type Host = ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment };
+
+/** Where our copies of pdf.js's files are served from. */
+export interface PdfAssets {
+  /** A folder laid out like the pdfjs-dist package (build/, cmaps/, standard_fonts/, wasm/, iccs/). */
+  pdfjsBase?: string;
+  workerSrc?: string;
+  cMapUrl?: string;
+  standardFontDataUrl?: string;
+  wasmUrl?: string;
+  iccUrl?: string;
+}
+
+let assets: PdfAssets = {};
+
+/**
+ * Tells the elements where pdf.js's worker and data files are served. Default: the folder given by
+ * `<meta name="sidian-pdfjs-base" content="/elements/pdfjs/">`, else `./pdfjs/` next to the module
+ * (for the bundle at /elements/sidian.js: /elements/pdfjs/).
+ */
+export function configurePdf(options: PdfAssets): void {
+  assets = { ...assets, ...options };
+}
+
+function resolvedAssets(): Required<Omit<PdfAssets, 'pdfjsBase'>> {
+  const meta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="sidian-pdfjs-base"]')?.content : undefined;
+  const base = new URL(assets.pdfjsBase ?? meta ?? './pdfjs/', assets.pdfjsBase || meta ? document.baseURI : import.meta.url).href;
+  return {
+    workerSrc: assets.workerSrc ?? new URL('build/pdf.worker.min.mjs', base).href,
+    cMapUrl: assets.cMapUrl ?? new URL('cmaps/', base).href,
+    standardFontDataUrl: assets.standardFontDataUrl ?? new URL('standard_fonts/', base).href,
+    wasmUrl: assets.wasmUrl ?? new URL('wasm/', base).href,
+    iccUrl: assets.iccUrl ?? new URL('iccs/', base).href,
+  };
+}
+
+type Pdfjs = typeof import('pdfjs-dist');
+let pdfjsPromise: Promise<Pdfjs> | undefined;
+
+/** pdf.js, imported on first use (so a page without documents never downloads it). */
+export function loadPdfjs(): Promise<Pdfjs> {
+  pdfjsPromise ??= import('pdfjs-dist').then((m) => {
+    m.GlobalWorkerOptions.workerSrc = resolvedAssets().workerSrc;
+    return m;
+  });
+  return pdfjsPromise;
+}
+
+/** A page as displayed (crop box, after /Rotate), in PDF points. */
+export interface PageSize {
+  width: number;
+  height: number;
+}
+
+export type PdfViewState = 'empty' | 'loading' | 'ready' | 'error';
+
+export interface PdfViewLabels {
+  previous: string;
+  next: string;
+  page: string;
+  /** "of N" after the page number input. */
+  of: (n: number) => string;
+  zoomIn: string;
+  zoomOut: string;
+  fitWidth: string;
+  /** "Zoom 120%" */
+  zoom: (percent: number) => string;
+}
+
+export interface PdfViewOptions {
+  /** Called when the most visible page changes (1-based). */
+  onPageChange?: (page: number) => void;
+}
+
+const PAGE_GAP = 12;
+const MAX_CANVAS_PIXELS = 16_777_216; // 4096²: stays under every browser's canvas limit
+export const MIN_ZOOM = 0.25;
+export const MAX_ZOOM = 4;
+
+interface PageSlot {
+  proxy?: PDFPageProxy;
+  task?: RenderTask;
+  /** The scale (CSS px per point) the canvas holds, 0 when released. */
+  renderedScale: number;
+  visible: boolean;
+}
+
+export class PdfViewController implements ReactiveController {
+  /** Display sizes of the pages in points (empty until a document is open). */
+  pages: PageSize[] = [];
+  state: PdfViewState = 'empty';
+  error: unknown;
+  /** 1 = fit the element's width. */
+  zoom = 1;
+  /** The page mostly in view, 1-based. */
+  currentPage = 1;
+
+  private readonly host: Host;
+  private readonly options: PdfViewOptions;
+  private doc?: PDFDocumentProxy;
+  private slots: PageSlot[] = [];
+  private availableWidth = 0;
+  private generation = 0;
+  private intersection?: IntersectionObserver;
+  private resize?: ResizeObserver;
+  private observedScroller?: HTMLElement;
+  private observedPages = new WeakSet<Element>();
+  private scrollFrame = 0;
+  private renderTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(host: Host, options: PdfViewOptions = {}) {
+    this.host = host;
+    this.options = options;
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.intersection?.disconnect();
+    this.resize?.disconnect();
+    this.intersection = undefined;
+    this.resize = undefined;
+    this.observedScroller = undefined;
+    this.observedPages = new WeakSet();
+  }
+
+  hostUpdated(): void {
+    this.attach();
+  }
+
+  /** Opens a document (the bytes are copied: pdf.js transfers what it gets to its worker). */
+  async open(bytes: Uint8Array): Promise<void> {
+    const generation = ++this.generation;
+    this.close(false);
+    this.state = 'loading';
+    this.host.requestUpdate();
+    try {
+      const pdfjs = await loadPdfjs();
+      const a = resolvedAssets();
+      const doc = await pdfjs.getDocument({
+        data: bytes.slice(),
+        isEvalSupported: false,
+        cMapUrl: a.cMapUrl,
+        cMapPacked: true,
+        standardFontDataUrl: a.standardFontDataUrl,
+        wasmUrl: a.wasmUrl,
+        iccUrl: a.iccUrl,
+        enableXfa: false,
+      }).promise;
+      if (generation !== this.generation) {
+        void doc.destroy();
+        return;
+      }
+      const pages: PageSize[] = [];
+      const slots: PageSlot[] = [];
+      for (let i = 1; i <= doc.numPages; i++) {
+        const proxy = await doc.getPage(i);
+        const vp = proxy.getViewport({ scale: 1 });
+        pages.push({ width: vp.width, height: vp.height });
+        slots.push({ proxy, renderedScale: 0, visible: false });
+      }
+      if (generation !== this.generation) {
+        void doc.destroy();
+        return;
+      }
+      this.doc = doc;
+      this.pages = pages;
+      this.slots = slots;
+      this.currentPage = 1;
+      this.state = 'ready';
+    } catch (e) {
+      if (generation !== this.generation) return;
+      this.state = 'error';
+      this.error = e;
+      throw e;
+    } finally {
+      if (generation === this.generation) this.host.requestUpdate();
+    }
+  }
+
+  /** Closes the document and frees pdf.js's resources. */
+  close(update = true): void {
+    for (const s of this.slots) s.task?.cancel();
+    void this.doc?.destroy();
+    this.doc = undefined;
+    this.slots = [];
+    this.pages = [];
+    this.state = 'empty';
+    this.error = undefined;
+    this.observedPages = new WeakSet();
+    this.intersection?.disconnect();
+    this.intersection = undefined;
+    if (update) this.host.requestUpdate();
+  }
+
+  /** CSS pixels per PDF point at the current zoom. */
+  get scale(): number {
+    if (!this.pages.length) return 1;
+    const widest = Math.max(...this.pages.map((p) => p.width));
+    const fit = this.availableWidth > 0 ? this.availableWidth / widest : 1;
+    return fit * this.zoom;
+  }
+
+  setZoom(zoom: number): void {
+    const z = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, Math.round(zoom * 100) / 100));
+    if (z === this.zoom) return;
+    const keep = this.currentPage;
+    this.zoom = z;
+    this.host.requestUpdate();
+    void this.host.updateComplete.then(() => this.goToPage(keep, 'instant'));
+  }
+  zoomIn(): void {
+    this.setZoom(this.zoom * 1.25);
+  }
+  zoomOut(): void {
+    this.setZoom(this.zoom / 1.25);
+  }
+
+  /** Scrolls page `n` (1-based) to the top of the view. */
+  goToPage(n: number, behavior: ScrollBehavior = 'smooth'): void {
+    const page = Math.min(this.pages.length, Math.max(1, Math.round(n)));
+    const el = this.pageElement(page - 1);
+    const scroller = this.scroller();
+    if (!el || !scroller) return;
+    scroller.scrollTo({ top: el.offsetTop - PAGE_GAP, behavior });
+    this.setCurrentPage(page);
+  }
+
+  /** The element of page `index` (0-based) in the host's shadow root. */
+  pageElement(index: number): HTMLElement | null {
+    return this.host.renderRoot.querySelector?.(`.pdf-page[data-index="${index}"]`) ?? null;
+  }
+
+  /** The scrolling column of pages, with `overlay(index, size)` over each page. */
+  renderPages(overlay?: (index: number, size: PageSize) => unknown): TemplateResult {
+    const scale = this.scale;
+    return html`<div class="pdf-scroller" part="viewport" tabindex="-1" @scroll=${this.onScroll}>
+      ${this.pages.map(
+        (p, i) =>
+          html`<div
+            class="pdf-page"
+            part="page"
+            data-index=${i}
+            style="width:${p.width * scale}px;height:${p.height * scale}px"
+          >
+            <canvas class="pdf-canvas" part="canvas" width="0" height="0" aria-hidden="true"></canvas>
+            ${overlay ? overlay(i, p) : nothing}
+          </div>`,
+      )}
+    </div>`;
+  }
+
+  /** Previous/next page, page number entry, zoom out/in/fit width. */
+  renderControls(l: PdfViewLabels): TemplateResult {
+    const n = this.pages.length;
+    const disabled = this.state !== 'ready';
+    return html`<div class="pdf-controls" part="pdf-controls" role="group">
+      <button type="button" part="button" aria-label=${l.previous} title=${l.previous} ?disabled=${disabled || this.currentPage <= 1} @click=${() => this.goToPage(this.currentPage - 1)}>‹</button>
+      <label class="pdf-page-entry"
+        >${l.page}
+        <input
+          type="number"
+          inputmode="numeric"
+          min="1"
+          max=${Math.max(1, n)}
+          .value=${String(this.currentPage)}
+          ?disabled=${disabled}
+          @change=${(e: Event) => this.goToPage(Number((e.target as HTMLInputElement).value) || 1)}
+        />
+        ${l.of(n)}</label
+      >
+      <button type="button" part="button" aria-label=${l.next} title=${l.next} ?disabled=${disabled || this.currentPage >= n} @click=${() => this.goToPage(this.currentPage + 1)}>›</button>
+      <button type="button" part="button" aria-label=${l.zoomOut} title=${l.zoomOut} ?disabled=${disabled || this.zoom <= MIN_ZOOM} @click=${() => this.zoomOut()}>−</button>
+      <span class="pdf-zoom" aria-live="polite">${l.zoom(Math.round(this.zoom * 100))}</span>
+      <button type="button" part="button" aria-label=${l.zoomIn} title=${l.zoomIn} ?disabled=${disabled || this.zoom >= MAX_ZOOM} @click=${() => this.zoomIn()}>+</button>
+      <button type="button" part="button" ?disabled=${disabled || this.zoom === 1} @click=${() => this.setZoom(1)}>${l.fitWidth}</button>
+    </div>`;
+  }
+
+  /** Resolves when every page in view has been drawn at the current scale (tests, screenshots). */
+  async rendered(): Promise<void> {
+    await this.host.updateComplete;
+    for (let tries = 0; tries < 200; tries++) {
+      const pending = this.slots.some((s) => s.visible && (s.task || s.renderedScale !== this.scale));
+      if (!pending && this.slots.some((s) => s.visible)) return;
+      if (!pending && this.state !== 'ready') return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------
+
+  private scroller(): HTMLElement | null {
+    return this.host.renderRoot.querySelector?.('.pdf-scroller') ?? null;
+  }
+
+  private attach(): void {
+    const scroller = this.scroller();
+    if (!scroller) return;
+    if (scroller !== this.observedScroller || !this.intersection) {
+      this.intersection?.disconnect();
+      this.resize?.disconnect();
+      this.observedPages = new WeakSet();
+      this.observedScroller = scroller;
+      this.intersection = new IntersectionObserver((entries) => this.onIntersect(entries), {
+        root: scroller,
+        rootMargin: '50% 0px',
+      });
+      // measured in the next frame: a re-layout inside the observer's callback would loop
+      this.resize = new ResizeObserver(() => requestAnimationFrame(() => this.measure()));
+      this.resize.observe(scroller);
+    }
+    for (const el of scroller.querySelectorAll('.pdf-page')) {
+      if (!this.observedPages.has(el)) {
+        this.observedPages.add(el);
+        this.intersection!.observe(el);
+      }
+    }
+    this.scheduleRender();
+  }
+
+  private measure(): void {
+    const scroller = this.observedScroller;
+    if (!scroller) return;
+    const style = getComputedStyle(scroller);
+    const width = scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (width > 0 && Math.abs(width - this.availableWidth) >= 1) {
+      this.availableWidth = width;
+      this.host.requestUpdate();
+    }
+  }
+
+  private onIntersect(entries: IntersectionObserverEntry[]): void {
+    for (const e of entries) {
+      const slot = this.slots[Number((e.target as HTMLElement).dataset.index)];
+      if (!slot) continue;
+      slot.visible = e.isIntersecting;
+      if (!slot.visible) this.release(slot, e.target.querySelector('canvas'));
+    }
+    this.scheduleRender();
+  }
+
+  private onScroll = (): void => {
+    if (this.scrollFrame) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = 0;
+      const scroller = this.scroller();
+      if (!scroller) return;
+      const mark = scroller.scrollTop + scroller.clientHeight / 3;
+      let page = 1;
+      for (let i = 0; i < this.pages.length; i++) {
+        const el = this.pageElement(i);
+        if (el && el.offsetTop <= mark) page = i + 1;
+      }
+      this.setCurrentPage(page);
+    });
+  };
+
+  private setCurrentPage(page: number): void {
+    if (page === this.currentPage) return;
+    this.currentPage = page;
+    this.host.requestUpdate();
+    this.options.onPageChange?.(page);
+  }
+
+  private release(slot: PageSlot, canvas: HTMLCanvasElement | null): void {
+    slot.task?.cancel();
+    slot.task = undefined;
+    if (canvas && slot.renderedScale) {
+      canvas.width = 0;
+      canvas.height = 0;
+    }
+    slot.renderedScale = 0;
+  }
+
+  /** Renders visible pages soon; a burst of zoom/resize changes renders once. */
+  private scheduleRender(): void {
+    clearTimeout(this.renderTimer);
+    this.renderTimer = setTimeout(() => this.renderVisible(), 30);
+  }
+
+  private renderVisible(): void {
+    const scale = this.scale;
+    this.slots.forEach((slot, i) => {
+      if (!slot.visible || !slot.proxy) return;
+      if (slot.renderedScale === scale && !slot.task) return;
+      const canvas = this.pageElement(i)?.querySelector('canvas');
+      if (canvas) void this.renderPage(slot, canvas, scale);
+    });
+  }
+
+  private async renderPage(slot: PageSlot, canvas: HTMLCanvasElement, scale: number): Promise<void> {
+    slot.task?.cancel();
+    const proxy = slot.proxy!;
+    const base = proxy.getViewport({ scale });
+    let ratio = Math.max(1, window.devicePixelRatio || 1);
+    if (base.width * base.height * ratio * ratio > MAX_CANVAS_PIXELS) {
+      ratio = Math.sqrt(MAX_CANVAS_PIXELS / (base.width * base.height));
+    }
+    const viewport = proxy.getViewport({ scale: scale * ratio });
+    // Draw into a fresh canvas and swap, so the old picture stays until the new one is ready.
+    const target = document.createElement('canvas');
+    target.width = Math.floor(viewport.width);
+    target.height = Math.floor(viewport.height);
+    const task = proxy.render({ canvas: target, viewport });
+    slot.task = task;
+    try {
+      await task.promise;
+    } catch (e) {
+      if ((e as Error)?.name === 'RenderingCancelledException') return;
+      throw e;
+    } finally {
+      if (slot.task === task) slot.task = undefined;
+    }
+    if (!slot.visible) return;
+    canvas.width = target.width;
+    canvas.height = target.height;
+    canvas.getContext('2d')!.drawImage(target, 0, 0);
+    target.width = target.height = 0;
+    slot.renderedScale = scale;
+  }
+}

@@ -1,0 +1,72 @@
+// Node-side commands for the elements' browser tests (executeServerCommand from
+// @web/test-runner-commands): fixtures made by the repository's generators, a test PKI made with
+// openssl, and verification of the bytes a browser produced with pdfsig and Sidian's own verifier.
+//
+//   'sidian-pki'    {who: 'seal'|'citizen'} -> {keyPkcs8, certificate, chain[], trustAnchor} (base64 DER)
+//   'sidian-verify' {name, pdf (base64)}    -> {pdfsig: {code, stdout}, report}
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const OUT_DIR = path.join(ROOT, 'tests', '.generated', 'browser');
+
+register();
+
+const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout) + String(stderr) });
+    });
+  });
+}
+
+export function sidianNodeCommands() {
+  let pki;
+  let verifyPdf;
+  return {
+    name: 'sidian-node-commands',
+    async serverStart() {
+      const [{ generateInputPdfs }, { generateImages }, paths, openssl, core] = await Promise.all([
+        import('../fixtures/pdfs.ts'),
+        import('../fixtures/images.ts'),
+        import('../fixtures/paths.ts'),
+        import('../helpers/openssl-pki.ts'),
+        import('../../packages/core/src/index.ts'),
+      ]);
+      await Promise.all([generateInputPdfs(paths.INPUTS_DIR), generateImages(paths.IMAGES_DIR)]);
+      verifyPdf = core.verifyPdf;
+      const dir = openssl.makeTempDir('sidian-wtr-');
+      const ca = openssl.createCa(dir, { subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test Root CA' });
+      const seal = openssl.issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=四电市/CN=四电市数据管理局' });
+      const citizen = openssl.issueCertificate(ca, { name: 'citizen', subject: '/C=CN/CN=张三' });
+      pki = { ca, seal, citizen };
+      mkdirSync(OUT_DIR, { recursive: true });
+    },
+    async executeCommand({ command, payload }) {
+      if (command === 'sidian-pki') {
+        const who = pki[payload?.who ?? 'seal'];
+        return {
+          keyPkcs8: b64(who.keyPkcs8),
+          certificate: b64(who.certDer),
+          chain: [b64(pki.ca.certDer)],
+          trustAnchor: b64(pki.ca.certDer),
+        };
+      }
+      if (command === 'sidian-verify') {
+        const bytes = Buffer.from(payload.pdf, 'base64');
+        const name = String(payload.name ?? 'out').replace(/[^\w.-]/g, '_');
+        const file = path.join(OUT_DIR, `${name}.pdf`);
+        writeFileSync(file, bytes);
+        const pdfsig = await run('pdfsig', [file]);
+        const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: [pki.ca.certDer] });
+        return { file: path.relative(ROOT, file), pdfsig, report: JSON.parse(JSON.stringify(report)) };
+      }
+      return undefined;
+    },
+  };
+}

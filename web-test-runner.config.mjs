@@ -1,0 +1,44 @@
+// @web/test-runner: the elements' tests in real Chromium (Debian's /usr/bin/chromium, never a
+// downloaded browser). `npm run test:browser`; one file: `npm run test:browser -- --files <path>`.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { sidianNodeCommands } from './tests/browser/node-commands.mjs';
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+export default {
+  rootDir: '.',
+  files: ['packages/elements/src/**/*.test.ts'],
+  nodeResolve: { exportConditions: ['browser', 'development'] },
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  testFramework: { config: { timeout: 60_000 } },
+  testsFinishTimeout: 600_000,
+  browserStartTimeout: 60_000,
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+        headless: false, // --headless=new is passed below with the other flags
+        args: CHROMIUM_FLAGS,
+      },
+    }),
+  ],
+  plugins: [
+    esbuildPlugin({
+      ts: true,
+      target: 'es2022',
+      tsconfig: new URL('./tsconfig.json', import.meta.url).pathname,
+    }),
+    sidianNodeCommands(),
+  ],
+};
