@@ -50,6 +50,13 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
 
   // Changed and freed objects.
   const signedEnd = Math.max(0, ...signed.sections.map((s) => Math.max(s.offset, s.eofEnd)));
+  // The cross-reference must point at the LAST definition of each object in the file: a reader
+  // that repairs a cross-reference it finds damaged (MuPDF does) takes the last one, so an
+  // undeclared later definition is content this analysis would never see.
+  const shadowed = shadowedDefinitions(final, signedEnd);
+  for (const [num, off] of shadowed.slice(0, 5)) {
+    bad(`object ${num} is defined again at byte ${off}, but the cross-reference points at an earlier definition`);
+  }
   const changed: number[] = [];
   const nums = new Set<number>([...signed.entries.keys(), ...final.entries.keys()]);
   let budget = MAX_WALK;
@@ -333,6 +340,42 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
   }
 
   return { verdict: reasons.length ? 'disallowed' : changed.length ? 'allowed' : 'none', level, reasons };
+}
+
+/**
+ * Objects whose last `n g obj` marker in the file is not the definition the cross-reference gives
+ * (uncompressed objects), or that are declared compressed but defined again in plain after `from`.
+ */
+function shadowedDefinitions(view: PdfView, from: number): [number, number][] {
+  const bytes = view.doc.bytes;
+  const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
+  const holds = (off: number, num: number): boolean => {
+    try {
+      const p = new Parser(bytes, off);
+      if (p.readInt() !== num) return false;
+      p.readInt();
+      return p.readKeyword() === 'obj';
+    } catch {
+      return false;
+    }
+  };
+  const out: [number, number][] = [];
+  for (const [num, markers] of view.doc.objectMarkers()) {
+    const e = view.entries.get(num);
+    const last = markers[markers.length - 1]!;
+    if (!e || e.type === 0) continue;
+    if (e.type === 2) {
+      if (last >= from) out.push([num, last]);
+      continue;
+    }
+    // the entry names this marker (possibly through leading whitespace)
+    if (e.offset <= last && bytes.subarray(e.offset, last).every(isWs)) continue;
+    // an offset that holds no object: the reader falls back to the last marker, as a repair would
+    if (!holds(e.offset, num)) continue;
+    if (!markers.some((m) => m > e.offset)) continue; // the declared definition is the last one
+    out.push([num, last]);
+  }
+  return out.sort((a, b) => a[1] - b[1]);
 }
 
 /**
