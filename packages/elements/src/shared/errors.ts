@@ -12,6 +12,8 @@ export type ElementErrorCode =
   | 'NO_SIGNER'
   /** No seal image: neither `seal` nor `.sealImage`. */
   | 'NO_SEAL_IMAGE'
+  /** No placement yet: the seal has not been put on the document. */
+  | 'NO_PLACEMENT'
   /** A placement lies (partly) outside its page, or names a page the document does not have. */
   | 'PLACEMENT_OFF_PAGE'
   /** Nothing drawn or typed. */

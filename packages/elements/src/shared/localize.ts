@@ -7,8 +7,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 export type Locale = 'zh-CN' | 'en';
 
-/** A string table: plain text or a function of arguments (for counts, page numbers, names). */
-export type Strings = Record<string, string | ((...args: never[]) => string)>;
+/** A string table: plain text, functions of arguments (counts, page numbers), or nested tables (error codes). */
+export type Strings = Record<string, unknown>;
 export type Translations<S extends Strings> = { 'zh-CN': S; en: { [K in keyof S]: S[K] } };
 
 const connected = new Set<ReactiveControllerHost>();
@@ -55,6 +55,11 @@ export class LocalizeController<S extends Strings> implements ReactiveController
 
   get locale(): Locale {
     return resolveLocale(this.lang);
+  }
+
+  /** The whole table of the current locale (for nested tables such as error messages by code). */
+  get table(): S {
+    return this.translations[this.locale] as S;
   }
 
   /** The translated string for `key` (falling back to zh-CN), called with `args` when it is a function. */

@@ -12,6 +12,7 @@ export const pdfViewLabels: Record<Locale, PdfViewLabels> = {
     zoomOut: '缩小',
     fitWidth: '适合宽度',
     zoom: (p) => `缩放 ${p}%`,
+    pages: '文档页面',
   },
   en: {
     previous: 'Previous page',
@@ -22,5 +23,6 @@ export const pdfViewLabels: Record<Locale, PdfViewLabels> = {
     zoomOut: 'Zoom out',
     fitWidth: 'Fit width',
     zoom: (p) => `Zoom ${p}%`,
+    pages: 'Document pages',
   },
 };

@@ -84,6 +84,8 @@ export interface PdfViewLabels {
   fitWidth: string;
   /** "Zoom 120%" */
   zoom: (percent: number) => string;
+  /** Accessible name of the scrolling page column. */
+  pages: string;
 }
 
 export interface PdfViewOptions {
@@ -250,9 +252,10 @@ export class PdfViewController implements ReactiveController {
   }
 
   /** The scrolling column of pages, with `overlay(index, size)` over each page. */
-  renderPages(overlay?: (index: number, size: PageSize) => unknown): TemplateResult {
+  renderPages(label: string, overlay?: (index: number, size: PageSize) => unknown): TemplateResult {
     const scale = this.scale;
-    return html`<div class="pdf-scroller" part="viewport" tabindex="-1" @scroll=${this.onScroll}>
+    // focusable so keyboard users can scroll it (WCAG 2.1.1)
+    return html`<div class="pdf-scroller" part="viewport" tabindex="0" role="region" aria-label=${label} @scroll=${this.onScroll}>
       ${this.pages.map(
         (p, i) =>
           html`<div

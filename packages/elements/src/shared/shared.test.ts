@@ -45,7 +45,7 @@ class TestPdfView extends LitElement {
   static override styles = [baseStyles, pdfViewStyles];
   view = new PdfViewController(this);
   override render() {
-    return html`${this.view.renderPages((i) => html`<span class="overlay" data-page=${i}></span>`)}`;
+    return html`${this.view.renderPages('pages', (i) => html`<span class="overlay" data-page=${i}></span>`)}`;
   }
 }
 

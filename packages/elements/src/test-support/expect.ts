@@ -27,6 +27,9 @@ export function expect<T>(actual: T) {
       const ok = typeof actual === 'string' ? actual.includes(part as string) : Array.isArray(actual) && actual.includes(part);
       if (!ok) fail(`expected ${show(actual)} to contain ${show(part)}`);
     },
+    toMatch(re: RegExp) {
+      if (!re.test(String(actual))) fail(`expected ${show(actual)} to match ${re}`);
+    },
     toBeGreaterThan(n: number) {
       if (!((actual as number) > n)) fail(`expected ${show(actual)} > ${n}`);
     },
