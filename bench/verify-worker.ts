@@ -1,0 +1,70 @@
+/**
+ * Sidian's side of bench/verify, all files in ONE process:
+ *
+ *   node --import tsx bench/verify-worker.ts PASSES CA_PEM LIST_FILE
+ *
+ * LIST_FILE names one PDF per line. Each pass reads every file (readFileSync) and runs verifyPdf
+ * with the CA as trust anchor. Prints one JSON line: per-pass times, bytes, verdicts of pass 1.
+ */
+import { readFileSync } from 'node:fs';
+import { verifyPdf } from '@sidian/core';
+import { nowMs, procMemory } from './common';
+
+export interface VerifyWorkerResult {
+  passMs: number[];
+  /** The part of each pass spent in verifyPdf (file reads excluded). */
+  verifyMs: number[];
+  files: number;
+  bytes: number;
+  /** "status/trust" of each signature in pass 1 -> count. */
+  verdicts: Record<string, number>;
+  /** ms from process start (performance.timeOrigin) to the first file read: Node + tsx + modules. */
+  startupMs: number;
+  peakRss: number;
+}
+
+async function main(): Promise<void> {
+  const startupMs = performance.now();
+  const [passesArg, caFile, listFile] = process.argv.slice(2);
+  if (!passesArg || !caFile || !listFile) throw new Error('usage: verify-worker.ts PASSES CA_PEM LIST_FILE');
+  const files = readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
+  const trustAnchors = [readFileSync(caFile, 'utf8')];
+  const passMs: number[] = [];
+  const verifyMs: number[] = [];
+  const verdicts: Record<string, number> = {};
+  let bytes = 0;
+  for (let p = 0; p < Number(passesArg); p++) {
+    const t0 = nowMs();
+    let inVerify = 0;
+    for (const f of files) {
+      const pdf = readFileSync(f);
+      const v0 = nowMs();
+      const report = await verifyPdf(pdf, { trustAnchors });
+      inVerify += nowMs() - v0;
+      if (p === 0) {
+        bytes += pdf.length;
+        const keys = report.signatures.length
+          ? report.signatures.map((s) => `${s.status}/${s.trust}`)
+          : [report.status];
+        for (const k of keys) verdicts[k] = (verdicts[k] ?? 0) + 1;
+      }
+    }
+    passMs.push(nowMs() - t0);
+    verifyMs.push(inVerify);
+  }
+  const result: VerifyWorkerResult = {
+    passMs,
+    verifyMs,
+    files: files.length,
+    bytes,
+    verdicts,
+    startupMs,
+    peakRss: procMemory().hwm,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,268 @@
+/**
+ * bench/verify: documents/s and MB/s verifying (a) 200 one-signature PDFs and (b) one 100 MB signed
+ * PDF, Sidian in ONE process (bench/verify-worker.ts) against `pdfsig` and `mutool sign -v` as
+ * whole processes per file, with `openssl speed -evp sha256` as the floor (issue 3).
+ * Writes bench/results/verify.md.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { signerFromPkcs12, signPdf } from '@sidian/core';
+import { GENERATOR_VERSION } from '../tests/fixtures/pdfs';
+import {
+  benchPki,
+  fmt,
+  GEN_DIR,
+  log,
+  machineLine,
+  median,
+  mutoolCheck,
+  runWorker,
+  sealPng,
+  sha256File,
+  signInputs,
+  smallVariants,
+  table,
+  timed,
+  writeResult,
+  type BenchPki,
+} from './common';
+import type { VerifyWorkerResult } from './verify-worker';
+
+const DOCS = 200;
+/** Passes over each corpus (median reported): the 200 small files, the 100 MB file. */
+const PASSES_SMALL = 3;
+const PASSES_BIG = 5;
+const TARGET_FLOOR_SHARE = 0.8;
+
+interface Corpus {
+  name: string;
+  passes: number;
+  files: string[];
+  bytes: number;
+}
+
+/** 200 small PDFs (every valid input shape, round robin), each signed once by Sidian; cached. */
+async function smallCorpus(pki: BenchPki, seal: string): Promise<Corpus> {
+  const dir = path.join(GEN_DIR, 'verify-200');
+  const key = `v${GENERATOR_VERSION} n=${DOCS} ca=${sha256File(pki.caPemFile)}`;
+  const stamp = path.join(dir, 'stamp');
+  const files = Array.from({ length: DOCS }, (_, i) =>
+    path.join(dir, `doc-${String(i).padStart(3, '0')}.pdf`),
+  );
+  if (!(existsSync(stamp) && readFileSync(stamp, 'utf8') === key && files.every((f) => existsSync(f)))) {
+    log(`  signing ${DOCS} small PDFs once (cached in ${path.relative(process.cwd(), dir)})…`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const sources = await smallVariants();
+    const signer = await signerFromPkcs12(new Uint8Array(readFileSync(pki.p12File)), pki.password);
+    const image = new Uint8Array(readFileSync(seal));
+    for (let i = 0; i < DOCS; i++) {
+      const src = new Uint8Array(readFileSync(sources[i % sources.length]!));
+      // Half sealed with the PNG (last page), half invisible.
+      writeFileSync(
+        files[i]!,
+        await signPdf(src, { signer, image: i % 2 === 0 ? image : undefined, reason: `bench ${i}` }),
+      );
+    }
+    writeFileSync(stamp, key);
+  }
+  return {
+    name: `(a) ${DOCS} one-signature PDFs`,
+    passes: PASSES_SMALL,
+    files,
+    bytes: files.reduce((n, f) => n + statSync(f).size, 0),
+  };
+}
+
+/** The 100 MB input sealed once by Sidian; cached. */
+async function bigCorpus(pki: BenchPki, seal: string): Promise<Corpus> {
+  const big = (await signInputs()).find((i) => i.name === '100 MB')!;
+  const file = path.join(GEN_DIR, 'verify-100mb-signed.pdf');
+  const stamp = `${file}.stamp`;
+  const key = `v${GENERATOR_VERSION} ca=${sha256File(pki.caPemFile)} in=${big.bytes}`;
+  if (!(existsSync(file) && existsSync(stamp) && readFileSync(stamp, 'utf8') === key)) {
+    log('  sealing the 100 MB PDF once…');
+    const signer = await signerFromPkcs12(new Uint8Array(readFileSync(pki.p12File)), pki.password);
+    const src = new Uint8Array(readFileSync(big.file));
+    writeFileSync(file, await signPdf(src, { signer, image: new Uint8Array(readFileSync(seal)) }));
+    writeFileSync(stamp, key);
+  }
+  return { name: '(b) one 100 MB signed PDF', passes: PASSES_BIG, files: [file], bytes: statSync(file).size };
+}
+
+/** `openssl speed -evp sha256 -seconds 3`: bytes/s for 16384-byte blocks. */
+function opensslFloor(): number {
+  const { r } = timed('openssl', ['speed', '-evp', 'sha256', '-seconds', '3']);
+  if (r.status !== 0) throw new Error(`openssl speed failed: ${r.stderr}`);
+  // Last table line: "sha256   <16>k <64>k <256>k <1024>k <8192>k <16384>k" (k = 1000 bytes/s)
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => /^\s*sha256\s/i.test(l) && /k\s*$/.test(l));
+  const cols = line?.trim().split(/\s+/);
+  const k = cols ? Number(cols[cols.length - 1]!.replace(/k$/, '')) : NaN;
+  if (!Number.isFinite(k)) throw new Error(`cannot parse openssl speed output:\n${r.stdout}`);
+  return k * 1000;
+}
+
+/** Two decimals, or two significant digits for small ratios. */
+const ratio = (x: number): string => (x >= 0.1 ? x.toFixed(2) : x.toPrecision(2));
+
+interface Row {
+  tool: string;
+  /** Seconds for one pass over the corpus (median). */
+  seconds: number;
+  verdict: string;
+}
+
+function wholeProcesses(
+  corpus: Corpus,
+  cmd: string,
+  args: string[],
+  check: (out: string) => { total: number; valid: number },
+): Row {
+  const passes: number[] = [];
+  let total = 0;
+  let valid = 0;
+  for (let p = 0; p < corpus.passes; p++) {
+    let s = 0;
+    for (const f of corpus.files) {
+      const { ms, r } = timed(cmd, [...args, f]);
+      s += ms;
+      if (p === 0) {
+        const c = check(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+        total += c.total;
+        valid += c.valid;
+      }
+    }
+    passes.push(s / 1000);
+  }
+  return {
+    tool: [cmd, ...args].join(' '),
+    seconds: median(passes),
+    verdict: `${valid}/${total} signatures ${cmd === 'pdfsig' ? '"Signature is Valid"' : '"unchanged since signing"'}`,
+  };
+}
+
+export async function benchVerify(): Promise<string> {
+  const t0 = Date.now();
+  log('bench/verify: preparing inputs (cached in bench/.generated)…');
+  const pki = benchPki();
+  const seal = await sealPng();
+  const corpora = [await smallCorpus(pki, seal), await bigCorpus(pki, seal)];
+  // Bring every file into the page cache before timing anything.
+  for (const c of corpora) for (const f of c.files) readFileSync(f);
+
+  log('  openssl speed -evp sha256 -seconds 3 …');
+  const floorBps = opensslFloor();
+  const floorMBps = floorBps / 1e6;
+  log(`  floor: ${fmt(floorMBps)} MB/s`);
+
+  const rows: (string | number)[][] = [];
+  const targets: string[] = [];
+  const listDir = path.join(GEN_DIR, 'lists');
+  mkdirSync(listDir, { recursive: true });
+  for (const corpus of corpora) {
+    const list = path.join(listDir, `${corpus.files.length}.txt`);
+    writeFileSync(list, corpus.files.join('\n') + '\n');
+    const w = runWorker<VerifyWorkerResult>(
+      'verify-worker.ts',
+      [String(corpus.passes), pki.caPemFile, list],
+      {
+        timeoutMs: 600_000,
+      },
+    );
+    if (!w.result) throw new Error(`verify worker failed: ${w.error}`);
+    const res = w.result;
+    const pass = median(res.passMs) / 1000;
+    // The whole `node` process for one pass: its start-up (Node, tsx, modules) plus the first pass.
+    const oneProcess = (w.ms - res.passMs.reduce((a, b) => a + b, 0) + res.passMs[0]!) / 1000;
+    const verdict = Object.entries(res.verdicts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    const sidian: Row[] = [
+      { tool: `Sidian verifyPdf, one process (median of ${corpus.passes} passes)`, seconds: pass, verdict },
+      {
+        tool: 'Sidian, verifyPdf calls only (file reads excluded)',
+        seconds: median(res.verifyMs) / 1000,
+        verdict,
+      },
+      { tool: 'Sidian, one whole `node` process incl. start-up, first pass', seconds: oneProcess, verdict },
+    ];
+    log(`  ${corpus.name}: Sidian ${fmt(pass, 3)} s/pass (${verdict}); pdfsig…`);
+    const pdfsig = wholeProcesses(corpus, 'pdfsig', [], (out) => {
+      const total = (out.match(/Signature Validation:/g) ?? []).length;
+      return { total, valid: (out.match(/Signature Validation: Signature is Valid\./g) ?? []).length };
+    });
+    log(`  ${corpus.name}: pdfsig ${fmt(pdfsig.seconds, 3)} s/pass; mutool…`);
+    const mutool = wholeProcesses(corpus, 'mutool', ['sign', '-v'], mutoolCheck);
+    log(`  ${corpus.name}: mutool ${fmt(mutool.seconds, 3)} s/pass`);
+
+    rows.push([
+      corpus.name,
+      '`openssl speed -evp sha256` (floor, 16384-byte blocks)',
+      '—',
+      fmt(floorMBps),
+      '1.00',
+      '—',
+    ]);
+    for (const r of [
+      ...sidian,
+      { ...pdfsig, tool: '`pdfsig FILE`, a process per file' },
+      { ...mutool, tool: '`mutool sign -v FILE`, a process per file' },
+    ]) {
+      const mbps = corpus.bytes / 1e6 / r.seconds;
+      rows.push([
+        corpus.name,
+        r.tool,
+        fmt(corpus.files.length / r.seconds, corpus.files.length > 1 ? 1 : 2),
+        fmt(mbps),
+        ratio(mbps / floorMBps),
+        r.verdict,
+      ]);
+    }
+    const pct = (seconds: number): number => (corpus.bytes / 1e6 / seconds / floorMBps) * 100;
+    const met = (ok: boolean): string => (ok ? '— met' : '— **missed**');
+    if (corpus.files.length === 1) {
+      const withReads = pct(pass);
+      const verifyOnly = pct(median(res.verifyMs) / 1000);
+      const goal = TARGET_FLOOR_SHARE * 100;
+      targets.push(
+        `- (b) 100 MB at ≥ ${goal}% of the floor: Sidian with \`readFileSync\` in the pass **${fmt(withReads, 0)}%** ` +
+          `${met(withReads >= goal)}; the verifyPdf call alone **${fmt(verifyOnly, 0)}%** ${met(verifyOnly >= goal)} ` +
+          `(pdfsig ${fmt(pct(pdfsig.seconds), 0)}%, mutool ${fmt(pct(mutool.seconds), 0)}%, whole processes)`,
+      );
+    } else {
+      const s = corpus.files.length / pass;
+      const p = corpus.files.length / pdfsig.seconds;
+      targets.push(
+        `- (a) ${DOCS} PDFs, one process faster than pdfsig's whole-process rate: Sidian **${fmt(s)} docs/s** ` +
+          `vs pdfsig ${fmt(p)} docs/s ${met(s > p)}`,
+      );
+    }
+  }
+
+  const md = [
+    '# bench/verify',
+    '',
+    `${machineLine()}. Generated by \`npm run bench -- verify\` in ${Math.round((Date.now() - t0) / 1000)} s.`,
+    '',
+    `Files (all signed by Sidian, RSA-2048, chain to a test root): (a) ${DOCS} PDFs, every valid input shape of`,
+    '`generateInputPdfs` round robin, half sealed with a PNG and half invisible; (b) the 100 MB benchmark PDF,',
+    'sealed. Sidian: one `node` process reads each file and runs `verifyPdf(pdf, { trustAnchors: [root] })`;',
+    `median of ${PASSES_SMALL} passes for (a), ${PASSES_BIG} for (b), file reads included (a second row times the`,
+    '`verifyPdf` calls alone; a third adds the process start-up to the first pass). pdfsig and mutool: one',
+    'process per file, run sequentially, as many passes, median. MB = 10^6 bytes. "× floor" = MB/s ÷',
+    '`openssl speed -evp sha256 -seconds 3` at 16384-byte blocks. Files are in the page cache.',
+    '',
+    table(['Case', 'Tool', 'Docs/s', 'MB/s', '× floor', 'Verdicts (first pass)'], rows),
+    '',
+    '## Targets (issue 3)',
+    '',
+    ...targets,
+    '',
+  ].join('\n');
+  const file = writeResult('verify.md', md);
+  log(`bench/verify: wrote ${path.relative(process.cwd(), file)}`);
+  return md;
+}
