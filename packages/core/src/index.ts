@@ -2,8 +2,21 @@
 export { SidianError, isSidianError, type SidianErrorCode } from './errors';
 export type { Signer, SignatureAlgorithmName, HashName } from './signer/types';
 export { signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from './signer';
+export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
+export { addValidationData, type ValidationData } from './sign/dss';
 export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
+export {
+  readLicence,
+  licenceProblems,
+  licenceValidity,
+  isLicenceIdentifier,
+  parseLicenceIdentifier,
+  mod3736Valid,
+  LICENCE_FILE_NAME,
+  type LicenceMetadata,
+} from './licence/index';
+export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
