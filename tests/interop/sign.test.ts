@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PdfDocument, signPdf, signerFromCryptoKey, signerFromPkcs12, signerFromRemote, verifyPdf, type Signer } from '@sidian/core';
+import { PdfDocument, addValidationData, signPdf, timestampPdf, signerFromCryptoKey, signerFromPkcs12, signerFromRemote, verifyPdf, type Signer } from '@sidian/core';
 import { parseCms, parseTimestampToken, signatureTimestampTokens } from '../../packages/core/src/cms/parse';
 import { listFields } from '../../packages/core/src/sign/fields';
 import {
@@ -174,6 +174,46 @@ describe('B-T against a real RFC 3161 responder (openssl ts behind an HTTP shim)
     expect(report.signatures[0]!.widgets).toHaveLength(5);
     const v = await promisify(execFile)(process.execPath, [cli, 'verify', output, '--trust', ecCa.certFile, '--trust', tsa.caFile, '--json']);
     expect(JSON.parse(v.stdout).signatures[0].field).toBe('骑缝章-1');
+  });
+
+  it('B-LT and B-LTA: validation data (DSS with certificates and a CRL), then a document timestamp', async () => {
+    const pdf = new Uint8Array(readFileSync(inputs[0]!.file));
+    const bt = await signPdf(pdf, { signer: sealSigner, image: readFileSync(images.sealPng), tsa: tsa.url });
+    const crlPem = writeFile(dir, 'ec-ca.crl.pem', '');
+    openssl(['ca', '-gencrl', '-batch', '-crldays', '30', '-config', ecCa.configFile, '-out', crlPem]);
+    const crlDer = new Uint8Array(openssl(['crl', '-in', crlPem, '-outform', 'DER']));
+    const lt = await addValidationData(bt, { certificates: [ecCa.certDer], crls: [crlDer] });
+    const lta = await timestampPdf(lt, { tsa: tsa.url });
+    for (const [a, b] of [[pdf, bt], [bt, lt], [lt, lta]] as const) {
+      expect(Buffer.from(b.subarray(0, a.length)).equals(Buffer.from(a))).toBe(true);
+    }
+    const f = out('lta.pdf');
+    writeFileSync(f, lta);
+    writeFileSync(out('lt.pdf'), lt);
+    expectAllVerifiersAccept(out('lt.pdf'), 1, [SEAL_NAME]);
+    // poppler and MuPDF do not verify document timestamps (pdfsig: "Signature Type: unknown");
+    // the seal must still verify in both, and openssl checks the timestamp token over its ranges.
+    const ps = pdfsig(f);
+    expect(ps.find((s) => s.signer === SEAL_NAME)?.valid).toBe(true);
+    expect(mutoolSign(f).some((s) => s.signer === SEAL_NAME && s.valid)).toBe(true);
+    expect(qpdfCheck(f).ok).toBe(true);
+    const docTs = extractSignatures(f)[1]!;
+    const tokenFile = writeFile(dir, 'doc-ts.tst', docTs.cms);
+    const dataFile = writeFile(dir, 'doc-ts.data', docTs.signedBytes);
+    const checked = openssl(['ts', '-verify', '-token_in', '-in', tokenFile, '-data', dataFile, '-CAfile', tsa.caFile, '-untrusted', tsa.tsaCertFile]).toString();
+    expect(checked).toMatch(/Verification: OK/);
+    const anchors = [ecCa.certPem, tsa.caPem];
+    const ltReport = await verifyPdf(lt, { trustAnchors: anchors });
+    expect(ltReport.signatures[0]).toMatchObject({ level: 'B-LT', modificationsAfter: 'allowed', status: 'valid' });
+    const report = await verifyPdf(lta, { trustAnchors: anchors });
+    expect(report.signatures.map((s) => [s.kind, s.level, s.status])).toEqual([
+      ['approval', 'B-LTA', 'valid'],
+      ['document-timestamp', null, 'valid'],
+    ]);
+    expect(report.signatures[1]!.timestampTime).not.toBeNull();
+    // a second DSS update adds nothing already there
+    const again = await addValidationData(lta, { certificates: [ecCa.certDer], crls: [crlDer] });
+    expect((await verifyPdf(again, { trustAnchors: anchors })).status).toBe('valid');
   });
 
   it('the token imprint is the hash of the signature value and openssl ts -verify accepts it', async () => {

@@ -6,7 +6,7 @@ import type { HashName, Signer } from '../signer/types';
 import type { Attribute } from './attributes';
 import { buildSignedAttributes } from './attributes';
 import { buildCmsSignedData, effectiveHash } from './signed-data';
-import { requestTimestamp, type TsaSource } from './tsa';
+import { requestTimestamp, type TimestampRequestOptions, type TimestampTransport, type TsaSource } from './tsa';
 
 export interface CadesSignatureInput {
   signer: Signer;
@@ -58,27 +58,28 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
   return buildCmsSignedData({ signer: { ...signer, hash }, signedAttributes, signature, unsignedAttributes });
 }
 
+/** Where and how to ask for timestamps, from the forms a TsaSource takes. */
+export function resolveTsaSource(
+  tsa: TsaSource,
+  defaultHash: HashName = 'SHA-256',
+): { target: string | TimestampTransport; options: TimestampRequestOptions; hash: HashName } {
+  if (typeof tsa === 'string' || typeof tsa === 'function') return { target: tsa, options: {}, hash: defaultHash };
+  if (tsa && typeof tsa === 'object') {
+    const { url, transport, hash: h, ...rest } = tsa;
+    const t = transport ?? url;
+    if (!t) throw new SidianError('SIGN_BAD_OPTIONS', 'tsa needs a url or a transport');
+    return { target: t, options: rest, hash: h ?? defaultHash };
+  }
+  throw new SidianError('SIGN_BAD_OPTIONS', 'tsa must be a URL, a function or an options object');
+}
+
 /** Gets an RFC 3161 token over a SignerInfo's signature value (the B-T signature timestamp). */
 export async function timestampSignature(
   signature: Uint8Array,
   tsa: TsaSource,
   defaultHash: HashName = 'SHA-256',
 ): Promise<Uint8Array> {
-  let target: string | ((q: Uint8Array) => Promise<Uint8Array>);
-  let options = {};
-  let hash = defaultHash;
-  if (typeof tsa === 'string' || typeof tsa === 'function') {
-    target = tsa;
-  } else if (tsa && typeof tsa === 'object') {
-    const { url, transport, hash: h, ...rest } = tsa;
-    const t = transport ?? url;
-    if (!t) throw new SidianError('SIGN_BAD_OPTIONS', 'tsa needs a url or a transport');
-    target = t;
-    options = rest;
-    if (h) hash = h;
-  } else {
-    throw new SidianError('SIGN_BAD_OPTIONS', 'tsa must be a URL, a function or an options object');
-  }
+  const { target, options, hash } = resolveTsaSource(tsa, defaultHash);
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest(hash, toArrayBuffer(signature)));
   return requestTimestamp(target, digest, hash, options);
 }

@@ -4,7 +4,8 @@
  *   bytes -> PdfDocument (lazy) -> plan (field, widgets, appearances, dictionaries)
  *         -> update bytes with placeholders -> ByteRange -> digest -> CMS -> patched /Contents
  */
-import { createCadesSignature, type TsaSource } from '../cms';
+import { createCadesSignature, requestTimestamp, type TsaSource } from '../cms';
+import { resolveTsaSource } from '../cms/cades';
 import { digestChunks } from '../digest';
 import { SidianError } from '../errors';
 import { PdfDocument, type PageInfo, type PdfView } from '../pdf/document';
@@ -91,8 +92,40 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
   if (!signer || !signer.certificate || typeof signer.sign !== 'function') {
     throw new SidianError('SIGN_BAD_OPTIONS', 'a signer with a certificate is required');
   }
+  assertCertificateUsable(signer.certificate, options.signingTime ?? new Date());
+  return appendSignature(pdf, options, undefined);
+}
+
+export interface TimestampOptions {
+  /** The RFC 3161 timestamp authority. */
+  tsa: TsaSource;
+  /** Field name; default `timestamp-N`. */
+  field?: string;
+  contentsSize?: number;
+}
+
+/**
+ * Adds a document timestamp (ISO 32000-2 §12.8.5, PAdES B-LTA): an invisible signature field
+ * whose /Contents is an RFC 3161 token over the whole file so far. Allowed even under DocMDP P=1.
+ */
+export async function timestampPdf(pdf: Uint8Array, options: TimestampOptions): Promise<Uint8Array> {
+  const { update } = await timestampPdfUpdate(pdf, options);
+  const out = new Uint8Array(pdf.length + update.length);
+  out.set(pdf, 0);
+  out.set(update, pdf.length);
+  return out;
+}
+
+export async function timestampPdfUpdate(pdf: Uint8Array, options: TimestampOptions): Promise<SignatureUpdate> {
+  if (!options?.tsa) throw new SidianError('SIGN_BAD_OPTIONS', 'a document timestamp needs a tsa');
+  const placeholder = undefined as unknown as Signer;
+  return appendSignature(pdf, { signer: placeholder, field: options.field, contentsSize: options.contentsSize }, options.tsa);
+}
+
+/** One signing act; `docTimestamp` set makes it a document timestamp instead of a CMS signature. */
+async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimestamp: TsaSource | undefined): Promise<SignatureUpdate> {
+  const signer = options.signer;
   const signingTime = options.signingTime ?? new Date();
-  assertCertificateUsable(signer.certificate, signingTime);
   // A broken /Prev is followed past (as other readers do); a file without any usable
   // cross-reference section is refused rather than rebuilt.
   let doc: PdfDocument;
@@ -112,7 +145,7 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
   const fields = listFields(view);
   const signedBefore = fields.some((f) => f.type === 'Sig' && f.dict.has('V'));
   const mdp = docMdpPermission(view);
-  if (mdp === 1) throw new SidianError('SIGN_LOCKED', 'the document is certified with no changes permitted (DocMDP P=1)');
+  if (mdp === 1 && !docTimestamp) throw new SidianError('SIGN_LOCKED', 'the document is certified with no changes permitted (DocMDP P=1)');
   if (options.certify !== undefined) {
     if (![1, 2, 3].includes(options.certify)) throw new SidianError('SIGN_BAD_OPTIONS', 'certify must be 1, 2 or 3');
     if (signedBefore || mdp) throw new SidianError('SIGN_CERTIFY_NOT_FIRST', 'only the first signature of a document may certify it');
@@ -126,22 +159,25 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
   }
   const image = options.image ? await loadImage(options.image) : undefined;
   const widgets = existingField ? planExistingField(view, existingField, pages, image !== undefined) : planWidgets(pages, options, image);
-  const fieldName = existingField?.fullName ?? options.field ?? uniqueName(fields, image ? 'seal' : 'signature');
+  const fieldName = existingField?.fullName ?? options.field ?? uniqueName(fields, docTimestamp ? 'timestamp' : image ? 'seal' : 'signature');
 
   // 2. Write the objects.
   const w = new IncrementalWriter(doc);
-  const hash: HashName = signerHash(signer);
-  const certBytes = signer.certificate.length + signer.chain.reduce((n, c) => n + c.length, 0);
-  let contentsSize = options.contentsSize ?? roundUp(certBytes + 4096 + (options.tsa ? 8192 : 0), 1024);
+  const tsaTarget = docTimestamp ? resolveTsaSource(docTimestamp) : undefined;
+  const hash: HashName = tsaTarget ? tsaTarget.hash : signerHash(signer);
+  const certBytes = signer ? signer.certificate.length + signer.chain.reduce((n, c) => n + c.length, 0) : 0;
+  let contentsSize =
+    options.contentsSize ?? roundUp(docTimestamp ? 12288 : certBytes + 4096 + (options.tsa ? 8192 : 0), 1024);
   const sigRef = w.allocate();
   const sigDict = new PdfDict([
-    ['Type', PdfName.of('Sig')],
+    ['Type', PdfName.of(docTimestamp ? 'DocTimeStamp' : 'Sig')],
     ['Filter', PdfName.of('Adobe.PPKLite')],
-    ['SubFilter', PdfName.of('ETSI.CAdES.detached')],
+    ['SubFilter', PdfName.of(docTimestamp ? 'ETSI.RFC3161' : 'ETSI.CAdES.detached')],
     ['ByteRange', new PdfRaw(BYTE_RANGE_PLACEHOLDER)],
     ['Contents', new PdfRaw('')], // set below
-    ['M', PdfString.latin1(pdfDate(signingTime))],
   ]);
+  // A document timestamp's time is its token's; a signature's claimed time is /M.
+  if (!docTimestamp) sigDict.set('M', PdfString.latin1(pdfDate(signingTime)));
   if (options.reason) sigDict.set('Reason', PdfString.fromText(options.reason));
   if (options.location) sigDict.set('Location', PdfString.fromText(options.location));
   if (options.contactInfo) sigDict.set('ContactInfo', PdfString.fromText(options.contactInfo));
@@ -309,7 +345,9 @@ export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Prom
     if (brText.length > BYTE_RANGE_PLACEHOLDER.length) throw new SidianError('LIMIT_EXCEEDED', 'file too large for the ByteRange placeholder');
     update.set(latin1Bytes(brText), brPos);
     const digest = await digestChunks(hash, [pdf, update.subarray(0, gapStart), update.subarray(gapEnd)]);
-    const cms = await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa });
+    const cms = tsaTarget
+      ? await requestTimestamp(tsaTarget.target, digest, hash, tsaTarget.options)
+      : await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa });
     if (cms.length > contentsSize) {
       if (options.contentsSize !== undefined || attempt > 0) {
         throw new SidianError('SIGN_CONTENTS_TOO_SMALL', `the signature needs ${cms.length} bytes; ${contentsSize} were reserved`);
