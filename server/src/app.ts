@@ -20,6 +20,7 @@ import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
 import { toPem } from './pki/x509';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
+import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { blockSerials, TsaResponder } from './tsa/responder';
@@ -169,6 +170,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await basicRoutes(app, ctx);
   await enrolRoutes(app, ctx);
   await licenceRoutes(app, ctx);
+  await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
 
   // The elements bundle, when it has been built (vite build): one ES module for embedding sites.
@@ -181,11 +183,10 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     try {
       data = await fs.promises.readFile(full);
     } catch {
-      reply.status(404).send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
-      return;
+      return reply.status(404).send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
     }
     const type = file.endsWith('.css') ? 'text/css' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.map') ? 'application/json' : 'text/javascript';
-    reply.header('cross-origin-resource-policy', 'cross-origin').header('cache-control', 'public, max-age=300').type(`${type}; charset=utf-8`).send(data);
+    return reply.header('cross-origin-resource-policy', 'cross-origin').header('cache-control', 'public, max-age=300').type(`${type}; charset=utf-8`).send(data);
   });
 
   void pool.warmup();

@@ -1,5 +1,7 @@
 /** Health, trust anchors, verification, time stamps, development tokens. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
+import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, HttpError, unprocessable } from '../errors';
 import type { VerificationReport } from '../../../packages/core/src/verify/types';
@@ -9,31 +11,44 @@ export function looksLikePdf(b: Uint8Array): boolean {
   return head.includes('%PDF-');
 }
 
+const round = (n: number) => Math.round(n * 10) / 10;
+
 export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const started = Date.now();
-  app.get('/api/health', async () => ({
-    status: 'ok',
-    uptimeSeconds: Math.round((Date.now() - started) / 1000),
-    database: ctx.dbKind,
-    devMode: ctx.devMode,
-    workers: ctx.pool.size,
-  }));
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const window = setInterval(() => loop.reset(), 10_000);
+  window.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(window);
+    loop.disable();
+  });
+  app.get('/api/health', async () => {
+    return {
+      status: 'ok',
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      database: ctx.dbKind,
+      devMode: ctx.devMode,
+      workers: ctx.pool.size,
+      /** Event-loop delay over the current 10-second window (ms): how free the main thread has been. */
+      eventLoopDelayMs: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
+    };
+  });
 
   app.get('/api/trust', async (_req, reply) => {
-    reply.type('application/x-pem-file; charset=utf-8').send(ctx.trustPem);
+    return reply.type('application/x-pem-file; charset=utf-8').send(ctx.trustPem);
   });
 
   // Binary bodies (PDF, timestamp queries) in their own scope: every content type arrives as a Buffer.
   await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.limits.verifyBodyBytes }, (_req, body, done) => done(null, body));
+    binaryBodies(scope, ctx.limits.verifyBodyBytes);
 
     scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req) => {
-      const body = req.body as Buffer | undefined;
+      const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
       const report = await ctx.pool.run<VerificationReport>(
-        { kind: 'verify', pdf: body, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+        { kind: 'verify', pdf: body, transferOk: true, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
         ctx.limits.verifyTimeMs * 3,
       );
       return report;
@@ -43,13 +58,13 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       '/api/tsa',
       { bodyLimit: 64 * 1024, config: { rateLimit: { max: ctx.limits.tsaPerMinute, timeWindow: 60_000 } } },
       async (req, reply) => {
-        const body = req.body as Buffer | undefined;
+        const body = req.body as Uint8Array | undefined;
         const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (ct && ct !== 'application/timestamp-query') {
           throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send an RFC 3161 request as application/timestamp-query');
         }
-        const result = await ctx.tsa.respond(new Uint8Array(body ?? Buffer.alloc(0)));
-        reply.type('application/timestamp-reply').send(Buffer.from(result.reply));
+        const result = await ctx.tsa.respond(body ?? new Uint8Array(0));
+        return reply.type('application/timestamp-reply').send(Buffer.from(result.reply));
       },
     );
   });

@@ -18,10 +18,9 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       else throw badRequest('send {"csr": "<PEM or base64 DER>"} or a PKCS#10 body (application/pkcs10)', 'CSR_MISSING');
       const result = await ctx.ca.enrol(csr, who);
       if (String(req.headers.accept ?? '').includes('application/pem-certificate-chain')) {
-        reply.type('application/pem-certificate-chain').send(result.certificate + result.chain.join(''));
-        return;
+        return reply.type('application/pem-certificate-chain').send(result.certificate + result.chain.join(''));
       }
-      reply.status(201).send(result);
+      return reply.status(201).send(result);
     });
   });
 
@@ -29,10 +28,9 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const der = await ctx.ca.crl();
     if (String(req.headers.accept ?? '').includes('application/x-pem-file')) {
       const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
-      reply.type('application/x-pem-file').send(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
-      return;
+      return reply.type('application/x-pem-file').send(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
     }
-    reply.type('application/pkix-crl').header('cache-control', 'public, max-age=300').send(Buffer.from(der));
+    return reply.type('application/pkix-crl').header('cache-control', 'public, max-age=300').send(Buffer.from(der));
   });
 
   // A citizen revokes their own certificate; a department revokes any (e.g. on a report of loss).

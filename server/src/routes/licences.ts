@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { actorOf, type Department } from '../auth';
+import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '../errors';
 import { looksLikePdf } from './basics';
@@ -80,11 +81,10 @@ export function registrationProblems(ins: LicenceInspection, dept: Department): 
 
 export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.limits.verifyBodyBytes }, (_r, b, done) => done(null, b));
+    binaryBodies(scope, ctx.limits.verifyBodyBytes);
     scope.post('/api/licences', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const dept = await ctx.auth.requireDepartment(req);
-      const body = req.body as Buffer | undefined;
+      const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
       const ins = await ctx.pool.run<LicenceInspection>(
@@ -93,8 +93,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       );
       const problem = registrationProblems(ins, dept);
       if (problem) {
-        reply.status(problem.status).send({ error: problem.code, message: problem.message });
-        return;
+        return reply.status(problem.status).send({ error: problem.code, message: problem.message });
       }
       const l = ins.licence!;
       const { sha256, size } = await ctx.blobs.putBytes(body); // content-addressed: harmless if the transaction fails
@@ -147,7 +146,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
         throw e;
       }
       const row = await findLicence(ctx, l.identifier);
-      reply.status(201).header('location', `/api/licences/${encodeURIComponent(l.identifier)}`).send(publicLicence(row));
+      return reply.status(201).header('location', `/api/licences/${encodeURIComponent(l.identifier)}`).send(publicLicence(row));
     });
   });
 
@@ -155,7 +154,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
 
   app.get('/api/licences/:id/file', async (req, reply) => {
     const row = await findLicence(ctx, (req.params as { id: string }).id);
-    sendPdf(reply, ctx, row);
+    return sendPdf(reply, ctx, row);
   });
 
   app.get('/api/licences/:id/verification', async (req) => {
@@ -190,14 +189,14 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
   });
 
   app.get('/v/style.css', async (_req, reply) => {
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(licencePageCss);
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(licencePageCss);
   });
 
   app.get('/v/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     let row: LicencesTable | undefined;
     if (isLicenceIdentifier(id)) row = await ctx.db.selectFrom('licences').selectAll().where('id', '=', id).executeTakeFirst();
-    reply
+    return reply
       .status(row ? 200 : 404)
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
@@ -205,8 +204,8 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
   });
 }
 
-function sendPdf(reply: FastifyReply, ctx: Ctx, row: LicencesTable) {
-  reply
+function sendPdf(reply: FastifyReply, ctx: Ctx, row: LicencesTable): FastifyReply {
+  return reply
     .type('application/pdf')
     .header('content-disposition', `inline; filename="licence-${row.number.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`)
     .header('content-length', String(row.size))

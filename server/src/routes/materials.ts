@@ -196,10 +196,9 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
     const row = await q.limit(1).executeTakeFirst();
     if (!row || !ctx.blobs.has(h)) {
-      reply.status(404).send();
-      return;
+      return reply.status(404).send();
     }
-    reply.status(200).header('x-material-id', row.id).header('x-content-length', String(row.size)).send();
+    return reply.status(200).header('x-material-id', row.id).header('x-content-length', String(row.size)).send();
   });
 
   // Instant upload: a new material from content the caller already stored.
@@ -227,7 +226,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       await trx.insertInto('materials').values(row).execute();
       await ctx.audit.append(trx, { actor: row.owner, action: 'material.reuse', subject: `material:${row.id}:${h}` });
     });
-    reply.status(201).send(publicMaterial(row));
+    return reply.status(201).send(publicMaterial(row));
   });
 
   const readable = async (req: FastifyRequest) => {
@@ -245,7 +244,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
 
   app.get('/api/materials/:id/content', async (req, reply) => {
     const row = await readable(req);
-    reply
+    return reply
       .type(/^[\w.+-]+\/[\w.+-]+$/.test(row.type) ? row.type : 'application/octet-stream')
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(row.name || row.id)}`)
       .header('content-length', String(row.size))

@@ -8,7 +8,15 @@ import { Worker } from 'node:worker_threads';
 import { HttpError } from '../errors';
 import type { SerializableVerifyOptions } from './job';
 
-type JobInput = { kind: 'warmup' } | { kind: 'verify' | 'licence'; pdf: Uint8Array; options: SerializableVerifyOptions };
+type JobInput =
+  | { kind: 'warmup' }
+  | {
+      kind: 'verify' | 'licence';
+      pdf: Uint8Array;
+      options: SerializableVerifyOptions;
+      /** The caller gives the buffer away: it is moved to the worker, not copied (and unusable afterwards). */
+      transferOk?: boolean;
+    };
 
 interface Pending {
   id: number;
@@ -110,8 +118,11 @@ export class WorkerPool {
       );
       void slot.ready.then(() => {
         if (slot.job !== job) return;
-        const transfer = job.input.kind === 'warmup' ? [] : [job.input.pdf.buffer as ArrayBuffer];
-        slot.worker.postMessage({ id: job.id, ...job.input }, transfer);
+        if (job.input.kind === 'warmup') slot.worker.postMessage({ id: job.id, kind: 'warmup' });
+        else {
+          const { kind, pdf, options } = job.input;
+          slot.worker.postMessage({ id: job.id, kind, pdf, options }, [pdf.buffer as ArrayBuffer]);
+        }
       });
     }
   }
@@ -122,10 +133,14 @@ export class WorkerPool {
       return Promise.reject(new HttpError(503, 'BUSY', 'too many documents are waiting for verification; try again shortly'));
     }
     if (input.kind !== 'warmup') {
-      // own, transferable copy
-      const copy = new Uint8Array(input.pdf.length);
-      copy.set(input.pdf);
-      input = { ...input, pdf: copy };
+      // transfer the bytes when they own their whole buffer (bodies read by readBody); otherwise copy
+      const pdf = input.pdf;
+      const owns = pdf.byteOffset === 0 && pdf.byteLength === pdf.buffer.byteLength && !(pdf.buffer instanceof SharedArrayBuffer);
+      if (!owns || input.transferOk !== true) {
+        const copy = new Uint8Array(pdf.length);
+        copy.set(pdf);
+        input = { ...input, pdf: copy };
+      }
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, input, resolve: resolve as (v: unknown) => void, reject, timeoutMs });

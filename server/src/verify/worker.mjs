@@ -1,6 +1,15 @@
 // Verification worker: runs @sidian/core (TypeScript, through tsx) off the server's event loop.
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
+
+// Below the server's main thread: on Linux the nice value is per thread, and 0 means this thread.
+// CPU-heavy verifications then never starve the event loop that answers /api/health and the TSA.
+try {
+  os.setPriority(0, 10);
+} catch {
+  /* not permitted or not supported: run at normal priority */
+}
 
 register();
 const { runJob } = await import('./job.ts');

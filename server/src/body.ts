@@ -1,0 +1,67 @@
+/**
+ * Binary request bodies read into one buffer of the announced size (no chunk list, no concat):
+ * the buffer can then be moved to a worker thread without a copy. Over-limit bodies stop at once.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from './errors';
+
+function tooLarge(limit: number) {
+  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than this server accepts (${limit} bytes)`);
+}
+
+export function readBody(req: FastifyRequest, payload: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length']);
+  const known = Number.isInteger(declared) && declared >= 0;
+  if (known && declared > limit) {
+    payload.resume?.();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    let buf = new Uint8Array(known ? declared : 64 * 1024);
+    let len = 0;
+    const onData = (chunk: Buffer) => {
+      if (len + chunk.length > limit) {
+        cleanup();
+        payload.resume?.();
+        reject(tooLarge(limit));
+        return;
+      }
+      if (len + chunk.length > buf.length) {
+        const bigger = new Uint8Array(Math.min(limit, Math.max(buf.length * 2, len + chunk.length)));
+        bigger.set(buf.subarray(0, len));
+        buf = bigger;
+      }
+      buf.set(chunk, len);
+      len += chunk.length;
+    };
+    const onEnd = () => {
+      cleanup();
+      if (known && len !== declared) return reject(new HttpError(400, 'BAD_REQUEST', 'the body is shorter than its Content-Length'));
+      resolve(len === buf.length ? buf : buf.slice(0, len));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = () => {
+      payload.removeListener('data', onData as never);
+      payload.removeListener('end', onEnd);
+      payload.removeListener('error', onError);
+    };
+    payload.on('data', onData as never);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+  });
+}
+
+/** In this scope every content type is read as raw bytes (Uint8Array) up to `limit`. */
+export function binaryBodies(scope: FastifyInstance, limit: number): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { bodyLimit: limit }, (req, payload, done) => {
+    const routeLimit = req.routeOptions?.bodyLimit;
+    readBody(req, payload, typeof routeLimit === 'number' ? Math.min(limit, routeLimit) : limit).then(
+      (b) => done(null, b),
+      (e) => done(e as Error, undefined),
+    );
+  });
+}

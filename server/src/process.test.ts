@@ -1,0 +1,263 @@
+/**
+ * Tests that need the server as its own process (`sidian serve` spawned as a child): the event loop
+ * stays free while large verifications run, the PKI and counters survive a restart, and a SIGKILL
+ * in the middle of a 50 MB upload loses nothing.
+ */
+import { execFileSync, spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { createHash, webcrypto } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './db/index';
+import { devToken, freePort, runCli, spawnServer, startTestServer, tempDir } from './test/harness';
+import { bigPdf, sealWith } from './test/pdfs';
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+async function spawn(dataDir: string, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const s = await spawnServer(dataDir, port, env);
+  children.push(s.child);
+  return s;
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('sidian serve as a process', () => {
+  it('while 8 large verifications run, /api/health answers within 100 ms', async () => {
+    const loadBefore = os.loadavg()[0]!;
+    const dataDir = tempDir();
+    const { child, url } = await spawn(dataDir);
+    const big = await sealWith(dataDir, bigPdf(12 * 1024 * 1024));
+    // warm up the workers
+    await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit });
+    // probe from a separate process (curl), so the test's own HTTP client does not colour the numbers
+    const probeFile = path.join(dataDir, 'probe.txt');
+    const prober = spawnChild('bash', ['-c', `while true; do curl -s -o /dev/null -w '%{time_total}\\n' ${url}/api/health >> ${probeFile}; sleep 0.02; done`], {
+      stdio: 'ignore',
+    });
+    children.push(prober);
+    await new Promise((r) => setTimeout(r, 300));
+    const baseline = fs.existsSync(probeFile) ? fs.readFileSync(probeFile, 'utf8').trim().split('\n').length : 0;
+    const t0 = performance.now();
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const r = await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit, headers: { 'content-type': 'application/pdf' } });
+        return ((await r.json()) as { status: string }).status;
+      }),
+    );
+    const elapsed = performance.now() - t0;
+    await stop(prober, 'SIGKILL');
+    const loop = ((await (await fetch(`${url}/api/health`)).json()) as { eventLoopDelayMs: { max: number } }).eventLoopDelayMs;
+    const latencies = fs.readFileSync(probeFile, 'utf8').trim().split('\n').slice(baseline).map((x) => Number(x) * 1000);
+    await stop(child);
+    expect(statuses).toEqual(Array(8).fill('valid'));
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `[verify-load] 8 × ${(big.length / 1e6).toFixed(1)} MB verified in ${elapsed.toFixed(0)} ms; /api/health ${latencies.length} probes, ` +
+        `median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms; server event-loop delay max ${loop.max} ms; ` +
+        JSON.stringify(latencies.map((x) => Math.round(x))),
+    );
+    expect(latencies.length).toBeGreaterThan(5);
+    const p90 = latencies[Math.floor(latencies.length * 0.9)]!;
+    expect(p90).toBeLessThan(100);
+    // The hard bound holds on a machine that is not already oversubscribed by other work; on a shared
+    // runner with a load average above its core count, scheduling noise alone exceeds it.
+    if (loadBefore <= os.cpus().length) expect(latencies[latencies.length - 1]!).toBeLessThan(100);
+    else console.log(`[verify-load] machine load ${loadBefore.toFixed(1)} on ${os.cpus().length} cores: max not asserted`);
+  });
+
+  it('keeps its PKI, department key and TSA serials across restarts', async () => {
+    const dataDir = tempDir();
+    let s = await spawn(dataDir);
+    const trust1 = await (await fetch(`${s.url}/api/trust`)).text();
+    const dept1 = fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8');
+    const q = path.join(dataDir, 'q.tsq');
+    fs.writeFileSync(path.join(dataDir, 'x.txt'), 'x');
+    execFileSync('openssl', ['ts', '-query', '-data', path.join(dataDir, 'x.txt'), '-sha256', '-out', q], { stdio: 'pipe' });
+    const serial = async (url: string) => {
+      const r = await fetch(`${url}/api/tsa`, { method: 'POST', body: fs.readFileSync(q), headers: { 'content-type': 'application/timestamp-query' } });
+      const f = path.join(dataDir, 'r.tsr');
+      fs.writeFileSync(f, new Uint8Array(await r.arrayBuffer()));
+      return BigInt(/Serial number: (\S+)/.exec(execFileSync('openssl', ['ts', '-reply', '-in', f, '-text'], { stdio: 'pipe' }).toString())![1]!);
+    };
+    const a = await serial(s.url);
+    await stop(s.child, 'SIGKILL'); // no clean shutdown
+    s = await spawn(dataDir);
+    expect(await (await fetch(`${s.url}/api/trust`)).text()).toBe(trust1);
+    expect(fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8')).toBe(dept1);
+    const b = await serial(s.url);
+    expect(b).toBeGreaterThan(a);
+    await stop(s.child);
+  });
+
+  it('SIGKILL during a 50 MB upload: restart, resume with tus, same SHA-256, no duplicate rows', async () => {
+    const dataDir = tempDir();
+    let s = await spawn(dataDir);
+    const token = await devToken(s.url, '周九', '110101198512120019');
+    const size = 50 * 1024 * 1024;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65536) webcrypto.getRandomValues(data.subarray(i, i + 65536));
+    const expected = sha256(data);
+    const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
+    const created = await fetch(`${s.url}/api/materials/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'upload-length': String(size), 'upload-metadata': `filename ${Buffer.from('营业执照.pdf').toString('base64')},requirement ${Buffer.from('licence').toString('base64')}` },
+    });
+    expect(created.status).toBe(201);
+    const loc = created.headers.get('location')!;
+    const id = loc.split('/').pop()!;
+
+    // stream the whole file slowly in one PATCH and kill the server part-way
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        if (sent >= size) return ctrl.close();
+        const n = Math.min(256 * 1024, size - sent);
+        ctrl.enqueue(data.slice(sent, sent + n));
+        sent += n;
+        await new Promise((r) => setTimeout(r, 2));
+      },
+    });
+    const patch = fetch(`${s.url}${loc}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body,
+      duplex: 'half',
+    } as RequestInit).catch((e: Error) => e);
+    while (sent < size * 0.4) await new Promise((r) => setTimeout(r, 10));
+    await stop(s.child, 'SIGKILL');
+    const interrupted = await patch;
+    expect(interrupted instanceof Error || (interrupted as Response).status >= 400).toBe(true);
+
+    s = await spawn(dataDir);
+    const head = await fetch(`${s.url}${loc}`, { method: 'HEAD', headers: auth });
+    expect(head.status).toBe(200);
+    const offset = Number(head.headers.get('upload-offset'));
+    expect(offset).toBeGreaterThan(0);
+    expect(offset).toBeLessThan(size);
+    console.log(`[crash] killed after the client queued ${((sent / size) * 100).toFixed(0)}%; the server had ${((offset / size) * 100).toFixed(1)}% on disk; resuming`);
+    const rest = await fetch(`${s.url}${loc}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+      body: data.subarray(offset) as BodyInit,
+    });
+    expect(rest.status).toBe(204);
+    expect(rest.headers.get('x-content-sha256')).toBe(expected);
+    const m = await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await m.json()).toMatchObject({ id, sha256: expected, size, name: '营业执照.pdf' });
+    // a second restart finds nothing left to finish and adds no rows
+    await stop(s.child, 'SIGKILL');
+    s = await spawn(dataDir);
+    const content = await fetch(`${s.url}/api/materials/${id}/content`, { headers: { authorization: `Bearer ${token}` } });
+    expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(expected);
+    await stop(s.child);
+    const db = await openDatabase({ dataDir });
+    try {
+      expect(await db.db.selectFrom('materials').selectAll().execute()).toHaveLength(1);
+      expect(await db.db.selectFrom('blobs').selectAll().execute()).toHaveLength(1);
+      const uploads = await db.db.selectFrom('audit_log').selectAll().where('action', '=', 'material.upload').execute();
+      expect(uploads).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+    expect(runCli(['audit', 'verify', '--data', dataDir]).code).toBe(0);
+  });
+
+  it('an upload completed just before a crash becomes a material at the next start', async () => {
+    const dataDir = tempDir();
+    let s = await spawn(dataDir);
+    const token = await devToken(s.url);
+    const data = new TextEncoder().encode('材料 '.repeat(1000));
+    const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
+    const created = await fetch(`${s.url}/api/materials/uploads`, { method: 'POST', headers: { ...auth, 'upload-length': String(data.length) } });
+    const loc = created.headers.get('location')!;
+    await stop(s.child, 'SIGKILL');
+    // the bytes reached the upload file but the server died before recording the material
+    fs.writeFileSync(path.join(dataDir, 'uploads', loc.split('/').pop()!), data);
+    s = await spawn(dataDir);
+    const m = await fetch(`${s.url}/api/materials/${loc.split('/').pop()}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(m.status).toBe(200);
+    expect(((await m.json()) as { sha256: string }).sha256).toBe(sha256(data));
+    await stop(s.child);
+  });
+});
+
+describe('limits', () => {
+  it('bodies over the verify limit get 413 JSON', async () => {
+    const s = await startTestServer({ limits: { verifyBodyBytes: 1024 * 1024 } });
+    try {
+      const body = new Uint8Array(2 * 1024 * 1024);
+      body.set(new TextEncoder().encode('%PDF-1.7\n'));
+      const r = await fetch(`${s.url}/api/verify`, { method: 'POST', body: body as BodyInit, headers: { 'content-type': 'application/pdf' } });
+      expect(r.status).toBe(413);
+      expect(await r.json()).toMatchObject({ error: 'PAYLOAD_TOO_LARGE', message: expect.any(String) });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the default verify limit is 100 MB', async () => {
+    const s = await startTestServer();
+    try {
+      expect(s.server.ctx.limits.verifyBodyBytes).toBe(100 * 1024 * 1024);
+      // just over: refused from Content-Length before the body is read
+      const r = await fetch(`${s.url}/api/verify`, {
+        method: 'POST',
+        body: new Uint8Array(100 * 1024 * 1024 + 1) as BodyInit,
+        headers: { 'content-type': 'application/pdf' },
+      }).catch((e: Error) => e);
+      if (r instanceof Error) throw r;
+      expect(r.status).toBe(413);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('rate limits on the TSA and enrolment: 429 JSON', async () => {
+    const s = await startTestServer({ limits: { tsaPerMinute: 3, enrolPerMinute: 2 } });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await fetch(`${s.url}/api/tsa`, { method: 'POST', body: new Uint8Array([0x30, 0]) as BodyInit, headers: { 'content-type': 'application/timestamp-query' } });
+        codes.push(r.status);
+        if (r.status === 429) expect(await r.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.any(String) });
+      }
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      const e: number[] = [];
+      for (let i = 0; i < 3; i++) e.push((await fetch(`${s.url}/api/enrol`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status);
+      expect(e).toEqual([401, 401, 429]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('CLI', () => {
+  it('sidian dev-pki --out DIR writes a CA, seal cert+key+p12, a citizen cert and a TSA cert that openssl accepts', () => {
+    const out = path.join(tempDir(), 'pki');
+    const r = runCli(['dev-pki', '--out', out, '--password', 'pw123456']);
+    expect(r.code).toBe(0);
+    for (const f of ['ca.pem', 'ca.key.pem', 'seal.pem', 'seal.key.pem', 'seal.p12', 'citizen.pem', 'citizen.p12', 'tsa.pem', 'tsa.key.pem']) {
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    }
+    expect((fs.statSync(path.join(out, 'seal.key.pem')).mode & 0o077)).toBe(0);
+    const v = execFileSync('openssl', ['verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'seal.pem'), path.join(out, 'citizen.pem'), path.join(out, 'tsa.pem')]);
+    expect(v.toString().match(/: OK/g)).toHaveLength(3);
+    const p12 = execFileSync('openssl', ['pkcs12', '-in', path.join(out, 'seal.p12'), '-passin', 'pass:pw123456', '-nodes']).toString();
+    expect(p12).toContain('PRIVATE KEY');
+    expect(runCli(['dev-pki']).code).toBe(2);
+  });
+});
