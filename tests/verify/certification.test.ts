@@ -1,0 +1,200 @@
+/**
+ * Certification signatures (DocMDP, ISO 32000-2 §12.8.2.2): P=1 permits nothing but DSS data and
+ * document timestamps; P=2 also form filling and new signatures; P=3 also annotations. Content
+ * changes stay disallowed at every level.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSidianError } from '../../packages/core/src/errors';
+import { signPdf } from '../../packages/core/src/sign/sign-pdf';
+import { verifyPdf } from '../../packages/core/src/verify';
+import type { VerificationReport } from '../../packages/core/src/verify/types';
+import { makeTempDir, removeDir } from '../helpers/openssl-pki';
+import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
+import {
+  addCoveringAnnotation,
+  addDocumentTimestamp,
+  addDss,
+  addPage,
+  appendSignature,
+  cadesProducer,
+  changeContentStream,
+  createTestPki,
+  fillTextField,
+  loadInput,
+  type TestPki,
+} from './generator';
+
+let dir: string;
+let pki: TestPki;
+let tsa: OpensslTsa;
+let anchors: string[];
+const certified = new Map<number, Uint8Array>();
+
+beforeAll(async () => {
+  dir = makeTempDir('sidian-verify-cert-');
+  pki = await createTestPki(dir);
+  tsa = await startOpensslTsa(dir);
+  anchors = [pki.ca.certPem, tsa.caPem];
+  for (const p of [1, 2, 3] as const) {
+    // the acroform input: text fields to fill and an empty signature field for a later signer
+    certified.set(
+      p,
+      await signPdf(loadInput('acroform'), { signer: pki.signer, certify: p, field: 'issuer-certification' }),
+    );
+  }
+});
+
+afterAll(async () => {
+  await tsa?.close();
+  if (dir) removeDir(dir);
+});
+
+const verify = (pdf: Uint8Array): Promise<VerificationReport> => verifyPdf(pdf, { trustAnchors: anchors });
+
+type Change =
+  | 'dss'
+  | 'document timestamp'
+  | 'form filling'
+  | 'new signature'
+  | 'text annotation'
+  | 'covering annotation'
+  | 'content change'
+  | 'new page';
+
+async function apply(p: 1 | 2 | 3, change: Change): Promise<Uint8Array> {
+  const base = certified.get(p)!;
+  switch (change) {
+    case 'dss':
+      return addDss(base, { certs: [pki.leaf.certDer, pki.ca.certDer] });
+    case 'document timestamp':
+      return addDocumentTimestamp(base, tsa.url);
+    case 'form filling':
+      return fillTextField(base, 'applicant-name', 'Li Si');
+    case 'new signature':
+      // signPdf refuses after P=1 (tested below); the generator writes one regardless
+      return p === 1
+        ? (await appendSignature(base, { kind: 'cms', produce: cadesProducer(pki.signer) })).pdf
+        : signPdf(base, { signer: pki.signer, field: 'applicant-signature' });
+    case 'text annotation':
+      return addCoveringAnnotation(base, 'Text');
+    case 'covering annotation':
+      return addCoveringAnnotation(base, 'Square');
+    case 'content change':
+      return changeContentStream(base);
+    case 'new page':
+      return addPage(base);
+  }
+}
+
+const EXPECTED: Record<Change, [1 | 2 | 3, 'allowed' | 'disallowed'][]> = {
+  dss: [
+    [1, 'allowed'],
+    [2, 'allowed'],
+    [3, 'allowed'],
+  ],
+  'document timestamp': [
+    [1, 'allowed'],
+    [2, 'allowed'],
+    [3, 'allowed'],
+  ],
+  'form filling': [
+    [1, 'disallowed'],
+    [2, 'allowed'],
+    [3, 'allowed'],
+  ],
+  'new signature': [
+    [1, 'disallowed'],
+    [2, 'allowed'],
+    [3, 'allowed'],
+  ],
+  'text annotation': [
+    [1, 'disallowed'],
+    [2, 'disallowed'],
+    [3, 'allowed'],
+  ],
+  'covering annotation': [
+    [1, 'disallowed'],
+    [2, 'disallowed'],
+    [3, 'allowed'],
+  ],
+  'content change': [
+    [1, 'disallowed'],
+    [2, 'disallowed'],
+    [3, 'disallowed'],
+  ],
+  'new page': [
+    [1, 'disallowed'],
+    [2, 'disallowed'],
+    [3, 'disallowed'],
+  ],
+};
+
+describe('DocMDP permissions after a certification signature', () => {
+  it('the certified files verify, as certification signatures with their P', async () => {
+    for (const p of [1, 2, 3] as const) {
+      const r = await verify(certified.get(p)!);
+      expect(r.status).toBe('valid');
+      expect(r.signatures[0]!.kind).toBe('certification');
+      expect(r.signatures[0]!.docMdp).toBe(p);
+    }
+  });
+
+  for (const [change, byP] of Object.entries(EXPECTED) as [
+    Change,
+    [1 | 2 | 3, 'allowed' | 'disallowed'][],
+  ][]) {
+    for (const [p, verdict] of byP) {
+      it(`P=${p}: ${change} is ${verdict}`, async () => {
+        const r = await verify(await apply(p, change));
+        const cert = r.signatures[0]!;
+        expect(cert.kind).toBe('certification');
+        expect(cert.integrity).toBe('ok');
+        expect(cert.modificationsAfter, cert.reasons.join(' | ')).toBe(verdict);
+        expect(r.status).toBe(verdict === 'allowed' ? 'valid' : 'invalid');
+      });
+    }
+  }
+
+  it('P=1: signPdf refuses to sign (SIGN_LOCKED)', async () => {
+    const err = await signPdf(certified.get(1)!, { signer: pki.signer }).catch((e: unknown) => e);
+    expect(isSidianError(err) && err.code).toBe('SIGN_LOCKED');
+    const err2 = await signPdf(certified.get(1)!, { signer: pki.signer, field: 'applicant-signature' }).catch(
+      (e: unknown) => e,
+    );
+    expect(isSidianError(err2) && err2.code).toBe('SIGN_LOCKED');
+  });
+
+  it('P=1: DSS and then a document timestamp (B-LTA) are both allowed', async () => {
+    const r = await verify(
+      await addDocumentTimestamp(addDss(certified.get(1)!, { certs: [pki.ca.certDer] }), tsa.url),
+    );
+    expect(r.status).toBe('valid');
+    expect(r.signatures.map((s) => s.kind)).toEqual(['certification', 'document-timestamp']);
+  });
+
+  it('P=2: fill the form, then sign the prepared field: both steps allowed', async () => {
+    const filled = fillTextField(certified.get(2)!, 'applicant-name', 'Li Si');
+    const r = await verify(await signPdf(filled, { signer: pki.signer, field: 'applicant-signature' }));
+    expect(r.status).toBe('valid');
+    expect(r.signatures.map((s) => [s.kind, s.modificationsAfter])).toEqual([
+      ['certification', 'allowed'],
+      ['approval', 'none'],
+    ]);
+  });
+
+  it('P=2: an annotation added after a later approval signature still breaks the certification', async () => {
+    const signedAgain = await signPdf(certified.get(2)!, {
+      signer: pki.signer,
+      field: 'applicant-signature',
+    });
+    const r = await verify(addCoveringAnnotation(signedAgain, 'Text'));
+    expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
+    expect(r.status).toBe('invalid');
+  });
+
+  it('only the first signature may certify (SIGN_CERTIFY_NOT_FIRST)', async () => {
+    const approval = await signPdf(loadInput('classic-1.3'), { signer: pki.signer });
+    const err = await signPdf(approval, { signer: pki.signer, certify: 2 }).catch((e: unknown) => e);
+    expect(isSidianError(err) && err.code).toBe('SIGN_CERTIFY_NOT_FIRST');
+  });
+});
