@@ -4,3 +4,5 @@
  * `@sidian/elements/seal-placer.js`, `@sidian/elements/signature-pad.js`.
  */
 export * from './shared/index';
+export * from './seal-placer/define';
+export * from './signature-pad/define';

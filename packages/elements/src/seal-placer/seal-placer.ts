@@ -407,7 +407,11 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     const index = this.mode === 'single' ? p.page - 1 : Number((e.currentTarget as HTMLElement).dataset.page ?? 0);
     const pt = this.pointOnPage(index, e.clientX, e.clientY);
     this.drag = { id: e.pointerId, dx: pt.x - p.x, dy: pt.y - p.y, moved: false };
-    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    try {
+      (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    } catch {
+      // a synthetic pointer: nothing to capture
+    }
     (e.currentTarget as HTMLElement).focus();
     e.preventDefault();
   };
