@@ -21,7 +21,6 @@ import { toPem } from './pki/x509';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
-import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { blockSerials, TsaResponder } from './tsa/responder';
@@ -171,7 +170,6 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await basicRoutes(app, ctx);
   await enrolRoutes(app, ctx);
   await licenceRoutes(app, ctx);
-  await holderLicenceRoutes(app, ctx);
   await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
 
