@@ -3,6 +3,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { sidianNodeCommands } from './tests/browser/node-commands.mjs';
+import { sidianServerCommands } from './tests/browser/server-commands.mjs';
 
 const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -40,5 +41,6 @@ export default {
       tsconfig: new URL('./tsconfig.json', import.meta.url).pathname,
     }),
     sidianNodeCommands(),
+    sidianServerCommands(),
   ],
 };
