@@ -23,7 +23,17 @@ export type ElementErrorCode =
   /** A signing act is already running. */
   | 'BUSY'
   /** The element is disabled. */
-  | 'DISABLED';
+  | 'DISABLED'
+  /** The trust anchors could not be fetched from `trust`. */
+  | 'TRUST_FETCH_FAILED'
+  /** No server endpoint: the `endpoint` attribute is not set. */
+  | 'NO_ENDPOINT'
+  /** An upload failed after its retries (network, server refusal). */
+  | 'UPLOAD_FAILED'
+  /** The server's SHA-256 of an upload differs from the one computed in the browser. */
+  | 'HASH_MISMATCH'
+  /** Required materials are missing. */
+  | 'MATERIALS_MISSING';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;
