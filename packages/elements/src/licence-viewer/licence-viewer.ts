@@ -1,0 +1,535 @@
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import {
+  PdfDocument,
+  isLicenceIdentifier,
+  licenceValidity,
+  readLicence,
+  verifyPdf,
+  type LicenceMetadata,
+  type SignatureReport,
+  type VerificationReport,
+} from '@sidian/core';
+import { SidianElement } from '../shared/base';
+import { fetchBytes } from '../shared/bytes';
+import { SidianElementError, errorCode } from '../shared/errors';
+import { LocalizeController } from '../shared/localize';
+import { pdfViewLabels } from '../shared/pdf-strings';
+import { PdfViewController, type PageSize } from '../shared/pdf-view';
+import { pdfViewStyles } from '../shared/pdf-view.styles';
+import { baseStyles } from '../shared/styles';
+import { licenceViewerStyles } from './licence-viewer.styles';
+import { licenceViewerStrings } from './licence-viewer.strings';
+
+/**
+ * What the banner says: the document's verification status, overridden by the registry (revoked)
+ * and the licence's validity dates (expired, not yet valid) when the seals themselves are not invalid.
+ */
+export type LicenceVerdict = 'valid' | 'invalid' | 'indeterminate' | 'unsigned' | 'revoked' | 'expired' | 'not-yet-valid';
+
+export type LicenceViewerState = 'empty' | 'loading' | 'verifying' | 'verified' | 'error';
+
+/** What the registry (`status-url`) said about the licence. */
+export interface RegistryStatus {
+  /** `valid`, `revoked`, `expired`, `not-yet-valid`; `unknown` when the registry has no such licence; `unavailable` when it could not be asked. */
+  status: 'valid' | 'revoked' | 'expired' | 'not-yet-valid' | 'unknown' | 'unavailable';
+  revokedAt?: string | null;
+  revocationReason?: string | null;
+  /** SHA-256 of the registered file, when the registry gives it. */
+  sha256?: string;
+}
+
+/** The licence metadata as read from the signed revision, with the identifier check. */
+export interface LicenceInfo {
+  metadata: LicenceMetadata;
+  /** The identifier's ISO 7064 MOD 37,36 check character is correct. */
+  identifierValid: boolean;
+  /** licence.json differs in the latest revision from the one the seal covers. */
+  changedAfterSealing: boolean;
+}
+
+export interface VerifiedDetail {
+  /** The report of DESIGN.md, as `verifyPdf` (and `POST /api/verify`) give it. */
+  report: VerificationReport;
+  /** What the banner shows. */
+  verdict: LicenceVerdict;
+  licence: LicenceInfo | null;
+  registry: RegistryStatus | null;
+}
+
+/** 1-based page and the rectangle of one seal widget in percent of the displayed page. */
+interface SealMark {
+  signature: number;
+  page: number;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Shows an e-licence (电子证照) and whether it is genuine, current and unchanged: verification in the
+ * browser with the same engine as the server, the licence's fields from its embedded licence.json,
+ * the registry's word on revocation, a mark on each seal.
+ *
+ * @summary 电子证照查验: banner, licence fields, a panel per signature and seal marks on the pages.
+ *
+ * @event verified - Verification finished: `{report, verdict, licence, registry}` (`report` is the report of DESIGN.md).
+ *
+ * @csspart banner - The status banner (also `banner-valid`, `banner-invalid`, … by verdict).
+ * @csspart toolbar - Page navigation, zoom, verify again, print.
+ * @csspart viewport - The scrolling column of pages.
+ * @csspart page - One page.
+ * @csspart canvas - A page's rendering.
+ * @csspart mark - The mark over a seal's rectangle (also `mark-valid`, `mark-invalid`, `mark-indeterminate`).
+ * @csspart watermark - The purpose-of-use watermark over each page.
+ * @csspart details - The side panel with licence fields and signatures.
+ * @csspart licence - The licence fields.
+ * @csspart signature - One signature's panel.
+ * @csspart button - Every button.
+ *
+ * @cssprop --sidian-color-success - Valid banner and marks.
+ * @cssprop --sidian-color-danger - Invalid and revoked banner and marks.
+ * @cssprop --sidian-color-warning - Indeterminate, expired and unsigned banner and marks.
+ * @cssprop --sidian-viewer-height - Height of the page column (default 70vh).
+ * @cssprop --sidian-watermark-color - Colour of the watermark text.
+ */
+export class LicenceViewer extends SidianElement {
+  static override styles = [baseStyles, pdfViewStyles, licenceViewerStyles];
+
+  /** URL of the licence PDF (fetched with same-origin credentials). */
+  @property() src?: string;
+  /**
+   * Trust anchors: a URL answering PEM certificates (e.g. the server's `/api/trust`), or PEM text
+   * itself. `.trustAnchors` (DER or PEM) takes precedence and needs no network (offline verification).
+   */
+  @property() trust?: string;
+  /**
+   * The licence registry: `{id}` in the URL is replaced by the licence identifier, otherwise the
+   * identifier is appended (`https://…/api/licences/`). Revoked and expired licences show as such.
+   */
+  @property({ attribute: 'status-url' }) statusUrl?: string;
+  /** Purpose of use shown across every page, on screen and in print (仅供办理…使用); the file is not touched. */
+  @property() watermark?: string;
+  /** Trust anchors as DER bytes or PEM text; when set, `trust` is not fetched. */
+  @property({ attribute: false }) trustAnchors?: (Uint8Array | string)[];
+
+  /** Where the element is: empty, loading, verifying, verified or error. */
+  @property({ reflect: true }) state: LicenceViewerState = 'empty';
+  /** The verdict shown in the banner (after verification). */
+  @property({ reflect: true }) verdict?: LicenceVerdict;
+
+  @state() private documentBytes?: Uint8Array;
+  @state() private verification?: VerifiedDetail;
+  @state() private errorMessage = '';
+  private pageGeometry: { cropBox: [number, number, number, number]; rotate: number }[] = [];
+  private marks: SealMark[] = [];
+  private loadToken = 0;
+  private verifyToken = 0;
+  private verifying?: Promise<VerificationReport>;
+  private opening?: Promise<void>;
+
+  private readonly t = new LocalizeController(this, licenceViewerStrings);
+  private readonly view = new PdfViewController(this, { onPageChange: () => this.requestUpdate() });
+
+  /** The PDF bytes (set directly, or fetched from `src`). */
+  get document(): Uint8Array | undefined {
+    return this.documentBytes;
+  }
+  set document(bytes: Uint8Array | undefined) {
+    this.src = undefined;
+    void this.load(bytes ? Promise.resolve(bytes) : undefined);
+  }
+
+  /** The last verification report (DESIGN.md), undefined before the first. */
+  get report(): VerificationReport | undefined {
+    return this.verification?.report;
+  }
+  /** The licence metadata read from the sealed revision, with its identifier check. */
+  get licence(): LicenceInfo | null {
+    return this.verification?.licence ?? null;
+  }
+  /** The registry's answer (with `status-url`). */
+  get registry(): RegistryStatus | null {
+    return this.verification?.registry ?? null;
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('src') && this.src) void this.load(fetchBytes(this.src));
+    const reverify = changed.has('trust') || changed.has('statusUrl') || changed.has('trustAnchors');
+    if (reverify && this.documentBytes && this.state !== 'loading' && this.state !== 'empty') void this.verify().catch(() => {});
+  }
+
+  /**
+   * Verifies the document (seals against the trust anchors, licence.json, registry) and returns the
+   * report; the banner, panels and marks follow, and `verified` is dispatched. Rejects with a coded
+   * error (NO_DOCUMENT, FETCH_FAILED, TRUST_FETCH_FAILED, or the engine's SidianError).
+   */
+  async verify(): Promise<VerificationReport> {
+    const token = ++this.verifyToken;
+    const run = this.runVerification(token);
+    this.verifying = run;
+    return run;
+  }
+
+  /** Resolves when the current load, verification and first rendering have finished (tests, screenshots). */
+  async verified(): Promise<VerificationReport | undefined> {
+    await this.updateComplete;
+    while (this.state === 'loading' || this.state === 'verifying') {
+      await (this.verifying?.catch(() => undefined) ?? new Promise((r) => setTimeout(r, 20)));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await this.opening?.catch(() => undefined);
+    await this.view.rendered();
+    return this.report;
+  }
+
+  private async runVerification(token: number): Promise<VerificationReport> {
+    try {
+      const pdf = this.documentBytes;
+      if (!pdf) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
+      this.state = 'verifying';
+      this.verdict = undefined;
+      const trustAnchors = await this.resolveTrustAnchors();
+      const report = await verifyPdf(pdf, { trustAnchors });
+      if (token !== this.verifyToken) return report;
+      const licence = readLicenceInfo(pdf, report);
+      const registry = licence && this.statusUrl ? await this.askRegistry(licence.metadata.identifier) : null;
+      if (token !== this.verifyToken) return report;
+      const verdict = decideVerdict(report, licence, registry);
+      this.marks = this.sealMarks(report);
+      this.verification = { report, verdict, licence, registry };
+      this.verdict = verdict;
+      this.state = 'verified';
+      this.errorMessage = '';
+      this.emit('verified', { report, verdict, licence, registry });
+      return report;
+    } catch (e) {
+      if (token === this.verifyToken) this.fail(e);
+      throw e;
+    }
+  }
+
+  private async resolveTrustAnchors(): Promise<(Uint8Array | string)[]> {
+    if (this.trustAnchors) return this.trustAnchors;
+    const trust = this.trust?.trim();
+    if (!trust) return [];
+    if (trust.startsWith('-----BEGIN')) return [trust];
+    try {
+      return [new TextDecoder().decode(await fetchBytes(trust))];
+    } catch (e) {
+      throw new SidianElementError('TRUST_FETCH_FAILED', `could not fetch the trust anchors: ${(e as Error).message}`);
+    }
+  }
+
+  private async askRegistry(identifier: string): Promise<RegistryStatus> {
+    const base = this.statusUrl!;
+    const url = base.includes('{id}') ? base.replace('{id}', encodeURIComponent(identifier)) : `${base.replace(/\/+$/, '')}/${encodeURIComponent(identifier)}`;
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+      if (res.status === 404) return { status: 'unknown' };
+      if (!res.ok) return { status: 'unavailable' };
+      const body = (await res.json()) as { status?: string; revokedAt?: string | null; revocationReason?: string | null; sha256?: string };
+      const status = (['valid', 'revoked', 'expired', 'not-yet-valid'] as const).find((s) => s === body.status) ?? 'unavailable';
+      return { status, revokedAt: body.revokedAt ?? null, revocationReason: body.revocationReason ?? null, sha256: body.sha256 };
+    } catch {
+      return { status: 'unavailable' };
+    }
+  }
+
+  private async load(source: Promise<Uint8Array> | undefined): Promise<void> {
+    const token = ++this.loadToken;
+    this.verifyToken++;
+    this.verification = undefined;
+    this.verdict = undefined;
+    this.marks = [];
+    if (!source) {
+      this.documentBytes = undefined;
+      this.view.close();
+      this.state = 'empty';
+      return;
+    }
+    this.state = 'loading';
+    try {
+      const bytes = await source;
+      if (token !== this.loadToken) return;
+      const doc = PdfDocument.load(bytes, { recover: true });
+      this.pageGeometry = doc.latest.pages().map((p) => ({ cropBox: p.cropBox, rotate: p.rotate }));
+      this.documentBytes = bytes;
+      // rendering and verification run side by side: the first page shows while seals are checked
+      const opening = this.view.open(bytes);
+      this.opening = opening;
+      const verifying = this.verify();
+      await Promise.allSettled([opening, verifying]);
+      await opening;
+    } catch (e) {
+      if (token !== this.loadToken) return;
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    const code = errorCode(e);
+    const table = this.t.table.errors;
+    this.errorMessage = table[code] ?? `${table.UNKNOWN} (${(e as Error)?.message ?? code})`;
+    this.state = 'error';
+  }
+
+  /** Each seal widget's rectangle, from user space to percent of the page as displayed (crop box, /Rotate). */
+  private sealMarks(report: VerificationReport): SealMark[] {
+    const marks: SealMark[] = [];
+    report.signatures.forEach((s, i) => {
+      for (const w of s.widgets ?? []) {
+        const g = this.pageGeometry[w.page - 1];
+        if (!g) continue;
+        const [x1, y1, x2, y2] = w.rect;
+        if (Math.abs(x2 - x1) < 1 || Math.abs(y2 - y1) < 1) continue; // invisible signature
+        const [cx0, cy0, cx1, cy1] = g.cropBox;
+        const pw = cx1 - cx0;
+        const ph = cy1 - cy0;
+        const map = (x: number, y: number): [number, number] => {
+          switch (g.rotate) {
+            case 90:
+              return [(y - cy0) / ph, (x - cx0) / pw];
+            case 180:
+              return [(cx1 - x) / pw, (y - cy0) / ph];
+            case 270:
+              return [(cy1 - y) / ph, (cx1 - x) / pw];
+            default:
+              return [(x - cx0) / pw, (cy1 - y) / ph];
+          }
+        };
+        const [ua, va] = map(x1, y1);
+        const [ub, vb] = map(x2, y2);
+        marks.push({
+          signature: i,
+          page: w.page,
+          left: Math.min(ua, ub) * 100,
+          top: Math.min(va, vb) * 100,
+          width: Math.abs(ub - ua) * 100,
+          height: Math.abs(vb - va) * 100,
+        });
+      }
+    });
+    return marks;
+  }
+
+  private focusSignature(i: number): void {
+    const panel = this.renderRoot.querySelector<HTMLElement>(`#signature-${i}`);
+    panel?.scrollIntoView({ block: 'nearest' });
+    panel?.focus();
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+
+  override render(): TemplateResult {
+    const pdfLabels = pdfViewLabels[this.t.locale];
+    return html`<section class="viewer" aria-label=${this.t.term('region')}>
+      ${this.renderBanner()}
+      <div class="toolbar" part="toolbar">
+        ${this.view.renderControls(pdfLabels)}
+        <span class="spacer"></span>
+        <button type="button" part="button" ?disabled=${!this.documentBytes || this.state === 'verifying'} @click=${() => void this.verify().catch(() => {})}>
+          ${this.t.term('reverify')}
+        </button>
+        <button type="button" part="button" ?disabled=${!this.documentBytes} @click=${() => window.print()}>${this.t.term('print')}</button>
+      </div>
+      <div class="body">
+        <div class="pages">
+          ${this.documentBytes ? this.view.renderPages(this.t.term('pages'), (i, size) => this.renderOverlay(i, size)) : nothing}
+        </div>
+        ${this.renderDetails()}
+      </div>
+    </section>`;
+  }
+
+  private renderBanner(): TemplateResult {
+    const t = this.t;
+    let kind: string;
+    let title: string;
+    let text: string | TemplateResult = '';
+    if (this.state === 'error') {
+      kind = 'error';
+      title = t.term('loadFailed');
+      text = this.errorMessage;
+    } else if (this.state === 'empty') {
+      kind = 'empty';
+      title = t.term('noDocument');
+    } else if (this.state === 'loading' || this.state === 'verifying' || !this.verification) {
+      kind = 'busy';
+      title = t.term(this.state === 'loading' ? 'loading' : 'verifying');
+    } else {
+      const v = this.verification;
+      kind = v.verdict;
+      title = t.table.verdictTitle[v.verdict];
+      const extra: string[] = [];
+      if (v.verdict === 'revoked' && v.registry?.revokedAt) extra.push(t.term('revokedAt', v.registry.revokedAt, v.registry.revocationReason ?? null));
+      if (v.registry?.status === 'unavailable') extra.push(t.term('registryUnavailable'));
+      if (v.registry?.status === 'unknown') extra.push(t.term('registryUnknown'));
+      text = html`${t.table.verdictText[v.verdict]}${extra.map((e) => html`<br />${e}`)}`;
+    }
+    const icon = { valid: '✓', invalid: '✕', revoked: '✕', error: '!', indeterminate: '?', unsigned: '?', expired: '!', 'not-yet-valid': '!' }[kind] ?? '…';
+    return html`<div class="banner banner-${kind}" part="banner banner-${kind}" role="status" aria-live="polite" aria-atomic="true">
+      <span class="banner-icon" aria-hidden="true">${icon}</span>
+      <div>
+        <strong class="banner-title">${title}</strong>
+        ${text ? html`<p class="banner-text">${text}</p>` : nothing}
+        ${this.watermark ? html`<p class="banner-text watermark-note">${t.term('watermarkNote', this.watermark)}</p>` : nothing}
+      </div>
+    </div>`;
+  }
+
+  private renderOverlay(index: number, _size: PageSize): TemplateResult {
+    const v = this.verification;
+    const marks = this.marks.filter((m) => m.page === index + 1);
+    return html`${this.watermark
+      ? html`<div class="watermark" part="watermark" aria-hidden="true">
+          ${Array.from({ length: 12 }, () => html`<span>${this.watermark}</span>`)}
+        </div>`
+      : nothing}
+    ${v
+      ? marks.map((m) => {
+          const s = v.report.signatures[m.signature]!;
+          const status = this.t.table.status[s.status] ?? s.status;
+          return html`<button
+            type="button"
+            class="mark mark-${s.status}"
+            part="mark mark-${s.status}"
+            style="left:${m.left}%;top:${m.top}%;width:${m.width}%;height:${m.height}%"
+            aria-label=${this.t.term('mark', m.signature + 1, s.field, status)}
+            title=${`${this.t.term('signature', m.signature + 1, s.field)}: ${status}`}
+            @click=${() => this.focusSignature(m.signature)}
+          >
+            <span class="mark-badge" aria-hidden="true">${s.status === 'valid' ? '✓' : s.status === 'invalid' ? '✕' : '?'}</span>
+          </button>`;
+        })
+      : nothing}`;
+  }
+
+  private renderDetails(): TemplateResult | typeof nothing {
+    const v = this.verification;
+    if (!v) return nothing;
+    return html`<aside class="details" part="details">
+      ${this.renderLicence(v)}
+      <h2>${this.t.term('signaturesHeading')}</h2>
+      ${v.report.signatures.map((s, i) => this.renderSignature(s, i))}
+    </aside>`;
+  }
+
+  private renderLicence(v: VerifiedDetail): TemplateResult {
+    const t = this.t;
+    const f = t.table.fields;
+    const l = v.licence;
+    if (!l) return html`<section class="licence" part="licence"><h2>${t.term('licenceHeading')}</h2><p>${t.term('noLicence')}</p></section>`;
+    const m = l.metadata;
+    const row = (label: string, value: unknown, extra?: TemplateResult) => html`<dt>${label}</dt><dd>${String(value ?? '')}${extra ?? nothing}</dd>`;
+    const data = m.data && typeof m.data === 'object' ? Object.entries(m.data) : [];
+    return html`<section class="licence" part="licence">
+      <h2>${t.term('licenceHeading')}</h2>
+      ${l.changedAfterSealing ? html`<p class="warning">${t.term('licenceChanged')}</p>` : nothing}
+      <dl>
+        ${row(f.typeName!, m.typeName)} ${row(f.number!, m.number)}
+        ${row(
+          f.identifier!,
+          m.identifier,
+          html`<span class=${l.identifierValid ? 'check ok' : 'check bad'}> (${l.identifierValid ? t.term('identifierOk') : t.term('identifierBad')})</span>`,
+        )}
+        ${row(f.holder!, m.holder?.name)} ${row(f.holderId!, `${m.holder?.idType ?? ''} ${maskId(m.holder?.idNumber)}`)}
+        ${row(f.issuer!, m.issuer?.name)} ${row(f.issuerCode!, m.issuer?.creditCode)} ${row(f.issueDate!, m.issueDate)}
+        ${row(f.validity!, t.term('validityRange', m.validFrom, m.validUntil))}
+        ${v.registry ? row(f.registry!, t.table.registryStatus[v.registry.status] ?? (v.registry.status === 'unknown' ? t.term('registryUnknown') : t.term('registryUnavailable'))) : nothing}
+        ${data.map(([k, val]) => row(k, typeof val === 'object' ? JSON.stringify(val) : val))}
+      </dl>
+    </section>`;
+  }
+
+  private renderSignature(s: SignatureReport, i: number): TemplateResult {
+    const t = this.t;
+    const row = (label: string, value: string | null | undefined) => html`<dt>${label}</dt><dd>${value ?? '—'}</dd>`;
+    return html`<section class="signature signature-${s.status}" part="signature" id="signature-${i}" tabindex="-1" aria-labelledby="signature-${i}-title">
+      <h3 id="signature-${i}-title">
+        ${t.term('signature', i + 1, s.field)}: <span class="sig-status">${t.table.status[s.status] ?? s.status}</span>
+      </h3>
+      <dl>
+        <dt>${t.term('level')}</dt>
+        <dd>${t.table.kind[s.kind] ?? s.kind}${s.level ? ` · ${s.level}` : ''}${s.docMdp ? ` · P=${s.docMdp}` : ''}</dd>
+        ${row(t.term('signer'), s.signer?.commonName)} ${row(t.term('organization'), s.signer?.organization)}
+        ${row(t.term('claimedTime'), s.claimedTime ? t.term('time', s.claimedTime) : null)}
+        ${row(t.term('timestampTime'), s.timestampTime ? t.term('time', s.timestampTime) : t.term('noTimestamp'))}
+        ${row(t.term('integrity'), t.table.integrityText[s.integrity] ?? s.integrity)}
+        ${row(t.term('coverage'), t.table.coverageText[s.coverage] ?? s.coverage)}
+        ${row(t.term('modificationsAfter'), t.table.modificationsText[s.modificationsAfter] ?? s.modificationsAfter)}
+        ${row(t.term('chain'), `${t.table.trustText[s.trust] ?? s.trust}; ${t.term('chainText', s.signer?.issuer ?? null, s.chain?.length ?? 0)}`)}
+      </dl>
+      ${s.reasons.length
+        ? html`<details>
+            <summary>${t.term('reasons')}</summary>
+            <ul>
+              ${s.reasons.map((r) => html`<li>${r}</li>`)}
+            </ul>
+          </details>`
+        : nothing}
+    </section>`;
+  }
+}
+
+/** 居民身份证 numbers are shown masked (first 6 and last 4); organisation codes in full. */
+function maskId(id: string | undefined): string {
+  if (!id) return '';
+  return /^\d{17}[\dXx]$/.test(id) ? `${id.slice(0, 6)}********${id.slice(-4)}` : id;
+}
+
+/**
+ * licence.json as the seal covers it: read from the revision that the last intact signature signed
+ * (what was sealed), compared with the latest revision. Without an intact signature, the latest.
+ */
+export function readLicenceInfo(pdf: Uint8Array, report: VerificationReport): LicenceInfo | null {
+  const ends = report.signatures
+    .filter((s) => s.integrity === 'ok' && s.kind !== 'document-timestamp' && s.byteRange?.length === 4)
+    .map((s) => s.byteRange![2]! + s.byteRange![3]!);
+  let doc: PdfDocument;
+  try {
+    doc = PdfDocument.load(pdf, { recover: true });
+  } catch {
+    return null;
+  }
+  let latest: LicenceMetadata | undefined;
+  let sealed: LicenceMetadata | undefined;
+  try {
+    latest = readLicence(doc);
+  } catch {
+    latest = undefined;
+  }
+  if (ends.length) {
+    try {
+      sealed = readLicence(doc, { revisionEnd: Math.max(...ends) });
+    } catch {
+      sealed = undefined;
+    }
+  }
+  const metadata = sealed ?? latest;
+  if (!metadata || typeof metadata !== 'object') return null;
+  return {
+    metadata,
+    identifierValid: typeof metadata.identifier === 'string' && isLicenceIdentifier(metadata.identifier),
+    changedAfterSealing: !!sealed && JSON.stringify(sealed) !== JSON.stringify(latest),
+  };
+}
+
+/** The banner's verdict: an invalid or unsigned document stays so; then revocation, then validity dates. */
+export function decideVerdict(report: VerificationReport, licence: LicenceInfo | null, registry: RegistryStatus | null, at = new Date()): LicenceVerdict {
+  if (report.status === 'invalid' || report.status === 'unsigned') return report.status;
+  if (registry?.status === 'revoked') return 'revoked';
+  if (registry?.status === 'expired' || registry?.status === 'not-yet-valid') return registry.status;
+  if (licence?.metadata.validFrom) {
+    const dates = licenceValidity({ validFrom: licence.metadata.validFrom, validUntil: licence.metadata.validUntil ?? null }, at);
+    if (dates !== 'valid') return dates;
+  }
+  return report.status;
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    verified: CustomEvent<VerifiedDetail>;
+  }
+}
