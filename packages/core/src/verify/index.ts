@@ -5,7 +5,8 @@
 import { SidianError, isSidianError } from '../errors';
 import { PdfDocument, type PdfView } from '../pdf/document';
 import { decodeStream } from '../pdf/filters';
-import { PdfDict, PdfRef, PdfStream, PdfString } from '../pdf/objects';
+import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
+import { indexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
 import { listFields, type FieldInfo } from '../sign/fields';
@@ -69,6 +70,17 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): P
     }
     users.set(v.num, (users.get(v.num) ?? 0) + 1);
     found.push({ field: f, ref: v, dict: d ?? new PdfDict(), unreadable });
+  }
+  // A signature dictionary that no field names any more (its field lost /V or /FT, or left the
+  // form) is a signature taken out of the document, not nothing: report it as broken.
+  for (const orphan of orphanSignatures(view, users)) {
+    const name = `(no field: object ${orphan.num})`;
+    found.push({
+      field: { ref: undefined, dict: new PdfDict(), fullName: name, type: 'Sig', widgets: [] },
+      ref: new PdfRef(orphan.num, 0),
+      dict: orphan.dict,
+      unreadable: `signature dictionary ${orphan.num} is in the document but no signature field refers to it (a signature was removed from the form)`,
+    });
   }
   if (found.length === 0) return { status: 'unsigned', revisions, signatures: [] };
 
@@ -282,6 +294,43 @@ async function judgeSignature(
     return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
   }
 }
+
+/** Live signature dictionaries (with /ByteRange and /Contents) that are no field's /V. */
+function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num: number; dict: PdfDict }[] {
+  const bytes = view.doc.bytes;
+  const live: { num: number; off: number }[] = [];
+  for (const [num, e] of view.entries) if (e.type === 1) live.push({ num, off: e.offset });
+  live.sort((a, b) => a.off - b.off);
+  const out: { num: number; dict: PdfDict }[] = [];
+  const seen = new Set<number>();
+  for (let k = indexOfBytes(bytes, BYTE_RANGE_KEY, 0); k >= 0 && out.length < 100; k = indexOfBytes(bytes, BYTE_RANGE_KEY, k + 1)) {
+    // the live object whose definition starts last before this key
+    let lo = 0;
+    let hi = live.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (live[mid]!.off <= k) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (at < 0) continue;
+    const num = live[at]!.num;
+    if (seen.has(num) || referenced.has(num)) continue;
+    seen.add(num);
+    let d: PdfObject | undefined;
+    try {
+      d = view.get(num);
+    } catch {
+      continue;
+    }
+    if (d instanceof PdfDict && d.has('ByteRange') && d.has('Contents')) out.push({ num, dict: d });
+  }
+  return out;
+}
+
+const BYTE_RANGE_KEY = latin1Bytes('/ByteRange');
 
 function isCertification(view: PdfView, s: FoundSignature): boolean {
   const perms = view.dict(view.catalog().get('Perms'));
