@@ -2,7 +2,8 @@ import { html } from 'lit';
 import { ref } from 'lit/directives/ref.js';
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import '../packages/elements/src/seal-placer/define';
-import { sealPng, type SealPlacer } from '../packages/elements/src/seal-placer/define';
+import type { SealPlacer } from '../packages/elements/src/seal-placer/define';
+import { sealPng } from '../packages/elements/src/seal-placer/seal-image';
 import { demoSealSigner, samplePdf, stalledSigner } from './support/demo';
 
 interface Args {

@@ -5,4 +5,5 @@
  */
 export * from './shared/index';
 export * from './seal-placer/define';
+export { sealSvg, sealPng, type SealImageOptions } from './seal-placer/seal-image';
 export * from './signature-pad/define';

@@ -3,7 +3,6 @@ import { SealPlacer } from './seal-placer';
 
 export { SealPlacer } from './seal-placer';
 export type { SealPlacement, SealPlacerMode, SealPlacerState, PlacementChangeDetail, SealedDetail } from './seal-placer';
-export { sealSvg, sealPng, type SealImageOptions } from './seal-image';
 
 if (!customElements.get('seal-placer')) customElements.define('seal-placer', SealPlacer);
 
