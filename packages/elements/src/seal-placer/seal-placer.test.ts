@@ -8,7 +8,6 @@ import { sealPng, sealSvg } from './seal-image';
 import type { SealPlacer, SealPlacement } from './seal-placer';
 
 const MM = 72 / 25.4;
-const A4 = { width: 595.28, height: 841.89 };
 
 let sealImage: Uint8Array;
 let signer: Signer;
@@ -74,6 +73,9 @@ describe('<seal-placer>', () => {
   it('empty: says so, seal() rejects NO_DOCUMENT, no axe violations', async () => {
     const el = await fixture<SealPlacer>('<seal-placer></seal-placer>');
     expect(el.state).toBe('empty');
+    // pdf.js is loaded only once a document is shown
+    const pdfjsLoaded = () => performance.getEntriesByType('resource').some((r) => r.name.includes('/pdfjs-dist/build/'));
+    expect(pdfjsLoaded()).toBe(false);
     expect(el.shadowRoot!.textContent).toContain('尚未载入文档');
     await noAxeViolations(el, 'empty');
     const err = await rejection(el.seal());
@@ -86,6 +88,9 @@ describe('<seal-placer>', () => {
   it('loads a document, fits it to the width and shows the seal at its real size', async () => {
     const el = await placer();
     await noAxeViolations(el, 'loaded');
+    // the worker comes from our own server, not a CDN
+    const worker = performance.getEntriesByType('resource').find((r) => r.name.includes('pdf.worker'));
+    expect(worker?.name).toBe(new URL('/node_modules/pdfjs-dist/build/pdf.worker.min.mjs', location.href).href);
     const changes = lastEvent<{ placements: SealPlacement[] }>(el, 'placement-change');
     const placements = el.place();
     expect(placements.length).toBe(1);
@@ -321,6 +326,24 @@ describe('<seal-placer>', () => {
     expect([...new Set(v2.pdfsig.stdout.match(/Field Name: \S+/g))]).toEqual(['Field Name: seal-1', 'Field Name: seal-2']);
     expect((v2.pdfsig.stdout.match(/Signature is Valid/g) ?? []).length).toBe(10);
     expect(v2.pdfsig.stdout.includes('Invalid')).toBe(false);
+  });
+
+  it('page navigation and zoom buttons', async () => {
+    const el = await placer('style="width:640px;--sidian-viewer-height:400px"', 'five-pages');
+    const button = (label: string) => el.shadowRoot!.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`)!;
+    expect(button('上一页').disabled).toBe(true);
+    button('下一页').click();
+    await until(() => (el as unknown as { view: { currentPage: number } }).view.currentPage === 2, 'page 2');
+    const width = pageEl(el, 0).getBoundingClientRect().width;
+    button('放大').click();
+    await el.updateComplete;
+    expect(pageEl(el, 0).getBoundingClientRect().width).toBeCloseTo(width * 1.25, 1);
+    expect(el.shadowRoot!.textContent).toContain('缩放 125%');
+    const input = el.shadowRoot!.querySelector<HTMLInputElement>('.pdf-page-entry input')!;
+    input.value = '4';
+    input.dispatchEvent(new Event('change'));
+    await until(() => (el as unknown as { view: { currentPage: number } }).view.currentPage === 4, 'page 4');
+    await noAxeViolations(el, 'zoomed');
   });
 
   it('English UI and axe in English', async () => {

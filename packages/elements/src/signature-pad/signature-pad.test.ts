@@ -302,6 +302,22 @@ describe('<signature-pad>', () => {
     expect((await rejection(el.sign())).code).toBe('FETCH_FAILED');
   });
 
+  it('signing: busy state while the signer works, accessible', async () => {
+    const el = await pad('mode="type"');
+    el.document = await loadFixturePdf('classic-1.3');
+    el.typedName = '张三';
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    el.signer = { ...signer, sign: async (data: Uint8Array) => (await gate, signer.sign(data)) } as Signer;
+    const pending = el.sign();
+    await until(() => el.shadowRoot!.querySelector('.sign-button')?.getAttribute('aria-busy') === 'true', 'busy');
+    expect(el.shadowRoot!.querySelector('.status')!.textContent).toContain('正在签名');
+    await noAxeViolations(el, 'signing');
+    release();
+    await pending;
+    expect(el.shadowRoot!.querySelector('.status')!.textContent).toContain('已签名');
+  });
+
   it('English strings and axe in English', async () => {
     const el = await pad('lang="en"');
     expect(el.shadowRoot!.textContent).toContain('Type name');
