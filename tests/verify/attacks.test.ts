@@ -18,12 +18,14 @@ import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import {
   ISA_VARIANTS,
   SHADOW,
+  STRIP_VARIANTS,
   SWA_VARIANTS,
   USF_SIGNED_VARIANTS,
   USF_VARIANTS,
   createTestPki,
   isa,
   loadInput,
+  stripNewestSignature,
   swa,
   usf,
   usfSigned,
@@ -143,6 +145,22 @@ describe('Incremental Saving Attack', () => {
         expect(sig.modificationsAfter, sig.reasons.join(' | ')).toBe('disallowed');
       });
     }
+  }
+});
+
+describe('taking the newest signature out of the form', () => {
+  for (const variant of STRIP_VARIANTS) {
+    it(`${variant}: the stripped signature is reported broken, never silently dropped`, async () => {
+      const twice = await signPdf(await signedInput('classic-1.3'), { signer: pki.signer });
+      expect((await verify(twice)).status).toBe('valid');
+      const r = await verify(stripNewestSignature(twice, variant));
+      expect(r.status).toBe('invalid');
+      // the intact first signature, then the stripped one (a dangling /V is reported both as the
+      // field's broken value and as the dictionary no field names)
+      expect(r.signatures.length).toBeGreaterThanOrEqual(2);
+      expect(r.signatures[0]!.integrity).toBe('ok');
+      for (const s of r.signatures.slice(1)) expect(s.status, s.reasons.join(' | ')).toBe('invalid');
+    });
   }
 });
 

