@@ -51,8 +51,18 @@ function startProxy(targetPort) {
     let windowStart = Date.now();
     let windowBytes = 0;
     client.on('data', (chunk) => {
+      if (process.env.SIDIAN_PROXY_DEBUG) {
+        const text = chunk.subarray(0, 400).toString('latin1');
+        const m = /^(PATCH|HEAD|POST|GET|DELETE|OPTIONS) (\S+)/.exec(text);
+        if (m) console.log('[proxy]', m[1], m[2], /upload-offset: *(\d+)/i.exec(text)?.[1] ?? '', 'bytesUp', s.bytesUp);
+      }
+      if (client.destroyed) return;
       s.bytesUp += chunk.length;
-      upstream.write(chunk);
+      // backpressure: what the proxy counted is what reached the server (a drop loses little in flight)
+      if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
       if (s.dropAfter && s.bytesUp - s.armedAt >= s.dropAfter) {
         dropAll();
         return;
@@ -62,7 +72,7 @@ function startProxy(targetPort) {
         const due = (windowBytes / s.throttle) * 1000 - (Date.now() - windowStart);
         if (due > 0) {
           client.pause();
-          setTimeout(() => client.resume(), due);
+          setTimeout(() => upstream.writableNeedDrain || client.resume(), due);
         }
         if (Date.now() - windowStart > 1000) {
           windowStart = Date.now();
@@ -192,8 +202,10 @@ export function sidianServerCommands() {
     },
     // tus-js-client imports url-parse (CommonJS); the dev server serves ES modules only, and the
     // WHATWG URL does what tus-js-client asks of it (resolve a Location against the endpoint).
+    // tus-js-client's "browser" field (which bundlers honour) maps its entry to lib.esm/browser.
     resolveImport({ source }) {
       if (source === 'url-parse') return '/tests/browser/url-parse-shim.js';
+      if (source === 'tus-js-client') return '/node_modules/tus-js-client/lib.esm/browser/index.js';
       return undefined;
     },
     async executeCommand({ command, payload }) {
