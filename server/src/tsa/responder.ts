@@ -4,9 +4,26 @@
  * HTTP error: the client library decides. Serial numbers come from a persistent counter reserved
  * in blocks, so they never repeat across restarts or crashes (a crash only leaves a gap).
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { webcrypto } from 'node:crypto';
+import {
+  children,
+  compareBytes,
+  content,
+  decodeOid,
+  DerError,
+  ecdsaDer,
+  generalizedTime,
+  integer,
+  octets,
+  oid,
+  raw,
+  readTlv,
+  seq,
+  set,
+  tlv,
+  utf8String,
+  type Tlv,
+} from './der';
 
 const subtle = webcrypto.subtle;
 
@@ -66,55 +83,98 @@ export interface TsaResult {
   time?: Date;
 }
 
-function ab(b: Uint8Array): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
-
 /** DER named BIT STRING with one bit set (trailing zero bits removed). */
-function failureBits(bit: number): asn1js.BitString {
+function failureBits(bit: number): Uint8Array {
   const bytes = new Uint8Array(Math.floor(bit / 8) + 1);
   bytes[bytes.length - 1] = 0x80 >> bit % 8;
-  const unused = 7 - (bit % 8);
-  return new asn1js.BitString({ valueHex: ab(bytes), unusedBits: unused });
+  return tlv(0x03, Uint8Array.of(7 - (bit % 8)), bytes);
 }
 
 function rejection(failure: keyof typeof FailureInfo, text: string): TsaResult {
-  const resp = new pkijs.TimeStampResp({
-    status: new pkijs.PKIStatusInfo({
-      status: pkijs.PKIStatus.rejection,
-      statusStrings: [new asn1js.Utf8String({ value: text })],
-      failInfo: failureBits(FailureInfo[failure]),
-    }),
-  });
-  return { granted: false, failure, reply: new Uint8Array(resp.toSchema().toBER(false)) };
+  const status = seq(integer(2), seq(utf8String(text)), failureBits(FailureInfo[failure]));
+  return { granted: false, failure, reply: seq(status) };
 }
 
-function der(o: asn1js.AsnType): Uint8Array {
-  return new Uint8Array(o.toBER(false));
+interface ParsedRequest {
+  imprintRaw: Uint8Array; // the MessageImprint TLV, copied verbatim into TSTInfo
+  hashOid: string;
+  imprintLength: number;
+  reqPolicy?: string;
+  nonceRaw?: Uint8Array; // the INTEGER TLV, echoed verbatim
+  certReq: boolean;
+  hasExtensions: boolean;
+  version: number;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
+function parseRequest(b: Uint8Array): ParsedRequest {
+  const top = readTlv(b, 0);
+  if (top.tag !== 0x30 || top.end !== b.length) throw new DerError('not a SEQUENCE spanning the request');
+  const f = children(b, top, 8);
+  if (f.length < 2) throw new DerError('too few fields');
+  const [ver, mi] = f as [Tlv, Tlv];
+  if (ver.tag !== 0x02 || ver.end - ver.contentStart !== 1) throw new DerError('bad version');
+  if (mi.tag !== 0x30) throw new DerError('bad messageImprint');
+  const [alg, hashed] = children(b, mi, 2) as [Tlv, Tlv];
+  if (!alg || !hashed || alg.tag !== 0x30 || hashed.tag !== 0x04) throw new DerError('bad messageImprint');
+  const algOid = children(b, alg, 2)[0];
+  if (!algOid || algOid.tag !== 0x06) throw new DerError('bad hash algorithm');
+  const out: ParsedRequest = {
+    version: b[ver.contentStart]!,
+    imprintRaw: raw(b, mi),
+    hashOid: decodeOid(content(b, algOid)),
+    imprintLength: hashed.end - hashed.contentStart,
+    certReq: false,
+    hasExtensions: false,
+  };
+  for (const t of f.slice(2)) {
+    if (t.tag === 0x06) out.reqPolicy = decodeOid(content(b, t));
+    else if (t.tag === 0x02) out.nonceRaw = raw(b, t);
+    else if (t.tag === 0x01) out.certReq = b[t.contentStart] !== 0;
+    else if (t.tag === 0xa0) out.hasExtensions = t.end > t.contentStart;
+    else throw new DerError('unexpected field');
+  }
+  return out;
+}
+
+/** Issuer, subject and serial of a certificate, as DER TLVs. */
+function certificateNames(cert: Uint8Array): { issuer: Uint8Array; subject: Uint8Array; serial: Uint8Array } {
+  const top = readTlv(cert, 0);
+  const tbs = children(cert, top, 3)[0]!;
+  const f = children(cert, tbs, 16);
+  const i = f[0]!.tag === 0xa0 ? 1 : 0;
+  return { serial: raw(cert, f[i]!), issuer: raw(cert, f[i + 2]!), subject: raw(cert, f[i + 4]!) };
 }
 
 export class TsaResponder {
   private readonly policy: string;
-  private readonly accuracy: number;
+  private readonly policyDer: Uint8Array;
+  private readonly accuracy: Uint8Array;
   private readonly now: () => Date;
-  private readonly cert: pkijs.Certificate;
-  private readonly certs: pkijs.Certificate[];
-  private sigCertAttr?: pkijs.Attribute;
-  private readonly tsaName: pkijs.GeneralName;
+  private readonly tsaName: Uint8Array;
+  private readonly sid: Uint8Array;
+  private readonly certsField: Uint8Array;
+  private sigCertAttr?: Uint8Array;
+  private static readonly C = {
+    contentTypeAttr: seq(oid(OID.contentType), set(oid(OID.tstInfo))),
+    messageDigestOid: oid(OID.messageDigest),
+    sha256Alg: seq(oid(OID.sha256)),
+    ecdsaAlg: seq(oid(OID.ecdsaWithSha256)),
+    tstInfoOid: oid(OID.tstInfo),
+    signedDataOid: oid(OID.signedData),
+    v1: integer(1),
+    v3: integer(3),
+    granted: seq(integer(0)),
+  };
 
   constructor(private readonly o: TsaResponderOptions) {
     this.policy = o.policy ?? DEFAULT_TSA_POLICY;
-    this.accuracy = o.accuracySeconds ?? 1;
+    this.policyDer = oid(this.policy);
+    this.accuracy = seq(integer(o.accuracySeconds ?? 1));
     this.now = o.now ?? (() => new Date());
-    this.cert = pkijs.Certificate.fromBER(ab(o.signer.certificate));
-    this.certs = [this.cert, ...(o.includeChain ? o.signer.chain.map((c) => pkijs.Certificate.fromBER(ab(c))) : [])];
-    this.tsaName = new pkijs.GeneralName({ type: 4, value: this.cert.subject });
+    const names = certificateNames(o.signer.certificate);
+    this.tsaName = tlv(0xa0, tlv(0xa4, names.subject)); // [0] EXPLICIT GeneralName directoryName
+    this.sid = seq(names.issuer, names.serial); // IssuerAndSerialNumber
+    this.certsField = tlv(0xa0, o.signer.certificate, ...(o.includeChain ? o.signer.chain : []));
   }
 
   get policyOid(): string {
@@ -122,40 +182,32 @@ export class TsaResponder {
   }
 
   /** signing-certificate-v2 (RFC 5035): ESSCertIDv2 with SHA-256 (the default, so hashAlgorithm is omitted). */
-  private async signingCertificateV2(): Promise<pkijs.Attribute> {
+  private async signingCertificateV2(): Promise<Uint8Array> {
     if (this.sigCertAttr) return this.sigCertAttr;
-    const hash = new Uint8Array(await subtle.digest('SHA-256', this.o.signer.certificate));
-    const issuerSerial = new asn1js.Sequence({
-      value: [
-        new asn1js.Sequence({ value: [new pkijs.GeneralName({ type: 4, value: this.cert.issuer }).toSchema()] }),
-        this.cert.serialNumber,
-      ],
-    });
-    const essCertIdV2 = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: ab(hash) }), issuerSerial] });
-    const signingCertificateV2 = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
-    this.sigCertAttr = new pkijs.Attribute({ type: OID.signingCertificateV2, values: [signingCertificateV2] });
+    const cert = this.o.signer.certificate;
+    const hash = new Uint8Array(await subtle.digest('SHA-256', new Uint8Array(cert)));
+    const names = certificateNames(cert);
+    const issuerSerial = seq(seq(tlv(0xa4, names.issuer)), names.serial);
+    const essCertIdV2 = seq(octets(hash), issuerSerial);
+    this.sigCertAttr = seq(oid(OID.signingCertificateV2), set(seq(seq(essCertIdV2))));
     return this.sigCertAttr;
   }
 
   /** Answers one DER TimeStampReq with a DER TimeStampResp. */
   async respond(requestDer: Uint8Array): Promise<TsaResult> {
-    let req: pkijs.TimeStampReq;
+    if (requestDer.length === 0 || requestDer.length > 64 * 1024) return rejection('badDataFormat', 'request size out of bounds');
+    let req: ParsedRequest;
     try {
-      if (requestDer.length === 0 || requestDer.length > 64 * 1024) return rejection('badDataFormat', 'request size out of bounds');
-      const parsed = asn1js.fromBER(ab(requestDer));
-      if (parsed.offset === -1 || parsed.offset !== requestDer.length) return rejection('badDataFormat', 'request is not DER');
-      req = new pkijs.TimeStampReq({ schema: parsed.result });
+      req = parseRequest(requestDer);
     } catch {
-      return rejection('badDataFormat', 'request is not a TimeStampReq');
+      return rejection('badDataFormat', 'request is not a DER TimeStampReq');
     }
     if (req.version !== 1) return rejection('badRequest', 'unsupported request version');
-    const alg = req.messageImprint.hashAlgorithm.algorithmId;
-    const hash = HASHES[alg];
-    if (!hash) return rejection('badAlg', `hash algorithm ${alg} is not accepted (SHA-256, SHA-384, SHA-512)`);
-    const imprint = req.messageImprint.hashedMessage.valueBlock.valueHexView;
-    if (imprint.length !== hash.length) return rejection('badDataFormat', 'message imprint length does not match its algorithm');
+    const hash = HASHES[req.hashOid];
+    if (!hash) return rejection('badAlg', `hash algorithm ${req.hashOid} is not accepted (SHA-256, SHA-384, SHA-512)`);
+    if (req.imprintLength !== hash.length) return rejection('badDataFormat', 'message imprint length does not match its algorithm');
     if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection('unacceptedPolicy', `policy ${req.reqPolicy} is not supported`);
-    if (req.extensions && req.extensions.length > 0) return rejection('unacceptedExtension', 'request extensions are not supported');
+    if (req.hasExtensions) return rejection('unacceptedExtension', 'request extensions are not supported');
 
     let serial: bigint;
     try {
@@ -163,55 +215,36 @@ export class TsaResponder {
     } catch {
       return rejection('systemFailure', 'serial number source unavailable');
     }
+    const C = TsaResponder.C;
     const t = this.now();
     const genTime = new Date(Math.floor(t.getTime() / 1000) * 1000); // whole seconds, within the stated accuracy
-    const tstInfo = new pkijs.TSTInfo({
-      version: 1,
-      policy: this.policy,
-      messageImprint: new pkijs.MessageImprint({
-        hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: alg }),
-        hashedMessage: new asn1js.OctetString({ valueHex: ab(new Uint8Array(imprint)) }),
-      }),
-      serialNumber: asn1js.Integer.fromBigInt(serial),
-      genTime,
-      accuracy: new pkijs.Accuracy({ seconds: this.accuracy }),
-      tsa: this.tsaName,
-    });
-    if (req.nonce) tstInfo.nonce = req.nonce;
-    const tstDer = der(tstInfo.toSchema());
-    const digest = new Uint8Array(await subtle.digest('SHA-256', tstDer));
-
-    const attrs = [
-      new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.tstInfo })] }),
-      new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: ab(digest) })] }),
-      await this.signingCertificateV2(),
-    ];
+    const tstInfo = seq(
+      C.v1,
+      this.policyDer,
+      req.imprintRaw,
+      integer(serial),
+      generalizedTime(genTime),
+      this.accuracy,
+      ...(req.nonceRaw ? [req.nonceRaw] : []),
+      this.tsaName,
+    );
+    const digest = new Uint8Array(await subtle.digest('SHA-256', tstInfo));
     // DER SET OF: sorted by encoding (verifiers that re-encode must get the same bytes)
-    const encoded = attrs.map((a) => ({ a, d: der(a.toSchema()) }));
-    encoded.sort((x, y) => compareBytes(x.d, y.d));
-
-    const signedData = new pkijs.SignedData({
-      version: 3,
-      encapContentInfo: new pkijs.EncapsulatedContentInfo({
-        eContentType: OID.tstInfo,
-        eContent: new asn1js.OctetString({ valueHex: ab(tstDer) }),
-      }),
-      signerInfos: [
-        new pkijs.SignerInfo({
-          version: 1,
-          sid: new pkijs.IssuerAndSerialNumber({ issuer: this.cert.issuer, serialNumber: this.cert.serialNumber }),
-          signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: encoded.map((e) => e.a) }),
-        }),
-      ],
-    });
-    if (req.certReq) signedData.certificates = this.certs;
-    await signedData.sign(this.o.signer.key, 0, 'SHA-256');
-    const token = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-    const resp = new pkijs.TimeStampResp({
-      status: new pkijs.PKIStatusInfo({ status: pkijs.PKIStatus.granted }),
-      timeStampToken: token,
-    });
-    return { granted: true, reply: der(resp.toSchema()), serial, time: genTime };
+    const attrs = [C.contentTypeAttr, seq(C.messageDigestOid, set(octets(digest))), await this.signingCertificateV2()].sort(compareBytes);
+    const signedAttrs = set(...attrs);
+    const signature = ecdsaDer(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.o.signer.key, signedAttrs)));
+    const signedAttrsImplicit = new Uint8Array(signedAttrs);
+    signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT
+    const signerInfo = seq(C.v1, this.sid, C.sha256Alg, signedAttrsImplicit, C.ecdsaAlg, octets(signature));
+    const signedData = seq(
+      C.v3,
+      set(C.sha256Alg),
+      seq(C.tstInfoOid, tlv(0xa0, octets(tstInfo))),
+      ...(req.certReq ? [this.certsField] : []),
+      set(signerInfo),
+    );
+    const token = seq(C.signedDataOid, tlv(0xa0, signedData));
+    return { granted: true, reply: seq(C.granted, token), serial, time: genTime };
   }
 }
 

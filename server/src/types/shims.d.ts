@@ -42,3 +42,34 @@ declare module 'pg' {
   const pg: { Pool: typeof Pool; Client: typeof Client };
   export default pg;
 }
+
+declare module 'autocannon' {
+  interface Histogram {
+    average: number;
+    mean: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    total: number;
+  }
+  interface Result {
+    requests: Histogram;
+    latency: Histogram;
+    throughput: Histogram;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  }
+  interface Options {
+    url: string;
+    method?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    connections?: number;
+    duration?: number;
+    amount?: number;
+  }
+  function autocannon(o: Options): Promise<Result>;
+  export default autocannon;
+}
