@@ -93,6 +93,25 @@ export function defineServerSuite(env: DbEnv): void {
         headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
       });
       expect(r.headers.get('access-control-allow-origin')).toBeNull();
+      // tus preflight from an embedding site
+      r = await fetch(`${s.url}/api/materials/uploads`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://zwfw.example.gov.cn',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, tus-resumable, upload-length, upload-metadata',
+        },
+      });
+      expect(r.status).toBeLessThan(300);
+      expect(r.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
+      expect(r.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('tus-resumable');
+      const created = await fetch(`${s.url}/api/materials/uploads`, {
+        method: 'POST',
+        headers: { origin: 'https://zwfw.example.gov.cn', 'tus-resumable': '1.0.0', 'upload-length': '1', authorization: `Bearer ${await devToken(s.url)}` },
+      });
+      expect(created.status).toBe(201);
+      expect(created.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
+      expect(created.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('location');
     });
 
     it('GET /api/trust gives the CA as PEM', async () => {
