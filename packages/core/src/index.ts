@@ -17,6 +17,14 @@ export {
   parseLicenceIdentifier,
   mod3736Valid,
   LICENCE_FILE_NAME,
+  embedLicence,
+  makeLicenceIdentifier,
+  creditCodeCheckChar,
+  isCreditCode,
+  licenceQrPayload,
+  parseLicenceQrPayload,
   type LicenceMetadata,
+  type EmbedLicenceOptions,
+  type HolderIdType,
 } from './licence/index';
 export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
