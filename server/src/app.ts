@@ -18,6 +18,7 @@ import { installErrorHandlers, notFound } from './errors';
 import { EnrolmentCa } from './pki/ca';
 import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
 import { toPem } from './pki/x509';
+import { isCreditCode } from '../../packages/core/src/licence/identifier';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
@@ -69,6 +70,28 @@ async function ensureDevDepartment(ctx: Ctx): Promise<{ id: string; apiKey: stri
   return d;
 }
 
+/**
+ * Departments from `<data>/departments.json`: `[{ "id", "name", "creditCode", "apiKeySha256" }]`
+ * (the SHA-256 hex of each API key; keys themselves are never written anywhere by the server).
+ */
+async function loadDepartments(ctx: Ctx): Promise<number> {
+  const file = path.join(ctx.dataDir, 'departments.json');
+  if (!fs.existsSync(file)) return 0;
+  const list = JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; name: string; creditCode: string; apiKeySha256: string }[];
+  if (!Array.isArray(list)) throw new Error(`${file} must hold an array of departments`);
+  for (const d of list) {
+    if (!d?.id || !d.name || !isCreditCode(d.creditCode) || !/^[0-9a-f]{64}$/.test(d.apiKeySha256 ?? '')) {
+      throw new Error(`${file}: each department needs id, name, a valid creditCode and apiKeySha256 (hex)`);
+    }
+    await ctx.db
+      .insertInto('departments')
+      .values({ id: d.id, name: d.name, credit_code: d.creditCode, api_key_hash: d.apiKeySha256, created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: d.name, credit_code: d.creditCode, api_key_hash: d.apiKeySha256 }))
+      .execute();
+  }
+  return list.length;
+}
+
 export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const dataDir = path.resolve(o.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
@@ -103,6 +126,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     limits,
     hooks: o.hooks ?? {},
   };
+  await loadDepartments(ctx);
   if (devMode) await ensureDevDepartment(ctx);
 
   const app = Fastify({

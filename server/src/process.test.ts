@@ -265,3 +265,44 @@ describe('CLI', { timeout: 120_000 }, () => {
     expect(runCli(['dev-pki']).code).toBe(2);
   });
 });
+
+describe('production mode', { timeout: 120_000 }, () => {
+  it('no development tokens; departments from departments.json; audit only with an API key; portal tokens from the configured key', async () => {
+    const dataDir = tempDir();
+    const apiKey = 'sdk_' + 'k'.repeat(40);
+    fs.writeFileSync(
+      path.join(dataDir, 'departments.json'),
+      JSON.stringify([{ id: 'amr', name: '项城市市场监督管理局', creditCode: '114116810055987734', apiKeySha256: createHash('sha256').update(apiKey).digest('hex') }]),
+    );
+    const jose = await import('jose');
+    const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    const s = await startTestServer({
+      dataDir,
+      devMode: false,
+      portal: { publicKeyPem: await jose.exportSPKI(publicKey), issuer: 'https://portal.example.gov.cn', audience: 'sidian' },
+    });
+    try {
+      expect((await fetch(`${s.url}/api/dev/token`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(404);
+      expect(fs.existsSync(path.join(dataDir, 'dev-department.json'))).toBe(false);
+      expect((await fetch(`${s.url}/api/audit`)).status).toBe(401);
+      expect((await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': apiKey } })).status).toBe(200);
+      const token = await new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer('https://portal.example.gov.cn')
+        .setAudience('sidian')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const r = await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+      expect(r.status).toBe(404); // authenticated, nothing stored
+      const wrongAud = await new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer('https://portal.example.gov.cn')
+        .setAudience('someone-else')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      expect((await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, { method: 'HEAD', headers: { authorization: `Bearer ${wrongAud}` } })).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -32,7 +32,8 @@ export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<T
   const dataDir = o.dataDir ?? tempDir();
   const server = await buildServer({ dataDir, port: 0, host: '127.0.0.1', devMode: true, logger: false, ...o });
   const url = await server.listen();
-  const dept = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8')) as { apiKey: string };
+  const deptFile = path.join(dataDir, 'dev-department.json');
+  const dept = (fs.existsSync(deptFile) ? JSON.parse(fs.readFileSync(deptFile, 'utf8')) : { apiKey: '' }) as { apiKey: string };
   return {
     url,
     server,
