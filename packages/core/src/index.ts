@@ -27,4 +27,5 @@ export {
   type EmbedLicenceOptions,
   type HolderIdType,
 } from './licence/index';
+export { createCertificationRequest, certificationRequestPem, type CsrSubject } from './pki/csr';
 export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
