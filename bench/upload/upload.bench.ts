@@ -5,7 +5,8 @@
  * tus upload through loopback to the real server (no proxy, no throttle).
  *
  *   npx wtr --files bench/upload/upload.bench.ts            (sizes: 16, 64, 256 MiB)
- *   SIDIAN_BENCH_UPLOAD_MB=16,64,1024 npx wtr --files …     (the issue's 1 GB run)
+ *   for the issue's 1 GB run, set `globalThis.SIDIAN_BENCH_UPLOAD_MB = '16,64,1024'` before the
+ *   module runs (not yet wired to an environment variable)
  *
  * Prints a Markdown table (MB/s, 1 MB = 2^20 bytes).
  */
