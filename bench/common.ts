@@ -138,6 +138,40 @@ export function timed(
   return { ms: nowMs() - t0, r };
 }
 
+/**
+ * Runs a command under bash's `time`: wall ms (bash's %R, without bash's own start) and the CPU time
+ * (user + system) of the command and its children, both from the kernel, so CPU time is meaningful
+ * even when other work loads the machine. The command's stdout and stderr are returned as usual.
+ */
+export function timedCpu(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number } = {},
+): { ms: number; cpuMs: number; r: SpawnSyncReturns<string> } {
+  const script = 'exec 4>&2; TIMEFORMAT="%3R %3U %3S"; { time "$@" 2>&4; } 2>&3';
+  const r = spawnSync('bash', ['-c', script, 'bash', cmd, ...args], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: opts.timeoutMs,
+    cwd: REPO_ROOT,
+  });
+  const t = String(r.output?.[3] ?? '')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (t.length !== 3 || t.some((x) => !Number.isFinite(x))) {
+    throw new Error(`cannot time ${cmd}: ${r.error?.message ?? r.stderr}`);
+  }
+  return { ms: t[0]! * 1000, cpuMs: (t[1]! + t[2]!) * 1000, r };
+}
+
+/** CPU time (user + system) of this process so far, ms (all its threads). */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** Runs a TypeScript worker in a fresh Node process (tsx), returns the JSON it prints last. */
 export function runWorker<T>(
   script: string,
@@ -224,7 +258,8 @@ export function machineLine(): string {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   const cores = (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor\s*:/gm) ?? []).length;
   const ossl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
-  return `${cpu}, ${cores} cores; Node ${process.version}; ${ossl}; ${new Date().toISOString().slice(0, 16)}Z`;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return `${cpu}, ${cores} cores; Node ${process.version}; ${ossl}; ${new Date().toISOString().slice(0, 16)}Z; load average at the end ${load} (other work on the machine inflates times)`;
 }
 
 export function writeResult(name: string, markdown: string): string {

@@ -9,12 +9,14 @@
  * read) to show warmed-up in-process times. Prints one JSON line.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { nowMs, procMemory } from './common';
+import { cpuMs, nowMs, procMemory } from './common';
 
 export interface SignWorkerResult {
   tool: string;
   /** Read input to signed file written, ms. */
   totalMs: number;
+  /** CPU time (user + system, all threads) in that window, ms. */
+  cpuMs: number;
   /** In-process signing only (no file I/O), ms: the first (cold) signing in this process. */
   signMs: number;
   /** Further in-process signings of the same bytes in this process, ms. */
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
   );
 
   const baseline = procMemory();
+  const c0 = cpuMs();
   const t0 = nowMs();
   const pdf = readFileSync(input);
   const t1 = nowMs();
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
   for (const p of parts) writeAll(fd, p);
   closeSync(fd);
   const t3 = nowMs();
+  const c3 = cpuMs();
   const peak = procMemory();
 
   const warmMs: number[] = [];
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
   const result: SignWorkerResult = {
     tool,
     totalMs: t3 - t0,
+    cpuMs: c3 - c0,
     signMs: t2 - t1,
     warmMs,
     readMs: t1 - t0,

@@ -21,7 +21,7 @@ import {
   sealPng,
   signInputs,
   table,
-  timed,
+  timedCpu,
   writeResult,
   type BenchInput,
 } from './common';
@@ -59,7 +59,7 @@ export async function benchSign(): Promise<string> {
   const outDir = path.join(GEN_DIR, 'out');
   mkdirSync(outDir, { recursive: true });
 
-  const dgst: Record<string, number[]> = {};
+  const dgst: Record<string, { ms: number[]; cpu: number[] }> = {};
   const cases: Record<string, Record<string, Case>> = {};
 
   for (const input of inputs) {
@@ -67,14 +67,15 @@ export async function benchSign(): Promise<string> {
     const runs = big ? 3 : 5;
     const slug = input.name.replace(/\s+/g, '-');
     // openssl dgst first: also brings the file into the page cache for everyone after it.
-    timed('openssl', ['dgst', '-sha256', input.file]);
-    dgst[input.name] = [];
+    timedCpu('openssl', ['dgst', '-sha256', input.file]);
+    const d = (dgst[input.name] = { ms: [] as number[], cpu: [] as number[] });
     for (let i = 0; i < 5; i++) {
-      const { ms, r } = timed('openssl', ['dgst', '-sha256', input.file]);
+      const { ms, cpuMs, r } = timedCpu('openssl', ['dgst', '-sha256', input.file]);
       if (r.status !== 0) throw new Error(`openssl dgst failed: ${r.stderr}`);
-      dgst[input.name]!.push(ms);
+      d.ms.push(ms);
+      d.cpu.push(cpuMs);
     }
-    log(`  ${input.name}: openssl dgst ${fmt(median(dgst[input.name]!))} ms`);
+    log(`  ${input.name}: openssl dgst ${fmt(median(d.ms))} ms (CPU ${fmt(median(d.cpu))} ms)`);
     cases[input.name] = {};
     for (const t of TOOLS) cases[input.name]![t.id] = { runs: [], errors: [] };
     for (let run = 0; run < runs; run++) {
@@ -111,15 +112,28 @@ export async function benchSign(): Promise<string> {
   const rows: (string | number)[][] = [];
   const detail: (string | number)[][] = [];
   for (const input of inputs) {
-    const floor = median(dgst[input.name]!);
-    rows.push([inputLabel(input), '`openssl dgst -sha256` (floor)', fmt(floor), '1.00', '—', '—', '—', '—']);
+    const floor = median(dgst[input.name]!.ms);
+    const floorCpu = median(dgst[input.name]!.cpu);
+    rows.push([
+      inputLabel(input),
+      '`openssl dgst -sha256` (floor)',
+      fmt(floor),
+      '1.00',
+      fmt(floorCpu),
+      '1.00',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
     for (const t of TOOLS) {
       const c = cases[input.name]![t.id]!;
       if (!c.runs.length) {
-        rows.push([inputLabel(input), t.label, `failed: ${firstLine(c.errors[0])}`, '—', '—', '—', '—', '—']);
+        rows.push([inputLabel(input), t.label, `failed: ${firstLine(c.errors[0])}`, ...Array(7).fill('—')]);
         continue;
       }
       const total = median(c.runs.map((r) => r.totalMs));
+      const cpu = median(c.runs.map((r) => r.cpuMs));
       const cold = median(c.runs.map((r) => r.signMs));
       const warmRuns = warmOf(c.runs);
       const peak = median(c.runs.map((r) => r.peakRss));
@@ -129,6 +143,8 @@ export async function benchSign(): Promise<string> {
         t.label,
         fmt(total),
         fmt(total / floor, 2),
+        fmt(cpu),
+        fmt(cpu / floorCpu, 2),
         t.id === 'io-only' ? '—' : warmRuns.length ? `${fmt(cold)} / ${fmt(median(warmRuns))}` : fmt(cold),
         fmt(peak),
         fmt(extra),
@@ -150,13 +166,15 @@ export async function benchSign(): Promise<string> {
   const big = inputs.find((i) => i.name === '100 MB')!;
   const bigSeal = cases[big.name]!['sidian-seal']!;
   if (bigSeal.runs.length) {
-    const ratio = median(bigSeal.runs.map((r) => r.totalMs)) / median(dgst[big.name]!);
+    const ratio = median(bigSeal.runs.map((r) => r.totalMs)) / median(dgst[big.name]!.ms);
+    const cpuRatio = median(bigSeal.runs.map((r) => r.cpuMs)) / median(dgst[big.name]!.cpu);
     const fileMiB = big.bytes / MiB;
     const peak = median(bigSeal.runs.map((r) => r.peakRss));
     const extra = median(bigSeal.runs.map((r) => r.peakRss - r.baselineRss));
     const limit = fileMiB + TARGET_EXTRA_MIB;
     targets.push(
-      `- 100 MB sealed (read → signed file written) in ≤ ${TARGET_RATIO}× \`openssl dgst\`: **${fmt(ratio, 2)}×** ${mark(ratio <= TARGET_RATIO)}`,
+      `- 100 MB sealed (read → signed file written) in ≤ ${TARGET_RATIO}× \`openssl dgst\`: wall time **${fmt(ratio, 2)}×** ` +
+        `${mark(ratio <= TARGET_RATIO)}; CPU time **${fmt(cpuRatio, 2)}×** ${mark(cpuRatio <= TARGET_RATIO)}`,
       `- peak memory ≤ file size + ${TARGET_EXTRA_MIB} MiB = ${fmt(limit)} MiB: peak RSS **${fmt(peak)} MiB** ${mark(peak <= limit)}; ` +
         `peak minus the pre-read baseline **${fmt(extra)} MiB** ${mark(extra <= limit)}`,
     );
@@ -188,7 +206,9 @@ export async function benchSign(): Promise<string> {
     'Peak RSS is VmHWM at the end of the timed window; baseline is VmRSS just before reading the input',
     "(Node + tsx + the tool's modules + the signer). MiB = 2^20 bytes. pdfsig checked one output of each tool",
     '("Signature is Valid"). The reference row reads the file and writes it unchanged: the I/O that any',
-    'signer holding the whole file in memory pays.',
+    'signer holding the whole file in memory pays. CPU ms: user + system time in the same window',
+    '(`process.cpuUsage()`, all threads; bash `time` for openssl), which other load on the machine inflates far',
+    'less than wall time.',
     '',
     table(
       [
@@ -196,6 +216,8 @@ export async function benchSign(): Promise<string> {
         'Tool',
         'Median ms',
         '× openssl dgst',
+        'CPU ms',
+        '× dgst CPU',
         'In-process ms (cold / warm)',
         'Peak RSS MiB',
         'Peak − baseline MiB',
