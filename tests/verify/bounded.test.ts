@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
 import { PdfRef } from '../../packages/core/src/pdf/objects';
@@ -547,6 +547,9 @@ function built(h: { name: string; pdf: () => Uint8Array }): Uint8Array {
   }
   return b;
 }
+
+// the CLI tests start `node server/bin/sidian.mjs`, the bombs take seconds to build: room on a loaded machine
+vi.setConfig({ testTimeout: 180_000 });
 
 describe('hostile PDFs end as invalid or a SidianError, within the bound', () => {
   it('the signed bases verify', async () => {

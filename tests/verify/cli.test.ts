@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerifyOptions } from '../../packages/core/src/verify/types';
@@ -74,6 +74,9 @@ beforeAll(async () => {
 afterAll(() => {
   if (dir) removeDir(dir);
 });
+
+// every test starts `node server/bin/sidian.mjs` (tsx compiles on the fly): slow on a loaded machine
+vi.setConfig({ testTimeout: 180_000 });
 
 describe('sidian verify: exit codes', () => {
   it('0 valid (--trust), 2 indeterminate (no anchor), 1 invalid (flipped byte, added page), 3 unsigned, 4 unreadable', async () => {
