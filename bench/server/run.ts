@@ -39,7 +39,14 @@ function rssOf(pid: number): number {
 async function run(name: string, url: string, body: Buffer, contentType: string, pid: number): Promise<Row> {
   let peak = rssOf(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 200);
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': contentType }, connections: CONNECTIONS, duration: DURATION });
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType },
+    connections: CONNECTIONS,
+    duration: DURATION,
+  });
   clearInterval(sampler);
   return {
     name,
@@ -55,10 +62,14 @@ async function run(name: string, url: string, body: Buffer, contentType: string,
 async function main() {
   const dataDir = tempDir('sidian-bench-');
   const port = await freePort();
-  const child = spawn(process.execPath, [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'], {
-    env: { ...process.env, SIDIAN_TSA_PER_MINUTE: '100000000', SIDIAN_LOG: '0' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
+    {
+      env: { ...process.env, SIDIAN_TSA_PER_MINUTE: '100000000', SIDIAN_LOG: '0' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {
@@ -71,27 +82,53 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100));
     }
     const pdf = Buffer.from(await sealWith(dataDir, minimalPdf()));
-    const check = (await (await fetch(`${base}/api/verify`, { method: 'POST', body: pdf })).json()) as { status: string };
+    const check = (await (await fetch(`${base}/api/verify`, { method: 'POST', body: pdf })).json()) as {
+      status: string;
+    };
     if (check.status !== 'valid') throw new Error(`benchmark PDF does not verify: ${check.status}`);
     const data = path.join(dataDir, 'data.txt');
     fs.writeFileSync(data, 'benchmark');
     const tsq = path.join(dataDir, 'q.tsq');
-    execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', tsq], { stdio: 'pipe' });
+    execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', tsq], {
+      stdio: 'pipe',
+    });
     const query = fs.readFileSync(tsq);
     // warm up both paths
     await autocannon({ url: `${base}/api/verify`, method: 'POST', body: pdf, connections: 8, duration: 2 });
-    await autocannon({ url: `${base}/api/tsa`, method: 'POST', body: query, headers: { 'content-type': 'application/timestamp-query' }, connections: 8, duration: 2 });
+    await autocannon({
+      url: `${base}/api/tsa`,
+      method: 'POST',
+      body: query,
+      headers: { 'content-type': 'application/timestamp-query' },
+      connections: 8,
+      duration: 2,
+    });
 
     const rows = [
-      await run(`POST /api/verify (${(pdf.length / 1024).toFixed(0)} KB, 1 signature)`, `${base}/api/verify`, pdf, 'application/pdf', child.pid!),
-      await run('POST /api/tsa (SHA-256, certReq)', `${base}/api/tsa`, query, 'application/timestamp-query', child.pid!),
+      await run(
+        `POST /api/verify (${(pdf.length / 1024).toFixed(0)} KB, 1 signature)`,
+        `${base}/api/verify`,
+        pdf,
+        'application/pdf',
+        child.pid!,
+      ),
+      await run(
+        'POST /api/tsa (SHA-256, certReq)',
+        `${base}/api/tsa`,
+        query,
+        'application/timestamp-query',
+        child.pid!,
+      ),
     ];
     const md = [
       `Server benchmark: ${CONNECTIONS} connections × ${DURATION} s, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), load average before ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}, SQLite.`,
       '',
       '| endpoint | requests/s | p50 ms | p99 ms | errors | requests | peak RSS MB |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.total} | ${r.peakRssMb.toFixed(0)} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.total} | ${r.peakRssMb.toFixed(0)} |`,
+      ),
       '',
     ].join('\n');
     process.stdout.write(md + '\n');

@@ -63,10 +63,22 @@ async function ensureDevDepartment(ctx: Ctx): Promise<{ id: string; apiKey: stri
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; apiKey: string };
     if (await ctx.auth.department(saved.apiKey)) return saved;
   }
-  const existing = await ctx.db.selectFrom('departments').select('id').where('id', '=', 'dev-department').executeTakeFirst();
+  const existing = await ctx.db
+    .selectFrom('departments')
+    .select('id')
+    .where('id', '=', 'dev-department')
+    .executeTakeFirst();
   if (existing) await ctx.db.deleteFrom('departments').where('id', '=', 'dev-department').execute();
-  const d = await ctx.auth.createDepartment({ id: 'dev-department', name: DEMO_DEPARTMENT.name, creditCode: DEMO_DEPARTMENT.creditCode });
-  fs.writeFileSync(file, JSON.stringify({ ...d, name: DEMO_DEPARTMENT.name, creditCode: DEMO_DEPARTMENT.creditCode }, null, 2), { mode: 0o600 });
+  const d = await ctx.auth.createDepartment({
+    id: 'dev-department',
+    name: DEMO_DEPARTMENT.name,
+    creditCode: DEMO_DEPARTMENT.creditCode,
+  });
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ ...d, name: DEMO_DEPARTMENT.name, creditCode: DEMO_DEPARTMENT.creditCode }, null, 2),
+    { mode: 0o600 },
+  );
   return d;
 }
 
@@ -77,7 +89,12 @@ async function ensureDevDepartment(ctx: Ctx): Promise<{ id: string; apiKey: stri
 async function loadDepartments(ctx: Ctx): Promise<number> {
   const file = path.join(ctx.dataDir, 'departments.json');
   if (!fs.existsSync(file)) return 0;
-  const list = JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; name: string; creditCode: string; apiKeySha256: string }[];
+  const list = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    id: string;
+    name: string;
+    creditCode: string;
+    apiKeySha256: string;
+  }[];
   if (!Array.isArray(list)) throw new Error(`${file} must hold an array of departments`);
   for (const d of list) {
     if (!d?.id || !d.name || !isCreditCode(d.creditCode) || !/^[0-9a-f]{64}$/.test(d.apiKeySha256 ?? '')) {
@@ -85,8 +102,18 @@ async function loadDepartments(ctx: Ctx): Promise<number> {
     }
     await ctx.db
       .insertInto('departments')
-      .values({ id: d.id, name: d.name, credit_code: d.creditCode, api_key_hash: d.apiKeySha256, created_at: new Date().toISOString() })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ name: d.name, credit_code: d.creditCode, api_key_hash: d.apiKeySha256 }))
+      .values({
+        id: d.id,
+        name: d.name,
+        credit_code: d.creditCode,
+        api_key_hash: d.apiKeySha256,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet({ name: d.name, credit_code: d.creditCode, api_key_hash: d.apiKeySha256 }),
+      )
       .execute();
   }
   return list.length;
@@ -133,7 +160,10 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     logger: o.logger
       ? {
           level: 'info',
-          redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], remove: true },
+          redact: {
+            paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+            remove: true,
+          },
         }
       : false,
     bodyLimit: 1024 * 1024,
@@ -179,7 +209,17 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       'X-HTTP-Method-Override',
       'X-Requested-With',
     ],
-    exposedHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Upload-Metadata', 'Tus-Resumable', 'Tus-Version', 'Tus-Max-Size', 'Tus-Extension', 'Upload-Expires'],
+    exposedHeaders: [
+      'Location',
+      'Upload-Offset',
+      'Upload-Length',
+      'Upload-Metadata',
+      'Tus-Resumable',
+      'Tus-Version',
+      'Tus-Max-Size',
+      'Tus-Extension',
+      'Upload-Expires',
+    ],
     maxAge: 600,
   });
   await app.register(rateLimit, {
@@ -198,7 +238,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await materialRoutes(app, ctx);
 
   // The elements bundle, when it has been built (vite build): one ES module for embedding sites.
-  const elementsDir = o.elementsDir ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/elements');
+  const elementsDir =
+    o.elementsDir ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/elements');
   app.get('/elements/:file', async (req, reply) => {
     const { file } = req.params as { file: string };
     if (!/^[A-Za-z0-9._-]+\.(js|mjs|css|map|wasm)$/.test(file) || file.includes('..')) throw notFound();
@@ -207,10 +248,22 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     try {
       data = await fs.promises.readFile(full);
     } catch {
-      return reply.status(404).send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
+      return reply
+        .status(404)
+        .send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
     }
-    const type = file.endsWith('.css') ? 'text/css' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.map') ? 'application/json' : 'text/javascript';
-    return reply.header('cross-origin-resource-policy', 'cross-origin').header('cache-control', 'public, max-age=300').type(`${type}; charset=utf-8`).send(data);
+    const type = file.endsWith('.css')
+      ? 'text/css'
+      : file.endsWith('.wasm')
+        ? 'application/wasm'
+        : file.endsWith('.map')
+          ? 'application/json'
+          : 'text/javascript';
+    return reply
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('cache-control', 'public, max-age=300')
+      .type(`${type}; charset=utf-8`)
+      .send(data);
   });
 
   void pool.warmup();

@@ -42,7 +42,13 @@ export const DEV_ISSUER = 'sidian-dev-portal';
 export const DEV_AUDIENCE = 'sidian';
 
 export function pseudonym(idNumber: string): string {
-  return 'citizen:' + createHash('sha256').update('sidian-citizen\0' + idNumber).digest('hex').slice(0, 32);
+  return (
+    'citizen:' +
+    createHash('sha256')
+      .update('sidian-citizen\0' + idNumber)
+      .digest('hex')
+      .slice(0, 32)
+  );
 }
 
 export function apiKeyHash(key: string): string {
@@ -50,20 +56,38 @@ export function apiKeyHash(key: string): string {
 }
 
 export class Auth {
-  private verifiers: { key: jose.CryptoKey | jose.JWTVerifyGetKey | Uint8Array; issuer?: string; audience?: string; algorithms?: string[] }[] = [];
+  private verifiers: {
+    key: jose.CryptoKey | jose.JWTVerifyGetKey | Uint8Array;
+    issuer?: string;
+    audience?: string;
+    algorithms?: string[];
+  }[] = [];
   private devKey?: jose.CryptoKey;
 
   constructor(private readonly db: Db) {}
 
-  static async create(db: Db, o: { portal?: PortalConfig; devMode: boolean; dataDir: string }): Promise<Auth> {
+  static async create(
+    db: Db,
+    o: { portal?: PortalConfig; devMode: boolean; dataDir: string },
+  ): Promise<Auth> {
     const a = new Auth(db);
     const p = o.portal;
     if (p?.publicKeyPem) {
       const alg = p.algorithms?.[0] ?? 'ES256';
-      a.verifiers.push({ key: await jose.importSPKI(p.publicKeyPem, alg), issuer: p.issuer, audience: p.audience, algorithms: p.algorithms ?? [alg] });
+      a.verifiers.push({
+        key: await jose.importSPKI(p.publicKeyPem, alg),
+        issuer: p.issuer,
+        audience: p.audience,
+        algorithms: p.algorithms ?? [alg],
+      });
     }
     if (p?.jwksUrl) {
-      a.verifiers.push({ key: jose.createRemoteJWKSet(new URL(p.jwksUrl)), issuer: p.issuer, audience: p.audience, algorithms: p.algorithms });
+      a.verifiers.push({
+        key: jose.createRemoteJWKSet(new URL(p.jwksUrl)),
+        issuer: p.issuer,
+        audience: p.audience,
+        algorithms: p.algorithms,
+      });
     }
     if (o.devMode) {
       const file = path.join(o.dataDir, 'pki', 'dev-portal.jwk.json');
@@ -78,7 +102,12 @@ export class Auth {
       a.devKey = (await jose.importJWK(jwk, 'ES256')) as jose.CryptoKey;
       const pub = { ...jwk };
       delete pub.d;
-      a.verifiers.push({ key: (await jose.importJWK(pub, 'ES256')) as jose.CryptoKey, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, algorithms: ['ES256'] });
+      a.verifiers.push({
+        key: (await jose.importJWK(pub, 'ES256')) as jose.CryptoKey,
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        algorithms: ['ES256'],
+      });
     }
     return a;
   }
@@ -114,20 +143,26 @@ export class Auth {
         });
         const name = typeof payload.name === 'string' ? payload.name.trim() : '';
         const idNumber = typeof payload.idNumber === 'string' ? payload.idNumber.trim() : '';
-        if (!name || !idNumber || name.length > 128 || idNumber.length > 64) throw unauthorized('the token lacks name and idNumber claims', 'TOKEN_INVALID');
+        if (!name || !idNumber || name.length > 128 || idNumber.length > 64)
+          throw unauthorized('the token lacks name and idNumber claims', 'TOKEN_INVALID');
         return { kind: 'citizen', id: pseudonym(idNumber), name, idNumber };
       } catch (e) {
         lastError = e;
       }
     }
-    if (lastError instanceof jose.errors.JWTExpired) throw unauthorized('the portal token has expired', 'TOKEN_EXPIRED');
+    if (lastError instanceof jose.errors.JWTExpired)
+      throw unauthorized('the portal token has expired', 'TOKEN_EXPIRED');
     if (lastError instanceof HttpError) throw lastError;
     throw unauthorized('the portal token is not valid', 'TOKEN_INVALID');
   }
 
   async department(apiKey: string): Promise<Department | undefined> {
     if (!apiKey || apiKey.length > 256) return undefined;
-    const row = await this.db.selectFrom('departments').selectAll().where('api_key_hash', '=', apiKeyHash(apiKey)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('departments')
+      .selectAll()
+      .where('api_key_hash', '=', apiKeyHash(apiKey))
+      .executeTakeFirst();
     return row ? { kind: 'department', id: row.id, name: row.name, creditCode: row.credit_code } : undefined;
   }
 
@@ -150,23 +185,36 @@ export class Auth {
 
   async requireCitizen(req: FastifyRequest): Promise<Citizen> {
     const c = await this.caller(req);
-    if (!c || c.kind !== 'citizen') throw unauthorized('a portal token is required (Authorization: Bearer)', 'TOKEN_REQUIRED');
+    if (!c || c.kind !== 'citizen')
+      throw unauthorized('a portal token is required (Authorization: Bearer)', 'TOKEN_REQUIRED');
     return c;
   }
 
   async requireDepartment(req: FastifyRequest): Promise<Department> {
     const c = await this.caller(req);
-    if (!c || c.kind !== 'department') throw unauthorized('a department API key is required (X-Api-Key)', 'API_KEY_REQUIRED');
+    if (!c || c.kind !== 'department')
+      throw unauthorized('a department API key is required (X-Api-Key)', 'API_KEY_REQUIRED');
     return c;
   }
 
   /** Registers a department; returns its new API key (shown once). */
-  async createDepartment(d: { id?: string; name: string; creditCode: string; apiKey?: string }): Promise<{ id: string; apiKey: string }> {
+  async createDepartment(d: {
+    id?: string;
+    name: string;
+    creditCode: string;
+    apiKey?: string;
+  }): Promise<{ id: string; apiKey: string }> {
     const apiKey = d.apiKey ?? 'sdk_' + randomBytes(24).toString('base64url');
     const id = d.id ?? randomUUID();
     await this.db
       .insertInto('departments')
-      .values({ id, name: d.name, credit_code: d.creditCode, api_key_hash: apiKeyHash(apiKey), created_at: new Date().toISOString() })
+      .values({
+        id,
+        name: d.name,
+        credit_code: d.creditCode,
+        api_key_hash: apiKeyHash(apiKey),
+        created_at: new Date().toISOString(),
+      })
       .execute();
     return { id, apiKey };
   }

@@ -107,11 +107,14 @@ export class BlobStore {
 export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
   let size = 0;
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), async function (src: AsyncIterable<Buffer>) {
-    for await (const chunk of src) {
-      h.update(chunk);
-      size += chunk.length;
-    }
-  });
+  await pipeline(
+    fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
+    async function (src: AsyncIterable<Buffer>) {
+      for await (const chunk of src) {
+        h.update(chunk);
+        size += chunk.length;
+      }
+    },
+  );
   return { sha256: h.digest('hex'), size };
 }

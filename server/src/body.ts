@@ -6,10 +6,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './errors';
 
 function tooLarge(limit: number) {
-  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than this server accepts (${limit} bytes)`);
+  return new HttpError(
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `the request body is larger than this server accepts (${limit} bytes)`,
+  );
 }
 
-export function readBody(req: FastifyRequest, payload: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+export function readBody(
+  req: FastifyRequest,
+  payload: NodeJS.ReadableStream,
+  limit: number,
+): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length']);
   const known = Number.isInteger(declared) && declared >= 0;
   if (known && declared > limit) {
@@ -36,7 +44,8 @@ export function readBody(req: FastifyRequest, payload: NodeJS.ReadableStream, li
     };
     const onEnd = () => {
       cleanup();
-      if (known && len !== declared) return reject(new HttpError(400, 'BAD_REQUEST', 'the body is shorter than its Content-Length'));
+      if (known && len !== declared)
+        return reject(new HttpError(400, 'BAD_REQUEST', 'the body is shorter than its Content-Length'));
       resolve(len === buf.length ? buf : buf.slice(0, len));
     };
     const onError = (e: Error) => {

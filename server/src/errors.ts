@@ -13,7 +13,8 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string, code = 'BAD_REQUEST') => new HttpError(400, code, message);
-export const unauthorized = (message = 'authentication required', code = 'UNAUTHORIZED') => new HttpError(401, code, message);
+export const unauthorized = (message = 'authentication required', code = 'UNAUTHORIZED') =>
+  new HttpError(401, code, message);
 export const forbidden = (message = 'not allowed', code = 'FORBIDDEN') => new HttpError(403, code, message);
 export const notFound = (message = 'not found', code = 'NOT_FOUND') => new HttpError(404, code, message);
 export const conflict = (message: string, code = 'CONFLICT') => new HttpError(409, code, message);
@@ -55,7 +56,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
       status = 415;
       code = 'UNSUPPORTED_MEDIA_TYPE';
       message = 'unsupported content type';
-    } else if (err?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err?.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    } else if (
+      err?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      err?.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+    ) {
       status = 400;
       code = 'BAD_REQUEST';
       message = err.message;
@@ -66,13 +70,24 @@ export function installErrorHandlers(app: FastifyInstance): void {
     } else if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // fastify and plugin errors with a client status (bad JSON, rate limits, ...)
       status = err.statusCode;
-      code = status === 429 ? 'RATE_LIMITED' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+      code =
+        status === 429
+          ? 'RATE_LIMITED'
+          : status === 413
+            ? 'PAYLOAD_TOO_LARGE'
+            : status === 415
+              ? 'UNSUPPORTED_MEDIA_TYPE'
+              : 'BAD_REQUEST';
       message = err.message;
     }
-    if (status >= 500) req.log.error({ err: { message: err?.message, code: err?.code, stack: err?.stack } }, 'request failed');
+    if (status >= 500)
+      req.log.error({ err: { message: err?.message, code: err?.code, stack: err?.stack } }, 'request failed');
     reply.status(status).type('application/json; charset=utf-8').send({ error: code, message });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).type('application/json; charset=utf-8').send({ error: 'NOT_FOUND', message: `no route for ${req.method} ${req.url.split('?')[0]}` });
+    reply
+      .status(404)
+      .type('application/json; charset=utf-8')
+      .send({ error: 'NOT_FOUND', message: `no route for ${req.method} ${req.url.split('?')[0]}` });
   });
 }

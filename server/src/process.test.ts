@@ -45,23 +45,42 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit });
     // probe from a separate process (curl), so the test's own HTTP client does not colour the numbers
     const probeFile = path.join(dataDir, 'probe.txt');
-    const prober = spawnChild('bash', ['-c', `while true; do curl -s -o /dev/null -w '%{time_total}\\n' ${url}/api/health >> ${probeFile}; sleep 0.02; done`], {
-      stdio: 'ignore',
-    });
+    const prober = spawnChild(
+      'bash',
+      [
+        '-c',
+        `while true; do curl -s -o /dev/null -w '%{time_total}\\n' ${url}/api/health >> ${probeFile}; sleep 0.02; done`,
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     children.push(prober);
     await new Promise((r) => setTimeout(r, 300));
-    const baseline = fs.existsSync(probeFile) ? fs.readFileSync(probeFile, 'utf8').trim().split('\n').length : 0;
+    const baseline = fs.existsSync(probeFile)
+      ? fs.readFileSync(probeFile, 'utf8').trim().split('\n').length
+      : 0;
     const t0 = performance.now();
     const statuses = await Promise.all(
       Array.from({ length: 8 }, async () => {
-        const r = await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit, headers: { 'content-type': 'application/pdf' } });
+        const r = await fetch(`${url}/api/verify`, {
+          method: 'POST',
+          body: big as BodyInit,
+          headers: { 'content-type': 'application/pdf' },
+        });
         return ((await r.json()) as { status: string }).status;
       }),
     );
     const elapsed = performance.now() - t0;
     await stop(prober, 'SIGKILL');
-    const loop = ((await (await fetch(`${url}/api/health`)).json()) as { eventLoopDelayMs: { max: number } }).eventLoopDelayMs;
-    const latencies = fs.readFileSync(probeFile, 'utf8').trim().split('\n').slice(baseline).map((x) => Number(x) * 1000);
+    const loop = ((await (await fetch(`${url}/api/health`)).json()) as { eventLoopDelayMs: { max: number } })
+      .eventLoopDelayMs;
+    const latencies = fs
+      .readFileSync(probeFile, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(baseline)
+      .map((x) => Number(x) * 1000);
     await stop(child);
     expect(statuses).toEqual(Array(8).fill('valid'));
     latencies.sort((a, b) => a - b);
@@ -79,8 +98,10 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
       expect(latencies[latencies.length - 1]!).toBeLessThan(100);
       // the server's own measure: its event loop never stalled for 100 ms while the workers verified
       expect(loop.max).toBeLessThan(100);
-    }
-    else console.log(`[verify-load] machine load ${Math.max(loadBefore, loadAfter).toFixed(1)} on ${os.cpus().length} cores: max not asserted`);
+    } else
+      console.log(
+        `[verify-load] machine load ${Math.max(loadBefore, loadAfter).toFixed(1)} on ${os.cpus().length} cores: max not asserted`,
+      );
   });
 
   it('keeps its PKI, department key and TSA serials across restarts', async () => {
@@ -90,12 +111,22 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     const dept1 = fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8');
     const q = path.join(dataDir, 'q.tsq');
     fs.writeFileSync(path.join(dataDir, 'x.txt'), 'x');
-    execFileSync('openssl', ['ts', '-query', '-data', path.join(dataDir, 'x.txt'), '-sha256', '-out', q], { stdio: 'pipe' });
+    execFileSync('openssl', ['ts', '-query', '-data', path.join(dataDir, 'x.txt'), '-sha256', '-out', q], {
+      stdio: 'pipe',
+    });
     const serial = async (url: string) => {
-      const r = await fetch(`${url}/api/tsa`, { method: 'POST', body: fs.readFileSync(q), headers: { 'content-type': 'application/timestamp-query' } });
+      const r = await fetch(`${url}/api/tsa`, {
+        method: 'POST',
+        body: fs.readFileSync(q),
+        headers: { 'content-type': 'application/timestamp-query' },
+      });
       const f = path.join(dataDir, 'r.tsr');
       fs.writeFileSync(f, new Uint8Array(await r.arrayBuffer()));
-      return BigInt(/Serial number: (\S+)/.exec(execFileSync('openssl', ['ts', '-reply', '-in', f, '-text'], { stdio: 'pipe' }).toString())![1]!);
+      return BigInt(
+        /Serial number: (\S+)/.exec(
+          execFileSync('openssl', ['ts', '-reply', '-in', f, '-text'], { stdio: 'pipe' }).toString(),
+        )![1]!,
+      );
     };
     const a = await serial(s.url);
     await stop(s.child, 'SIGKILL'); // no clean shutdown
@@ -118,7 +149,11 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
     const created = await fetch(`${s.url}/api/materials/uploads`, {
       method: 'POST',
-      headers: { ...auth, 'upload-length': String(size), 'upload-metadata': `filename ${Buffer.from('营业执照.pdf').toString('base64')},requirement ${Buffer.from('licence').toString('base64')}` },
+      headers: {
+        ...auth,
+        'upload-length': String(size),
+        'upload-metadata': `filename ${Buffer.from('营业执照.pdf').toString('base64')},requirement ${Buffer.from('licence').toString('base64')}`,
+      },
     });
     expect(created.status).toBe(201);
     const loc = created.headers.get('location')!;
@@ -152,10 +187,16 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     const offset = Number(head.headers.get('upload-offset'));
     expect(offset).toBeGreaterThan(0);
     expect(offset).toBeLessThan(size);
-    console.log(`[crash] killed after the client queued ${((sent / size) * 100).toFixed(0)}%; the server had ${((offset / size) * 100).toFixed(1)}% on disk; resuming`);
+    console.log(
+      `[crash] killed after the client queued ${((sent / size) * 100).toFixed(0)}%; the server had ${((offset / size) * 100).toFixed(1)}% on disk; resuming`,
+    );
     const rest = await fetch(`${s.url}${loc}`, {
       method: 'PATCH',
-      headers: { ...auth, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+      headers: {
+        ...auth,
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+      },
       body: data.subarray(offset) as BodyInit,
     });
     expect(rest.status).toBe(204);
@@ -165,14 +206,20 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     // a second restart finds nothing left to finish and adds no rows
     await stop(s.child, 'SIGKILL');
     s = await spawn(dataDir);
-    const content = await fetch(`${s.url}/api/materials/${id}/content`, { headers: { authorization: `Bearer ${token}` } });
+    const content = await fetch(`${s.url}/api/materials/${id}/content`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(expected);
     await stop(s.child);
     const db = await openDatabase({ dataDir });
     try {
       expect(await db.db.selectFrom('materials').selectAll().execute()).toHaveLength(1);
       expect(await db.db.selectFrom('blobs').selectAll().execute()).toHaveLength(1);
-      const uploads = await db.db.selectFrom('audit_log').selectAll().where('action', '=', 'material.upload').execute();
+      const uploads = await db.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'material.upload')
+        .execute();
       expect(uploads).toHaveLength(1);
     } finally {
       await db.close();
@@ -186,13 +233,18 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     const token = await devToken(s.url);
     const data = new TextEncoder().encode('材料 '.repeat(1000));
     const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
-    const created = await fetch(`${s.url}/api/materials/uploads`, { method: 'POST', headers: { ...auth, 'upload-length': String(data.length) } });
+    const created = await fetch(`${s.url}/api/materials/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'upload-length': String(data.length) },
+    });
     const loc = created.headers.get('location')!;
     await stop(s.child, 'SIGKILL');
     // the bytes reached the upload file but the server died before recording the material
     fs.writeFileSync(path.join(dataDir, 'uploads', loc.split('/').pop()!), data);
     s = await spawn(dataDir);
-    const m = await fetch(`${s.url}/api/materials/${loc.split('/').pop()}`, { headers: { authorization: `Bearer ${token}` } });
+    const m = await fetch(`${s.url}/api/materials/${loc.split('/').pop()}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(m.status).toBe(200);
     expect(((await m.json()) as { sha256: string }).sha256).toBe(sha256(data));
     await stop(s.child);
@@ -205,7 +257,11 @@ describe('limits', { timeout: 120_000 }, () => {
     try {
       const body = new Uint8Array(2 * 1024 * 1024);
       body.set(new TextEncoder().encode('%PDF-1.7\n'));
-      const r = await fetch(`${s.url}/api/verify`, { method: 'POST', body: body as BodyInit, headers: { 'content-type': 'application/pdf' } });
+      const r = await fetch(`${s.url}/api/verify`, {
+        method: 'POST',
+        body: body as BodyInit,
+        headers: { 'content-type': 'application/pdf' },
+      });
       expect(r.status).toBe(413);
       expect(await r.json()).toMatchObject({ error: 'PAYLOAD_TOO_LARGE', message: expect.any(String) });
     } finally {
@@ -235,13 +291,27 @@ describe('limits', { timeout: 120_000 }, () => {
     try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const r = await fetch(`${s.url}/api/tsa`, { method: 'POST', body: new Uint8Array([0x30, 0]) as BodyInit, headers: { 'content-type': 'application/timestamp-query' } });
+        const r = await fetch(`${s.url}/api/tsa`, {
+          method: 'POST',
+          body: new Uint8Array([0x30, 0]) as BodyInit,
+          headers: { 'content-type': 'application/timestamp-query' },
+        });
         codes.push(r.status);
-        if (r.status === 429) expect(await r.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.any(String) });
+        if (r.status === 429)
+          expect(await r.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.any(String) });
       }
       expect(codes).toEqual([200, 200, 200, 429, 429]);
       const e: number[] = [];
-      for (let i = 0; i < 3; i++) e.push((await fetch(`${s.url}/api/enrol`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status);
+      for (let i = 0; i < 3; i++)
+        e.push(
+          (
+            await fetch(`${s.url}/api/enrol`, {
+              method: 'POST',
+              body: '{}',
+              headers: { 'content-type': 'application/json' },
+            })
+          ).status,
+        );
       expect(e).toEqual([401, 401, 429]);
     } finally {
       await s.close();
@@ -254,13 +324,37 @@ describe('CLI', { timeout: 120_000 }, () => {
     const out = path.join(tempDir(), 'pki');
     const r = runCli(['dev-pki', '--out', out, '--password', 'pw123456']);
     expect(r.code).toBe(0);
-    for (const f of ['ca.pem', 'ca.key.pem', 'seal.pem', 'seal.key.pem', 'seal.p12', 'citizen.pem', 'citizen.p12', 'tsa.pem', 'tsa.key.pem']) {
+    for (const f of [
+      'ca.pem',
+      'ca.key.pem',
+      'seal.pem',
+      'seal.key.pem',
+      'seal.p12',
+      'citizen.pem',
+      'citizen.p12',
+      'tsa.pem',
+      'tsa.key.pem',
+    ]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
-    expect((fs.statSync(path.join(out, 'seal.key.pem')).mode & 0o077)).toBe(0);
-    const v = execFileSync('openssl', ['verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, 'seal.pem'), path.join(out, 'citizen.pem'), path.join(out, 'tsa.pem')]);
+    expect(fs.statSync(path.join(out, 'seal.key.pem')).mode & 0o077).toBe(0);
+    const v = execFileSync('openssl', [
+      'verify',
+      '-CAfile',
+      path.join(out, 'ca.pem'),
+      path.join(out, 'seal.pem'),
+      path.join(out, 'citizen.pem'),
+      path.join(out, 'tsa.pem'),
+    ]);
     expect(v.toString().match(/: OK/g)).toHaveLength(3);
-    const p12 = execFileSync('openssl', ['pkcs12', '-in', path.join(out, 'seal.p12'), '-passin', 'pass:pw123456', '-nodes']).toString();
+    const p12 = execFileSync('openssl', [
+      'pkcs12',
+      '-in',
+      path.join(out, 'seal.p12'),
+      '-passin',
+      'pass:pw123456',
+      '-nodes',
+    ]).toString();
     expect(p12).toContain('PRIVATE KEY');
     expect(runCli(['dev-pki']).code).toBe(2);
   });
@@ -272,17 +366,36 @@ describe('production mode', { timeout: 120_000 }, () => {
     const apiKey = 'sdk_' + 'k'.repeat(40);
     fs.writeFileSync(
       path.join(dataDir, 'departments.json'),
-      JSON.stringify([{ id: 'amr', name: '项城市市场监督管理局', creditCode: '114116810055987734', apiKeySha256: createHash('sha256').update(apiKey).digest('hex') }]),
+      JSON.stringify([
+        {
+          id: 'amr',
+          name: '项城市市场监督管理局',
+          creditCode: '114116810055987734',
+          apiKeySha256: createHash('sha256').update(apiKey).digest('hex'),
+        },
+      ]),
     );
     const jose = await import('jose');
     const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
     const s = await startTestServer({
       dataDir,
       devMode: false,
-      portal: { publicKeyPem: await jose.exportSPKI(publicKey), issuer: 'https://portal.example.gov.cn', audience: 'sidian' },
+      portal: {
+        publicKeyPem: await jose.exportSPKI(publicKey),
+        issuer: 'https://portal.example.gov.cn',
+        audience: 'sidian',
+      },
     });
     try {
-      expect((await fetch(`${s.url}/api/dev/token`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(404);
+      expect(
+        (
+          await fetch(`${s.url}/api/dev/token`, {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+      ).toBe(404);
       expect(fs.existsSync(path.join(dataDir, 'dev-department.json'))).toBe(false);
       expect((await fetch(`${s.url}/api/audit`)).status).toBe(401);
       expect((await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': apiKey } })).status).toBe(200);
@@ -292,7 +405,10 @@ describe('production mode', { timeout: 120_000 }, () => {
         .setAudience('sidian')
         .setExpirationTime('5m')
         .sign(privateKey);
-      const r = await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(r.status).toBe(404); // authenticated, nothing stored
       const wrongAud = await new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
         .setProtectedHeader({ alg: 'ES256' })
@@ -300,7 +416,14 @@ describe('production mode', { timeout: 120_000 }, () => {
         .setAudience('someone-else')
         .setExpirationTime('5m')
         .sign(privateKey);
-      expect((await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, { method: 'HEAD', headers: { authorization: `Bearer ${wrongAud}` } })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, {
+            method: 'HEAD',
+            headers: { authorization: `Bearer ${wrongAud}` },
+          })
+        ).status,
+      ).toBe(401);
     } finally {
       await s.close();
     }

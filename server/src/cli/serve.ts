@@ -29,9 +29,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     quiet: { type: 'boolean' },
   });
   const port = values.port !== undefined ? Number(values.port) : Number(process.env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError('--port must be a port number');
   const dataDir = path.resolve(values.data ?? process.env.SIDIAN_DATA ?? './data');
-  const corsOrigins = [...(values.cors ?? []), ...(process.env.SIDIAN_CORS_ORIGINS ?? '').split(',')].map((s) => s.trim()).filter(Boolean);
+  const corsOrigins = [...(values.cors ?? []), ...(process.env.SIDIAN_CORS_ORIGINS ?? '').split(',')]
+    .map((s) => s.trim())
+    .filter(Boolean);
   const production = values.production || process.env.SIDIAN_PRODUCTION === '1';
   const keyFile = process.env.SIDIAN_PORTAL_PUBLIC_KEY;
   const mb = num('SIDIAN_VERIFY_LIMIT_MB');
@@ -59,9 +62,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   const url = await server.listen();
   const out = process.stdout;
-  out.write(`sidian: listening on ${url} (data ${dataDir}, ${server.ctx.dbKind}${server.ctx.devMode ? ', development mode' : ''})\n`);
+  out.write(
+    `sidian: listening on ${url} (data ${dataDir}, ${server.ctx.dbKind}${server.ctx.devMode ? ', development mode' : ''})\n`,
+  );
   if (server.ctx.pki.created) out.write(`sidian: made a development PKI in ${server.ctx.pki.dir}\n`);
-  if (server.ctx.devMode) out.write(`sidian: development department API key in ${path.join(dataDir, 'dev-department.json')}\n`);
+  if (server.ctx.devMode)
+    out.write(`sidian: development department API key in ${path.join(dataDir, 'dev-department.json')}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

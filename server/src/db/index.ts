@@ -6,7 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -20,6 +28,7 @@ export interface OpenedDatabase {
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against the schema as it was, not the typed one
     async up(db: Kysely<any>) {
       await db.schema
         .createTable('counters')
@@ -79,7 +88,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('revoked_at', 'text')
         .addColumn('revocation_reason', 'text')
         .execute();
-      await db.schema.createIndex('licences_number').on('licences').columns(['issuer_code', 'number']).unique().execute();
+      await db.schema
+        .createIndex('licences_number')
+        .on('licences')
+        .columns(['issuer_code', 'number'])
+        .unique()
+        .execute();
       await db.schema
         .createTable('blobs')
         .addColumn('sha256', 'text', (c) => c.primaryKey())
@@ -97,7 +111,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('owner', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('materials_owner_sha').on('materials').columns(['owner', 'sha256']).execute();
+      await db.schema
+        .createIndex('materials_owner_sha')
+        .on('materials')
+        .columns(['owner', 'sha256'])
+        .execute();
     },
   },
 };
@@ -126,7 +144,9 @@ export async function openDatabase(opts: { dataDir: string; databaseUrl?: string
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);
+    throw new Error(
+      `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`,
+    );
   }
   return { db, kind, close: () => db.destroy() };
 }
@@ -134,7 +154,11 @@ export async function openDatabase(opts: { dataDir: string; databaseUrl?: string
 /** Reserves `count` consecutive values of a persistent counter; returns the first. Never hands out a value twice. */
 export async function reserveCounter(db: Db, name: string, count: number): Promise<bigint> {
   return db.transaction().execute(async (trx) => {
-    await trx.insertInto('counters').values({ name, value: 0 }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    await trx
+      .insertInto('counters')
+      .values({ name, value: 0 })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
     const row = await trx
       .updateTable('counters')
       .set({ value: sql`value + ${count}` as never })

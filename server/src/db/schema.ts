@@ -1,6 +1,5 @@
 /** Table types for Kysely. Times are ISO-8601 strings; binary data is base64 text (portable across SQLite and PostgreSQL). */
 
-
 export interface CountersTable {
   name: string;
   /** PostgreSQL returns bigint as a string: always read through Number(). */

@@ -49,17 +49,29 @@ export class EnrolmentCa {
     const ok =
       (alg.name === 'ECDSA' && ['P-256', 'P-384'].includes(alg.namedCurve)) ||
       ((alg.name === 'RSASSA-PKCS1-v1_5' || alg.name === 'RSA-PSS') && (alg.modulusLength ?? 0) >= 2048);
-    if (!ok) throw unprocessable('the key must be ECDSA P-256/P-384 or RSA of at least 2048 bits', 'CSR_KEY_UNSUPPORTED');
+    if (!ok)
+      throw unprocessable(
+        'the key must be ECDSA P-256/P-384 or RSA of at least 2048 bits',
+        'CSR_KEY_UNSUPPORTED',
+      );
     let pop = false;
     try {
       pop = await csr.verify();
     } catch {
       pop = false;
     }
-    if (!pop) throw unprocessable('the CSR signature does not verify with its public key (no proof of possession)', 'CSR_POP_FAILED');
+    if (!pop)
+      throw unprocessable(
+        'the CSR signature does not verify with its public key (no proof of possession)',
+        'CSR_POP_FAILED',
+      );
 
     const serial = randomSerial();
-    const subject: x509.JsonName = [{ '2.5.4.6': ['CN'] }, { '2.5.4.5': [who.id.replace(/^citizen:/, '')] }, { '2.5.4.3': [who.name] }];
+    const subject: x509.JsonName = [
+      { '2.5.4.6': ['CN'] },
+      { '2.5.4.5': [who.id.replace(/^citizen:/, '')] },
+      { '2.5.4.3': [who.name] },
+    ];
     const cert = await issueCertificate(this.pki.ca, {
       subject,
       publicKey: csr.publicKey,
@@ -84,19 +96,35 @@ export class EnrolmentCa {
           revocation_reason: null,
         })
         .execute();
-      await this.audit.append(trx, { actor: who.id, action: 'certificate.enrol', subject: `certificate:${serial}` });
+      await this.audit.append(trx, {
+        actor: who.id,
+        action: 'certificate.enrol',
+        subject: `certificate:${serial}`,
+      });
     });
-    return { serialNumber: serial, certificate: toPem(der, 'CERTIFICATE'), chain: [toPem(this.pki.ca.der, 'CERTIFICATE')] };
+    return {
+      serialNumber: serial,
+      certificate: toPem(der, 'CERTIFICATE'),
+      chain: [toPem(this.pki.ca.der, 'CERTIFICATE')],
+    };
   }
 
   async revoke(serial: string, reason: number, actor: string, owner?: string): Promise<void> {
     const s = serial.toLowerCase();
     if (!/^[0-9a-f]{1,64}$/.test(s)) throw badRequest('serial must be hex');
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('certificates').select(['serial', 'revoked_at', 'subject_hash']).where('serial', '=', s).executeTakeFirst();
+      const row = await trx
+        .selectFrom('certificates')
+        .select(['serial', 'revoked_at', 'subject_hash'])
+        .where('serial', '=', s)
+        .executeTakeFirst();
       if (!row || (owner && row.subject_hash !== owner)) throw notFound('no such certificate');
       if (row.revoked_at) return;
-      await trx.updateTable('certificates').set({ revoked_at: new Date().toISOString(), revocation_reason: reason }).where('serial', '=', s).execute();
+      await trx
+        .updateTable('certificates')
+        .set({ revoked_at: new Date().toISOString(), revocation_reason: reason })
+        .where('serial', '=', s)
+        .execute();
       await this.audit.append(trx, { actor, action: 'certificate.revoke', subject: `certificate:${s}` });
     });
     this.crlCache = undefined;

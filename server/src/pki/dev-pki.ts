@@ -7,7 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { creditCodeCheckChar } from '../../../packages/core/src/licence/identifier';
 import { writePkcs12 } from './pkcs12';
-import { EC_P256, ECDSA_SHA256, fromPem, importEcPrivateKey, randomSerial, subtle, toPem, x509 } from './x509';
+import {
+  EC_P256,
+  ECDSA_SHA256,
+  fromPem,
+  importEcPrivateKey,
+  randomSerial,
+  subtle,
+  toPem,
+  x509,
+} from './x509';
 
 export const DEMO_DEPARTMENT = {
   name: '项城市市场监督管理局',
@@ -44,7 +53,9 @@ async function credential(cert: x509.X509Certificate, keys: CryptoKeyPair): Prom
   return { cert, der: new Uint8Array(cert.rawData), key: await importEcPrivateKey(pkcs8), pkcs8 };
 }
 
-export async function createCa(name = 'C=CN, O=Sidian 开发测试, CN=Sidian Development Root CA'): Promise<Credential> {
+export async function createCa(
+  name = 'C=CN, O=Sidian 开发测试, CN=Sidian Development Root CA',
+): Promise<Credential> {
   const keys = await newKeyPair();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -82,10 +93,20 @@ export async function issueCertificate(ca: Credential, o: IssueOptions): Promise
     await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
   ];
   if (o.profile === 'tsa') {
-    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true));
+    extensions.push(
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+        true,
+      ),
+    );
     extensions.push(new x509.ExtendedKeyUsageExtension([OID_TIME_STAMPING], true));
   } else {
-    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true));
+    extensions.push(
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+        true,
+      ),
+    );
   }
   if (o.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([o.crlUrl]));
   return x509.X509CertificateGenerator.create({
@@ -101,7 +122,12 @@ export async function issueCertificate(ca: Credential, o: IssueOptions): Promise
   });
 }
 
-async function issueWithNewKey(ca: Credential, subject: string | x509.JsonName, profile: 'tsa' | 'signer', validityMs: number) {
+async function issueWithNewKey(
+  ca: Credential,
+  subject: string | x509.JsonName,
+  profile: 'tsa' | 'signer',
+  validityMs: number,
+) {
   const keys = await newKeyPair();
   const cert = await issueCertificate(ca, { subject, publicKey: keys.publicKey, profile, validityMs });
   return credential(cert, keys);
@@ -121,15 +147,28 @@ function randomPassword(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('base64url');
 }
 
-export async function generateDevPki(opts: { citizen?: boolean; password?: string } = {}): Promise<DevPkiSet> {
+export async function generateDevPki(
+  opts: { citizen?: boolean; password?: string } = {},
+): Promise<DevPkiSet> {
   const ca = await createCa();
-  const tsa = await issueWithNewKey(ca, 'C=CN, O=Sidian 开发测试, CN=Sidian Development TSA', 'tsa', 5 * YEAR);
+  const tsa = await issueWithNewKey(
+    ca,
+    'C=CN, O=Sidian 开发测试, CN=Sidian Development TSA',
+    'tsa',
+    5 * YEAR,
+  );
   const seal0 = await issueWithNewKey(ca, sealSubject(), 'signer', 3 * YEAR);
   const password = opts.password ?? randomPassword();
   const seal = {
     ...seal0,
     password,
-    p12: await writePkcs12({ pkcs8: seal0.pkcs8!, certificate: seal0.der, chain: [ca.der], password, friendlyName: DEMO_DEPARTMENT.name }),
+    p12: await writePkcs12({
+      pkcs8: seal0.pkcs8!,
+      certificate: seal0.der,
+      chain: [ca.der],
+      password,
+      friendlyName: DEMO_DEPARTMENT.name,
+    }),
   };
   const set: DevPkiSet = { ca, tsa, seal };
   if (opts.citizen) {
@@ -142,7 +181,13 @@ export async function generateDevPki(opts: { citizen?: boolean; password?: strin
     set.citizen = {
       ...c,
       password,
-      p12: await writePkcs12({ pkcs8: c.pkcs8!, certificate: c.der, chain: [ca.der], password, friendlyName: '张三' }),
+      p12: await writePkcs12({
+        pkcs8: c.pkcs8!,
+        certificate: c.der,
+        chain: [ca.der],
+        password,
+        friendlyName: '张三',
+      }),
     };
   }
   return set;
@@ -217,7 +262,9 @@ export async function loadOrCreateServerPki(dataDir: string): Promise<ServerPki>
   const ca = await readCredential(dir, 'ca');
   const tsa = await readCredential(dir, 'tsa');
   const seal = await readCredential(dir, 'seal');
-  const extraAnchors = fs.existsSync(path.join(dir, 'trust.pem')) ? fromPem(fs.readFileSync(path.join(dir, 'trust.pem'), 'utf8'), 'CERTIFICATE') : [];
+  const extraAnchors = fs.existsSync(path.join(dir, 'trust.pem'))
+    ? fromPem(fs.readFileSync(path.join(dir, 'trust.pem'), 'utf8'), 'CERTIFICATE')
+    : [];
   return {
     dir,
     ca,

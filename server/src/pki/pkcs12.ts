@@ -30,7 +30,8 @@ function seq(...items: asn1js.AsnType[]) {
 const oid = (v: string) => new asn1js.ObjectIdentifier({ value: v });
 const octets = (b: Uint8Array) => new asn1js.OctetString({ valueHex: toAb(b) });
 const int = (n: number) => new asn1js.Integer({ value: n });
-const explicit0 = (v: asn1js.AsnType) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [v] });
+const explicit0 = (v: asn1js.AsnType) =>
+  new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [v] });
 const der = (v: asn1js.AsnType) => new Uint8Array(v.toBER(false));
 function toAb(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -41,10 +42,15 @@ function random(n: number) {
   return b;
 }
 
-async function pbes2Encrypt(password: string, data: Uint8Array): Promise<{ algorithm: asn1js.Sequence; encrypted: Uint8Array }> {
+async function pbes2Encrypt(
+  password: string,
+  data: Uint8Array,
+): Promise<{ algorithm: asn1js.Sequence; encrypted: Uint8Array }> {
   const salt = random(16);
   const iv = random(16);
-  const base = await subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveKey']);
+  const base = await subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, [
+    'deriveKey',
+  ]);
   const key = await subtle.deriveKey(
     { name: 'PBKDF2', salt, iterations: ITERATIONS, hash: 'SHA-256' },
     base,
@@ -64,7 +70,13 @@ async function pbes2Encrypt(password: string, data: Uint8Array): Promise<{ algor
 }
 
 /** PKCS#12 KDF (RFC 7292 appendix B.2) with SHA-256. */
-async function pkcs12Kdf(password: string, salt: Uint8Array, id: number, iterations: number, length: number): Promise<Uint8Array> {
+async function pkcs12Kdf(
+  password: string,
+  salt: Uint8Array,
+  id: number,
+  iterations: number,
+  length: number,
+): Promise<Uint8Array> {
   const u = 32;
   const v = 64;
   const pw = new Uint8Array((password.length + 1) * 2);
@@ -114,7 +126,10 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 function bagAttributes(localKeyId: Uint8Array, friendlyName?: string): asn1js.Set {
   const attrs: asn1js.AsnType[] = [seq(oid(OID.localKeyId), new asn1js.Set({ value: [octets(localKeyId)] }))];
-  if (friendlyName) attrs.push(seq(oid(OID.friendlyName), new asn1js.Set({ value: [new asn1js.BmpString({ value: friendlyName })] })));
+  if (friendlyName)
+    attrs.push(
+      seq(oid(OID.friendlyName), new asn1js.Set({ value: [new asn1js.BmpString({ value: friendlyName })] })),
+    );
   return new asn1js.Set({ value: attrs });
 }
 
@@ -140,7 +155,10 @@ export async function writePkcs12(opts: {
   const keySafe = der(seq(keyBag));
   // certificate bags
   const certBags = [opts.certificate, ...(opts.chain ?? [])].map((c, i) => {
-    const parts: asn1js.AsnType[] = [oid(OID.certBag), explicit0(seq(oid(OID.x509Certificate), explicit0(octets(c))))];
+    const parts: asn1js.AsnType[] = [
+      oid(OID.certBag),
+      explicit0(seq(oid(OID.x509Certificate), explicit0(octets(c)))),
+    ];
     if (i === 0) parts.push(bagAttributes(localKeyId, opts.friendlyName));
     return seq(...parts);
   });
@@ -163,7 +181,9 @@ export async function writePkcs12(opts: {
   // MAC over the AuthenticatedSafe content
   const macSalt = random(16);
   const macKeyBytes = await pkcs12Kdf(opts.password, macSalt, 3, ITERATIONS, 32);
-  const macKey = await subtle.importKey('raw', macKeyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const macKey = await subtle.importKey('raw', macKeyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const mac = new Uint8Array(await subtle.sign('HMAC', macKey, authSafe));
   const pfx = seq(
     int(3),

@@ -56,7 +56,12 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
       const report = await ctx.pool.run<VerificationReport>(
-        { kind: 'verify', pdf: body, transferOk: true, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+        {
+          kind: 'verify',
+          pdf: body,
+          transferOk: true,
+          options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs },
+        },
         ctx.limits.verifyTimeMs * 3,
       );
       return report;
@@ -67,9 +72,16 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       { bodyLimit: 64 * 1024, config: { rateLimit: { max: ctx.limits.tsaPerMinute, timeWindow: 60_000 } } },
       async (req, reply) => {
         const body = req.body as Uint8Array | undefined;
-        const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const ct = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
         if (ct && ct !== 'application/timestamp-query') {
-          throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send an RFC 3161 request as application/timestamp-query');
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'send an RFC 3161 request as application/timestamp-query',
+          );
         }
         const result = await ctx.tsa.respond(body ?? new Uint8Array(0));
         return reply.type('application/timestamp-reply').send(Buffer.from(result.reply));
@@ -80,25 +92,34 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   if (ctx.devMode) {
     app.post('/api/dev/token', async (req) => {
       const b = (req.body ?? {}) as { name?: unknown; idNumber?: unknown; ttlSeconds?: unknown };
-      if (typeof b.name !== 'string' || !b.name.trim() || typeof b.idNumber !== 'string' || !b.idNumber.trim()) {
+      if (
+        typeof b.name !== 'string' ||
+        !b.name.trim() ||
+        typeof b.idNumber !== 'string' ||
+        !b.idNumber.trim()
+      ) {
         throw badRequest('body must be {"name": "...", "idNumber": "..."}');
       }
       if (b.name.length > 128 || b.idNumber.length > 64) throw badRequest('name or idNumber too long');
-      const ttl = typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= 86400 ? b.ttlSeconds : 3600;
+      const ttl =
+        typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= 86400
+          ? b.ttlSeconds
+          : 3600;
       return { token: await ctx.auth.devToken(b.name.trim(), b.idNumber.trim(), ttl) };
     });
   }
 
   app.get('/api/audit', async (req) => {
     const caller = await ctx.auth.caller(req);
-    if (!ctx.devMode && caller?.kind !== 'department') throw new HttpError(401, 'API_KEY_REQUIRED', 'a department API key is required');
+    if (!ctx.devMode && caller?.kind !== 'department')
+      throw new HttpError(401, 'API_KEY_REQUIRED', 'a department API key is required');
     const q = req.query as { after?: string; limit?: string };
     const after = q.after !== undefined ? Number(q.after) : 0;
     const limit = q.limit !== undefined ? Number(q.limit) : 100;
-    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw badRequest('after and limit must be non-negative integers');
+    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1)
+      throw badRequest('after and limit must be non-negative integers');
     const page = await ctx.audit.page(after, limit);
     const head = await ctx.audit.head();
     return { ...page, head };
   });
-
 }

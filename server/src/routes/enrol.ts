@@ -6,31 +6,51 @@ import { badRequest, unauthorized } from '../errors';
 
 export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (scope) => {
-    scope.addContentTypeParser(['application/pkcs10', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_r, b, done) =>
-      done(null, b),
+    scope.addContentTypeParser(
+      ['application/pkcs10', 'application/octet-stream'],
+      { parseAs: 'buffer', bodyLimit: 64 * 1024 },
+      (_r, b, done) => done(null, b),
     );
-    scope.post('/api/enrol', { bodyLimit: 64 * 1024, config: { rateLimit: { max: ctx.limits.enrolPerMinute, timeWindow: 60_000 } } }, async (req, reply) => {
-      const who = await ctx.auth.requireCitizen(req);
-      let csr: Uint8Array | string;
-      if (Buffer.isBuffer(req.body)) csr = new Uint8Array(req.body);
-      else if (typeof req.body === 'string') csr = req.body;
-      else if (req.body && typeof (req.body as { csr?: unknown }).csr === 'string') csr = (req.body as { csr: string }).csr;
-      else throw badRequest('send {"csr": "<PEM or base64 DER>"} or a PKCS#10 body (application/pkcs10)', 'CSR_MISSING');
-      const result = await ctx.ca.enrol(csr, who);
-      if (String(req.headers.accept ?? '').includes('application/pem-certificate-chain')) {
-        return reply.type('application/pem-certificate-chain').send(result.certificate + result.chain.join(''));
-      }
-      return reply.status(201).send(result);
-    });
+    scope.post(
+      '/api/enrol',
+      { bodyLimit: 64 * 1024, config: { rateLimit: { max: ctx.limits.enrolPerMinute, timeWindow: 60_000 } } },
+      async (req, reply) => {
+        const who = await ctx.auth.requireCitizen(req);
+        let csr: Uint8Array | string;
+        if (Buffer.isBuffer(req.body)) csr = new Uint8Array(req.body);
+        else if (typeof req.body === 'string') csr = req.body;
+        else if (req.body && typeof (req.body as { csr?: unknown }).csr === 'string')
+          csr = (req.body as { csr: string }).csr;
+        else
+          throw badRequest(
+            'send {"csr": "<PEM or base64 DER>"} or a PKCS#10 body (application/pkcs10)',
+            'CSR_MISSING',
+          );
+        const result = await ctx.ca.enrol(csr, who);
+        if (String(req.headers.accept ?? '').includes('application/pem-certificate-chain')) {
+          return reply
+            .type('application/pem-certificate-chain')
+            .send(result.certificate + result.chain.join(''));
+        }
+        return reply.status(201).send(result);
+      },
+    );
   });
 
   app.get('/api/crl', async (req, reply) => {
     const der = await ctx.ca.crl();
     if (String(req.headers.accept ?? '').includes('application/x-pem-file')) {
-      const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
-      return reply.type('application/x-pem-file').send(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
+      const b64 = Buffer.from(der)
+        .toString('base64')
+        .replace(/.{1,64}/g, '$&\n');
+      return reply
+        .type('application/x-pem-file')
+        .send(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
     }
-    return reply.type('application/pkix-crl').header('cache-control', 'public, max-age=300').send(Buffer.from(der));
+    return reply
+      .type('application/pkix-crl')
+      .header('cache-control', 'public, max-age=300')
+      .send(Buffer.from(der));
   });
 
   // A citizen revokes their own certificate; a department revokes any (e.g. on a report of loss).
@@ -39,7 +59,8 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     if (!caller) throw unauthorized('a portal token or department API key is required');
     const { serial } = req.params as { serial: string };
     const reason = Number((req.body as { reason?: unknown } | undefined)?.reason ?? 0);
-    if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7) throw badRequest('reason must be an RFC 5280 CRLReason code');
+    if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7)
+      throw badRequest('reason must be an RFC 5280 CRLReason code');
     await ctx.ca.revoke(serial, reason, actorOf(caller), caller.kind === 'citizen' ? caller.id : undefined);
     return { serialNumber: serial.toLowerCase(), revoked: true };
   });

@@ -12,17 +12,29 @@ import { badRequest } from '../errors';
 import { publicLicence } from './licences';
 
 export function holderIdHash(idNumber: string): string {
-  return createHash('sha256').update('sidian-holder\0' + idNumber).digest('hex');
+  return createHash('sha256')
+    .update('sidian-holder\0' + idNumber)
+    .digest('hex');
 }
 
 export async function holderLicenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   app.get('/api/licences', async (req) => {
     const citizen = await ctx.auth.requireCitizen(req);
     const type = (req.query as { type?: unknown } | undefined)?.type;
-    if (type !== undefined && (typeof type !== 'string' || type.length > 512)) throw badRequest('type must be a comma-separated list of licence type codes');
-    const types = type ? type.split(',').map((s) => s.trim()).filter(Boolean) : [];
-    if (types.some((t) => !/^[0-9A-Za-z]{1,64}$/.test(t))) throw badRequest('type must be a comma-separated list of licence type codes');
-    let q = ctx.db.selectFrom('licences').selectAll().where('holder_id_hash', '=', holderIdHash(citizen.idNumber));
+    if (type !== undefined && (typeof type !== 'string' || type.length > 512))
+      throw badRequest('type must be a comma-separated list of licence type codes');
+    const types = type
+      ? type
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+    if (types.some((t) => !/^[0-9A-Za-z]{1,64}$/.test(t)))
+      throw badRequest('type must be a comma-separated list of licence type codes');
+    let q = ctx.db
+      .selectFrom('licences')
+      .selectAll()
+      .where('holder_id_hash', '=', holderIdHash(citizen.idNumber));
     if (types.length) q = q.where('type_code', 'in', types);
     const rows = await q.orderBy('registered_at', 'desc').limit(200).execute();
     return { licences: rows.map(publicLicence) };

@@ -4,7 +4,10 @@ import type { publicLicence } from './licences';
 type PublicLicence = ReturnType<typeof publicLicence>;
 
 const esc = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 const STATUS_TEXT: Record<string, { zh: string; cls: string; note: string }> = {
   valid: { zh: '有效', cls: 'ok', note: '该电子证照已在证照库登记，当前有效。' },

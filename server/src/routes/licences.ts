@@ -18,7 +18,10 @@ import { licencePage, licencePageCss } from './licence-page';
 
 export type LicenceStatus = 'valid' | 'revoked' | 'expired' | 'not-yet-valid';
 
-export function licenceStatus(row: Pick<LicencesTable, 'status' | 'valid_from' | 'valid_until'>, at = new Date()): LicenceStatus {
+export function licenceStatus(
+  row: Pick<LicencesTable, 'status' | 'valid_from' | 'valid_until'>,
+  at = new Date(),
+): LicenceStatus {
   if (row.status === 'revoked') return 'revoked';
   return licenceValidity({ validFrom: row.valid_from, validUntil: row.valid_until }, at);
 }
@@ -48,7 +51,8 @@ export function publicLicence(row: LicencesTable) {
 }
 
 function checkId(id: string) {
-  if (!isLicenceIdentifier(id)) throw notFound('no such licence (the identifier is not well formed)', 'LICENCE_NOT_FOUND');
+  if (!isLicenceIdentifier(id))
+    throw notFound('no such licence (the identifier is not well formed)', 'LICENCE_NOT_FOUND');
 }
 
 async function findLicence(ctx: Ctx, id: string): Promise<LicencesTable> {
@@ -59,22 +63,54 @@ async function findLicence(ctx: Ctx, id: string): Promise<LicencesTable> {
 }
 
 /** Why a sealed licence PDF cannot be registered by this department, or nothing. */
-export function registrationProblems(ins: LicenceInspection, dept: Department): { status: number; code: string; message: string } | undefined {
+export function registrationProblems(
+  ins: LicenceInspection,
+  dept: Department,
+): { status: number; code: string; message: string } | undefined {
   const { report, licence, problems } = ins;
-  if (report.status === 'unsigned') return { status: 422, code: 'LICENCE_NOT_SEALED', message: 'the PDF carries no seal' };
+  if (report.status === 'unsigned')
+    return { status: 422, code: 'LICENCE_NOT_SEALED', message: 'the PDF carries no seal' };
   if (report.status !== 'valid') {
     const reasons = report.signatures.flatMap((s) => s.reasons).slice(0, 5);
-    return { status: 422, code: 'LICENCE_SEAL_INVALID', message: `the seal does not verify against the trust anchors (${report.status}${reasons.length ? ': ' + reasons.join('; ') : ''})` };
+    return {
+      status: 422,
+      code: 'LICENCE_SEAL_INVALID',
+      message: `the seal does not verify against the trust anchors (${report.status}${reasons.length ? ': ' + reasons.join('; ') : ''})`,
+    };
   }
-  if (!licence) return { status: 422, code: 'LICENCE_MISSING', message: 'the PDF has no licence.json attachment' };
-  if (problems.length) return { status: 422, code: 'LICENCE_INCOMPLETE', message: `licence.json is incomplete: ${problems.join('; ')}` };
-  if (!ins.licenceCoveredBySeal) return { status: 422, code: 'LICENCE_NOT_COVERED', message: 'licence.json was not covered by a valid seal (attach it before sealing)' };
+  if (!licence)
+    return { status: 422, code: 'LICENCE_MISSING', message: 'the PDF has no licence.json attachment' };
+  if (problems.length)
+    return {
+      status: 422,
+      code: 'LICENCE_INCOMPLETE',
+      message: `licence.json is incomplete: ${problems.join('; ')}`,
+    };
+  if (!ins.licenceCoveredBySeal)
+    return {
+      status: 422,
+      code: 'LICENCE_NOT_COVERED',
+      message: 'licence.json was not covered by a valid seal (attach it before sealing)',
+    };
   const sealedByIssuer = report.signatures.some(
-    (s) => s.kind !== 'document-timestamp' && s.status === 'valid' && s.trust === 'trusted' && (s.signer?.organization === licence.issuer.name || s.signer?.commonName === licence.issuer.name),
+    (s) =>
+      s.kind !== 'document-timestamp' &&
+      s.status === 'valid' &&
+      s.trust === 'trusted' &&
+      (s.signer?.organization === licence.issuer.name || s.signer?.commonName === licence.issuer.name),
   );
-  if (!sealedByIssuer) return { status: 422, code: 'LICENCE_SEALED_BY_OTHER', message: `no valid seal of the issuing authority ${licence.issuer.name}` };
+  if (!sealedByIssuer)
+    return {
+      status: 422,
+      code: 'LICENCE_SEALED_BY_OTHER',
+      message: `no valid seal of the issuing authority ${licence.issuer.name}`,
+    };
   if (licence.issuer.creditCode !== dept.creditCode) {
-    return { status: 403, code: 'LICENCE_OTHER_ISSUER', message: 'a department can register only the licences it issues (issuer.creditCode differs)' };
+    return {
+      status: 403,
+      code: 'LICENCE_OTHER_ISSUER',
+      message: 'a department can register only the licences it issues (issuer.creditCode differs)',
+    };
   }
   return undefined;
 }
@@ -85,10 +121,15 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     scope.post('/api/licences', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const dept = await ctx.auth.requireDepartment(req);
       const body = req.body as Uint8Array | undefined;
-      if (!body || body.length === 0) throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
+      if (!body || body.length === 0)
+        throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
       const ins = await ctx.pool.run<LicenceInspection>(
-        { kind: 'licence', pdf: body, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+        {
+          kind: 'licence',
+          pdf: body,
+          options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs },
+        },
         ctx.limits.verifyTimeMs * 3,
       );
       const problem = registrationProblems(ins, dept);
@@ -100,16 +141,29 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       const now = new Date().toISOString();
       try {
         await ctx.db.transaction().execute(async (trx) => {
-          const exists = await trx.selectFrom('licences').select('id').where('id', '=', l.identifier).executeTakeFirst();
-          if (exists) throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
+          const exists = await trx
+            .selectFrom('licences')
+            .select('id')
+            .where('id', '=', l.identifier)
+            .executeTakeFirst();
+          if (exists)
+            throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
           const sameNumber = await trx
             .selectFrom('licences')
             .select('id')
             .where('issuer_code', '=', l.issuer.creditCode)
             .where('number', '=', l.number)
             .executeTakeFirst();
-          if (sameNumber) throw conflict('this issuer already registered a licence with this number', 'LICENCE_NUMBER_EXISTS');
-          await trx.insertInto('blobs').values({ sha256, size, created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+          if (sameNumber)
+            throw conflict(
+              'this issuer already registered a licence with this number',
+              'LICENCE_NUMBER_EXISTS',
+            );
+          await trx
+            .insertInto('blobs')
+            .values({ sha256, size, created_at: now })
+            .onConflict((oc) => oc.column('sha256').doNothing())
+            .execute();
           await trx
             .insertInto('licences')
             .values({
@@ -119,7 +173,9 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
               type_name: l.typeName,
               holder_name: l.holder.name,
               holder_id_type: l.holder.idType,
-              holder_id_hash: createHash('sha256').update('sidian-holder\0' + l.holder.idNumber).digest('hex'),
+              holder_id_hash: createHash('sha256')
+                .update('sidian-holder\0' + l.holder.idNumber)
+                .digest('hex'),
               issuer_name: l.issuer.name,
               issuer_code: l.issuer.creditCode,
               department_id: dept.id,
@@ -136,7 +192,11 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
             })
             .execute();
           await ctx.hooks.afterLicenceInsert?.();
-          await ctx.audit.append(trx, { actor: actorOf(dept), action: 'licence.register', subject: `licence:${l.identifier}` });
+          await ctx.audit.append(trx, {
+            actor: actorOf(dept),
+            action: 'licence.register',
+            subject: `licence:${l.identifier}`,
+          });
         });
       } catch (e) {
         // a unique-key race with a concurrent registration of the same licence
@@ -146,11 +206,16 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
         throw e;
       }
       const row = await findLicence(ctx, l.identifier);
-      return reply.status(201).header('location', `/api/licences/${encodeURIComponent(l.identifier)}`).send(publicLicence(row));
+      return reply
+        .status(201)
+        .header('location', `/api/licences/${encodeURIComponent(l.identifier)}`)
+        .send(publicLicence(row));
     });
   });
 
-  app.get('/api/licences/:id', async (req) => publicLicence(await findLicence(ctx, (req.params as { id: string }).id)));
+  app.get('/api/licences/:id', async (req) =>
+    publicLicence(await findLicence(ctx, (req.params as { id: string }).id)),
+  );
 
   app.get('/api/licences/:id/file', async (req, reply) => {
     const row = await findLicence(ctx, (req.params as { id: string }).id);
@@ -161,7 +226,11 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const row = await findLicence(ctx, (req.params as { id: string }).id);
     const pdf = await ctx.blobs.read(row.sha256);
     const report = await ctx.pool.run<VerificationReport>(
-      { kind: 'verify', pdf, options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs } },
+      {
+        kind: 'verify',
+        pdf,
+        options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs },
+      },
       ctx.limits.verifyTimeMs * 3,
     );
     return { licence: publicLicence(row), report };
@@ -171,31 +240,49 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const dept = await ctx.auth.requireDepartment(req);
     const { id } = req.params as { id: string };
     const reason = (req.body as { reason?: unknown } | undefined)?.reason;
-    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) throw badRequest('reason must be a short text');
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+      throw badRequest('reason must be a short text');
     await ctx.db.transaction().execute(async (trx) => {
       checkId(id);
-      const row = await trx.selectFrom('licences').select(['id', 'department_id', 'status']).where('id', '=', id).executeTakeFirst();
+      const row = await trx
+        .selectFrom('licences')
+        .select(['id', 'department_id', 'status'])
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!row) throw notFound('no such licence', 'LICENCE_NOT_FOUND');
-      if (row.department_id !== dept.id) throw forbidden('only the issuing department can revoke a licence', 'LICENCE_OTHER_ISSUER');
+      if (row.department_id !== dept.id)
+        throw forbidden('only the issuing department can revoke a licence', 'LICENCE_OTHER_ISSUER');
       if (row.status === 'revoked') throw conflict('the licence is already revoked', 'LICENCE_REVOKED');
       await trx
         .updateTable('licences')
-        .set({ status: 'revoked', revoked_at: new Date().toISOString(), revocation_reason: (reason as string | undefined) ?? null })
+        .set({
+          status: 'revoked',
+          revoked_at: new Date().toISOString(),
+          revocation_reason: (reason as string | undefined) ?? null,
+        })
         .where('id', '=', id)
         .execute();
-      await ctx.audit.append(trx, { actor: actorOf(dept), action: 'licence.revoke', subject: `licence:${id}` });
+      await ctx.audit.append(trx, {
+        actor: actorOf(dept),
+        action: 'licence.revoke',
+        subject: `licence:${id}`,
+      });
     });
     return publicLicence(await findLicence(ctx, id));
   });
 
   app.get('/v/style.css', async (_req, reply) => {
-    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(licencePageCss);
+    return reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(licencePageCss);
   });
 
   app.get('/v/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     let row: LicencesTable | undefined;
-    if (isLicenceIdentifier(id)) row = await ctx.db.selectFrom('licences').selectAll().where('id', '=', id).executeTakeFirst();
+    if (isLicenceIdentifier(id))
+      row = await ctx.db.selectFrom('licences').selectAll().where('id', '=', id).executeTakeFirst();
     return reply
       .status(row ? 200 : 404)
       .type('text/html; charset=utf-8')
@@ -207,7 +294,10 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
 function sendPdf(reply: FastifyReply, ctx: Ctx, row: LicencesTable): FastifyReply {
   return reply
     .type('application/pdf')
-    .header('content-disposition', `inline; filename="licence-${row.number.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`)
+    .header(
+      'content-disposition',
+      `inline; filename="licence-${row.number.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf"`,
+    )
     .header('content-length', String(row.size))
     .header('x-content-sha256', row.sha256)
     .send(ctx.blobs.stream(row.sha256));

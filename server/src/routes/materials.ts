@@ -39,7 +39,8 @@ function canRead(caller: Caller, row: Pick<MaterialsTable, 'owner'>): boolean {
 
 function cleanText(v: unknown, max: number, dflt = ''): string {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v)) throw badRequest('metadata values must be short texts', 'BAD_METADATA');
+  if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v))
+    throw badRequest('metadata values must be short texts', 'BAD_METADATA');
   return v;
 }
 
@@ -58,7 +59,11 @@ export class Materials {
    * for uploads that completed just before a crash; the upload id is the material id.
    */
   async finalize(id: string): Promise<MaterialsTable | undefined> {
-    const existing = await this.ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
+    const existing = await this.ctx.db
+      .selectFrom('materials')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (existing) return existing;
     const info = await this.store.getUpload(id);
     if (info.size === undefined || info.offset !== info.size) return undefined;
@@ -80,9 +85,17 @@ export class Materials {
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
         if (await trx.selectFrom('materials').select('id').where('id', '=', id).executeTakeFirst()) return;
-        await trx.insertInto('blobs').values({ sha256, size, created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+        await trx
+          .insertInto('blobs')
+          .values({ sha256, size, created_at: now })
+          .onConflict((oc) => oc.column('sha256').doNothing())
+          .execute();
         await trx.insertInto('materials').values(row).execute();
-        await this.ctx.audit.append(trx, { actor: owner, action: 'material.upload', subject: `material:${id}:${sha256}` });
+        await this.ctx.audit.append(trx, {
+          actor: owner,
+          action: 'material.upload',
+          subject: `material:${id}:${sha256}`,
+        });
       });
     } catch (e) {
       if (!/unique|duplicate/i.test((e as Error).message ?? '')) throw e;
@@ -110,7 +123,9 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   const materials = new Materials(ctx);
   await materials.recover();
   const callers = new WeakMap<IncomingMessage, Caller>();
-  const nodeReq = (r: unknown) => (r as { runtime?: { node?: { req?: IncomingMessage } }; node?: { req?: IncomingMessage } }).runtime?.node?.req;
+  const nodeReq = (r: unknown) =>
+    (r as { runtime?: { node?: { req?: IncomingMessage } }; node?: { req?: IncomingMessage } }).runtime?.node
+      ?.req;
 
   const tus = new TusServer({
     path: UPLOAD_PATH,
@@ -123,9 +138,16 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     allowedOrigins: () => false, // CORS headers come from our own configuration (below)
     async onUploadCreate(req, upload) {
       const caller = callers.get(nodeReq(req)!);
-      if (!caller) throw { status_code: 401, body: JSON.stringify({ error: 'UNAUTHORIZED', message: 'authentication required' }) };
+      if (!caller)
+        throw {
+          status_code: 401,
+          body: JSON.stringify({ error: 'UNAUTHORIZED', message: 'authentication required' }),
+        };
       if (upload.sizeIsDeferred || upload.size === undefined) {
-        throw { status_code: 400, body: JSON.stringify({ error: 'BAD_REQUEST', message: 'Upload-Length is required' }) };
+        throw {
+          status_code: 400,
+          body: JSON.stringify({ error: 'BAD_REQUEST', message: 'Upload-Length is required' }),
+        };
       }
       const md = upload.metadata ?? {};
       let filename: string, filetype: string, requirement: string;
@@ -134,7 +156,10 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
         filetype = cleanText(md.filetype ?? md.type, 128, 'application/octet-stream');
         requirement = cleanText(md.requirement, 128, '');
       } catch (e) {
-        throw { status_code: 400, body: JSON.stringify({ error: 'BAD_METADATA', message: (e as Error).message }) };
+        throw {
+          status_code: 400,
+          body: JSON.stringify({ error: 'BAD_METADATA', message: (e as Error).message }),
+        };
       }
       return { metadata: { filename, filetype, requirement, owner: actorOf(caller) } };
     },
@@ -145,7 +170,12 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     onResponseError(_req, err) {
       const e = err as { status_code?: number; body?: string };
       if (e.status_code && e.status_code < 500) {
-        const body = e.body?.startsWith('{') ? e.body : JSON.stringify({ error: 'UPLOAD_ERROR', message: (e.body ?? '').trim() || 'upload request rejected' });
+        const body = e.body?.startsWith('{')
+          ? e.body
+          : JSON.stringify({
+              error: 'UPLOAD_ERROR',
+              message: (e.body ?? '').trim() || 'upload request rejected',
+            });
         return { status_code: e.status_code, body };
       }
       return { status_code: 500, body: JSON.stringify({ error: 'INTERNAL', message: 'upload failed' }) };
@@ -155,7 +185,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method !== 'OPTIONS') {
       const caller = await ctx.auth.caller(req);
-      if (!caller) throw unauthorized('a portal token (Authorization: Bearer) or department API key is required');
+      if (!caller)
+        throw unauthorized('a portal token (Authorization: Bearer) or department API key is required');
       const id = (req.params as { id?: string }).id;
       if (id !== undefined) {
         if (!ID.test(id)) throw notFound('no such upload');
@@ -172,7 +203,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       callers.set(req.raw, caller);
     }
     // hand over to tus with the headers our plugins (CORS, helmet) have set
-    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);
+    for (const [k, v] of Object.entries(reply.getHeaders()))
+      if (v !== undefined) reply.raw.setHeader(k, v as string);
     reply.hijack();
     await tus.handle(req.raw, reply.raw);
   };
@@ -181,7 +213,12 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null)); // tus reads the stream itself
     for (const url of [UPLOAD_PATH, `${UPLOAD_PATH}/:id`]) {
-      scope.route({ method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url, handler: handle, exposeHeadRoute: false });
+      scope.route({
+        method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+        url,
+        handler: handle,
+        exposeHeadRoute: false,
+      });
     }
   });
 
@@ -198,7 +235,11 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     if (!row || !ctx.blobs.has(h)) {
       return reply.status(404).send();
     }
-    return reply.status(200).header('x-material-id', row.id).header('x-content-length', String(row.size)).send();
+    return reply
+      .status(200)
+      .header('x-material-id', row.id)
+      .header('x-content-length', String(row.size))
+      .send();
   });
 
   // Instant upload: a new material from content the caller already stored.
@@ -211,7 +252,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     let q = ctx.db.selectFrom('materials').selectAll().where('sha256', '=', h);
     if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
     const prev = await q.limit(1).executeTakeFirst();
-    if (!prev || !ctx.blobs.has(h)) throw notFound('upload the content first: it is not among your materials', 'CONTENT_UNKNOWN');
+    if (!prev || !ctx.blobs.has(h))
+      throw notFound('upload the content first: it is not among your materials', 'CONTENT_UNKNOWN');
     const row: MaterialsTable = {
       id: randomBytes(16).toString('hex'),
       sha256: h,
@@ -224,7 +266,11 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     };
     await ctx.db.transaction().execute(async (trx) => {
       await trx.insertInto('materials').values(row).execute();
-      await ctx.audit.append(trx, { actor: row.owner, action: 'material.reuse', subject: `material:${row.id}:${h}` });
+      await ctx.audit.append(trx, {
+        actor: row.owner,
+        action: 'material.reuse',
+        subject: `material:${row.id}:${h}`,
+      });
     });
     return reply.status(201).send(publicMaterial(row));
   });

@@ -30,10 +30,19 @@ export interface TestServer {
 
 export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = o.dataDir ?? tempDir();
-  const server = await buildServer({ dataDir, port: 0, host: '127.0.0.1', devMode: true, logger: false, ...o });
+  const server = await buildServer({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    devMode: true,
+    logger: false,
+    ...o,
+  });
   const url = await server.listen();
   const deptFile = path.join(dataDir, 'dev-department.json');
-  const dept = (fs.existsSync(deptFile) ? JSON.parse(fs.readFileSync(deptFile, 'utf8')) : { apiKey: '' }) as { apiKey: string };
+  const dept = (fs.existsSync(deptFile) ? JSON.parse(fs.readFileSync(deptFile, 'utf8')) : { apiKey: '' }) as {
+    apiKey: string;
+  };
   return {
     url,
     server,
@@ -135,7 +144,12 @@ export async function startPostgres(): Promise<PgCluster> {
 
 // ---------------------------------------------------------------- helpers
 
-export async function devToken(url: string, name = '张三', idNumber = '110101199003074477', ttlSeconds?: number): Promise<string> {
+export async function devToken(
+  url: string,
+  name = '张三',
+  idNumber = '110101199003074477',
+  ttlSeconds?: number,
+): Promise<string> {
   const r = await fetch(`${url}/api/dev/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -146,9 +160,16 @@ export async function devToken(url: string, name = '张三', idNumber = '1101011
 }
 
 /** Runs the sidian CLI as a child process. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): { code: number; stdout: string; stderr: string } {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(process.execPath, [SIDIAN_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: 'pipe' });
+    const stdout = execFileSync(process.execPath, [SIDIAN_BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
     return { code: 0, stdout, stderr: '' };
   } catch (e) {
     const x = e as { status: number; stdout: string; stderr: string };
@@ -162,10 +183,14 @@ export async function spawnServer(
   port: number,
   env: Record<string, string | undefined> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -7,15 +7,26 @@ import { embedLicence, type LicenceMetadata } from '../../../packages/core/src/l
 
 export { minimalPdf, sampleLicence };
 
-export async function sealWith(dataDir: string, pdf: Uint8Array, o: { tsa?: string; certify?: 1 | 2 | 3 } = {}): Promise<Uint8Array> {
+export async function sealWith(
+  dataDir: string,
+  pdf: Uint8Array,
+  o: { tsa?: string; certify?: 1 | 2 | 3 } = {},
+): Promise<Uint8Array> {
   // one signer per data dir (PKCS#12 decryption is the slow part)
   const pki = path.join(dataDir, 'pki');
-  const signer = await signerFromPkcs12(new Uint8Array(fs.readFileSync(path.join(pki, 'seal.p12'))), fs.readFileSync(path.join(pki, 'seal.p12.password'), 'utf8').trim());
+  const signer = await signerFromPkcs12(
+    new Uint8Array(fs.readFileSync(path.join(pki, 'seal.p12'))),
+    fs.readFileSync(path.join(pki, 'seal.p12.password'), 'utf8').trim(),
+  );
   return signPdf(pdf, { signer, reason: '电子证照签发', location: '项城市', tsa: o.tsa, certify: o.certify });
 }
 
 /** A licence PDF with licence.json attached, then sealed by the dev department. */
-export async function sealedLicence(dataDir: string, overrides: Partial<LicenceMetadata> = {}, o: { tsa?: string } = {}) {
+export async function sealedLicence(
+  dataDir: string,
+  overrides: Partial<LicenceMetadata> = {},
+  o: { tsa?: string } = {},
+) {
   const licence = sampleLicence(overrides);
   const pdf = await sealWith(dataDir, embedLicence(minimalPdf(), licence), { ...o, certify: 2 });
   return { licence, pdf };

@@ -12,7 +12,7 @@ import { creditCodeCheckChar, makeLicenceIdentifier } from '../../../packages/co
 import { verifyAuditChain } from '../audit';
 import { createCa, issueCertificate } from '../pki/dev-pki';
 import { writePkcs12 } from '../pki/pkcs12';
-import { ECDSA_SHA256, EC_P256, toPem, x509 } from '../pki/x509';
+import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { devToken, runCli, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
@@ -84,7 +84,11 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.headers.get('access-control-allow-origin')).toBeNull();
       r = await fetch(`${s.url}/api/verify`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://zwfw.example.gov.cn', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://zwfw.example.gov.cn',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       expect(r.status).toBeLessThan(300);
       expect(r.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
@@ -107,7 +111,12 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('tus-resumable');
       const created = await fetch(`${s.url}/api/materials/uploads`, {
         method: 'POST',
-        headers: { origin: 'https://zwfw.example.gov.cn', 'tus-resumable': '1.0.0', 'upload-length': '1', authorization: `Bearer ${await devToken(s.url)}` },
+        headers: {
+          origin: 'https://zwfw.example.gov.cn',
+          'tus-resumable': '1.0.0',
+          'upload-length': '1',
+          authorization: `Bearer ${await devToken(s.url)}`,
+        },
       });
       expect(created.status).toBe(201);
       expect(created.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
@@ -128,14 +137,35 @@ export function defineServerSuite(env: DbEnv): void {
       const pki = path.join(s.dataDir, 'pki');
       const tsaText = openssl(['x509', '-in', path.join(pki, 'tsa.pem'), '-noout', '-text']);
       expect(tsaText).toMatch(/Extended Key Usage: critical\s+Time Stamping/);
-      expect(openssl(['verify', '-CAfile', path.join(pki, 'ca.pem'), path.join(pki, 'tsa.pem'), path.join(pki, 'seal.pem')])).toMatch(/seal.pem: OK/);
-      const sealSubject = openssl(['x509', '-in', path.join(pki, 'seal.pem'), '-noout', '-subject', '-nameopt', 'utf8']);
+      expect(
+        openssl([
+          'verify',
+          '-CAfile',
+          path.join(pki, 'ca.pem'),
+          path.join(pki, 'tsa.pem'),
+          path.join(pki, 'seal.pem'),
+        ]),
+      ).toMatch(/seal.pem: OK/);
+      const sealSubject = openssl([
+        'x509',
+        '-in',
+        path.join(pki, 'seal.pem'),
+        '-noout',
+        '-subject',
+        '-nameopt',
+        'utf8',
+      ]);
       expect(sealSubject).toContain('项城市市场监督管理局');
       const password = fs.readFileSync(path.join(pki, 'seal.p12.password'), 'utf8').trim();
-      const signer = await signerFromPkcs12(new Uint8Array(fs.readFileSync(path.join(pki, 'seal.p12'))), password);
+      const signer = await signerFromPkcs12(
+        new Uint8Array(fs.readFileSync(path.join(pki, 'seal.p12'))),
+        password,
+      );
       const der = execFileSync('openssl', ['x509', '-in', path.join(pki, 'seal.pem'), '-outform', 'DER']);
       expect(Buffer.from(signer.certificate).equals(der)).toBe(true);
-      expect(openssl(['pkcs12', '-in', path.join(pki, 'seal.p12'), '-passin', `pass:${password}`, '-nokeys'])).toContain('BEGIN CERTIFICATE');
+      expect(
+        openssl(['pkcs12', '-in', path.join(pki, 'seal.p12'), '-passin', `pass:${password}`, '-nokeys']),
+      ).toContain('BEGIN CERTIFICATE');
     });
   });
 
@@ -169,11 +199,24 @@ export function defineServerSuite(env: DbEnv): void {
       const nonce = /Nonce: (\S+)/.exec(qText)![1];
       expect(text).toContain(`Nonce: ${nonce}`);
       const pki = path.join(s.dataDir, 'pki');
-      expect(openssl(['ts', '-verify', '-data', data, '-in', replyFile, '-CAfile', path.join(pki, 'ca.pem'), '-untrusted', path.join(pki, 'tsa.pem')])).toContain(
-        'Verification: OK',
-      );
+      expect(
+        openssl([
+          'ts',
+          '-verify',
+          '-data',
+          data,
+          '-in',
+          replyFile,
+          '-CAfile',
+          path.join(pki, 'ca.pem'),
+          '-untrusted',
+          path.join(pki, 'tsa.pem'),
+        ]),
+      ).toContain('Verification: OK');
       // with -cert the TSA certificate is in the token, so the CA alone suffices
-      expect(openssl(['ts', '-verify', '-data', data, '-in', replyFile, '-CAfile', path.join(pki, 'ca.pem')])).toContain('Verification: OK');
+      expect(
+        openssl(['ts', '-verify', '-data', data, '-in', replyFile, '-CAfile', path.join(pki, 'ca.pem')]),
+      ).toContain('Verification: OK');
       // signing-certificate-v2 (ESSCertIDv2) present, v1 absent
       const token = path.join(work, 'token.der');
       openssl(['ts', '-reply', '-in', replyFile, '-token_out', '-out', token]);
@@ -183,7 +226,18 @@ export function defineServerSuite(env: DbEnv): void {
       // a different document does not verify
       fs.writeFileSync(path.join(work, 'other.txt'), 'other');
       expect(() =>
-        openssl(['ts', '-verify', '-data', path.join(work, 'other.txt'), '-in', replyFile, '-CAfile', path.join(pki, 'ca.pem'), '-untrusted', path.join(pki, 'tsa.pem')]),
+        openssl([
+          'ts',
+          '-verify',
+          '-data',
+          path.join(work, 'other.txt'),
+          '-in',
+          replyFile,
+          '-CAfile',
+          path.join(pki, 'ca.pem'),
+          '-untrusted',
+          path.join(pki, 'tsa.pem'),
+        ]),
       ).toThrow();
     });
 
@@ -196,11 +250,24 @@ export function defineServerSuite(env: DbEnv): void {
       expect(openssl(['ts', '-reply', '-in', f, '-text'])).toContain('Hash Algorithm: sha384');
       const token = path.join(work, 'nocert.der');
       openssl(['ts', '-reply', '-in', f, '-token_out', '-out', token]);
-      expect(openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', token])).toMatch(/certificates:\s*<ABSENT>|certificates: <EMPTY>|d\.signedData:(?![\s\S]*cert_info)/);
-      const pki = path.join(s.dataDir, 'pki');
-      expect(openssl(['ts', '-verify', '-data', data, '-in', f, '-CAfile', path.join(pki, 'ca.pem'), '-untrusted', path.join(pki, 'tsa.pem')])).toContain(
-        'Verification: OK',
+      expect(openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', token])).toMatch(
+        /certificates:\s*<ABSENT>|certificates: <EMPTY>|d\.signedData:(?![\s\S]*cert_info)/,
       );
+      const pki = path.join(s.dataDir, 'pki');
+      expect(
+        openssl([
+          'ts',
+          '-verify',
+          '-data',
+          data,
+          '-in',
+          f,
+          '-CAfile',
+          path.join(pki, 'ca.pem'),
+          '-untrusted',
+          path.join(pki, 'tsa.pem'),
+        ]),
+      ).toContain('Verification: OK');
     });
 
     it('serial numbers never repeat (concurrent requests)', async () => {
@@ -226,10 +293,14 @@ export function defineServerSuite(env: DbEnv): void {
       expect(t).toMatch(/Failure info:\s+unrecognized or unsupported algorithm identifier/);
       const g = path.join(work, 'garbage.tsr');
       fs.writeFileSync(g, await stamp(new Uint8Array([0x30, 0x03, 0x02, 0x01])));
-      expect(openssl(['ts', '-reply', '-in', g, '-text'])).toMatch(/Rejected[\s\S]*Failure info:\s+the data submitted has the wrong format/);
+      expect(openssl(['ts', '-reply', '-in', g, '-text'])).toMatch(
+        /Rejected[\s\S]*Failure info:\s+the data submitted has the wrong format/,
+      );
       const p = path.join(work, 'policy.tsr');
       fs.writeFileSync(p, await stamp(query(data, ['-sha256', '-tspolicy', '1.2.3.4'])));
-      expect(openssl(['ts', '-reply', '-in', p, '-text'])).toMatch(/Rejected[\s\S]*requested TSA policy is not supported/);
+      expect(openssl(['ts', '-reply', '-in', p, '-text'])).toMatch(
+        /Rejected[\s\S]*requested TSA policy is not supported/,
+      );
       const r = await post(`${s.url}/api/tsa`, 'hello', { 'content-type': 'text/plain' });
       expect(r.status).toBe(415);
       expectJsonError(await r.json(), 'UNSUPPORTED_MEDIA_TYPE');
@@ -238,7 +309,10 @@ export function defineServerSuite(env: DbEnv): void {
     it('signPdf with tsa: <server>/api/tsa produces B-T signatures', async () => {
       const signed = await sealWith(s.dataDir, minimalPdf(), { tsa: `${s.url}/api/tsa` });
       const r = await post(`${s.url}/api/verify`, signed, { 'content-type': 'application/pdf' });
-      const report = (await r.json()) as { status: string; signatures: { level: string; timestampTime: string }[] };
+      const report = (await r.json()) as {
+        status: string;
+        signatures: { level: string; timestampTime: string }[];
+      };
       expect(report.status).toBe('valid');
       expect(report.signatures[0]!.level).toBe('B-T');
       expect(report.signatures[0]!.timestampTime).toBeTruthy();
@@ -250,7 +324,10 @@ export function defineServerSuite(env: DbEnv): void {
       const signed = await sealWith(s.dataDir, minimalPdf());
       const r = await post(`${s.url}/api/verify`, signed, { 'content-type': 'application/pdf' });
       expect(r.status).toBe(200);
-      const report = (await r.json()) as { status: string; signatures: { trust: string; signer: { organization: string } }[] };
+      const report = (await r.json()) as {
+        status: string;
+        signatures: { trust: string; signer: { organization: string } }[];
+      };
       expect(report.status).toBe('valid');
       expect(report.signatures[0]!.trust).toBe('trusted');
       expect(report.signatures[0]!.signer.organization).toBe('项城市市场监督管理局');
@@ -274,7 +351,9 @@ export function defineServerSuite(env: DbEnv): void {
       r = await post(`${s.url}/api/verify`, new Uint8Array(0), { 'content-type': 'application/pdf' });
       expect(r.status).toBe(400);
       expectJsonError(await r.json());
-      r = await post(`${s.url}/api/verify`, '%PDF-1.7\ngarbage without xref', { 'content-type': 'application/pdf' });
+      r = await post(`${s.url}/api/verify`, '%PDF-1.7\ngarbage without xref', {
+        'content-type': 'application/pdf',
+      });
       expect([200, 422]).toContain(r.status);
       if (r.status === 422) expectJsonError(await r.json());
     });
@@ -282,7 +361,8 @@ export function defineServerSuite(env: DbEnv): void {
 
   describe('enrolment and CRL', () => {
     const makeCsr = async (keys?: CryptoKeyPair, signWith?: CryptoKey) => {
-      const k = keys ?? ((await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair);
+      const k =
+        keys ?? ((await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair);
       const csr = await x509.Pkcs10CertificateRequestGenerator.create({
         name: 'CN=ignored',
         keys: { publicKey: k.publicKey, privateKey: signWith ?? k.privateKey },
@@ -294,7 +374,10 @@ export function defineServerSuite(env: DbEnv): void {
     it('issues a certificate whose subject comes from the token, with digitalSignature and nonRepudiation', async () => {
       const token = await devToken(s.url, '李四', '110101198001010012');
       const { pem } = await makeCsr();
-      const r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      const r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      });
       expect(r.status).toBe(201);
       const body = (await r.json()) as { certificate: string; chain: string[]; serialNumber: string };
       const certFile = path.join(work, 'enrolled.pem');
@@ -326,18 +409,27 @@ export function defineServerSuite(env: DbEnv): void {
       let r = await post(`${s.url}/api/enrol`, body, { 'content-type': 'application/json' });
       expect(r.status).toBe(401);
       expectJsonError(await r.json());
-      r = await post(`${s.url}/api/enrol`, body, { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' });
+      r = await post(`${s.url}/api/enrol`, body, {
+        'content-type': 'application/json',
+        authorization: 'Bearer not.a.jwt',
+      });
       expect(r.status).toBe(401);
       expectJsonError(await r.json(), 'TOKEN_INVALID');
       const expired = await devToken(s.url, '王五', '110101197001010011', -120);
-      r = await post(`${s.url}/api/enrol`, body, { 'content-type': 'application/json', authorization: `Bearer ${expired}` });
+      r = await post(`${s.url}/api/enrol`, body, {
+        'content-type': 'application/json',
+        authorization: `Bearer ${expired}`,
+      });
       expect(r.status).toBe(401);
       expectJsonError(await r.json(), 'TOKEN_EXPIRED');
       // a token signed by some other key
       const token = await devToken(s.url);
       const [h, p] = token.split('.');
       const forged = `${h}.${p}.${Buffer.from(new Uint8Array(64).fill(7)).toString('base64url')}`;
-      r = await post(`${s.url}/api/enrol`, body, { 'content-type': 'application/json', authorization: `Bearer ${forged}` });
+      r = await post(`${s.url}/api/enrol`, body, {
+        'content-type': 'application/json',
+        authorization: `Bearer ${forged}`,
+      });
       expect(r.status).toBe(401);
     });
 
@@ -346,19 +438,37 @@ export function defineServerSuite(env: DbEnv): void {
       const other = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair;
       const mine = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair;
       const { pem } = await makeCsr(mine, other.privateKey);
-      let r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      let r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      });
       expect(r.status).toBe(422);
       expectJsonError(await r.json(), 'CSR_POP_FAILED');
-      r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: 'AAAA' }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: 'AAAA' }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      });
       expect(r.status).toBe(400);
       expectJsonError(await r.json(), 'CSR_MALFORMED');
       const rsa = (await webcrypto.subtle.generateKey(
-        { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: 1024,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        },
         false,
         ['sign', 'verify'],
       )) as CryptoKeyPair;
-      const weak = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=x', keys: rsa, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } });
-      r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: weak.toString('pem') }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      const weak = await x509.Pkcs10CertificateRequestGenerator.create({
+        name: 'CN=x',
+        keys: rsa,
+        signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      });
+      r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: weak.toString('pem') }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      });
       expect(r.status).toBe(422);
       expectJsonError(await r.json(), 'CSR_KEY_UNSUPPORTED');
     });
@@ -366,7 +476,10 @@ export function defineServerSuite(env: DbEnv): void {
     it('GET /api/crl is signed by the CA and lists revoked serials', async () => {
       const token = await devToken(s.url, '赵六', '110101199912310013');
       const { pem } = await makeCsr();
-      const r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      const r = await post(`${s.url}/api/enrol`, JSON.stringify({ csr: pem }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      });
       const { serialNumber } = (await r.json()) as { serialNumber: string };
       // someone else's token cannot revoke it
       const other = await devToken(s.url, '钱七', '110101199912310099');
@@ -384,16 +497,34 @@ export function defineServerSuite(env: DbEnv): void {
       expect(crl.headers.get('content-type')).toBe('application/pkix-crl');
       const f = path.join(work, 'crl.der');
       fs.writeFileSync(f, new Uint8Array(await crl.arrayBuffer()));
-      const out = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', f, '-noout', '-text', '-CAfile', path.join(s.dataDir, 'pki', 'ca.pem')], {
-        stdio: 'pipe',
-      });
+      const out = execFileSync(
+        'openssl',
+        [
+          'crl',
+          '-inform',
+          'DER',
+          '-in',
+          f,
+          '-noout',
+          '-text',
+          '-CAfile',
+          path.join(s.dataDir, 'pki', 'ca.pem'),
+        ],
+        {
+          stdio: 'pipe',
+        },
+      );
       const all = out.toString();
       expect(all).toContain(serialNumber.toUpperCase());
       expect(all).toContain('Key Compromise');
-      const verified = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', f, '-noout', '-CAfile', path.join(s.dataDir, 'pki', 'ca.pem')], {
-        stdio: 'pipe',
-        encoding: 'utf8',
-      });
+      const verified = execFileSync(
+        'openssl',
+        ['crl', '-inform', 'DER', '-in', f, '-noout', '-CAfile', path.join(s.dataDir, 'pki', 'ca.pem')],
+        {
+          stdio: 'pipe',
+          encoding: 'utf8',
+        },
+      );
       void verified; // openssl prints "verify OK" on stderr; a failure exits non-zero
     });
   });
@@ -402,14 +533,22 @@ export function defineServerSuite(env: DbEnv): void {
     const base = sampleLicence();
     return sampleLicence({
       number: `JY${serial}`,
-      identifier: makeLicenceIdentifier({ typeCode: base.typeCode, issuerCode: base.issuer.creditCode, serial, version: 1 }),
+      identifier: makeLicenceIdentifier({
+        typeCode: base.typeCode,
+        issuerCode: base.issuer.creditCode,
+        serial,
+        version: 1,
+      }),
       ...over,
     });
   };
   const sealLicence = async (l: ReturnType<typeof sampleLicence>, o: { allowIncomplete?: boolean } = {}) =>
     sealWith(s.dataDir, embedLicence(minimalPdf(), l, o), { certify: 2 });
   const register = (pdf: Uint8Array, key: string | null = s.apiKey) =>
-    post(`${s.url}/api/licences`, pdf, { 'content-type': 'application/pdf', ...(key ? { 'x-api-key': key } : {}) });
+    post(`${s.url}/api/licences`, pdf, {
+      'content-type': 'application/pdf',
+      ...(key ? { 'x-api-key': key } : {}),
+    });
 
   describe('licences (证照库)', () => {
     it('registers a sealed licence; metadata, status, file and the /v page', async () => {
@@ -419,7 +558,9 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.status).toBe(201);
       const reg = (await r.json()) as Record<string, unknown>;
       expect(reg).toMatchObject({ id: l.identifier, status: 'valid', number: l.number, sha256: sha256(pdf) });
-      expect(JSON.stringify(reg)).not.toContain(l.holder.idNumber === l.issuer.creditCode ? '@@' : l.holder.idNumber);
+      expect(JSON.stringify(reg)).not.toContain(
+        l.holder.idNumber === l.issuer.creditCode ? '@@' : l.holder.idNumber,
+      );
       const g = await fetch(`${s.url}/api/licences/${l.identifier}`);
       expect(((await g.json()) as { status: string }).status).toBe('valid');
       const f = await fetch(`${s.url}/api/licences/${l.identifier}/file`);
@@ -461,19 +602,41 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.status).toBe(422);
       expectJsonError(await r.json(), 'LICENCE_MISSING');
       // incomplete licence.json
-      r = await register(await sealLicence(licenceFor('100004', { holder: { name: '', idType: '居民身份证', idNumber: '' } }), { allowIncomplete: true }));
+      r = await register(
+        await sealLicence(
+          licenceFor('100004', { holder: { name: '', idType: '居民身份证', idNumber: '' } }),
+          { allowIncomplete: true },
+        ),
+      );
       expect(r.status).toBe(422);
       expectJsonError(await r.json(), 'LICENCE_INCOMPLETE');
       // licence.json replaced after sealing
       const sealed = await sealLicence(licenceFor('100005'));
-      r = await register(embedLicence(sealed, licenceFor('100005', { holder: { name: '冒名公司', idType: '统一社会信用代码', idNumber: sampleLicence().holder.idNumber } })));
+      r = await register(
+        embedLicence(
+          sealed,
+          licenceFor('100005', {
+            holder: {
+              name: '冒名公司',
+              idType: '统一社会信用代码',
+              idNumber: sampleLicence().holder.idNumber,
+            },
+          }),
+        ),
+      );
       expect(r.status).toBe(422);
-      expect(((await r.json()) as { error: string }).error).toMatch(/LICENCE_SEAL_INVALID|LICENCE_NOT_COVERED/);
+      expect(((await r.json()) as { error: string }).error).toMatch(
+        /LICENCE_SEAL_INVALID|LICENCE_NOT_COVERED/,
+      );
       // sealed with a certificate from another CA
       const ca = await createCa('C=CN, CN=Some Other CA');
       const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
       const cert = await issueCertificate(ca, {
-        subject: [{ '2.5.4.6': ['CN'] }, { '2.5.4.10': ['项城市市场监督管理局'] }, { '2.5.4.3': ['项城市市场监督管理局'] }],
+        subject: [
+          { '2.5.4.6': ['CN'] },
+          { '2.5.4.10': ['项城市市场监督管理局'] },
+          { '2.5.4.3': ['项城市市场监督管理局'] },
+        ],
         publicKey: keys.publicKey,
         profile: 'signer',
         validityMs: 86400_000,
@@ -494,7 +657,12 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.status).toBe(422);
       expectJsonError(await r.json(), 'PDF_NOT_PDF');
       for (const serial of ['100003', '100004', '100005', '100006']) {
-        const id = makeLicenceIdentifier({ typeCode: sampleLicence().typeCode, issuerCode: sampleLicence().issuer.creditCode, serial, version: 1 });
+        const id = makeLicenceIdentifier({
+          typeCode: sampleLicence().typeCode,
+          issuerCode: sampleLicence().issuer.creditCode,
+          serial,
+          version: 1,
+        });
         expect((await fetch(`${s.url}/api/licences/${id}`)).status).toBe(404);
       }
     });
@@ -504,7 +672,12 @@ export function defineServerSuite(env: DbEnv): void {
       const other = otherCode + creditCodeCheckChar(otherCode);
       const l = licenceFor('100007', {
         issuer: { name: '项城市市场监督管理局', creditCode: other },
-        identifier: makeLicenceIdentifier({ typeCode: sampleLicence().typeCode, issuerCode: other, serial: '100007', version: 1 }),
+        identifier: makeLicenceIdentifier({
+          typeCode: sampleLicence().typeCode,
+          issuerCode: other,
+          serial: '100007',
+          version: 1,
+        }),
       });
       const r = await register(await sealLicence(l));
       expect(r.status).toBe(403);
@@ -514,28 +687,46 @@ export function defineServerSuite(env: DbEnv): void {
     it('revocation by the issuing department; the page shows it', async () => {
       const l = licenceFor('100008');
       expect((await register(await sealLicence(l))).status).toBe(201);
-      const other = await s.server.ctx.auth.createDepartment({ name: '别的部门', creditCode: sampleLicence().holder.idNumber });
+      const other = await s.server.ctx.auth.createDepartment({
+        name: '别的部门',
+        creditCode: sampleLicence().holder.idNumber,
+      });
       let r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, JSON.stringify({ reason: 'x' }), {
         'content-type': 'application/json',
         'x-api-key': other.apiKey,
       });
       expect(r.status).toBe(403);
-      r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, JSON.stringify({ reason: '证照信息变更' }), {
+      r = await post(
+        `${s.url}/api/licences/${l.identifier}/revoke`,
+        JSON.stringify({ reason: '证照信息变更' }),
+        {
+          'content-type': 'application/json',
+          'x-api-key': s.apiKey,
+        },
+      );
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { status: string }).status).toBe('revoked');
+      expect(
+        ((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status,
+      ).toBe('revoked');
+      expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已注销');
+      r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, '{}', {
         'content-type': 'application/json',
         'x-api-key': s.apiKey,
       });
-      expect(r.status).toBe(200);
-      expect(((await r.json()) as { status: string }).status).toBe('revoked');
-      expect(((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status).toBe('revoked');
-      expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已注销');
-      r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, '{}', { 'content-type': 'application/json', 'x-api-key': s.apiKey });
       expect(r.status).toBe(409);
     });
 
     it('expired licences report expired; unknown ids 404 (JSON and page)', async () => {
-      const l = licenceFor('100009', { issueDate: '2020-01-01', validFrom: '2020-01-01', validUntil: '2021-01-01' });
+      const l = licenceFor('100009', {
+        issueDate: '2020-01-01',
+        validFrom: '2020-01-01',
+        validUntil: '2021-01-01',
+      });
       expect((await register(await sealLicence(l))).status).toBe(201);
-      expect(((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status).toBe('expired');
+      expect(
+        ((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status,
+      ).toBe('expired');
       expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已过期');
       const unknown = licenceFor('999999').identifier;
       const r = await fetch(`${s.url}/api/licences/${unknown}`);
@@ -561,7 +752,11 @@ export function defineServerSuite(env: DbEnv): void {
       }
       expect((await fetch(`${s.url}/api/licences/${l.identifier}`)).status).toBe(404);
       expect(await s.server.ctx.audit.head()).toEqual(before);
-      const rows = await s.server.ctx.db.selectFrom('licences').select('id').where('id', '=', l.identifier).execute();
+      const rows = await s.server.ctx.db
+        .selectFrom('licences')
+        .select('id')
+        .where('id', '=', l.identifier)
+        .execute();
       expect(rows).toHaveLength(0);
       // and the same document registers cleanly afterwards
       expect((await register(pdf)).status).toBe(201);
@@ -570,12 +765,22 @@ export function defineServerSuite(env: DbEnv): void {
 
   // ------------------------------------------------------------------ materials
   const tusCreate = async (size: number, token: string, meta: Record<string, string> = {}) => {
-    const md = Object.entries({ filename: 'id-card.pdf', filetype: 'application/pdf', requirement: 'id-card', ...meta })
+    const md = Object.entries({
+      filename: 'id-card.pdf',
+      filetype: 'application/pdf',
+      requirement: 'id-card',
+      ...meta,
+    })
       .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
       .join(',');
     const r = await fetch(`${s.url}/api/materials/uploads`, {
       method: 'POST',
-      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': md, authorization: `Bearer ${token}` },
+      headers: {
+        'tus-resumable': '1.0.0',
+        'upload-length': String(size),
+        'upload-metadata': md,
+        authorization: `Bearer ${token}`,
+      },
     });
     return r;
   };
@@ -604,52 +809,95 @@ export function defineServerSuite(env: DbEnv): void {
       let p = await tusPatch(loc, 0, data.subarray(0, 100_000), token);
       expect(p.status).toBe(204);
       expect(p.headers.get('upload-offset')).toBe('100000');
-      const h = await fetch(`${s.url}${loc}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` } });
+      const h = await fetch(`${s.url}${loc}`, {
+        method: 'HEAD',
+        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` },
+      });
       expect(h.headers.get('upload-offset')).toBe('100000');
       // another citizen cannot see or touch the upload
       const thief = await devToken(s.url, '小偷', '110101199001010000');
-      const h2 = await fetch(`${s.url}${loc}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${thief}` } });
+      const h2 = await fetch(`${s.url}${loc}`, {
+        method: 'HEAD',
+        headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${thief}` },
+      });
       expect(h2.status).toBe(404);
       p = await tusPatch(loc, 100_000, data.subarray(100_000), token);
       expect(p.status).toBe(204);
       const id = loc.split('/').pop()!;
       expect(p.headers.get('x-material-id')).toBe(id);
       expect(p.headers.get('x-content-sha256')).toBe(sha256(data));
-      const m = await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      const m = await fetch(`${s.url}/api/materials/${id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(m.status).toBe(200);
-      expect(await m.json()).toMatchObject({ id, sha256: sha256(data), size: data.length, name: 'id-card.pdf', requirement: 'id-card' });
-      const content = await fetch(`${s.url}/api/materials/${id}/content`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await m.json()).toMatchObject({
+        id,
+        sha256: sha256(data),
+        size: data.length,
+        name: 'id-card.pdf',
+        requirement: 'id-card',
+      });
+      const content = await fetch(`${s.url}/api/materials/${id}/content`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(sha256(data));
-      expect((await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${thief}` } })).status).toBe(404);
+      expect(
+        (await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${thief}` } }))
+          .status,
+      ).toBe(404);
       expect((await fetch(`${s.url}/api/materials/${id}`)).status).toBe(401);
-      expect((await fetch(`${s.url}/api/materials/${id}/content`, { headers: { 'x-api-key': s.apiKey } })).status).toBe(200);
+      expect(
+        (await fetch(`${s.url}/api/materials/${id}/content`, { headers: { 'x-api-key': s.apiKey } })).status,
+      ).toBe(200);
       // by hash: the owner may skip the bytes, others learn nothing
-      const byHash = (t: string) => fetch(`${s.url}/api/materials/by-hash/${sha256(data)}`, { method: 'HEAD', headers: { authorization: `Bearer ${t}` } });
+      const byHash = (t: string) =>
+        fetch(`${s.url}/api/materials/by-hash/${sha256(data)}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${t}` },
+        });
       expect((await byHash(token)).status).toBe(200);
       expect((await byHash(thief)).status).toBe(404);
-      const reuse = await post(`${s.url}/api/materials`, JSON.stringify({ sha256: sha256(data), requirement: 'business-licence' }), {
-        'content-type': 'application/json',
-        authorization: `Bearer ${token}`,
-      });
+      const reuse = await post(
+        `${s.url}/api/materials`,
+        JSON.stringify({ sha256: sha256(data), requirement: 'business-licence' }),
+        {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+        },
+      );
       expect(reuse.status).toBe(201);
       const reused = (await reuse.json()) as { id: string; sha256: string; requirement: string };
       expect(reused).toMatchObject({ sha256: sha256(data), requirement: 'business-licence' });
       expect(reused.id).not.toBe(id);
-      const steal = await post(`${s.url}/api/materials`, JSON.stringify({ sha256: sha256(data) }), { 'content-type': 'application/json', authorization: `Bearer ${thief}` });
+      const steal = await post(`${s.url}/api/materials`, JSON.stringify({ sha256: sha256(data) }), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${thief}`,
+      });
       expect(steal.status).toBe(404);
       // one copy per content
       const again = await tusCreate(data.length, thief);
       const loc2 = again.headers.get('location')!;
       expect((await tusPatch(loc2, 0, data, thief)).status).toBe(204);
-      const blobs = await s.server.ctx.db.selectFrom('blobs').selectAll().where('sha256', '=', sha256(data)).execute();
+      const blobs = await s.server.ctx.db
+        .selectFrom('blobs')
+        .selectAll()
+        .where('sha256', '=', sha256(data))
+        .execute();
       expect(blobs).toHaveLength(1);
       expect(s.server.ctx.blobs.has(sha256(data))).toBe(true);
-      const audit = await s.server.ctx.db.selectFrom('audit_log').select(['action', 'subject']).where('action', '=', 'material.upload').execute();
+      const audit = await s.server.ctx.db
+        .selectFrom('audit_log')
+        .select(['action', 'subject'])
+        .where('action', '=', 'material.upload')
+        .execute();
       expect(audit.filter((a) => a.subject.endsWith(sha256(data)))).toHaveLength(2);
     });
 
     it('refuses anonymous uploads and wrong offsets', async () => {
-      const r = await fetch(`${s.url}/api/materials/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } });
+      const r = await fetch(`${s.url}/api/materials/uploads`, {
+        method: 'POST',
+        headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' },
+      });
       expect(r.status).toBe(401);
       expectJsonError(await r.json());
       const token = await devToken(s.url);
@@ -678,7 +926,15 @@ export function defineServerSuite(env: DbEnv): void {
         if (i > 0) expect(e.prevHash).toBe(all[i - 1]!.hash);
       });
       const actions = new Set(all.map((e) => e.action));
-      for (const a of ['certificate.enrol', 'certificate.revoke', 'licence.register', 'licence.revoke', 'material.upload', 'material.reuse']) expect(actions).toContain(a);
+      for (const a of [
+        'certificate.enrol',
+        'certificate.revoke',
+        'licence.register',
+        'licence.revoke',
+        'material.upload',
+        'material.reuse',
+      ])
+        expect(actions).toContain(a);
       expect(await verifyAuditChain(s.server.ctx.db)).toMatchObject({ ok: true, rows: all.length });
       const cliEnv = { DATABASE_URL: s.databaseUrl ?? '' };
       let cli = runCli(['audit', 'verify', '--data', s.dataDir], cliEnv);
@@ -687,7 +943,11 @@ export function defineServerSuite(env: DbEnv): void {
 
       // someone edits a row directly in the database
       const victim = all[Math.floor(all.length / 2)]!;
-      await s.server.ctx.db.updateTable('audit_log').set({ actor: 'department:nobody' }).where('seq', '=', victim.seq).execute();
+      await s.server.ctx.db
+        .updateTable('audit_log')
+        .set({ actor: 'department:nobody' })
+        .where('seq', '=', victim.seq)
+        .execute();
       const check = await verifyAuditChain(s.server.ctx.db);
       expect(check.ok).toBe(false);
       expect(check.broken).toMatchObject({ seq: victim.seq, reason: expect.stringContaining('edited') });
@@ -695,10 +955,12 @@ export function defineServerSuite(env: DbEnv): void {
       expect(cli.code).toBe(1);
       expect(cli.stdout).toContain(`BROKEN at entry ${victim.seq}`);
       // a deleted row is found too
-      await s.server.ctx.db.deleteFrom('audit_log').where('seq', '=', victim.seq + 1).execute();
+      await s.server.ctx.db
+        .deleteFrom('audit_log')
+        .where('seq', '=', victim.seq + 1)
+        .execute();
       const check2 = await verifyAuditChain(s.server.ctx.db);
       expect(check2.ok).toBe(false);
     });
   });
 }
-

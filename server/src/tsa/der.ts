@@ -32,7 +32,7 @@ export function readTlv(b: Uint8Array, pos: number, limit = b.length): Tlv {
 /** The TLVs inside a constructed TLV. */
 export function children(b: Uint8Array, t: Tlv, max = 64): Tlv[] {
   const out: Tlv[] = [];
-  for (let p = t.contentStart; p < t.end; ) {
+  for (let p = t.contentStart; p < t.end;) {
     if (out.length >= max) throw new DerError('too many elements');
     const c = readTlv(b, p, t.end);
     out.push(c);
@@ -151,7 +151,10 @@ export function integerFromBytes(mag: Uint8Array): Uint8Array {
 export function generalizedTime(d: Date): Uint8Array {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const s = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
-  return tlv(0x18, Uint8Array.from(s, (c) => c.charCodeAt(0)));
+  return tlv(
+    0x18,
+    Uint8Array.from(s, (c) => c.charCodeAt(0)),
+  );
 }
 
 export function utf8String(s: string): Uint8Array {

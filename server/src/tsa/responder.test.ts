@@ -19,7 +19,9 @@ beforeAll(async () => {
 const query = (args: string[]) => {
   const f = path.join(dir, `q${Math.random()}.tsq`);
   fs.writeFileSync(path.join(dir, 'd.txt'), 'data');
-  execFileSync('openssl', ['ts', '-query', '-data', path.join(dir, 'd.txt'), ...args, '-out', f], { stdio: 'pipe' });
+  execFileSync('openssl', ['ts', '-query', '-data', path.join(dir, 'd.txt'), ...args, '-out', f], {
+    stdio: 'pipe',
+  });
   return new Uint8Array(fs.readFileSync(f));
 };
 
@@ -44,7 +46,11 @@ describe('TsaResponder', () => {
     expect(tst.messageImprint.hashAlgorithm.algorithmId).toBe('2.16.840.1.101.3.4.2.3');
     const f = path.join(dir, 'r.tsr');
     fs.writeFileSync(f, res.reply);
-    const out = execFileSync('openssl', ['ts', '-verify', '-data', path.join(dir, 'd.txt'), '-in', f, '-CAfile', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+    const out = execFileSync(
+      'openssl',
+      ['ts', '-verify', '-data', path.join(dir, 'd.txt'), '-in', f, '-CAfile', path.join(dir, 'ca.pem')],
+      { stdio: 'pipe' },
+    );
     expect(out.toString()).toContain('Verification: OK');
   });
 

@@ -86,7 +86,7 @@ export interface TsaResult {
 /** DER named BIT STRING with one bit set (trailing zero bits removed). */
 function failureBits(bit: number): Uint8Array {
   const bytes = new Uint8Array(Math.floor(bit / 8) + 1);
-  bytes[bytes.length - 1] = 0x80 >> bit % 8;
+  bytes[bytes.length - 1] = 0x80 >> (bit % 8);
   return tlv(0x03, Uint8Array.of(7 - (bit % 8)), bytes);
 }
 
@@ -195,7 +195,8 @@ export class TsaResponder {
 
   /** Answers one DER TimeStampReq with a DER TimeStampResp. */
   async respond(requestDer: Uint8Array): Promise<TsaResult> {
-    if (requestDer.length === 0 || requestDer.length > 64 * 1024) return rejection('badDataFormat', 'request size out of bounds');
+    if (requestDer.length === 0 || requestDer.length > 64 * 1024)
+      return rejection('badDataFormat', 'request size out of bounds');
     let req: ParsedRequest;
     try {
       req = parseRequest(requestDer);
@@ -204,9 +205,12 @@ export class TsaResponder {
     }
     if (req.version !== 1) return rejection('badRequest', 'unsupported request version');
     const hash = HASHES[req.hashOid];
-    if (!hash) return rejection('badAlg', `hash algorithm ${req.hashOid} is not accepted (SHA-256, SHA-384, SHA-512)`);
-    if (req.imprintLength !== hash.length) return rejection('badDataFormat', 'message imprint length does not match its algorithm');
-    if (req.reqPolicy && req.reqPolicy !== this.policy) return rejection('unacceptedPolicy', `policy ${req.reqPolicy} is not supported`);
+    if (!hash)
+      return rejection('badAlg', `hash algorithm ${req.hashOid} is not accepted (SHA-256, SHA-384, SHA-512)`);
+    if (req.imprintLength !== hash.length)
+      return rejection('badDataFormat', 'message imprint length does not match its algorithm');
+    if (req.reqPolicy && req.reqPolicy !== this.policy)
+      return rejection('unacceptedPolicy', `policy ${req.reqPolicy} is not supported`);
     if (req.hasExtensions) return rejection('unacceptedExtension', 'request extensions are not supported');
 
     let serial: bigint;
@@ -230,9 +234,15 @@ export class TsaResponder {
     );
     const digest = new Uint8Array(await subtle.digest('SHA-256', tstInfo));
     // DER SET OF: sorted by encoding (verifiers that re-encode must get the same bytes)
-    const attrs = [C.contentTypeAttr, seq(C.messageDigestOid, set(octets(digest))), await this.signingCertificateV2()].sort(compareBytes);
+    const attrs = [
+      C.contentTypeAttr,
+      seq(C.messageDigestOid, set(octets(digest))),
+      await this.signingCertificateV2(),
+    ].sort(compareBytes);
     const signedAttrs = set(...attrs);
-    const signature = ecdsaDer(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.o.signer.key, signedAttrs)));
+    const signature = ecdsaDer(
+      new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.o.signer.key, signedAttrs)),
+    );
     const signedAttrsImplicit = new Uint8Array(signedAttrs);
     signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT
     const signerInfo = seq(C.v1, this.sid, C.sha256Alg, signedAttrsImplicit, C.ecdsaAlg, octets(signature));

@@ -30,7 +30,9 @@ async function verifier(): Promise<VerifyFn> {
   if (verifyPdf) return verifyPdf;
   const core = (await import('@sidian/core')) as unknown as { verifyPdf?: VerifyFn };
   if (typeof core.verifyPdf !== 'function') {
-    throw Object.assign(new Error('verifyPdf is not available in @sidian/core yet'), { code: 'NOT_IMPLEMENTED' });
+    throw Object.assign(new Error('verifyPdf is not available in @sidian/core yet'), {
+      code: 'NOT_IMPLEMENTED',
+    });
   }
   verifyPdf = core.verifyPdf;
   return verifyPdf;
@@ -70,7 +72,9 @@ export async function runJob(job: Job): Promise<unknown> {
       // approval or certification signature's signed revision and compare.
       let covered = false;
       if (licence) {
-        const sealed = report.signatures.filter((s) => s.kind !== 'document-timestamp' && s.status === 'valid' && s.byteRange?.length === 4);
+        const sealed = report.signatures.filter(
+          (s) => s.kind !== 'document-timestamp' && s.status === 'valid' && s.byteRange?.length === 4,
+        );
         for (const s of sealed) {
           const br = s.byteRange!;
           try {
@@ -81,7 +85,12 @@ export async function runJob(job: Job): Promise<unknown> {
           }
         }
       }
-      const out: LicenceInspection = { report, licence: licence ?? null, problems, licenceCoveredBySeal: covered };
+      const out: LicenceInspection = {
+        report,
+        licence: licence ?? null,
+        problems,
+        licenceCoveredBySeal: covered,
+      };
       return out;
     }
   }

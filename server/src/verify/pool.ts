@@ -73,17 +73,31 @@ export class WorkerPool {
       worker.on('message', onMsg);
       worker.once('error', () => resolve());
     });
-    worker.on('message', (m: { id?: number; ok?: boolean; result?: unknown; error?: { name: string; code?: string; message: string } }) => {
-      if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
-      const job = slot.job;
-      this.finish(slot);
-      if (m.ok) job.resolve(m.result);
-      else job.reject(toError(m.error!));
-      this.pump();
-    });
-    worker.on('error', (e) => this.replace(slot, new HttpError(422, 'VERIFY_UNREADABLE', `the document could not be processed (${e.message})`)));
+    worker.on(
+      'message',
+      (m: {
+        id?: number;
+        ok?: boolean;
+        result?: unknown;
+        error?: { name: string; code?: string; message: string };
+      }) => {
+        if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
+        const job = slot.job;
+        this.finish(slot);
+        if (m.ok) job.resolve(m.result);
+        else job.reject(toError(m.error!));
+        this.pump();
+      },
+    );
+    worker.on('error', (e) =>
+      this.replace(
+        slot,
+        new HttpError(422, 'VERIFY_UNREADABLE', `the document could not be processed (${e.message})`),
+      ),
+    );
     worker.on('exit', () => {
-      if (!this.closed && this.slots.includes(slot)) this.replace(slot, new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed'));
+      if (!this.closed && this.slots.includes(slot))
+        this.replace(slot, new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed'));
     });
     return slot;
   }
@@ -113,7 +127,11 @@ export class WorkerPool {
       if (!job) return;
       slot.job = job;
       slot.timer = setTimeout(
-        () => this.replace(slot, new HttpError(422, 'VERIFY_TIMEOUT', 'verification took longer than this server allows')),
+        () =>
+          this.replace(
+            slot,
+            new HttpError(422, 'VERIFY_TIMEOUT', 'verification took longer than this server allows'),
+          ),
         job.timeoutMs,
       );
       void slot.ready.then(() => {
@@ -130,12 +148,17 @@ export class WorkerPool {
   run<T>(input: JobInput, timeoutMs = this.o.jobTimeoutMs ?? 30_000): Promise<T> {
     if (this.closed) return Promise.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
     if (this.queue.length >= (this.o.maxQueue ?? 256)) {
-      return Promise.reject(new HttpError(503, 'BUSY', 'too many documents are waiting for verification; try again shortly'));
+      return Promise.reject(
+        new HttpError(503, 'BUSY', 'too many documents are waiting for verification; try again shortly'),
+      );
     }
     if (input.kind !== 'warmup') {
       // transfer the bytes when they own their whole buffer (bodies read by readBody); otherwise copy
       const pdf = input.pdf;
-      const owns = pdf.byteOffset === 0 && pdf.byteLength === pdf.buffer.byteLength && !(pdf.buffer instanceof SharedArrayBuffer);
+      const owns =
+        pdf.byteOffset === 0 &&
+        pdf.byteLength === pdf.buffer.byteLength &&
+        !(pdf.buffer instanceof SharedArrayBuffer);
       if (!owns || input.transferOk !== true) {
         const copy = new Uint8Array(pdf.length);
         copy.set(pdf);
@@ -143,7 +166,13 @@ export class WorkerPool {
       }
     }
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, input, resolve: resolve as (v: unknown) => void, reject, timeoutMs });
+      this.queue.push({
+        id: this.nextId++,
+        input,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timeoutMs,
+      });
       this.pump();
     });
   }
@@ -154,7 +183,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const j of this.queue.splice(0)) j.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
+    for (const j of this.queue.splice(0))
+      j.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
     await Promise.all(
       this.slots.map((s) => {
         s.job?.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
@@ -168,6 +198,7 @@ export class WorkerPool {
 
 function toError(e: { name: string; code?: string; message: string }): Error {
   if (e.code === 'NOT_IMPLEMENTED') return new HttpError(501, 'NOT_IMPLEMENTED', e.message);
-  if (e.name === 'SidianError' && e.code) return Object.assign(new Error(e.message), { name: 'SidianError', code: e.code });
+  if (e.name === 'SidianError' && e.code)
+    return Object.assign(new Error(e.message), { name: 'SidianError', code: e.code });
   return new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed');
 }

@@ -22,7 +22,11 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({
       id: msg.id,
       ok: false,
-      error: { name: e?.name ?? 'Error', code: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? e) },
+      error: {
+        name: e?.name ?? 'Error',
+        code: typeof e?.code === 'string' ? e.code : undefined,
+        message: String(e?.message ?? e),
+      },
     });
   }
 });

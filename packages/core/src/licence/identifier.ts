@@ -18,10 +18,12 @@ export function mod3736CheckChar(input: string): string {
   const M = 36;
   let p = M;
   const s = input.toUpperCase();
-  if (s.length === 0) throw new SidianError('LICENCE_INVALID', 'cannot compute a check character of an empty string');
+  if (s.length === 0)
+    throw new SidianError('LICENCE_INVALID', 'cannot compute a check character of an empty string');
   for (const ch of s) {
     const v = ALNUM36.indexOf(ch);
-    if (v < 0) throw new SidianError('LICENCE_INVALID', `character "${ch}" is not allowed in a licence identifier`);
+    if (v < 0)
+      throw new SidianError('LICENCE_INVALID', `character "${ch}" is not allowed in a licence identifier`);
     let t = (p + v) % M;
     if (t === 0) t = M;
     p = (t * 2) % (M + 1);
@@ -54,7 +56,11 @@ export interface LicenceIdentifierParts {
 const PART = /^[0-9A-Za-z]+$/;
 
 function checkPart(name: string, v: string): string {
-  if (!PART.test(v)) throw new SidianError('LICENCE_INVALID', `licence identifier part ${name} must be letters and digits, got "${v}"`);
+  if (!PART.test(v))
+    throw new SidianError(
+      'LICENCE_INVALID',
+      `licence identifier part ${name} must be letters and digits, got "${v}"`,
+    );
   if (v.length > 64) throw new SidianError('LICENCE_INVALID', `licence identifier part ${name} is too long`);
   return v.toUpperCase();
 }
@@ -73,22 +79,44 @@ export function makeLicenceIdentifier(parts: LicenceIdentifierParts): string {
 
 /** Splits and checks an identifier; throws LICENCE_INVALID with a reason when it is not well formed. */
 export function parseLicenceIdentifier(id: string): LicenceIdentifierParts & { check: string } {
-  if (typeof id !== 'string' || id.length > 256) throw new SidianError('LICENCE_INVALID', 'licence identifier is not a string of reasonable length');
+  if (typeof id !== 'string' || id.length > 256)
+    throw new SidianError('LICENCE_INVALID', 'licence identifier is not a string of reasonable length');
   if (!id.startsWith(LICENCE_ID_PREFIX + '.')) {
     throw new SidianError('LICENCE_INVALID', `licence identifier must start with ${LICENCE_ID_PREFIX}`);
   }
   const rest = id.slice(LICENCE_ID_PREFIX.length + 1).split('.');
-  if (rest.length !== 5) throw new SidianError('LICENCE_INVALID', 'licence identifier must have type, issuer, serial, version and check parts');
+  if (rest.length !== 5)
+    throw new SidianError(
+      'LICENCE_INVALID',
+      'licence identifier must have type, issuer, serial, version and check parts',
+    );
   const [typeCode, issuerCode, serial, version, check] = rest as [string, string, string, string, string];
-  for (const [n, v] of [['type', typeCode], ['issuer', issuerCode], ['serial', serial], ['version', version]] as const) checkPart(n, v);
-  if (!/^\d+$/.test(version)) throw new SidianError('LICENCE_INVALID', 'licence identifier version must be digits');
-  if (!/^[0-9A-Za-z]$/.test(check)) throw new SidianError('LICENCE_INVALID', 'licence identifier check must be one character');
+  for (const [n, v] of [
+    ['type', typeCode],
+    ['issuer', issuerCode],
+    ['serial', serial],
+    ['version', version],
+  ] as const)
+    checkPart(n, v);
+  if (!/^\d+$/.test(version))
+    throw new SidianError('LICENCE_INVALID', 'licence identifier version must be digits');
+  if (!/^[0-9A-Za-z]$/.test(check))
+    throw new SidianError('LICENCE_INVALID', 'licence identifier check must be one character');
   const body = id.slice(0, id.length - 2).replace(/\./g, '');
   const expected = mod3736CheckChar(body);
   if (expected !== check.toUpperCase()) {
-    throw new SidianError('LICENCE_INVALID', `licence identifier check character is ${check}, expected ${expected}`);
+    throw new SidianError(
+      'LICENCE_INVALID',
+      `licence identifier check character is ${check}, expected ${expected}`,
+    );
   }
-  return { typeCode: typeCode.toUpperCase(), issuerCode: issuerCode.toUpperCase(), serial: serial.toUpperCase(), version, check: check.toUpperCase() };
+  return {
+    typeCode: typeCode.toUpperCase(),
+    issuerCode: issuerCode.toUpperCase(),
+    serial: serial.toUpperCase(),
+    version,
+    check: check.toUpperCase(),
+  };
 }
 
 export function isLicenceIdentifier(id: string): boolean {
@@ -111,7 +139,8 @@ export function creditCodeCheckChar(first17: string): string {
   let sum = 0;
   for (let i = 0; i < 17; i++) {
     const v = USCC_CHARS.indexOf(s[i]!);
-    if (v < 0) throw new SidianError('LICENCE_INVALID', `character "${s[i]}" is not allowed in a 统一社会信用代码`);
+    if (v < 0)
+      throw new SidianError('LICENCE_INVALID', `character "${s[i]}" is not allowed in a 统一社会信用代码`);
     sum += v * USCC_WEIGHTS[i]!;
   }
   return USCC_CHARS[(31 - (sum % 31)) % 31]!;

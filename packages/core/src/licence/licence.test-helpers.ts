@@ -30,8 +30,17 @@ export function sampleLicence(overrides: Partial<LicenceMetadata> = {}): Licence
     typeName: '食品经营许可证',
     typeCode: '11100000MB0143028K',
     number: 'JY14116810012345',
-    identifier: makeLicenceIdentifier({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: 1 }),
-    holder: { name: '项城市示例餐饮有限公司', idType: '统一社会信用代码', idNumber: '91411681MA00000001'.slice(0, 17) + creditCodeCheckChar('91411681MA0000000') },
+    identifier: makeLicenceIdentifier({
+      typeCode: '11100000MB0143028K',
+      issuerCode: ISSUER_CODE,
+      serial: '000123',
+      version: 1,
+    }),
+    holder: {
+      name: '项城市示例餐饮有限公司',
+      idType: '统一社会信用代码',
+      idNumber: '91411681MA00000001'.slice(0, 17) + creditCodeCheckChar('91411681MA0000000'),
+    },
     issuer: { name: '项城市市场监督管理局', creditCode: ISSUER_CODE },
     issueDate: '2026-01-05',
     validFrom: '2026-01-05',
@@ -40,4 +49,3 @@ export function sampleLicence(overrides: Partial<LicenceMetadata> = {}): Licence
     ...overrides,
   };
 }
-

@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { PdfDocument } from '../pdf/document';
 import {
-  creditCodeCheckChar,
   embedLicence,
   isCreditCode,
   licenceProblems,
@@ -17,7 +16,6 @@ import {
   parseLicenceIdentifier,
   parseLicenceQrPayload,
   readLicence,
-  type LicenceMetadata,
 } from './index';
 import { ISSUER_CODE, minimalPdf, sampleLicence } from './licence.test-helpers';
 
@@ -38,18 +36,32 @@ describe('ISO 7064 MOD 37,36 and identifiers', () => {
         expect(mod3736Valid(body.slice(0, i) + c + body.slice(i + 1) + check)).toBe(false);
       }
       if (i + 1 < body.length && body[i] !== body[i + 1]) {
-        expect(mod3736Valid(body.slice(0, i) + body[i + 1] + body[i] + body.slice(i + 2) + check)).toBe(false);
+        expect(mod3736Valid(body.slice(0, i) + body[i + 1] + body[i] + body.slice(i + 2) + check)).toBe(
+          false,
+        );
       }
     }
   });
   it('builds and parses licence identifiers', () => {
-    const id = makeLicenceIdentifier({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: 2 });
+    const id = makeLicenceIdentifier({
+      typeCode: '11100000MB0143028K',
+      issuerCode: ISSUER_CODE,
+      serial: '000123',
+      version: 2,
+    });
     expect(id).toMatch(/^1\.2\.156\.3005\.2\.11100000MB0143028K\.114116810055987734\.000123\.2\.[0-9A-Z]$/);
-    expect(parseLicenceIdentifier(id)).toMatchObject({ typeCode: '11100000MB0143028K', issuerCode: ISSUER_CODE, serial: '000123', version: '2' });
+    expect(parseLicenceIdentifier(id)).toMatchObject({
+      typeCode: '11100000MB0143028K',
+      issuerCode: ISSUER_CODE,
+      serial: '000123',
+      version: '2',
+    });
     const bad = id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
     expect(() => parseLicenceIdentifier(bad)).toThrow(/check character/);
     expect(() => parseLicenceIdentifier('1.2.156.3005.2.X.Y')).toThrow();
-    expect(() => makeLicenceIdentifier({ typeCode: 'a-b', issuerCode: ISSUER_CODE, serial: '1', version: 1 })).toThrow();
+    expect(() =>
+      makeLicenceIdentifier({ typeCode: 'a-b', issuerCode: ISSUER_CODE, serial: '1', version: 1 }),
+    ).toThrow();
   });
   it('checks 统一社会信用代码', () => {
     expect(isCreditCode('91350100M000100Y43')).toBe(true);
@@ -68,10 +80,19 @@ describe('ISO 7064 MOD 37,36 and identifiers', () => {
 describe('licence.json', () => {
   it('a complete sample has no problems; gaps are listed', () => {
     expect(licenceProblems(sampleLicence())).toEqual([]);
-    const p = licenceProblems({ ...sampleLicence(), holder: { name: '', idType: '居民身份证', idNumber: '' }, validUntil: 'soon' });
+    const p = licenceProblems({
+      ...sampleLicence(),
+      holder: { name: '', idType: '居民身份证', idNumber: '' },
+      validUntil: 'soon',
+    });
     expect(p.join('\n')).toMatch(/holder.name/);
     expect(p.join('\n')).toMatch(/validUntil/);
-    expect(licenceProblems({ ...sampleLicence(), issuer: { name: '别的局', creditCode: '91350100M000100Y43' } }).join()).toMatch(/issuer part/);
+    expect(
+      licenceProblems({
+        ...sampleLicence(),
+        issuer: { name: '别的局', creditCode: '91350100M000100Y43' },
+      }).join(),
+    ).toMatch(/issuer part/);
     expect(licenceProblems(null)).toHaveLength(1);
   });
 

@@ -16,7 +16,14 @@ const MAX_LICENCE_BYTES = 1024 * 1024;
 const MAX_NAME_TREE_NODES = 10_000;
 
 /** 持证主体代码类型 (holder id types), as commonly used in 电子证照 catalogues. */
-export type HolderIdType = '统一社会信用代码' | '居民身份证' | '护照' | '港澳居民来往内地通行证' | '台湾居民来往大陆通行证' | '外国人永久居留身份证' | '其他';
+export type HolderIdType =
+  | '统一社会信用代码'
+  | '居民身份证'
+  | '护照'
+  | '港澳居民来往内地通行证'
+  | '台湾居民来往大陆通行证'
+  | '外国人永久居留身份证'
+  | '其他';
 
 export interface LicenceMetadata {
   /** Schema version of this JSON (1). */
@@ -51,7 +58,8 @@ function validDate(s: unknown): s is string {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-const nonEmpty = (s: unknown, max = 512): s is string => typeof s === 'string' && s.trim().length > 0 && s.length <= max;
+const nonEmpty = (s: unknown, max = 512): s is string =>
+  typeof s === 'string' && s.trim().length > 0 && s.length <= max;
 
 /** Every problem with a licence.json, empty when it is complete and consistent. */
 export function licenceProblems(m: unknown): string[] {
@@ -60,31 +68,42 @@ export function licenceProblems(m: unknown): string[] {
   const l = m as Partial<LicenceMetadata> & Record<string, unknown>;
   if (l.version !== 1) p.push('version must be 1');
   if (!nonEmpty(l.typeName)) p.push('typeName (证照类型名称) is missing');
-  if (!nonEmpty(l.typeCode, 64) || !/^[0-9A-Za-z]+$/.test(String(l.typeCode))) p.push('typeCode (证照类型代码) is missing or not letters and digits');
+  if (!nonEmpty(l.typeCode, 64) || !/^[0-9A-Za-z]+$/.test(String(l.typeCode)))
+    p.push('typeCode (证照类型代码) is missing or not letters and digits');
   if (!nonEmpty(l.number, 128)) p.push('number (证照编号) is missing');
   if (!l.holder || typeof l.holder !== 'object') p.push('holder (持证主体) is missing');
   else {
     if (!nonEmpty(l.holder.name)) p.push('holder.name (持证主体名称) is missing');
     if (!nonEmpty(l.holder.idType, 64)) p.push('holder.idType (持证主体代码类型) is missing');
     if (!nonEmpty(l.holder.idNumber, 64)) p.push('holder.idNumber (持证主体代码) is missing');
-    else if (l.holder.idType === '统一社会信用代码' && !isCreditCode(l.holder.idNumber)) p.push('holder.idNumber is not a valid 统一社会信用代码');
+    else if (l.holder.idType === '统一社会信用代码' && !isCreditCode(l.holder.idNumber))
+      p.push('holder.idNumber is not a valid 统一社会信用代码');
   }
   if (!l.issuer || typeof l.issuer !== 'object') p.push('issuer (颁发机构) is missing');
   else {
     if (!nonEmpty(l.issuer.name)) p.push('issuer.name (颁发机构名称) is missing');
-    if (!isCreditCode(String(l.issuer.creditCode ?? ''))) p.push('issuer.creditCode (颁发机构统一社会信用代码) is missing or its check character is wrong');
+    if (!isCreditCode(String(l.issuer.creditCode ?? '')))
+      p.push('issuer.creditCode (颁发机构统一社会信用代码) is missing or its check character is wrong');
   }
   if (!validDate(l.issueDate)) p.push('issueDate (颁发日期) must be YYYY-MM-DD');
   if (!validDate(l.validFrom)) p.push('validFrom (有效期起始日期) must be YYYY-MM-DD');
-  if (l.validUntil !== null && !validDate(l.validUntil)) p.push('validUntil (有效期截止日期) must be YYYY-MM-DD or null (长期)');
-  if (validDate(l.validFrom) && validDate(l.validUntil) && l.validUntil < l.validFrom) p.push('validUntil is before validFrom');
-  if (!l.data || typeof l.data !== 'object' || Array.isArray(l.data)) p.push('data (照面拓展信息) must be an object');
+  if (l.validUntil !== null && !validDate(l.validUntil))
+    p.push('validUntil (有效期截止日期) must be YYYY-MM-DD or null (长期)');
+  if (validDate(l.validFrom) && validDate(l.validUntil) && l.validUntil < l.validFrom)
+    p.push('validUntil is before validFrom');
+  if (!l.data || typeof l.data !== 'object' || Array.isArray(l.data))
+    p.push('data (照面拓展信息) must be an object');
   if (typeof l.identifier !== 'string') p.push('identifier (证照标识) is missing');
   else {
     try {
       const parts = parseLicenceIdentifier(l.identifier);
-      if (typeof l.typeCode === 'string' && parts.typeCode !== l.typeCode.toUpperCase()) p.push('identifier type part differs from typeCode');
-      if (l.issuer && typeof l.issuer.creditCode === 'string' && parts.issuerCode !== l.issuer.creditCode.toUpperCase()) {
+      if (typeof l.typeCode === 'string' && parts.typeCode !== l.typeCode.toUpperCase())
+        p.push('identifier type part differs from typeCode');
+      if (
+        l.issuer &&
+        typeof l.issuer.creditCode === 'string' &&
+        parts.issuerCode !== l.issuer.creditCode.toUpperCase()
+      ) {
         p.push('identifier issuer part differs from issuer.creditCode');
       }
     } catch (e) {
@@ -97,11 +116,15 @@ export function licenceProblems(m: unknown): string[] {
 /** Throws LICENCE_INVALID listing the problems unless the metadata is complete. */
 export function assertLicenceComplete(m: unknown): asserts m is LicenceMetadata {
   const p = licenceProblems(m);
-  if (p.length) throw new SidianError('LICENCE_INVALID', `licence.json is incomplete: ${p.join('; ')}`, { problems: p });
+  if (p.length)
+    throw new SidianError('LICENCE_INVALID', `licence.json is incomplete: ${p.join('; ')}`, { problems: p });
 }
 
 /** Status of a licence at a time from its validity dates alone (revocation is the registry's business). */
-export function licenceValidity(m: Pick<LicenceMetadata, 'validFrom' | 'validUntil'>, at: Date = new Date()): 'valid' | 'not-yet-valid' | 'expired' {
+export function licenceValidity(
+  m: Pick<LicenceMetadata, 'validFrom' | 'validUntil'>,
+  at: Date = new Date(),
+): 'valid' | 'not-yet-valid' | 'expired' {
   const day = at.toISOString().slice(0, 10);
   if (day < m.validFrom) return 'not-yet-valid';
   if (m.validUntil && day > m.validUntil) return 'expired';
@@ -180,14 +203,18 @@ export interface ReadLicenceOptions {
  * Reads licence.json from a PDF. Returns undefined when there is none; throws LICENCE_INVALID when it
  * is there but is not JSON. The result is not checked for completeness: see licenceProblems().
  */
-export function readLicence(pdf: Uint8Array | PdfDocument, options: ReadLicenceOptions = {}): LicenceMetadata | undefined {
+export function readLicence(
+  pdf: Uint8Array | PdfDocument,
+  options: ReadLicenceOptions = {},
+): LicenceMetadata | undefined {
   const doc = pdf instanceof PdfDocument ? pdf : PdfDocument.load(pdf);
   const view = options.revisionEnd !== undefined ? doc.viewAt(options.revisionEnd) : doc.latest;
   const fs = findLicenceFilespec(view);
   if (!fs) return undefined;
   const ef = view.dict(fs.get('EF'));
   const stream = view.resolve(ef?.get('UF') ?? ef?.get('F'));
-  if (!(stream instanceof PdfStream)) throw new SidianError('LICENCE_INVALID', 'licence.json has no embedded file stream');
+  if (!(stream instanceof PdfStream))
+    throw new SidianError('LICENCE_INVALID', 'licence.json has no embedded file stream');
   const bytes = decodeStream(stream, MAX_LICENCE_BYTES);
   let json: unknown;
   try {
@@ -211,7 +238,11 @@ export interface EmbedLicenceOptions {
  * Appends an incremental update that attaches licence.json (replacing an earlier licence.json
  * entry in the name tree, if any). Returns the whole new file.
  */
-export function embedLicence(pdf: Uint8Array, metadata: LicenceMetadata, options: EmbedLicenceOptions = {}): Uint8Array {
+export function embedLicence(
+  pdf: Uint8Array,
+  metadata: LicenceMetadata,
+  options: EmbedLicenceOptions = {},
+): Uint8Array {
   if (!options.allowIncomplete) assertLicenceComplete(metadata);
   const doc = PdfDocument.load(pdf);
   if (doc.encrypted) throw new SidianError('PDF_ENCRYPTED', 'cannot attach licence.json to an encrypted PDF');
@@ -225,7 +256,13 @@ export function embedLicence(pdf: Uint8Array, metadata: LicenceMetadata, options
       new PdfDict([
         ['Type', PdfName.of('EmbeddedFile')],
         ['Subtype', PdfName.of('application/json')],
-        ['Params', new PdfDict([['Size', data.length], ['ModDate', PdfString.latin1(pdfDate(date))]])],
+        [
+          'Params',
+          new PdfDict([
+            ['Size', data.length],
+            ['ModDate', PdfString.latin1(pdfDate(date))],
+          ]),
+        ],
       ]),
       data,
     ),
@@ -237,7 +274,13 @@ export function embedLicence(pdf: Uint8Array, metadata: LicenceMetadata, options
       ['UF', PdfString.latin1(LICENCE_FILE_NAME)],
       ['Desc', PdfString.fromText('电子证照元数据 (licence metadata, GB/T 36903)')],
       ['AFRelationship', PdfName.of('Data')],
-      ['EF', new PdfDict([['F', fileRef], ['UF', fileRef]])],
+      [
+        'EF',
+        new PdfDict([
+          ['F', fileRef],
+          ['UF', fileRef],
+        ]),
+      ],
     ]),
   );
 

@@ -16,7 +16,10 @@ export function parseLicenceQrPayload(payload: string): { identifier: string; ba
   try {
     parseLicenceIdentifier(identifier);
   } catch (e) {
-    throw new SidianError('LICENCE_INVALID', `QR payload does not carry a licence identifier: ${(e as Error).message}`);
+    throw new SidianError(
+      'LICENCE_INVALID',
+      `QR payload does not carry a licence identifier: ${(e as Error).message}`,
+    );
   }
   return m ? { identifier, base: m[1] } : { identifier };
 }
