@@ -506,6 +506,81 @@ export class PdfView {
     return c;
   }
 
+  /** The number of pages: the page tree root's /Count when plausible, else by walking the tree. */
+  pageCount(): number {
+    if (this.pageList) return this.pageList.length;
+    const root = this.dict(this.catalog().get('Pages'));
+    const c = this.number(root?.get('Count'));
+    if (c !== undefined && Number.isInteger(c) && c >= 0 && c <= MAX_PAGES) return c;
+    return this.pages().length;
+  }
+
+  /**
+   * One page by 0-based index without reading the others: descends the page tree by /Count
+   * (ISO 32000-2 §7.7.3.2). Falls back to the full walk when the counts do not add up.
+   */
+  pageAt(index: number): PageInfo | undefined {
+    if (this.pageList) return this.pageList[index];
+    try {
+      const found = this.descendTo(index);
+      if (found) return found;
+    } catch (e) {
+      if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
+    }
+    return this.pages()[index];
+  }
+
+  private descendTo(index: number): PageInfo | undefined {
+    let node = this.catalog().get('Pages');
+    let i = index;
+    const inh: { mediaBox?: number[]; cropBox?: number[]; rotate?: number } = {};
+    const seen = new Set<number>();
+    for (let depth = 0; depth < 64; depth++) {
+      if (!(node instanceof PdfRef) || seen.has(node.num)) return undefined;
+      seen.add(node.num);
+      const d = this.dict(node);
+      if (!d) return undefined;
+      inh.mediaBox = this.box(d.get('MediaBox')) ?? inh.mediaBox;
+      inh.cropBox = this.box(d.get('CropBox')) ?? inh.cropBox;
+      inh.rotate = this.number(d.get('Rotate')) ?? inh.rotate;
+      if (d.name('Type') === 'Page') return i === 0 ? this.pageInfo(index, node, d, inh) : undefined;
+      const kids = this.array(d.get('Kids'));
+      if (!kids) return undefined;
+      // A node whose /Count equals its number of kids holds only leaves: jump straight there.
+      if (this.number(d.get('Count')) === kids.length) {
+        const kid = kids[i];
+        const kd = kid instanceof PdfRef ? this.dict(kid) : undefined;
+        if (!kd || kd.name('Type') !== 'Page' || kd.has('Kids')) return undefined;
+        node = kid;
+        i = 0;
+        continue;
+      }
+      let next: PdfObject | undefined;
+      for (const kid of kids) {
+        const kd = this.dict(kid);
+        if (!kd) return undefined;
+        const n = kd.name('Type') === 'Page' ? 1 : this.number(kd.get('Count'));
+        if (n === undefined || n < 0) return undefined;
+        if (i < n) {
+          next = kid;
+          break;
+        }
+        i -= n;
+      }
+      if (next === undefined) return undefined;
+      node = next;
+    }
+    return undefined;
+  }
+
+  private pageInfo(index: number, ref: PdfRef, dict: PdfDict, here: { mediaBox?: number[]; cropBox?: number[]; rotate?: number }): PageInfo {
+    const mb = (here.mediaBox ?? [0, 0, 612, 792]) as [number, number, number, number];
+    const cb = intersect((here.cropBox ?? mb) as [number, number, number, number], mb);
+    let rot = (((here.rotate ?? 0) % 360) + 360) % 360;
+    if (rot % 90 !== 0) rot = 0;
+    return { index, ref, dict, mediaBox: mb, cropBox: cb, rotate: rot as PageInfo['rotate'] };
+  }
+
   /** All pages in order, with inherited attributes resolved. */
   pages(): PageInfo[] {
     if (this.pageList) return this.pageList;
@@ -533,11 +608,7 @@ export class PdfView {
           if (out.length > MAX_PAGES) throw new SidianError('LIMIT_EXCEEDED', 'too many pages');
         }
       } else {
-        const mb = (here.mediaBox ?? [0, 0, 612, 792]) as [number, number, number, number];
-        const cb = intersect((here.cropBox ?? mb) as [number, number, number, number], mb);
-        let rot = (((here.rotate ?? 0) % 360) + 360) % 360;
-        if (rot % 90 !== 0) rot = 0;
-        out.push({ index: out.length, ref, dict: node, mediaBox: mb, cropBox: cb, rotate: rot as PageInfo['rotate'] });
+        out.push(this.pageInfo(out.length, ref, node, here));
       }
     };
     walk(rootRef, {}, 0);

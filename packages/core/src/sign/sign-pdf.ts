@@ -140,8 +140,10 @@ async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimesta
     throw new SidianError('PDF_ENCRYPTED', 'the PDF is encrypted; decrypt it before signing');
   }
   const view = doc.latest;
-  const pages = view.pages();
-  if (pages.length === 0) throw new SidianError('PDF_MALFORMED', 'the PDF has no pages');
+  // Only what the placement needs: one page for single seals, all pages for every-page and seam.
+  const pageCount = view.pageCount();
+  if (pageCount === 0) throw new SidianError('PDF_MALFORMED', 'the PDF has no pages');
+  const pages: PageList = { count: pageCount, at: (i) => view.pageAt(i), all: () => view.pages() };
   const fields = listFields(view);
   const signedBefore = fields.some((f) => f.type === 'Sig' && f.dict.has('V'));
   const mdp = docMdpPermission(view);
@@ -365,10 +367,22 @@ async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimesta
 const BYTE_RANGE_PLACEHOLDER = '[0 ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ' ' + 'X'.repeat(14) + ']';
 const CONTENTS_KEY = latin1Bytes('/Contents ');
 
-function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefined): WidgetPlan[] {
+interface PageList {
+  count: number;
+  at(index: number): PageInfo | undefined;
+  all(): PageInfo[];
+}
+
+function pageOrThrow(pages: PageList, index: number): PageInfo {
+  const p = pages.at(index);
+  if (!p) throw new SidianError('PDF_MALFORMED', `page ${index + 1} cannot be read`);
+  return p;
+}
+
+function planWidgets(list: PageList, o: SignOptions, image: PdfImage | undefined): WidgetPlan[] {
   const mode = o.mode ?? 'single';
   if (!['single', 'every-page', 'seam'].includes(mode)) throw new SidianError('SIGN_BAD_OPTIONS', `unknown mode "${mode}"`);
-  const pageCount = pages.length;
+  const pageCount = list.count;
   if (o.page !== undefined && (!Number.isInteger(o.page) || o.page < 1 || o.page > pageCount)) {
     throw new SidianError('SIGN_PAGE_OUT_OF_RANGE', `page ${o.page} is out of range: the document has ${pageCount} page(s)`);
   }
@@ -380,13 +394,14 @@ function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefi
   }
   if (!image) {
     if (mode !== 'single') throw new SidianError('SIGN_BAD_OPTIONS', `mode "${mode}" needs a seal image`);
-    const page = pages[(o.page ?? 1) - 1]!;
+    const page = pageOrThrow(list, (o.page ?? 1) - 1);
     if (o.rect) checkInside(page, o.rect, o.page ?? 1);
     // Invisible signature: a zero-size widget (ISO 32000-2 §12.7.5.5)
     return [{ page, rect: [0, 0, 0, 0], appearance: undefined }];
   }
   // The default seal (42 mm) shrinks to fit small pages; an explicit rect is never changed.
-  const smallest = Math.min(...(mode === 'single' ? [pages[(o.page ?? pageCount) - 1]!] : pages).map((p) => Math.min(...displaySize(p))));
+  const pages = mode === 'single' ? [pageOrThrow(list, (o.page ?? pageCount) - 1)] : list.all();
+  const smallest = Math.min(...pages.map((p) => Math.min(...displaySize(p))));
   const size = o.sealSize ?? Math.min(DEFAULT_SEAL_SIZE, smallest * 0.8);
   const aspect = image.width / image.height;
   const defW = aspect >= 1 ? size : size * aspect;
@@ -406,7 +421,7 @@ function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefi
     });
     return plans;
   }
-  const targets = mode === 'every-page' ? pages : [pages[(o.page ?? pageCount) - 1]!];
+  const targets = pages;
   for (const page of targets) {
     const [dw] = displaySize(page);
     const [, dh] = displaySize(page);
@@ -418,7 +433,8 @@ function planWidgets(pages: PageInfo[], o: SignOptions, image: PdfImage | undefi
   return plans;
 }
 
-function planExistingField(view: PdfView, field: FieldInfo, pages: PageInfo[], visible: boolean): WidgetPlan[] {
+function planExistingField(view: PdfView, field: FieldInfo, list: PageList, visible: boolean): WidgetPlan[] {
+  const pages = list.all();
   if (field.widgets.length === 0) throw new SidianError('SIGN_FIELD_NOT_FOUND', `field "${field.fullName}" has no widget`);
   return field.widgets.map((wdg) => {
     const rectArr = (view.array(wdg.dict.get('Rect')) ?? [0, 0, 0, 0]).map((x) => view.number(x) ?? 0);
