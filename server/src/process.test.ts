@@ -10,12 +10,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db/index';
-import { devToken, freePort, runCli, spawnServer, startTestServer, tempDir } from './test/harness';
+import {
+  devToken,
+  freePort,
+  postgresAvailable,
+  runCli,
+  spawnServer,
+  startPostgres,
+  startTestServer,
+  tempDir,
+  type PgCluster,
+} from './test/harness';
 import { bigPdf, sealWith } from './test/pdfs';
 
 const children: ChildProcess[] = [];
-afterAll(() => {
+let cluster: Promise<PgCluster> | undefined;
+const pgCluster = () => (cluster ??= startPostgres());
+const dbKinds = postgresAvailable() ? ['sqlite', 'postgres'] : ['sqlite'];
+afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (cluster) await (await cluster).stop();
 });
 
 async function spawn(dataDir: string, env: Record<string, string> = {}) {
@@ -138,94 +152,102 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     await stop(s.child);
   });
 
-  it('SIGKILL during a 50 MB upload: restart, resume with tus, same SHA-256, no duplicate rows', async () => {
-    const dataDir = tempDir();
-    let s = await spawn(dataDir);
-    const token = await devToken(s.url, '周九', '110101198512120019');
-    const size = 50 * 1024 * 1024;
-    const data = new Uint8Array(size);
-    for (let i = 0; i < size; i += 65536) webcrypto.getRandomValues(data.subarray(i, i + 65536));
-    const expected = sha256(data);
-    const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
-    const created = await fetch(`${s.url}/api/materials/uploads`, {
-      method: 'POST',
-      headers: {
-        ...auth,
-        'upload-length': String(size),
-        'upload-metadata': `filename ${Buffer.from('营业执照.pdf').toString('base64')},requirement ${Buffer.from('licence').toString('base64')}`,
-      },
-    });
-    expect(created.status).toBe(201);
-    const loc = created.headers.get('location')!;
-    const id = loc.split('/').pop()!;
+  it.each(dbKinds)(
+    'SIGKILL during a 50 MB upload (%s): restart, resume with tus, same SHA-256, no duplicate rows',
+    async (kind) => {
+      const dataDir = tempDir();
+      const databaseUrl =
+        kind === 'postgres' ? await (await pgCluster()).createDatabase(`crash_${process.pid}`) : undefined;
+      const env: Record<string, string> = databaseUrl ? { DATABASE_URL: databaseUrl } : {};
+      let s = await spawn(dataDir, env);
+      const token = await devToken(s.url, '周九', '110101198512120019');
+      const size = 50 * 1024 * 1024;
+      const data = new Uint8Array(size);
+      for (let i = 0; i < size; i += 65536) webcrypto.getRandomValues(data.subarray(i, i + 65536));
+      const expected = sha256(data);
+      const auth = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
+      const created = await fetch(`${s.url}/api/materials/uploads`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'upload-length': String(size),
+          'upload-metadata': `filename ${Buffer.from('营业执照.pdf').toString('base64')},requirement ${Buffer.from('licence').toString('base64')}`,
+        },
+      });
+      expect(created.status).toBe(201);
+      const loc = created.headers.get('location')!;
+      const id = loc.split('/').pop()!;
 
-    // stream the whole file slowly in one PATCH and kill the server part-way
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        if (sent >= size) return ctrl.close();
-        const n = Math.min(256 * 1024, size - sent);
-        ctrl.enqueue(data.slice(sent, sent + n));
-        sent += n;
-        await new Promise((r) => setTimeout(r, 2));
-      },
-    });
-    const patch = fetch(`${s.url}${loc}`, {
-      method: 'PATCH',
-      headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-      body,
-      duplex: 'half',
-    } as RequestInit).catch((e: Error) => e);
-    while (sent < size * 0.4) await new Promise((r) => setTimeout(r, 10));
-    await stop(s.child, 'SIGKILL');
-    const interrupted = await patch;
-    expect(interrupted instanceof Error || (interrupted as Response).status >= 400).toBe(true);
+      // stream the whole file slowly in one PATCH and kill the server part-way
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(ctrl) {
+          if (sent >= size) return ctrl.close();
+          const n = Math.min(256 * 1024, size - sent);
+          ctrl.enqueue(data.slice(sent, sent + n));
+          sent += n;
+          await new Promise((r) => setTimeout(r, 2));
+        },
+      });
+      const patch = fetch(`${s.url}${loc}`, {
+        method: 'PATCH',
+        headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body,
+        duplex: 'half',
+      } as RequestInit).catch((e: Error) => e);
+      while (sent < size * 0.4) await new Promise((r) => setTimeout(r, 10));
+      await stop(s.child, 'SIGKILL');
+      const interrupted = await patch;
+      expect(interrupted instanceof Error || (interrupted as Response).status >= 400).toBe(true);
 
-    s = await spawn(dataDir);
-    const head = await fetch(`${s.url}${loc}`, { method: 'HEAD', headers: auth });
-    expect(head.status).toBe(200);
-    const offset = Number(head.headers.get('upload-offset'));
-    expect(offset).toBeGreaterThan(0);
-    expect(offset).toBeLessThan(size);
-    console.log(
-      `[crash] killed after the client queued ${((sent / size) * 100).toFixed(0)}%; the server had ${((offset / size) * 100).toFixed(1)}% on disk; resuming`,
-    );
-    const rest = await fetch(`${s.url}${loc}`, {
-      method: 'PATCH',
-      headers: {
-        ...auth,
-        'upload-offset': String(offset),
-        'content-type': 'application/offset+octet-stream',
-      },
-      body: data.subarray(offset) as BodyInit,
-    });
-    expect(rest.status).toBe(204);
-    expect(rest.headers.get('x-content-sha256')).toBe(expected);
-    const m = await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${token}` } });
-    expect(await m.json()).toMatchObject({ id, sha256: expected, size, name: '营业执照.pdf' });
-    // a second restart finds nothing left to finish and adds no rows
-    await stop(s.child, 'SIGKILL');
-    s = await spawn(dataDir);
-    const content = await fetch(`${s.url}/api/materials/${id}/content`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(expected);
-    await stop(s.child);
-    const db = await openDatabase({ dataDir });
-    try {
-      expect(await db.db.selectFrom('materials').selectAll().execute()).toHaveLength(1);
-      expect(await db.db.selectFrom('blobs').selectAll().execute()).toHaveLength(1);
-      const uploads = await db.db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('action', '=', 'material.upload')
-        .execute();
-      expect(uploads).toHaveLength(1);
-    } finally {
-      await db.close();
-    }
-    expect(runCli(['audit', 'verify', '--data', dataDir]).code).toBe(0);
-  });
+      s = await spawn(dataDir, env);
+      const head = await fetch(`${s.url}${loc}`, { method: 'HEAD', headers: auth });
+      expect(head.status).toBe(200);
+      const offset = Number(head.headers.get('upload-offset'));
+      expect(offset).toBeGreaterThan(0);
+      expect(offset).toBeLessThan(size);
+      console.log(
+        `[crash] killed after the client queued ${((sent / size) * 100).toFixed(0)}%; the server had ${((offset / size) * 100).toFixed(1)}% on disk; resuming`,
+      );
+      const rest = await fetch(`${s.url}${loc}`, {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: data.subarray(offset) as BodyInit,
+      });
+      expect(rest.status).toBe(204);
+      expect(rest.headers.get('x-content-sha256')).toBe(expected);
+      const m = await fetch(`${s.url}/api/materials/${id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await m.json()).toMatchObject({ id, sha256: expected, size, name: '营业执照.pdf' });
+      // a second restart finds nothing left to finish and adds no rows
+      await stop(s.child, 'SIGKILL');
+      s = await spawn(dataDir, env);
+      const content = await fetch(`${s.url}/api/materials/${id}/content`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(expected);
+      await stop(s.child);
+      const db = await openDatabase({ dataDir, databaseUrl });
+      try {
+        expect(await db.db.selectFrom('materials').selectAll().execute()).toHaveLength(1);
+        expect(await db.db.selectFrom('blobs').selectAll().execute()).toHaveLength(1);
+        const uploads = await db.db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('action', '=', 'material.upload')
+          .execute();
+        expect(uploads).toHaveLength(1);
+      } finally {
+        await db.close();
+      }
+      expect(runCli(['audit', 'verify', '--data', dataDir], env).code).toBe(0);
+    },
+  );
 
   it('an upload completed just before a crash becomes a material at the next start', async () => {
     const dataDir = tempDir();

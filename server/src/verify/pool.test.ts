@@ -1,0 +1,33 @@
+/** The worker pool: overruns are cut off and the worker replaced; the pool keeps serving. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { minimalPdf } from '../test/pdfs';
+import { WorkerPool } from './pool';
+
+describe('WorkerPool', { timeout: 120_000 }, () => {
+  const pool = new WorkerPool({ size: 1, maxQueue: 2 });
+  afterAll(() => pool.close());
+
+  it('answers, times out a job (replacing its worker), refuses when the queue is full, and recovers', async () => {
+    await pool.warmup();
+    const ok = await pool.run<{ status: string }>({ kind: 'verify', pdf: minimalPdf(), options: {} });
+    expect(ok.status).toBe('unsigned');
+    await expect(pool.run({ kind: 'verify', pdf: minimalPdf(), options: {} }, 1)).rejects.toMatchObject({
+      code: 'VERIFY_TIMEOUT',
+      status: 422,
+    });
+    const many = Array.from({ length: 4 }, () =>
+      pool.run({ kind: 'verify', pdf: minimalPdf(), options: {} }).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      ),
+    );
+    const codes = await Promise.all(many);
+    expect(codes).toContain('BUSY');
+    expect(codes).toContain('ok');
+    const again = await pool.run<{ status: string }>({ kind: 'verify', pdf: minimalPdf(), options: {} });
+    expect(again.status).toBe('unsigned');
+    await expect(
+      pool.run({ kind: 'verify', pdf: new TextEncoder().encode('not a pdf'), options: {} }),
+    ).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
+  });
+});
