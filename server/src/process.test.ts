@@ -32,9 +32,9 @@ afterAll(async () => {
   if (cluster) await (await cluster).stop();
 });
 
-async function spawn(dataDir: string, env: Record<string, string> = {}) {
+async function spawn(dataDir: string, env: Record<string, string> = {}, o: { log?: boolean } = {}) {
   const port = await freePort();
-  const s = await spawnServer(dataDir, port, env);
+  const s = await spawnServer(dataDir, port, env, o);
   children.push(s.child);
   return s;
 }
@@ -270,6 +270,38 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     expect(m.status).toBe(200);
     expect(((await m.json()) as { sha256: string }).sha256).toBe(sha256(data));
     await stop(s.child);
+  });
+});
+
+describe('logs', { timeout: 120_000 }, () => {
+  it('request logs carry no tokens, API keys, CSRs or bodies', async () => {
+    const dataDir = tempDir();
+    const s = await spawn(dataDir, {}, { log: true });
+    const apiKey = (
+      JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8')) as { apiKey: string }
+    ).apiKey;
+    const token = await devToken(s.url, '吴十', '110101197707070077');
+    await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': apiKey } });
+    await fetch(`${s.url}/api/enrol`, {
+      method: 'POST',
+      body: JSON.stringify({ csr: 'MIIBSECRETCSR' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': 'sdk_wrong_key_value' } });
+    await new Promise((r) => setTimeout(r, 300));
+    await stop(s.child);
+    const log = s.output();
+    expect(log).toContain('"statusCode":');
+    for (const secret of [
+      apiKey,
+      token,
+      token.split('.')[2]!,
+      'sdk_wrong_key_value',
+      'MIIBSECRETCSR',
+      '110101197707070077',
+    ]) {
+      expect(log).not.toContain(secret);
+    }
   });
 });
 

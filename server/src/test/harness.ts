@@ -182,10 +182,11 @@ export async function spawnServer(
   dataDir: string,
   port: number,
   env: Record<string, string | undefined> = {},
-): Promise<{ child: ChildProcess; url: string }> {
+  o: { log?: boolean } = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
+    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), ...(o.log ? [] : ['--quiet'])],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -200,7 +201,7 @@ export async function spawnServer(
     if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
     try {
       const r = await fetch(`${url}/api/health`);
-      if (r.ok) return { child, url };
+      if (r.ok) return { child, url, output: () => out };
     } catch {
       /* not yet */
     }
