@@ -226,3 +226,21 @@ function addEmptySignatureField(doc: PDFDocument, page: PDFPage, name: string, t
   page.node.addAnnot(ref);
   doc.getForm().acroForm.addField(ref);
 }
+
+/** A one-page sample material (the demo's "add sample files" button and the end-to-end test). */
+export async function samplePdf(title: string, lines: string[], fontBytes: Uint8Array): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.registerFontkit(fontkit);
+  const font: Fonts = { cjk: await doc.embedFont(fontBytes, { subset: true }), latin: await doc.embedFont(StandardFonts.Helvetica) };
+  doc.setTitle(title);
+  const page = doc.addPage([595.28, 841.89]);
+  centred(page, title, font, 22, 760);
+  let y = 710;
+  for (const line of lines) {
+    for (const l of wrap(line, font, 12, 467)) {
+      drawText(page, l, font, { x: 64, y, size: 12, color: INK });
+      y -= 20;
+    }
+  }
+  return doc.save();
+}

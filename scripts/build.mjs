@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `npm run build`: the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
+// and data files under pdfjs/), the demo portal (dist/demo), the Custom Elements Manifest and the
+// editor data and framework typings made from it (packages/elements/). `--if-stale` (used by
+// `npm start`) skips the work when nothing it reads changed since the last build.
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = path.join(root, 'dist', '.build-stamp');
+const INPUTS = ['packages/core/src', 'packages/elements/src', 'demo', 'vite.config.ts', 'package-lock.json', 'scripts/build.mjs', 'scripts/editor-data.mjs'];
+
+function newestMtime(p) {
+  const full = path.join(root, p);
+  if (!existsSync(full)) return 0;
+  const st = statSync(full);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(full)) newest = Math.max(newest, newestMtime(path.join(p, name)));
+  return newest;
+}
+
+if (process.argv.includes('--if-stale') && existsSync(stamp)) {
+  const built = statSync(stamp).mtimeMs;
+  if (INPUTS.every((p) => newestMtime(p) < built)) {
+    console.log('build: dist/ is up to date');
+    process.exit(0);
+  }
+}
+
+const t0 = Date.now();
+const { build } = await import('vite');
+const configFile = path.join(root, 'vite.config.ts');
+rmSync(stamp, { force: true });
+
+await build({ configFile, mode: 'elements', logLevel: 'warn' });
+// pdf.js's worker, CMaps, standard fonts, wasm decoders and ICC profiles, where the elements look
+// for them by default (./pdfjs/ next to sidian.js)
+const pdfjs = path.join(root, 'node_modules/pdfjs-dist');
+const pdfjsOut = path.join(root, 'dist/elements/pdfjs');
+mkdirSync(path.join(pdfjsOut, 'build'), { recursive: true });
+cpSync(path.join(pdfjs, 'build/pdf.worker.min.mjs'), path.join(pdfjsOut, 'build/pdf.worker.min.mjs'));
+for (const dir of ['cmaps', 'standard_fonts', 'wasm', 'iccs']) cpSync(path.join(pdfjs, dir), path.join(pdfjsOut, dir), { recursive: true });
+cpSync(path.join(pdfjs, 'LICENSE'), path.join(pdfjsOut, 'LICENSE'));
+
+await build({ configFile, mode: 'demo', logLevel: 'warn' });
+
+// Custom Elements Manifest (the analyzer reads the elements' JSDoc), then editor data and typings
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const cem = spawnSync(npm, ['run', '--silent', 'manifest'], { cwd: root, stdio: 'inherit' });
+if (cem.status !== 0) process.exit(cem.status ?? 1);
+const editor = spawnSync(process.execPath, [path.join(root, 'scripts/editor-data.mjs')], { cwd: root, stdio: 'inherit' });
+if (editor.status !== 0) process.exit(editor.status ?? 1);
+
+writeFileSync(stamp, new Date().toISOString() + '\n');
+const size = (f) => (statSync(path.join(root, 'dist/elements', f)).size / 1024).toFixed(0);
+console.log(`build: dist/elements/sidian.js (${size('sidian.js')} KB), dist/demo, custom-elements.json and editor data in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
