@@ -14,7 +14,7 @@ import { Auth, type PortalConfig } from './auth';
 import { BlobStore } from './blobs';
 import { DEFAULT_LIMITS, type Ctx, type Limits, type TestHooks } from './context';
 import { openDatabase, reserveCounter } from './db/index';
-import { installErrorHandlers, notFound } from './errors';
+import { installErrorHandlers } from './errors';
 import { EnrolmentCa } from './pki/ca';
 import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
 import { toPem } from './pki/x509';
@@ -24,6 +24,7 @@ import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
+import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
 import { blockSerials, TsaResponder } from './tsa/responder';
 import { WorkerPool } from './verify/pool';
 
@@ -41,8 +42,10 @@ export interface ServerOptions {
   portal?: PortalConfig;
   /** The server's public base URL (QR codes, CRL distribution points). */
   publicUrl?: string;
-  /** Directory holding the built elements bundle (sidian.js). */
+  /** Directory holding the built elements bundle (sidian.js); default dist/elements. */
   elementsDir?: string;
+  /** Directory holding the built demo portal (served in development mode); default dist/demo. */
+  demoDir?: string;
   logger?: boolean;
   hooks?: TestHooks;
   tsaPolicy?: string;
@@ -237,33 +240,10 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
 
-  // The elements bundle, when it has been built (vite build): one ES module for embedding sites.
-  const elementsDir =
-    o.elementsDir ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/elements');
-  app.get('/elements/:file', async (req, reply) => {
-    const { file } = req.params as { file: string };
-    if (!/^[A-Za-z0-9._-]+\.(js|mjs|css|map|wasm)$/.test(file) || file.includes('..')) throw notFound();
-    const full = path.join(elementsDir, file);
-    let data: Buffer;
-    try {
-      data = await fs.promises.readFile(full);
-    } catch {
-      return reply
-        .status(404)
-        .send({ error: 'NOT_FOUND', message: `${file} has not been built (npm run build)` });
-    }
-    const type = file.endsWith('.css')
-      ? 'text/css'
-      : file.endsWith('.wasm')
-        ? 'application/wasm'
-        : file.endsWith('.map')
-          ? 'application/json'
-          : 'text/javascript';
-    return reply
-      .header('cross-origin-resource-policy', 'cross-origin')
-      .header('cache-control', 'public, max-age=300')
-      .type(`${type}; charset=utf-8`)
-      .send(data);
+  // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
+  await staticRoutes(app, ctx, {
+    elementsDir: o.elementsDir ?? path.join(DEFAULT_DIST, 'elements'),
+    demoDir: o.demoDir ?? path.join(DEFAULT_DIST, 'demo'),
   });
 
   void pool.warmup();
