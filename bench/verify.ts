@@ -200,6 +200,7 @@ export async function benchVerify(): Promise<string> {
       {
         tool: 'Sidian, verifyPdf calls only (file reads excluded)',
         seconds: median(res.verifyMs) / 1000,
+        cpuSeconds: median(res.verifyCpuMs) / 1000,
         verdict,
       },
       {
@@ -253,11 +254,13 @@ export async function benchVerify(): Promise<string> {
       const withReads = pct(pass);
       const verifyOnly = pct(median(res.verifyMs) / 1000);
       const cpuShare = pct(passCpu);
+      const verifyCpuShare = pct(median(res.verifyCpuMs) / 1000);
       const goal = TARGET_FLOOR_SHARE * 100;
       targets.push(
         `- (b) 100 MB at ≥ ${goal}% of the floor: Sidian, wall time with \`readFileSync\` in the pass ` +
           `**${fmt(withReads, 0)}%** ${met(withReads >= goal)}; the verifyPdf call alone **${fmt(verifyOnly, 0)}%** ` +
-          `${met(verifyOnly >= goal)}; CPU time of the pass **${fmt(cpuShare, 0)}%** ${met(cpuShare >= goal)} ` +
+          `${met(verifyOnly >= goal)}; CPU time of the pass **${fmt(cpuShare, 0)}%** ${met(cpuShare >= goal)}, ` +
+          `of the verifyPdf call alone **${fmt(verifyCpuShare, 0)}%** ${met(verifyCpuShare >= goal)} ` +
           `(pdfsig ${fmt(pct(pdfsig.seconds), 0)}% / CPU ${fmt(pct(pdfsig.cpuSeconds!), 0)}%, ` +
           `mutool ${fmt(pct(mutool.seconds), 0)}% / CPU ${fmt(pct(mutool.cpuSeconds!), 0)}%, whole processes)`,
       );
