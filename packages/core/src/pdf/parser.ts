@@ -281,12 +281,14 @@ export class Parser {
     let n = 0;
     let hi = -1;
     for (; p < end; p++) {
-      const c = b[p]!;
-      if (WS[c]) continue;
-      if (!isHex(c)) this.fail('bad character in hex string');
-      if (hi < 0) hi = hexVal(c);
+      const v = HEX_VALUE[b[p]!]!;
+      if (v < 0) {
+        if (v === -1) continue; // whitespace
+        this.fail('bad character in hex string');
+      }
+      if (hi < 0) hi = v;
       else {
-        out[n++] = (hi << 4) | hexVal(c);
+        out[n++] = (hi << 4) | v;
         hi = -1;
       }
     }
@@ -369,6 +371,14 @@ export class Parser {
 }
 
 const RMARK = { __r: true };
+/** Hex digit values; -1 for whitespace, -2 for anything else. */
+const HEX_VALUE = new Int8Array(256).fill(-2);
+for (let c = 0; c < 256; c++) {
+  if (WS[c]) HEX_VALUE[c] = -1;
+  else if (c >= 0x30 && c <= 0x39) HEX_VALUE[c] = c - 0x30;
+  else if (c >= 0x41 && c <= 0x46) HEX_VALUE[c] = c - 0x37;
+  else if (c >= 0x61 && c <= 0x66) HEX_VALUE[c] = c - 0x57;
+}
 const ENDSTREAM = Uint8Array.from('endstream', (c) => c.charCodeAt(0));
 
 function endstreamFollows(b: Uint8Array, p: number): boolean {

@@ -230,6 +230,23 @@ export async function digestAny(hash: AnyHash, chunks: Uint8Array[]): Promise<Ui
   return new Uint8Array(await crypto.subtle.digest('SHA-1', all));
 }
 
+/**
+ * Imported public keys by algorithm and SubjectPublicKeyInfo: a server verifying thousands of
+ * documents sealed by the same few departments imports each key once (bounded, oldest dropped).
+ */
+const keyCache = new Map<string, Promise<CryptoKey>>();
+function importCached(spki: Uint8Array, alg: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
+  const id = `${alg.name}:${'hash' in alg ? String(alg.hash) : (alg as EcKeyImportParams).namedCurve}:${hexOf(spki)}`;
+  let k = keyCache.get(id);
+  if (!k) {
+    k = crypto.subtle.importKey('spki', spki as Uint8Array<ArrayBuffer>, alg, false, ['verify']);
+    k.catch(() => keyCache.delete(id));
+    if (keyCache.size >= 512) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, k);
+  }
+  return k;
+}
+
 /** Verifies `signature` over `data` with the certificate's key; undefined when unsupported. */
 export async function verifySignature(
   cert: CertificateInfo,
@@ -252,12 +269,12 @@ export async function verifySignature(
           if (p.isContext(0)) hash = hashNameForOid(readOid(p.child(0).child(0))) ?? hash;
           if (p.isContext(2)) salt = Number(readInteger(p.child(0)));
         }
-        const key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-PSS', hash }, false, ['verify']);
+        const key = await importCached(spki, { name: 'RSA-PSS', hash });
         return await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: salt }, key, signature as Uint8Array<ArrayBuffer>, d);
       }
       const hash = RSA_HASH[oid] ?? (oid === OID.rsaEncryption ? digestHash : undefined);
       if (!hash) return undefined;
-      const key = await crypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']);
+      const key = await importCached(spki, { name: 'RSASSA-PKCS1-v1_5', hash });
       return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, d);
     }
     if (pk.kind === 'ec') {
@@ -266,7 +283,7 @@ export async function verifySignature(
       if (!hash) return undefined;
       const raw = ecdsaDerToRaw(signature, curveFieldSize(pk.curve));
       if (!raw) return false;
-      const key = await crypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: pk.curve }, false, ['verify']);
+      const key = await importCached(spki, { name: 'ECDSA', namedCurve: pk.curve });
       return await crypto.subtle.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, d);
     }
   } catch {

@@ -53,7 +53,22 @@ export function parseCrl(der: Uint8Array): ParsedCrl | undefined {
   }
 }
 
+const pemCache = new Map<string, Uint8Array[]>();
+
 export function pemToDer(input: Uint8Array | string): Uint8Array[] {
+  if (typeof input === 'string') {
+    let cached = pemCache.get(input);
+    if (!cached) {
+      cached = pemToDerUncached(input);
+      if (pemCache.size >= 64) pemCache.delete(pemCache.keys().next().value!);
+      pemCache.set(input, cached);
+    }
+    return cached;
+  }
+  return pemToDerUncached(input);
+}
+
+function pemToDerUncached(input: Uint8Array | string): Uint8Array[] {
   if (input instanceof Uint8Array) {
     // PEM passed as bytes?
     if (input[0] === 0x2d /* - */) return pemToDer(new TextDecoder().decode(input));
@@ -77,16 +92,25 @@ function tryParse(der: Uint8Array): CertificateInfo | undefined {
   }
 }
 
+/** Results of certificate signature checks: the same chains come back document after document. */
+const issuedCache = new Map<string, boolean>();
+
 /** True when `issuer` signed `cert`. */
 async function issued(issuer: CertificateInfo, cert: CertificateInfo): Promise<boolean> {
   if (!bytesEqual(issuer.subject, cert.issuer)) return false;
+  const id = hex(cert.der) + '/' + hex(issuer.spki);
+  const known = issuedCache.get(id);
+  if (known !== undefined) return known;
+  let ok = false;
   try {
     const c = parseDer(cert.der, { maxNodes: 20_000 });
-    const ok = await verifySignature(issuer, c.child(1), 'SHA-256', c.child(0).raw, readBitStringBytes(c.child(2)));
-    return ok === true;
+    ok = (await verifySignature(issuer, c.child(1), 'SHA-256', c.child(0).raw, readBitStringBytes(c.child(2)))) === true;
   } catch {
-    return false;
+    ok = false;
   }
+  if (issuedCache.size >= 1024) issuedCache.delete(issuedCache.keys().next().value!);
+  issuedCache.set(id, ok);
+  return ok;
 }
 
 export async function evaluateTrust(
