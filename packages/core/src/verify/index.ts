@@ -295,30 +295,23 @@ async function judgeSignature(
   }
 }
 
-/** Live signature dictionaries (with /ByteRange and /Contents) that are no field's /V. */
+/**
+ * Live signature dictionaries (with /ByteRange and /Contents) that are no field's /V. Only each
+ * object's own dictionary is searched, never stream data: one pass over the dictionaries, not the file.
+ */
 function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num: number; dict: PdfDict }[] {
   const bytes = view.doc.bytes;
   const live: { num: number; off: number }[] = [];
-  for (const [num, e] of view.entries) if (e.type === 1) live.push({ num, off: e.offset });
+  for (const [num, e] of view.entries) if (e.type === 1 && e.offset >= 0 && e.offset < bytes.length) live.push({ num, off: e.offset });
   live.sort((a, b) => a.off - b.off);
   const out: { num: number; dict: PdfDict }[] = [];
-  const seen = new Set<number>();
-  for (let k = indexOfBytes(bytes, BYTE_RANGE_KEY, 0); k >= 0 && out.length < 100; k = indexOfBytes(bytes, BYTE_RANGE_KEY, k + 1)) {
-    // the live object whose definition starts last before this key
-    let lo = 0;
-    let hi = live.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (live[mid]!.off <= k) {
-        at = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (at < 0) continue;
-    const num = live[at]!.num;
-    if (seen.has(num) || referenced.has(num)) continue;
-    seen.add(num);
+  for (let i = 0; i < live.length && out.length < 100; i++) {
+    const { num, off } = live[i]!;
+    if (referenced.has(num)) continue;
+    const limit = Math.min(i + 1 < live.length ? live[i + 1]!.off : bytes.length, off + 1024 * 1024);
+    const streamAt = indexOfBytes(bytes, STREAM_KEY, off, limit);
+    const end = streamAt >= 0 ? streamAt : limit;
+    if (limit <= off || indexOfBytes(bytes, BYTE_RANGE_KEY, off, end) < 0) continue;
     let d: PdfObject | undefined;
     try {
       d = view.get(num);
@@ -330,6 +323,7 @@ function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num
   return out;
 }
 
+const STREAM_KEY = latin1Bytes('stream');
 const BYTE_RANGE_KEY = latin1Bytes('/ByteRange');
 
 function isCertification(view: PdfView, s: FoundSignature): boolean {
