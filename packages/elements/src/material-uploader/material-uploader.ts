@@ -501,7 +501,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
     } else {
       const url = await this.tus(item, item.file!, { filename: item.name, filetype: item.type, requirement: item.requirementId }, sha256);
       if (item.cancelled) return;
-      materialId = decodeURIComponent(new URL(url).pathname.split('/').pop()!);
+      materialId = decodeURIComponent(new URL(url, document.baseURI).pathname.split('/').pop()!);
       const stored = await this.fetchMaterial(endpoint, materialId);
       if (stored.sha256 !== sha256) throw new SidianElementError('HASH_MISMATCH', `the server stored ${stored.sha256}, the browser computed ${sha256}`);
     }
@@ -510,7 +510,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       const sig = new Blob([item.signature as Uint8Array<ArrayBuffer>], { type: 'application/pkcs7-signature' });
       const sigSha = await crypto.subtle.digest('SHA-256', item.signature as Uint8Array<ArrayBuffer>);
       const url = await this.tus(item, sig, { filename: `${item.name}.p7s`, filetype: 'application/pkcs7-signature', requirement: item.requirementId }, toHex(new Uint8Array(sigSha)), false);
-      signatureId = decodeURIComponent(new URL(url).pathname.split('/').pop()!);
+      signatureId = decodeURIComponent(new URL(url, document.baseURI).pathname.split('/').pop()!);
     }
     if (item.cancelled) return;
     item.upload = undefined;
