@@ -365,6 +365,28 @@ describe('other signers and certification', () => {
     await expect(signPdf(certified, { signer: personSigner, certify: 2 })).rejects.toMatchObject({ code: 'SIGN_CERTIFY_NOT_FIRST' });
   });
 
+  it('one seal image reused for many documents: each gets its own image and soft mask', async () => {
+    const seal = new Uint8Array(readFileSync(images.sealPng)); // the same bytes every time (cached conversion)
+    const a = await signPdf(new Uint8Array(readFileSync(inputs[0]!.file)), { signer: sealSigner, image: seal });
+    const b = await signPdf(new Uint8Array(readFileSync(inputs[1]!.file)), { signer: sealSigner, image: seal });
+    const b2 = await signPdf(b, { signer: sealSigner, image: seal });
+    for (const [name, pdf] of [['a', a], ['b', b], ['b2', b2]] as const) {
+      const f = out(`reuse-${name}.pdf`);
+      writeFileSync(f, pdf);
+      expectAllVerifiersAccept(f, name === 'b2' ? 2 : 1);
+      const view = PdfDocument.load(pdf).latest;
+      for (const [num] of view.entries) {
+        const o = view.get(num);
+        const d = o && typeof o === 'object' && 'dict' in o ? (o as { dict: { get(k: string): unknown; name(k: string): string | undefined } }).dict : undefined;
+        const smask = d?.get('SMask');
+        if (!smask) continue;
+        const m = view.dict(smask as never);
+        expect(m?.name('Subtype'), `${name}: /SMask of image ${num} is an image`).toBe('Image');
+        expect(m?.name('ColorSpace')).toBe('DeviceGray');
+      }
+    }
+  });
+
   it('unique field names: signing three times gives three different names', async () => {
     let pdf: Uint8Array = new Uint8Array(readFileSync(inputs[0]!.file));
     for (let i = 0; i < 3; i++) pdf = await signPdf(pdf, { signer: sealSigner, image: readFileSync(images.sealPng) });

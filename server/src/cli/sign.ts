@@ -1,5 +1,5 @@
 /** `sidian sign`: signs or seals a PDF with a PKCS#12 file; writes nothing unless it succeeds. */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { SidianError, signerFromPkcs12, signPdfUpdate, type SealMode, type Rect } from '@sidian/core';
 import { UsageError, parse } from './main';
@@ -47,7 +47,7 @@ export async function signCommand(args: string[]): Promise<number> {
 
   const signer = await signerFromPkcs12(readFileSync(values.p12), values.password ?? '');
   const image = values.image ? readFileSync(values.image) : undefined;
-  const pdf = readFileSync(input);
+  const pdf = readInput(input);
   const result = await signPdfUpdate(pdf, {
     signer,
     image: image ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : undefined,
@@ -63,28 +63,24 @@ export async function signCommand(args: string[]): Promise<number> {
   });
   // Write input ‖ update to a temporary file beside the output, then rename: no half-written output.
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
+  // The input is copied by the kernel (copy_file_range), not written again from memory.
+  let fd: number | undefined;
   try {
-    writeAll(fd, pdf);
-    writeAll(fd, result.update);
+    copyFileSync(input, tmp);
+    fd = openSync(tmp, 'r+');
+    if (fstatSync(fd).size !== pdf.length) throw new Error(`${input} changed while it was being signed`);
+    let o = 0;
+    while (o < result.update.length) o += writeSync(fd, result.update, o, result.update.length - o, pdf.length + o);
     closeSync(fd);
+    fd = undefined;
     renameSync(tmp, output);
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
   }
   process.stderr.write(`signed ${input} -> ${output} (field "${result.field}")\n`);
   return 0;
-}
-
-function writeAll(fd: number, b: Uint8Array): void {
-  let o = 0;
-  while (o < b.length) o += writeSync(fd, b, o, b.length - o);
 }
 
 /** Reads a file into a buffer (used by verify too). */

@@ -21,7 +21,23 @@ export function imageKind(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
   return undefined;
 }
 
-export async function loadImage(bytes: Uint8Array): Promise<PdfImage> {
+/**
+ * Converted images by their bytes' identity: a department seals many documents with the same
+ * seal image, which is decoded and compressed once (the streams are immutable once made).
+ */
+const converted = new WeakMap<Uint8Array, Promise<PdfImage>>();
+
+export function loadImage(bytes: Uint8Array): Promise<PdfImage> {
+  let p = converted.get(bytes);
+  if (!p) {
+    p = convertImage(bytes);
+    converted.set(bytes, p);
+    p.catch(() => converted.delete(bytes));
+  }
+  return p;
+}
+
+async function convertImage(bytes: Uint8Array): Promise<PdfImage> {
   const kind = imageKind(bytes);
   if (kind === 'png') return (await pngImageFast(bytes)) ?? pngImage(bytes);
   if (kind === 'jpeg') return jpegImage(bytes);

@@ -200,8 +200,10 @@ async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimesta
 
   let imageRef: PdfRef | undefined;
   if (image) {
-    if (image.smask) image.image.dict.set('SMask', w.add(image.smask));
-    imageRef = w.add(image.image);
+    // the converted image is shared between signings (cached): never modify it, copy the dict
+    const dict = image.image.dict.clone();
+    if (image.smask) dict.set('SMask', w.add(image.smask));
+    imageRef = w.add(new PdfStream(dict, image.image.data));
   }
   const appearanceRef = (plan: WidgetPlan): PdfRef => {
     const a = plan.appearance;
