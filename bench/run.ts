@@ -2,10 +2,19 @@
  * `npm run bench [-- sign|verify ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { benchSign } from './sign';
 import { benchVerify } from './verify';
 
-const BENCHES: Record<string, () => Promise<string>> = { sign: benchSign, verify: benchVerify };
+/** The server benchmark runs the real server in its own process (autocannon against it). */
+async function benchServer(): Promise<string> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/server/run.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench/server/run.ts exited with ${r.status}`);
+  return readFileSync('bench/server/results.md', 'utf8');
+}
+
+const BENCHES: Record<string, () => Promise<string>> = { sign: benchSign, verify: benchVerify, server: benchServer };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((a) => a !== '--');

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-deps.sh
+# PostgreSQL is installed above: its server tests must run, never skip.
+export SIDIAN_REQUIRE_POSTGRES=1
 npx vitest run "$@"
 npm run test:browser
