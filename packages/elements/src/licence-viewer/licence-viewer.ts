@@ -395,7 +395,7 @@ export class LicenceViewer extends SidianElement {
             type="button"
             class="mark mark-${s.status}"
             part="mark mark-${s.status}"
-            style="left:${m.left}%;top:${m.top}%;width:${m.width}%;height:${m.height}%"
+            .style=${`left:${m.left}%;top:${m.top}%;width:${m.width}%;height:${m.height}%`}
             aria-label=${this.t.term('mark', m.signature + 1, s.field, status)}
             title=${`${this.t.term('signature', m.signature + 1, s.field)}: ${status}`}
             @click=${() => this.focusSignature(m.signature)}

@@ -560,7 +560,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
           class="seal strip"
           part="seal strip"
           data-page=${index}
-          style=${box(size.width - strip, p.y, strip, p.height)}
+          .style=${box(size.width - strip, p.y, strip, p.height)}
           aria-label=${t.term('seamLabel', n(p.y))}
           tabindex=${index === 0 ? '0' : '-1'}
           @pointerdown=${this.onSealPointerDown}
@@ -568,14 +568,14 @@ export class SealPlacer extends FormAssociated(SidianElement) {
           @pointerup=${this.onSealPointerUp}
           @pointercancel=${this.onSealPointerUp}
           @keydown=${this.onSealKeyDown}
-        ><img src=${this.sealUrl} alt="" draggable="false" style="width:${count * 100}%;left:${-index * 100}%" /></button>`;
+        ><img src=${this.sealUrl} alt="" draggable="false" .style=${`width:${count * 100}%;left:${-index * 100}%`} /></button>`;
       } else if (this.mode === 'every-page' || p.page === index + 1) {
         content = html`<button
           type="button"
           class="seal"
           part="seal"
           data-page=${index}
-          style=${box(p.x, p.y, p.width, p.height)}
+          .style=${box(p.x, p.y, p.width, p.height)}
           aria-label=${t.term('sealLabel', p.page, n(p.x), n(p.y))}
           tabindex=${this.mode === 'single' || index === 0 ? '0' : '-1'}
           @pointerdown=${this.onSealPointerDown}

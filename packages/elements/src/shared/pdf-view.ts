@@ -262,7 +262,7 @@ export class PdfViewController implements ReactiveController {
             class="pdf-page"
             part="page"
             data-index=${i}
-            style="width:${p.width * scale}px;height:${p.height * scale}px"
+            .style=${`width:${p.width * scale}px;height:${p.height * scale}px`}
           >
             <canvas class="pdf-canvas" part="canvas" width="0" height="0" aria-hidden="true"></canvas>
             ${overlay ? overlay(i, p) : nothing}

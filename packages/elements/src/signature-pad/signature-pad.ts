@@ -527,7 +527,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
                 >${t.term('nameLabel')}
                 <input part="input" type="text" autocomplete="name" placeholder=${t.term('placeholder')} .value=${this.typedName} ?disabled=${off} @input=${this.onTyped}
               /></label>
-              <div class="preview" part="preview" role="img" aria-label=${`${t.term('preview')}: ${this.typedName}`} style="--_ink:${this.penColor}">${this.typedName}</div>
+              <div class="preview" part="preview" role="img" aria-label=${`${t.term('preview')}: ${this.typedName}`} .style=${`--_ink:${this.penColor}`}>${this.typedName}</div>
             </div>`}
       </div>
       <div class="status ${this.messageKind}" part="status" role=${this.messageKind === 'error' ? 'alert' : 'status'}>${this.message}</div>
