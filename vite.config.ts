@@ -42,6 +42,8 @@ function useElementsBundle(): Plugin {
 function elementsConfig(): UserConfig {
   return {
     publicDir: false,
+    // URLs of the worker and chunks relative to the module (import.meta.url), wherever it is served
+    base: './',
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {
       outDir: r('dist/elements'),
