@@ -1,0 +1,240 @@
+/**
+ * The whole 四电 flow of the demo portal, in Chromium against the real server (`sidian serve`, SQLite,
+ * development PKI), under the server's Content-Security-Policy:
+ *   1. the applicant signs in with a development token and hands in materials with
+ *      <material-uploader>, reusing the registry's business licence for one requirement;
+ *   2. the department generates the licence PDF, seals it with <seal-placer> (certification) and
+ *      registers it;
+ *   3. the applicant enrols a WebCrypto key (CSR to /api/enrol) and signs for receipt with
+ *      <signature-pad> in the prepared field;
+ *   4. <licence-viewer> and the QR link /v/:id show it valid; after revocation both show it revoked.
+ * The final file is checked with pdfsig, mutool and Sidian's verifier; a screenshot of each step is
+ * saved under docs/screenshots/ (the README shows them). No console error, page error or CSP
+ * violation may happen on the way.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLicence, verifyPdf, type VerificationReport } from '../../packages/core/src/index';
+import { mutoolSign, pdfsig } from '../interop/verifiers';
+import { ROOT, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
+
+const SHOTS = path.join(ROOT, 'docs/screenshots');
+
+let server: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchChromium()]);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A small PDF the test hands to the file input (a material the applicant picks from disk). */
+async function healthCertificatePdf(): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc
+    .addPage([595, 842])
+    .drawText('Health certificate (sample) - Zhang San', { x: 72, y: 760, size: 16, font });
+  return Buffer.from(await doc.save());
+}
+
+describe('demo portal: the 食品经营许可证 flow end to end', () => {
+  it('applicant, department, applicant, verifier; valid, then revoked', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1180, height: 900 },
+      deviceScaleFactor: 1,
+      locale: 'zh-CN',
+    });
+    const { page, problems } = await watchedPage(context);
+    const base = server.url;
+    try {
+      await flow();
+    } catch (e) {
+      // leave what the page showed and said for whoever reads the failure
+      await page
+        .screenshot({ path: path.join(tmpdir(), 'sidian-e2e-failure.png'), fullPage: true })
+        .catch(() => {});
+      throw new Error(
+        `${(e as Error).message}\npage problems: ${JSON.stringify(problems, null, 1)}\nscreenshot: ${path.join(tmpdir(), 'sidian-e2e-failure.png')}`,
+      );
+    }
+    async function flow() {
+      // ---- 1. applicant: sign in, reuse the business licence, hand in materials ----
+      await page.goto(`${base}/#step-1`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.click('#login');
+      await page.waitForSelector('#status-1[data-kind="ok"]', { timeout: 60_000 });
+      const reuse = page.locator(
+        'material-uploader [data-requirement="business-licence"] [part="licences"] button',
+      );
+      await reuse.click();
+      await page.click('#samples');
+      await page.setInputFiles('material-uploader input[data-input="health"]', {
+        name: '健康证明.pdf',
+        mimeType: 'application/pdf',
+        buffer: await healthCertificatePdf(),
+      });
+      await page.waitForSelector('#submit:not([disabled])', { timeout: 60_000 });
+      await page.waitForFunction(() => (document.querySelector('#uploader') as unknown as { value: unknown[] }).value.length === 4, undefined, { timeout: 60_000 });
+      const uploaded = await page.$eval(
+        '#uploader',
+        (el) => (el as unknown as { value: { requirementId: string; licenceId?: string }[] }).value,
+      );
+      expect(uploaded.map((v) => v.requirementId).sort()).toEqual([
+        'business-licence',
+        'health',
+        'premises',
+        'rules',
+      ]);
+      expect(uploaded.find((v) => v.requirementId === 'business-licence')?.licenceId).toMatch(
+        /^1\.2\.156\.3005\.2\.YYZZ\./,
+      );
+      await shot(page, '1-materials');
+      await page.click('#submit');
+
+      // ---- 2. department: generate, place the seal, seal (certification), register ----
+      await page.waitForSelector('#generate:not([disabled])');
+      await page.click('#generate');
+      await page.waitForSelector('seal-placer[state="placed"]', { timeout: 60_000 });
+      await page.waitForSelector('seal-placer [part~="canvas"]');
+      await shot(page, '2-seal-placement');
+      await page.click('seal-placer [part~="seal-button"]');
+      await page.waitForSelector('seal-placer[state="sealed"]', { timeout: 60_000 });
+      await page.click('#register');
+      await page.waitForSelector('#status-2[data-kind="ok"]', { timeout: 60_000 });
+      const licence = await page.evaluate(
+        () => JSON.parse(localStorage.getItem('sidian-demo')!).licence as { id: string; page: string },
+      );
+      expect(licence.id).toMatch(/^1\.2\.156\.3005\.2\.SPJYXKZ\./);
+      await shot(page, '2-sealed-registered');
+
+      // ---- 3. applicant: enrol a WebCrypto key, sign for receipt in the prepared field ----
+      await page.click('#tab-3');
+      await page.click('#enrol');
+      await page.waitForSelector('#signing:not([hidden])', { timeout: 60_000 });
+      const canvas = page.locator('signature-pad canvas').first();
+      await canvas.scrollIntoViewIfNeeded();
+      const box = (await canvas.boundingBox())!;
+      const stroke = async (points: [number, number][]) => {
+        await page.mouse.move(box.x + points[0]![0] * box.width, box.y + points[0]![1] * box.height);
+        await page.mouse.down();
+        for (const [x, y] of points.slice(1))
+          await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 6 });
+        await page.mouse.up();
+      };
+      await stroke([
+        [0.15, 0.6],
+        [0.25, 0.3],
+        [0.32, 0.65],
+        [0.4, 0.35],
+        [0.48, 0.6],
+      ]);
+      await stroke([
+        [0.55, 0.4],
+        [0.7, 0.42],
+        [0.62, 0.7],
+        [0.85, 0.55],
+      ]);
+      await page.click('#sign');
+      await page.waitForSelector('#download:not([hidden])', { timeout: 60_000 });
+      await shot(page, '3-signed-receipt');
+
+      // ---- 4. verifier: <licence-viewer> and the QR link show valid ----
+      await page.click('#tab-4');
+      await page.waitForSelector('licence-viewer[verdict="valid"]', { timeout: 60_000 });
+      await page.$eval('licence-viewer', (el) =>
+        (el as unknown as { verified(): Promise<unknown> }).verified(),
+      );
+      await shot(page, '4-verified-valid');
+      const report = await page.$eval(
+        'licence-viewer',
+        (el) => (el as unknown as { report: VerificationReport }).report,
+      );
+      expect(report.status).toBe('valid');
+      expect(report.signatures.map((s) => s.kind)).toEqual(['certification', 'approval']);
+
+      const qr = await context.newPage();
+      await qr.goto(new URL(licence.page, base).href);
+      expect(await qr.locator('.status').textContent()).toBe('状态：有效');
+      await shot(qr, '4-qr-page-valid');
+
+      // the final file, as the applicant holds it
+      const finalPdf = Buffer.from(
+        await page.$eval('licence-viewer', (el) =>
+          Array.from((el as unknown as { document: Uint8Array }).document),
+        ),
+      );
+
+      // ---- the department revokes: both show revoked ----
+      await page.click('#revoke');
+      await page.waitForSelector('licence-viewer[verdict="revoked"]', { timeout: 60_000 });
+      await qr.reload();
+      expect(await qr.locator('.status').textContent()).toBe('状态：已注销');
+      await shot(qr, '4-qr-page-revoked');
+
+      // English: the portal and the elements switch together
+      await page.click('#lang');
+      await expect
+        .poll(() => page.locator('h1').textContent())
+        .toBe('Sidian · government services demo portal');
+      await page.waitForFunction(() =>
+        document.querySelector('licence-viewer')?.shadowRoot?.textContent?.includes('Licence revoked'),
+      );
+      await shot(page, '4-revoked-english');
+
+      expect(problems).toEqual([]);
+      await context.close();
+
+      // ---- the final file in the independent verifiers and in Sidian's ----
+      const dir = mkdtempSync(path.join(tmpdir(), 'sidian-e2e-out-'));
+      const file = path.join(dir, 'licence-signed.pdf');
+      writeFileSync(file, finalPdf);
+
+      const poppler = pdfsig(file);
+      expect(poppler.map((s) => s.valid)).toEqual([true, true]);
+      expect(poppler.map((s) => s.signer).sort()).toEqual(['张三', '项城市市场监督管理局'].sort());
+      const mupdf = mutoolSign(file);
+      expect(mupdf.length).toBe(2);
+      expect(mupdf.every((s) => s.valid)).toBe(true);
+
+      const trust = await (await fetch(`${base}/api/trust`)).text();
+      const ours = await verifyPdf(new Uint8Array(finalPdf), { trustAnchors: [trust] });
+      expect(ours.status).toBe('valid');
+      expect(ours.signatures.map((s) => [s.kind, s.status, s.trust, s.modificationsAfter])).toEqual([
+        ['certification', 'valid', 'trusted', 'allowed'],
+        ['approval', 'valid', 'trusted', 'none'],
+      ]);
+      expect(ours.signatures[0]!.level).toBe('B-T');
+      const meta = readLicence(new Uint8Array(finalPdf));
+      expect(meta?.identifier).toBe(licence.id);
+      expect(meta?.holder.name).toBe('张三');
+
+      // the server's verifier agrees, and the registry says revoked
+      const served = (await (
+        await fetch(`${base}/api/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/pdf' },
+          body: finalPdf,
+        })
+      ).json()) as VerificationReport;
+      expect(served.status).toBe('valid');
+      const registry = (await (
+        await fetch(`${base}/api/licences/${encodeURIComponent(licence.id)}`)
+      ).json()) as { status: string };
+      expect(registry.status).toBe('revoked');
+    }
+  });
+});

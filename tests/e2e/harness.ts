@@ -1,0 +1,110 @@
+/**
+ * End-to-end harness: the real `sidian serve` (the CLI, as `npm start` runs it) on a free port with
+ * a temp data directory, and Debian's Chromium driven by playwright-core. Pages collect console
+ * errors, page errors and Content-Security-Policy violations so a test can assert there were none.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `sidian serve` in development mode; resolves with its URL once it listens. */
+export async function startServer(extraArgs: string[] = []): Promise<RunningServer> {
+  if (!existsSync(path.join(ROOT, 'dist/elements/sidian.js')) || !existsSync(path.join(ROOT, 'dist/demo/index.html'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (scripts/test.sh does)');
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sidian-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'server/bin/sidian.mjs'), 'serve', '--port', '0', '--data', dataDir, '--quiet', ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SIDIAN_LOG: '0' },
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sidian serve did not start in 90 s:\n${output}`)), 90_000);
+    const onData = (b: Buffer) => {
+      output += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace(/\/$/, ''));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sidian serve exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: false, args: CHROMIUM_FLAGS });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors, uncaught exceptions and CSP violations, as text. */
+  problems: string[];
+}
+
+/**
+ * Answers that are part of the protocol, not failures, though Chromium logs every 4xx as a console
+ * error: `HEAD /api/materials/by-hash/…` says 404 when the server does not hold the content yet.
+ */
+const EXPECTED_STATUS_URLS = [/\/api\/materials\/by-hash\//];
+
+/** A page that records every console error, page error and CSP violation. */
+export async function watchedPage(context: BrowserContext, ignore: RegExp[] = []): Promise<WatchedPage> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const keep = (text: string) => !ignore.some((r) => r.test(text)) && problems.push(text);
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = m.location().url ?? '';
+    if (/^Failed to load resource/.test(m.text()) && EXPECTED_STATUS_URLS.some((r) => r.test(url))) return;
+    keep(`console: ${m.text()} (${url})`);
+  });
+  page.on('pageerror', (e) => keep(`pageerror: ${e.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  return { page, problems };
+}
