@@ -14,9 +14,12 @@ have qpdf || missing+=(qpdf)
 have chromium || missing+=(chromium)
 have openssl || missing+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+# a CJK font for Chromium, so the e2e screenshots of Chinese pages show text, not boxes
+DROID_FONT=/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+[ -e "$DROID_FONT" ] || missing+=(fonts-droid-fallback)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (poppler-utils, mupdf-tools, qpdf, chromium, openssl, postgresql present)"
+  echo "install-deps: nothing to install (poppler-utils, mupdf-tools, qpdf, chromium, openssl, postgresql, fonts-droid-fallback present)"
   exit 0
 fi
 
@@ -41,4 +44,5 @@ compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || {
   echo "install-deps: postgres still missing after install" >&2
   exit 1
 }
+[ -e "$DROID_FONT" ] || { echo "install-deps: fonts-droid-fallback still missing after install" >&2; exit 1; }
 echo "install-deps: installed ${missing[*]}"

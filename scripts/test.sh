@@ -9,3 +9,6 @@ bash scripts/install-deps.sh
 export SIDIAN_REQUIRE_POSTGRES=1
 npx vitest run "$@"
 npm run test:browser
+# End to end, on a fresh build: the demo flow, the embedding examples and Storybook, in Chromium.
+npm run build
+npx vitest run --config tests/e2e/vitest.config.ts
