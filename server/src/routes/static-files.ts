@@ -59,7 +59,8 @@ async function sendFile(reply: FastifyReply, file: string | undefined, missing: 
   } catch {
     return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   }
-  if (crossOrigin) reply.header('cross-origin-resource-policy', 'cross-origin');
+  // public files: any site may load them, as module scripts (CORS mode) and their lazy chunks
+  if (crossOrigin) reply.header('cross-origin-resource-policy', 'cross-origin').header('access-control-allow-origin', '*');
   return reply
     .header('cache-control', cache)
     .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
