@@ -7,6 +7,9 @@ const pdfjs = (dir: string) => ({ from: `../node_modules/pdfjs-dist/${dir}`, to:
 const config: StorybookConfig = {
   framework: { name: '@storybook/web-components-vite', options: {} },
   stories: ['../stories/**/*.stories.ts'],
+  // docs pages per element (autodocs): description, attributes, properties, events, parts and CSS
+  // custom properties from the Custom Elements Manifest, with live controls
+  addons: ['@storybook/addon-docs'],
   staticDirs: [pdfjs('build'), pdfjs('cmaps'), pdfjs('standard_fonts'), pdfjs('wasm'), pdfjs('iccs')],
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
 };
