@@ -36,6 +36,14 @@ const configFile = path.join(root, 'vite.config.ts');
 rmSync(stamp, { force: true });
 
 await build({ configFile, mode: 'elements', logLevel: 'warn' });
+// Library mode keeps whitespace and comments in ES output (for bundlers downstream); the files served
+// at /elements/ go to browsers as they are, so they are minified fully, source maps chained.
+const { build: esbuild } = await import('esbuild');
+const elementsOut = path.join(root, 'dist/elements');
+for (const f of readdirSync(elementsOut).filter((n) => n.endsWith('.js'))) {
+  const file = path.join(elementsOut, f);
+  await esbuild({ entryPoints: [file], outfile: file, allowOverwrite: true, minify: true, sourcemap: true, format: 'esm', target: 'es2022', legalComments: 'eof', logLevel: 'warning' });
+}
 // pdf.js's worker, CMaps, standard fonts, wasm decoders and ICC profiles, where the elements look
 // for them by default (./pdfjs/ next to sidian.js)
 const pdfjs = path.join(root, 'node_modules/pdfjs-dist');
