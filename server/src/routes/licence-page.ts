@@ -28,7 +28,7 @@ dt { color: #5c6370; } dd { margin: 0; word-break: break-all; }
 .actions a { display: inline-block; margin: 1rem 1rem 0 0; padding: .6rem 1rem; border-radius: .4rem; background: #1456d9; color: #fff; text-decoration: none; }
 .actions a.secondary { background: #fff; color: #1456d9; border: 1px solid #1456d9; }
 a:focus-visible { outline: 3px solid #f0a000; outline-offset: 2px; }
-footer { margin-top: 2rem; color: #80868f; font-size: .85rem; }
+footer { margin-top: 2rem; color: #5c6370; font-size: .85rem; }
 `;
 
 export function licencePage(id: string, l: PublicLicence | undefined): string {
