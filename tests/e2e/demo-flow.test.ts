@@ -20,7 +20,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLicence, verifyPdf, type VerificationReport } from '../../packages/core/src/index';
 import { mutoolSign, pdfsig } from '../interop/verifiers';
-import { ROOT, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
+import { ROOT, axeViolations, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
 
 const SHOTS = path.join(ROOT, 'docs/screenshots');
 
@@ -37,8 +37,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
+const a11y: string[] = [];
+
+/** A screenshot for the README, and an accessibility check of the same state. */
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  for (const v of await axeViolations(page)) a11y.push(`${name}: ${v}`);
 }
 
 /** A small PDF the test hands to the file input (a material the applicant picks from disk). */
@@ -68,7 +72,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
         .screenshot({ path: path.join(tmpdir(), 'sidian-e2e-failure.png'), fullPage: true })
         .catch(() => {});
       throw new Error(
-        `${(e as Error).message}\npage problems: ${JSON.stringify(problems, null, 1)}\nscreenshot: ${path.join(tmpdir(), 'sidian-e2e-failure.png')}`,
+        `${(e as Error).message}\npage problems: ${JSON.stringify(problems, null, 1)}\naccessibility: ${JSON.stringify(a11y, null, 1)}\nscreenshot: ${path.join(tmpdir(), 'sidian-e2e-failure.png')}`,
       );
     }
     async function flow() {
@@ -110,6 +114,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await page.click('#generate');
       await page.waitForSelector('seal-placer[state="placed"]', { timeout: 60_000 });
       await page.waitForSelector('seal-placer [part~="canvas"]');
+      await page.locator('seal-placer [part~="seal"]').first().scrollIntoViewIfNeeded();
       await shot(page, '2-seal-placement');
       await page.click('seal-placer [part~="seal-button"]');
       await page.waitForSelector('seal-placer[state="sealed"]', { timeout: 60_000 });
@@ -196,6 +201,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await shot(page, '4-revoked-english');
 
       expect(problems).toEqual([]);
+      expect(a11y).toEqual([]);
       await context.close();
 
       // ---- the final file in the independent verifiers and in Sidian's ----

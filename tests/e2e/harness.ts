@@ -4,7 +4,7 @@
  * errors, page errors and Content-Security-Policy violations so a test can assert there were none.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,4 +107,19 @@ export async function watchedPage(context: BrowserContext, ignore: RegExp[] = []
     });
   });
   return { page, problems };
+}
+
+const AXE_SOURCE = () => readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's violations on the page (open shadow roots included), as text. axe is evaluated through
+ * the DevTools protocol, so a page's CSP does not block it.
+ */
+export async function axeViolations(page: Page, include = 'body'): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE());
+  return page.evaluate(async (sel) => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
+    const r = await axe.run({ include: [sel] }, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `axe ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  }, include);
 }
