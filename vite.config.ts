@@ -33,7 +33,8 @@ function useElementsBundle(): Plugin {
       if (source === BUNDLE_URL) return { id: BUNDLE_URL, external: 'absolute' };
       if (!importer || !source.startsWith('.')) return null;
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      if (resolved && PROVIDED_BY_BUNDLE.has(resolved.id.split('?')[0]!)) return { id: BUNDLE_URL, external: 'absolute' };
+      if (resolved && PROVIDED_BY_BUNDLE.has(resolved.id.split('?')[0]!))
+        return { id: BUNDLE_URL, external: 'absolute' };
       return null;
     },
   };

@@ -10,7 +10,15 @@ import { spawnSync } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
-const INPUTS = ['packages/core/src', 'packages/elements/src', 'demo', 'vite.config.ts', 'package-lock.json', 'scripts/build.mjs', 'scripts/editor-data.mjs'];
+const INPUTS = [
+  'packages/core/src',
+  'packages/elements/src',
+  'demo',
+  'vite.config.ts',
+  'package-lock.json',
+  'scripts/build.mjs',
+  'scripts/editor-data.mjs',
+];
 
 function newestMtime(p) {
   const full = path.join(root, p);
@@ -42,7 +50,17 @@ const { build: esbuild } = await import('esbuild');
 const elementsOut = path.join(root, 'dist/elements');
 for (const f of readdirSync(elementsOut).filter((n) => n.endsWith('.js'))) {
   const file = path.join(elementsOut, f);
-  await esbuild({ entryPoints: [file], outfile: file, allowOverwrite: true, minify: true, sourcemap: true, format: 'esm', target: 'es2022', legalComments: 'eof', logLevel: 'warning' });
+  await esbuild({
+    entryPoints: [file],
+    outfile: file,
+    allowOverwrite: true,
+    minify: true,
+    sourcemap: true,
+    format: 'esm',
+    target: 'es2022',
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
 }
 // pdf.js's worker, CMaps, standard fonts, wasm decoders and ICC profiles, where the elements look
 // for them by default (./pdfjs/ next to sidian.js)
@@ -50,7 +68,8 @@ const pdfjs = path.join(root, 'node_modules/pdfjs-dist');
 const pdfjsOut = path.join(root, 'dist/elements/pdfjs');
 mkdirSync(path.join(pdfjsOut, 'build'), { recursive: true });
 cpSync(path.join(pdfjs, 'build/pdf.worker.min.mjs'), path.join(pdfjsOut, 'build/pdf.worker.min.mjs'));
-for (const dir of ['cmaps', 'standard_fonts', 'wasm', 'iccs']) cpSync(path.join(pdfjs, dir), path.join(pdfjsOut, dir), { recursive: true });
+for (const dir of ['cmaps', 'standard_fonts', 'wasm', 'iccs'])
+  cpSync(path.join(pdfjs, dir), path.join(pdfjsOut, dir), { recursive: true });
 cpSync(path.join(pdfjs, 'LICENSE'), path.join(pdfjsOut, 'LICENSE'));
 
 await build({ configFile, mode: 'demo', logLevel: 'warn' });
@@ -59,9 +78,14 @@ await build({ configFile, mode: 'demo', logLevel: 'warn' });
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const cem = spawnSync(npm, ['run', '--silent', 'manifest'], { cwd: root, stdio: 'inherit' });
 if (cem.status !== 0) process.exit(cem.status ?? 1);
-const editor = spawnSync(process.execPath, [path.join(root, 'scripts/editor-data.mjs')], { cwd: root, stdio: 'inherit' });
+const editor = spawnSync(process.execPath, [path.join(root, 'scripts/editor-data.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (editor.status !== 0) process.exit(editor.status ?? 1);
 
 writeFileSync(stamp, new Date().toISOString() + '\n');
 const size = (f) => (statSync(path.join(root, 'dist/elements', f)).size / 1024).toFixed(0);
-console.log(`build: dist/elements/sidian.js (${size('sidian.js')} KB), dist/demo, custom-elements.json and editor data in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `build: dist/elements/sidian.js (${size('sidian.js')} KB), dist/demo, custom-elements.json and editor data in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+);

@@ -46,19 +46,29 @@ export interface RegistryLicence {
 }
 
 export const api = {
-  devToken: (name: string, idNumber: string) => call<{ token: string }>('/api/dev/token', json({ name, idNumber })),
+  devToken: (name: string, idNumber: string) =>
+    call<{ token: string }>('/api/dev/token', json({ name, idNumber })),
   devDepartment: () => call<DevDepartment>('/api/dev/department'),
   holderLicences: (token: string, type: string) =>
-    call<{ licences: RegistryLicence[] }>(`/api/licences?type=${encodeURIComponent(type)}`, { headers: { authorization: `Bearer ${token}` } }),
+    call<{ licences: RegistryLicence[] }>(`/api/licences?type=${encodeURIComponent(type)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    }),
   register: (apiKey: string, pdf: Uint8Array) =>
     call<RegistryLicence>('/api/licences', {
       method: 'POST',
       headers: { 'content-type': 'application/pdf', 'x-api-key': apiKey },
       body: pdf as Uint8Array<ArrayBuffer>,
     }),
-  revoke: (apiKey: string, id: string, reason: string) => call<RegistryLicence>(`/api/licences/${encodeURIComponent(id)}/revoke`, json({ reason }, { 'x-api-key': apiKey })),
+  revoke: (apiKey: string, id: string, reason: string) =>
+    call<RegistryLicence>(
+      `/api/licences/${encodeURIComponent(id)}/revoke`,
+      json({ reason }, { 'x-api-key': apiKey }),
+    ),
   enrol: (token: string, csrPem: string) =>
-    call<{ serialNumber: string; certificate: string; chain: string[] }>('/api/enrol', json({ csr: csrPem }, { authorization: `Bearer ${token}` })),
+    call<{ serialNumber: string; certificate: string; chain: string[] }>(
+      '/api/enrol',
+      json({ csr: csrPem }, { authorization: `Bearer ${token}` }),
+    ),
   licenceFile: async (id: string) => {
     const res = await fetch(`/api/licences/${encodeURIComponent(id)}/file`);
     if (!res.ok) throw new ApiError(res.status, 'LICENCE_FILE', `cannot fetch the licence (${res.status})`);

@@ -13,7 +13,8 @@ const strings = {
   step3: { 'zh-CN': '3 申请人签收', en: '3 Applicant signs for receipt' },
   step4: { 'zh-CN': '4 核验与注销', en: '4 Verification and revocation' },
   devNote: {
-    'zh-CN': '开发模式：登录使用开发令牌，部门印章密钥由本机服务交给演示页面（仅开发模式），导入浏览器后不可导出。',
+    'zh-CN':
+      '开发模式：登录使用开发令牌，部门印章密钥由本机服务交给演示页面（仅开发模式），导入浏览器后不可导出。',
     en: 'Development mode: sign-in uses development tokens; the local server hands the department seal key to this page (development mode only), imported into the browser as non-extractable.',
   },
 
@@ -23,50 +24,90 @@ const strings = {
   idNumber: { 'zh-CN': '身份证号', en: 'ID number' },
   login: { 'zh-CN': '登录', en: 'Sign in' },
   loggedIn: { 'zh-CN': (n: string) => `已登录：${n}`, en: (n: string) => `Signed in as ${n}` },
-  seeding: { 'zh-CN': '正在准备演示数据：为申请人签发一份营业执照…', en: 'Preparing demo data: issuing a business licence to the applicant…' },
+  seeding: {
+    'zh-CN': '正在准备演示数据：为申请人签发一份营业执照…',
+    en: 'Preparing demo data: issuing a business licence to the applicant…',
+  },
   seeded: {
-    'zh-CN': (n: string) => `证照库中已有申请人的营业执照（${n}），“营业执照”一项可直接复用，免于上传（免证可办）。`,
-    en: (n: string) => `The registry already holds the applicant's business licence (${n}): the "business licence" item can reuse it instead of an upload.`,
+    'zh-CN': (n: string) =>
+      `证照库中已有申请人的营业执照（${n}），“营业执照”一项可直接复用，免于上传（免证可办）。`,
+    en: (n: string) =>
+      `The registry already holds the applicant's business licence (${n}): the "business licence" item can reuse it instead of an upload.`,
   },
   samples: { 'zh-CN': '填入示例材料', en: 'Add sample files' },
   submit: { 'zh-CN': '提交申请', en: 'Submit the application' },
-  submitted: { 'zh-CN': '申请已提交，等待部门审批。', en: 'Application submitted; waiting for the department.' },
+  submitted: {
+    'zh-CN': '申请已提交，等待部门审批。',
+    en: 'Application submitted; waiting for the department.',
+  },
   needMaterials: { 'zh-CN': '请先上传全部必需材料。', en: 'Upload every required material first.' },
 
   reqBusinessLicence: { 'zh-CN': '营业执照', en: 'Business licence' },
-  reqPremises: { 'zh-CN': '经营场所使用证明（租赁合同或产权证明）', en: 'Proof of use of the premises (lease or title)' },
+  reqPremises: {
+    'zh-CN': '经营场所使用证明（租赁合同或产权证明）',
+    en: 'Proof of use of the premises (lease or title)',
+  },
   reqRules: { 'zh-CN': '食品安全管理制度', en: 'Food safety management rules' },
   reqHealth: { 'zh-CN': '从业人员健康证明', en: 'Staff health certificates' },
 
-  issueTitle: { 'zh-CN': '审批部门：生成证照、加盖电子印章、登记', en: 'Department: generate the licence, seal it, register it' },
+  issueTitle: {
+    'zh-CN': '审批部门：生成证照、加盖电子印章、登记',
+    en: 'Department: generate the licence, seal it, register it',
+  },
   department: { 'zh-CN': (n: string) => `审批部门：${n}`, en: (n: string) => `Department: ${n}` },
-  noApplication: { 'zh-CN': '尚无待审批的申请（请先完成第 1 步）。', en: 'No application waiting (complete step 1 first).' },
+  noApplication: {
+    'zh-CN': '尚无待审批的申请（请先完成第 1 步）。',
+    en: 'No application waiting (complete step 1 first).',
+  },
   materialsOf: { 'zh-CN': (n: string) => `${n} 提交的材料`, en: (n: string) => `Materials from ${n}` },
   colRequirement: { 'zh-CN': '材料', en: 'Item' },
   colFile: { 'zh-CN': '文件', en: 'File' },
   colHash: { 'zh-CN': 'SHA-256', en: 'SHA-256' },
   reused: { 'zh-CN': '复用证照', en: 'reused licence' },
   generate: { 'zh-CN': '审批通过，生成证照', en: 'Approve and generate the licence' },
-  generating: { 'zh-CN': '正在按模板生成证照（嵌入中文字体子集、licence.json 与二维码）…', en: 'Generating the licence from the template (CJK font subset, licence.json, QR code)…' },
+  generating: {
+    'zh-CN': '正在按模板生成证照（嵌入中文字体子集、licence.json 与二维码）…',
+    en: 'Generating the licence from the template (CJK font subset, licence.json, QR code)…',
+  },
   placeHint: {
-    'zh-CN': '印章已放在发证机关处，可拖动、点击或用方向键调整；点击“盖章”以认证签名（DocMDP P=2）加盖电子印章。',
+    'zh-CN':
+      '印章已放在发证机关处，可拖动、点击或用方向键调整；点击“盖章”以认证签名（DocMDP P=2）加盖电子印章。',
     en: 'The seal sits over the issuing authority; drag, click or use the arrow keys to move it, then press the seal button to certify the document (DocMDP P=2).',
   },
   register: { 'zh-CN': '登记到证照库', en: 'Register in the licence registry' },
-  registered: { 'zh-CN': (id: string) => `已登记，证照标识 ${id}`, en: (id: string) => `Registered; licence identifier ${id}` },
+  registered: {
+    'zh-CN': (id: string) => `已登记，证照标识 ${id}`,
+    en: (id: string) => `Registered; licence identifier ${id}`,
+  },
   openQr: { 'zh-CN': '打开证照二维码链接', en: 'Open the licence QR link' },
 
-  receiveTitle: { 'zh-CN': '申请人：领取证照并签名签收', en: 'Applicant: receive the licence and sign for it' },
-  noLicence: { 'zh-CN': '证照尚未颁发（请先完成第 2 步）。', en: 'No licence issued yet (complete step 2 first).' },
+  receiveTitle: {
+    'zh-CN': '申请人：领取证照并签名签收',
+    en: 'Applicant: receive the licence and sign for it',
+  },
+  noLicence: {
+    'zh-CN': '证照尚未颁发（请先完成第 2 步）。',
+    en: 'No licence issued yet (complete step 2 first).',
+  },
   enrol: { 'zh-CN': '生成签名密钥并申领证书', en: 'Make a signing key and get a certificate' },
-  enrolling: { 'zh-CN': '正在浏览器中生成密钥并提交证书申请（CSR）…', en: 'Making a key in the browser and sending the certificate request (CSR)…' },
+  enrolling: {
+    'zh-CN': '正在浏览器中生成密钥并提交证书申请（CSR）…',
+    en: 'Making a key in the browser and sending the certificate request (CSR)…',
+  },
   enrolled: {
     'zh-CN': (s: string) => `已申领证书（序列号 ${s}），私钥保存在本浏览器中，不可导出。`,
-    en: (s: string) => `Certificate issued (serial ${s}); the private key stays in this browser, non-extractable.`,
+    en: (s: string) =>
+      `Certificate issued (serial ${s}); the private key stays in this browser, non-extractable.`,
   },
-  signHint: { 'zh-CN': '请在下方手写签名（或切换为键入姓名），然后签名签收。', en: 'Draw your signature below (or type your name), then sign for receipt.' },
+  signHint: {
+    'zh-CN': '请在下方手写签名（或切换为键入姓名），然后签名签收。',
+    en: 'Draw your signature below (or type your name), then sign for receipt.',
+  },
   signReceipt: { 'zh-CN': '签名并签收', en: 'Sign for receipt' },
-  received: { 'zh-CN': '已签收：签名已写入证照上部门预留的签收栏。', en: 'Received: the signature is in the receipt field the department prepared.' },
+  received: {
+    'zh-CN': '已签收：签名已写入证照上部门预留的签收栏。',
+    en: 'Received: the signature is in the receipt field the department prepared.',
+  },
   download: { 'zh-CN': '下载已签收的证照', en: 'Download the signed licence' },
 
   verifyTitle: { 'zh-CN': '核验方：查验证照真伪与状态', en: 'Verifier: check the licence' },
@@ -75,7 +116,10 @@ const strings = {
     en: 'The seal and signature are verified in the browser with the same engine as the server, and the registry is asked for the status; or scan the QR code on the licence.',
   },
   revoke: { 'zh-CN': '注销证照（部门操作）', en: 'Revoke the licence (department)' },
-  revoked: { 'zh-CN': '证照已注销，核验结果随之更新。', en: 'Licence revoked; the verification result follows.' },
+  revoked: {
+    'zh-CN': '证照已注销，核验结果随之更新。',
+    en: 'Licence revoked; the verification result follows.',
+  },
   error: { 'zh-CN': (m: string) => `出错了：${m}`, en: (m: string) => `Something went wrong: ${m}` },
 } as const;
 

@@ -35,7 +35,12 @@ export interface Draft {
 }
 
 export async function draftLicence(input: DraftInput): Promise<Draft> {
-  const identifier = makeLicenceIdentifier({ typeCode: input.type.code, issuerCode: input.issuer.creditCode, serial: input.serial, version: 1 });
+  const identifier = makeLicenceIdentifier({
+    typeCode: input.type.code,
+    issuerCode: input.issuer.creditCode,
+    serial: input.serial,
+    version: 1,
+  });
   const metadata: LicenceMetadata = {
     version: 1,
     typeName: input.type.name,
@@ -51,5 +56,9 @@ export async function draftLicence(input: DraftInput): Promise<Draft> {
   };
   const qrUrl = licenceQrPayload(input.baseUrl, identifier);
   const face = await renderLicence({ metadata, qrUrl, font: input.font });
-  return { metadata, qrUrl, pdf: embedLicence(face, metadata, { date: new Date(`${input.issueDate}T00:00:00Z`) }) };
+  return {
+    metadata,
+    qrUrl,
+    pdf: embedLicence(face, metadata, { date: new Date(`${input.issueDate}T00:00:00Z`) }),
+  };
 }

@@ -7,7 +7,17 @@
  *
  * Runs in the browser (the demo's department page) and in Node (tests) alike.
  */
-import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts, rgb, type PDFFont, type PDFPage, type RGB } from '@cantoo/pdf-lib';
+import {
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFString,
+  StandardFonts,
+  rgb,
+  type PDFFont,
+  type PDFPage,
+  type RGB,
+} from '@cantoo/pdf-lib';
 import fontkit from '@cantoo/fontkit';
 import QRCode from 'qrcode';
 import type { LicenceMetadata } from '../../packages/core/src/index';
@@ -91,10 +101,18 @@ function runs(text: string): { ascii: boolean; text: string }[] {
 }
 
 function textWidth(text: string, fonts: Fonts, size: number): number {
-  return runs(text).reduce((w, r) => w + (r.ascii ? fonts.latin : fonts.cjk).widthOfTextAtSize(r.text, size), 0);
+  return runs(text).reduce(
+    (w, r) => w + (r.ascii ? fonts.latin : fonts.cjk).widthOfTextAtSize(r.text, size),
+    0,
+  );
 }
 
-function drawText(page: PDFPage, text: string, fonts: Fonts, o: { x: number; y: number; size: number; color: RGB }) {
+function drawText(
+  page: PDFPage,
+  text: string,
+  fonts: Fonts,
+  o: { x: number; y: number; size: number; color: RGB },
+) {
   let x = o.x;
   for (const r of runs(text)) {
     const font = r.ascii ? fonts.latin : fonts.cjk;
@@ -156,7 +174,10 @@ export async function renderLicence(input: TemplateInput): Promise<Uint8Array> {
   const { metadata: m } = input;
   const doc = await PDFDocument.create({ updateMetadata: false });
   doc.registerFontkit(fontkit);
-  const font: Fonts = { cjk: await doc.embedFont(input.font, { subset: true }), latin: await doc.embedFont(StandardFonts.Helvetica) };
+  const font: Fonts = {
+    cjk: await doc.embedFont(input.font, { subset: true }),
+    latin: await doc.embedFont(StandardFonts.Helvetica),
+  };
   doc.setTitle(`${m.typeName} ${m.number}`, { showInWindowTitleBar: true });
   doc.setAuthor(m.issuer.name);
   doc.setSubject(`${m.typeName} · ${m.holder.name}`);
@@ -169,8 +190,22 @@ export async function renderLicence(input: TemplateInput): Promise<Uint8Array> {
 
   const page = doc.addPage([595.28, 841.89]); // A4
   const W = page.getWidth();
-  page.drawRectangle({ x: 28, y: 28, width: W - 56, height: 841.89 - 56, borderColor: FRAME, borderWidth: 3 });
-  page.drawRectangle({ x: 36, y: 36, width: W - 72, height: 841.89 - 72, borderColor: FRAME, borderWidth: 0.8 });
+  page.drawRectangle({
+    x: 28,
+    y: 28,
+    width: W - 56,
+    height: 841.89 - 56,
+    borderColor: FRAME,
+    borderWidth: 3,
+  });
+  page.drawRectangle({
+    x: 36,
+    y: 36,
+    width: W - 72,
+    height: 841.89 - 72,
+    borderColor: FRAME,
+    borderWidth: 0.8,
+  });
 
   centred(page, m.typeName, font, 34, 740);
   centred(page, `（${m.typeCode === FOOD_LICENCE_TYPE.code ? '正本' : '电子证照'}）`, font, 14, 714, MUTED);
@@ -200,7 +235,12 @@ export async function renderLicence(input: TemplateInput): Promise<Uint8Array> {
   drawText(page, `签发日期：${cnDate(m.issueDate)}`, font, { x: 300, y: 204, size: 12.5, color: INK });
 
   // the holder's receipt (领证签收): a line of text and an empty signature field for <signature-pad>
-  drawText(page, '领证签收：本人已收到本证照电子文件，所载信息无误。', font, { x: 64, y: 100, size: 10.5, color: INK });
+  drawText(page, '领证签收：本人已收到本证照电子文件，所载信息无误。', font, {
+    x: 64,
+    y: 100,
+    size: 10.5,
+    color: INK,
+  });
   drawText(page, '领证人签名：', font, { x: 300, y: 66, size: 10.5, color: INK });
   const box = { x: 372, y: 50, width: 160, height: 44 };
   page.drawRectangle({ ...box, borderColor: MUTED, borderWidth: 0.5, borderDashArray: [3, 2] });
@@ -210,7 +250,13 @@ export async function renderLicence(input: TemplateInput): Promise<Uint8Array> {
 }
 
 /** An empty signature field with one widget (ISO 32000-2 §12.7.5.5), merged field and widget dictionary. */
-function addEmptySignatureField(doc: PDFDocument, page: PDFPage, name: string, tooltip: string, r: { x: number; y: number; width: number; height: number }) {
+function addEmptySignatureField(
+  doc: PDFDocument,
+  page: PDFPage,
+  name: string,
+  tooltip: string,
+  r: { x: number; y: number; width: number; height: number },
+) {
   const ctx = doc.context;
   const widget = ctx.obj({
     Type: 'Annot',
@@ -231,7 +277,10 @@ function addEmptySignatureField(doc: PDFDocument, page: PDFPage, name: string, t
 export async function samplePdf(title: string, lines: string[], fontBytes: Uint8Array): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   doc.registerFontkit(fontkit);
-  const font: Fonts = { cjk: await doc.embedFont(fontBytes, { subset: true }), latin: await doc.embedFont(StandardFonts.Helvetica) };
+  const font: Fonts = {
+    cjk: await doc.embedFont(fontBytes, { subset: true }),
+    latin: await doc.embedFont(StandardFonts.Helvetica),
+  };
   doc.setTitle(title);
   const page = doc.addPage([595.28, 841.89]);
   centred(page, title, font, 22, 760);

@@ -60,7 +60,11 @@ function department() {
   departmentPromise ??= (async () => {
     const info = await api.devDepartment();
     const signer = await signerFromPkcs12(base64ToBytes(info.seal.p12), info.seal.password);
-    const sealImage = await sealPng({ name: info.name, purpose: '行政审批专用章', code: info.creditCode.slice(0, 13) });
+    const sealImage = await sealPng({
+      name: info.name,
+      purpose: '行政审批专用章',
+      code: info.creditCode.slice(0, 13),
+    });
     return { info, signer, sealImage };
   })();
   departmentPromise.catch(() => (departmentPromise = undefined));
@@ -81,7 +85,8 @@ function fail(where: string) {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
-const digits = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => String(b % 10)).join('');
+const digits = (n: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => String(b % 10)).join('');
 function plusYears(iso: string, years: number): string {
   const d = new Date(`${iso}T00:00:00Z`);
   d.setUTCFullYear(d.getUTCFullYear() + years);
@@ -109,8 +114,20 @@ const uploader = () => $<MaterialUploader>('uploader');
 
 function requirements(): MaterialRequirement[] {
   return [
-    { id: 'business-licence', name: t('reqBusinessLicence'), required: true, accept: ['pdf'], licenceTypes: [BUSINESS_LICENCE_CODE] },
-    { id: 'premises', name: t('reqPremises'), required: true, accept: ['pdf', 'jpeg', 'png'], photosToPdf: true },
+    {
+      id: 'business-licence',
+      name: t('reqBusinessLicence'),
+      required: true,
+      accept: ['pdf'],
+      licenceTypes: [BUSINESS_LICENCE_CODE],
+    },
+    {
+      id: 'premises',
+      name: t('reqPremises'),
+      required: true,
+      accept: ['pdf', 'jpeg', 'png'],
+      photosToPdf: true,
+    },
     { id: 'rules', name: t('reqRules'), required: true, accept: ['pdf'] },
     { id: 'health', name: t('reqHealth'), required: false, accept: ['pdf', 'jpeg', 'png'], multiple: true },
   ];
@@ -147,7 +164,14 @@ async function ensureEarlierLicence(token: string, person: { name: string; idNum
     baseUrl: location.origin,
     font: await font(),
   });
-  const sealed = await signPdf(draft.pdf, { signer: dept.signer, certify: 2, image: dept.sealImage, page: 1, rect: SEAL_BOX, reason: '颁发电子证照' });
+  const sealed = await signPdf(draft.pdf, {
+    signer: dept.signer,
+    certify: 2,
+    image: dept.sealImage,
+    page: 1,
+    rect: SEAL_BOX,
+    reason: '颁发电子证照',
+  });
   const reg = await api.register(dept.info.apiKey, sealed);
   update({ earlierLicence: { id: reg.id, number: reg.number } });
 }
@@ -166,9 +190,30 @@ async function addSamples() {
   const { samplePdf } = await template();
   const f = await font();
   const up = uploader();
-  const premises = await samplePdf('房屋租赁合同（示例）', ['出租方：项城市莲花置业有限公司', '承租方：' + (state.person?.name ?? '张三'), '房屋坐落：河南省周口市项城市莲花大道88号一楼', '租赁期限：2025年1月1日至2030年12月31日', '用途：餐饮经营'], f);
-  const rules = await samplePdf('食品安全管理制度（示例）', ['一、从业人员健康管理制度', '二、食品安全自查制度', '三、进货查验记录制度', '四、食品加工过程控制制度', '五、餐饮具清洗消毒制度'], f);
-  const file = (bytes: Uint8Array, name: string) => new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'application/pdf' });
+  const premises = await samplePdf(
+    '房屋租赁合同（示例）',
+    [
+      '出租方：项城市莲花置业有限公司',
+      '承租方：' + (state.person?.name ?? '张三'),
+      '房屋坐落：河南省周口市项城市莲花大道88号一楼',
+      '租赁期限：2025年1月1日至2030年12月31日',
+      '用途：餐饮经营',
+    ],
+    f,
+  );
+  const rules = await samplePdf(
+    '食品安全管理制度（示例）',
+    [
+      '一、从业人员健康管理制度',
+      '二、食品安全自查制度',
+      '三、进货查验记录制度',
+      '四、食品加工过程控制制度',
+      '五、餐饮具清洗消毒制度',
+    ],
+    f,
+  );
+  const file = (bytes: Uint8Array, name: string) =>
+    new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'application/pdf' });
   await up.addFiles([file(premises, '房屋租赁合同.pdf')], 'premises');
   await up.addFiles([file(rules, '食品安全管理制度.pdf')], 'rules');
 }
@@ -206,7 +251,11 @@ function renderApplication() {
   const reqNames = new Map(requirements().map((r) => [r.id, r.name]));
   for (const m of app.materials) {
     const tr = document.createElement('tr');
-    const cells = [reqNames.get(m.requirementId) ?? m.requirementId, m.licenceId ? `${m.name}（${t('reused')}）` : m.name, m.sha256.slice(0, 16) + '…'];
+    const cells = [
+      reqNames.get(m.requirementId) ?? m.requirementId,
+      m.licenceId ? `${m.name}（${t('reused')}）` : m.name,
+      m.sha256.slice(0, 16) + '…',
+    ];
     for (const c of cells) {
       const td = document.createElement('td');
       td.textContent = c;
@@ -257,7 +306,11 @@ async function generate() {
 async function register() {
   const dept = await department();
   const reg = await api.register(dept.info.apiKey, sealedPdf!);
-  update({ licence: { id: reg.id, number: reg.number, page: reg.page }, acknowledged: false, revoked: false });
+  update({
+    licence: { id: reg.id, number: reg.number, page: reg.page },
+    acknowledged: false,
+    revoked: false,
+  });
   $<HTMLButtonElement>('register').disabled = true;
   renderLicenceLinks();
   status('status-2', t('registered', reg.id), 'ok');
@@ -283,10 +336,18 @@ interface CitizenKey {
 
 async function enrol() {
   status('status-3', t('enrolling'));
-  const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
   const csr = await createCertificationRequest(keys, { commonName: state.person!.name });
   const res = await api.enrol(state.token!, certificationRequestPem(csr));
-  const key: CitizenKey = { privateKey: keys.privateKey, certificate: pemToDer(res.certificate), chain: res.chain.map(pemToDer), serial: res.serialNumber };
+  const key: CitizenKey = {
+    privateKey: keys.privateKey,
+    certificate: pemToDer(res.certificate),
+    chain: res.chain.map(pemToDer),
+    serial: res.serialNumber,
+  };
   await idbSet('citizen-key', key);
   update({ certificateSerial: res.serialNumber });
   await prepareSigning(key);
@@ -382,7 +443,8 @@ const enter: Record<number, () => Promise<void>> = {
 function until(cond: () => boolean, ms = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const tick = () => (cond() ? resolve() : Date.now() - t0 > ms ? reject(new Error('timed out')) : setTimeout(tick, 50));
+    const tick = () =>
+      cond() ? resolve() : Date.now() - t0 > ms ? reject(new Error('timed out')) : setTimeout(tick, 50);
     tick();
   });
 }
@@ -399,11 +461,13 @@ function wire() {
     setLang(next);
     show(currentStep());
   });
-  $('reset').addEventListener('click', () =>
-    void resetAll().then(() => {
-      history.replaceState(null, '', '#step-1');
-      location.reload();
-    }),
+  $('reset').addEventListener(
+    'click',
+    () =>
+      void resetAll().then(() => {
+        history.replaceState(null, '', '#step-1');
+        location.reload();
+      }),
   );
   for (let i = 1; i <= 4; i++) $(`tab-${i}`).addEventListener('click', (e) => (e.preventDefault(), show(i)));
   $('login-form').addEventListener('submit', (e) => void login(e).catch(fail('status-1')));

@@ -11,7 +11,13 @@ export interface DemoState {
   earlierLicence?: { id: string; number: string };
   application?: {
     submittedAt: string;
-    materials: { requirementId: string; name: string; sha256: string; materialId: string | null; licenceId?: string }[];
+    materials: {
+      requirementId: string;
+      name: string;
+      sha256: string;
+      materialId: string | null;
+      licenceId?: string;
+    }[];
   };
   licence?: { id: string; number: string; page: string };
   certificateSerial?: string;

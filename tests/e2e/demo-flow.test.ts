@@ -92,7 +92,11 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
         buffer: await healthCertificatePdf(),
       });
       await page.waitForSelector('#submit:not([disabled])', { timeout: 60_000 });
-      await page.waitForFunction(() => (document.querySelector('#uploader') as unknown as { value: unknown[] }).value.length === 4, undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => (document.querySelector('#uploader') as unknown as { value: unknown[] }).value.length === 4,
+        undefined,
+        { timeout: 60_000 },
+      );
       const uploaded = await page.$eval(
         '#uploader',
         (el) => (el as unknown as { value: { requirementId: string; licenceId?: string }[] }).value,

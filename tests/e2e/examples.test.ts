@@ -40,7 +40,8 @@ function serveExamples(sidianUrl: () => string): Promise<Server> {
     try {
       let body: Buffer | string = await readFile(file);
       const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-      if (type.startsWith('text/')) body = body.toString('utf8').replaceAll('http://localhost:8080', sidianUrl());
+      if (type.startsWith('text/'))
+        body = body.toString('utf8').replaceAll('http://localhost:8080', sidianUrl());
       res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body);
     } catch {
       res.writeHead(404).end();
@@ -50,8 +51,13 @@ function serveExamples(sidianUrl: () => string): Promise<Server> {
 }
 
 async function sealedLicence(base: string): Promise<Buffer> {
-  const dept = (await (await fetch(`${base}/api/dev/department`)).json()) as { seal: { p12: string; password: string } };
-  const signer = await signerFromPkcs12(new Uint8Array(Buffer.from(dept.seal.p12, 'base64')), dept.seal.password);
+  const dept = (await (await fetch(`${base}/api/dev/department`)).json()) as {
+    seal: { p12: string; password: string };
+  };
+  const signer = await signerFromPkcs12(
+    new Uint8Array(Buffer.from(dept.seal.p12, 'base64')),
+    dept.seal.password,
+  );
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   doc.addPage([595, 842]).drawText('Sidian example licence', { x: 72, y: 760, size: 18, font });
@@ -60,7 +66,13 @@ async function sealedLicence(base: string): Promise<Buffer> {
 
 beforeAll(async () => {
   await Promise.all(
-    ['react', 'vue'].map((name) => build({ root: path.join(EXAMPLES, name), configFile: path.join(EXAMPLES, name, 'vite.config.ts'), logLevel: 'warn' })),
+    ['react', 'vue'].map((name) =>
+      build({
+        root: path.join(EXAMPLES, name),
+        configFile: path.join(EXAMPLES, name, 'vite.config.ts'),
+        logLevel: 'warn',
+      }),
+    ),
   );
   // the site first: the Sidian server must allow its origin (CORS) for /api/trust
   site = await serveExamples(() => sidian.url);
@@ -81,13 +93,24 @@ describe('examples: the same page in plain HTML, React 19 and Vue 3', () => {
       const context = await browser.newContext();
       const { page, problems } = await watchedPage(context);
       await page.goto(`${siteUrl}/${name}/`);
-      await page.waitForFunction(() => customElements.get('licence-viewer') !== undefined, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => customElements.get('licence-viewer') !== undefined, undefined, {
+        timeout: 30_000,
+      });
       expect(await page.textContent('#verdict')).toBe('尚未核验');
       await page.setInputFiles('#file', { name: 'licence.pdf', mimeType: 'application/pdf', buffer: sealed });
-      await page.waitForFunction(() => document.querySelector('#verdict')?.textContent !== '尚未核验', undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => document.querySelector('#verdict')?.textContent !== '尚未核验',
+        undefined,
+        { timeout: 60_000 },
+      );
       expect(await page.textContent('#verdict')).toBe('核验结果：valid');
       // the property really is the element's: the viewer holds the bytes the page gave it
-      expect(await page.$eval('licence-viewer', (el) => (el as unknown as { document?: Uint8Array }).document?.length)).toBe(sealed.length);
+      expect(
+        await page.$eval(
+          'licence-viewer',
+          (el) => (el as unknown as { document?: Uint8Array }).document?.length,
+        ),
+      ).toBe(sealed.length);
       expect(problems).toEqual([]);
       await context.close();
     });

@@ -31,18 +31,37 @@ export interface RunningServer {
 
 /** Starts `sidian serve` in development mode; resolves with its URL once it listens. */
 export async function startServer(extraArgs: string[] = []): Promise<RunningServer> {
-  if (!existsSync(path.join(ROOT, 'dist/elements/sidian.js')) || !existsSync(path.join(ROOT, 'dist/demo/index.html'))) {
+  if (
+    !existsSync(path.join(ROOT, 'dist/elements/sidian.js')) ||
+    !existsSync(path.join(ROOT, 'dist/demo/index.html'))
+  ) {
     throw new Error('dist/ is missing: run `npm run build` first (scripts/test.sh does)');
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sidian-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'server/bin/sidian.mjs'), 'serve', '--port', '0', '--data', dataDir, '--quiet', ...extraArgs], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SIDIAN_LOG: '0' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'server/bin/sidian.mjs'),
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      '--quiet',
+      ...extraArgs,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SIDIAN_LOG: '0' },
+    },
+  );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sidian serve did not start in 90 s:\n${output}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`sidian serve did not start in 90 s:\n${output}`)),
+      90_000,
+    );
     const onData = (b: Buffer) => {
       output += b.toString();
       const m = /listening on (http:\/\/\S+)/.exec(output);
@@ -74,7 +93,11 @@ export async function startServer(extraArgs: string[] = []): Promise<RunningServ
 }
 
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: false, args: CHROMIUM_FLAGS });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: false,
+    args: CHROMIUM_FLAGS,
+  });
 }
 
 export interface WatchedPage {
@@ -103,7 +126,9 @@ export async function watchedPage(context: BrowserContext, ignore: RegExp[] = []
   page.on('pageerror', (e) => keep(`pageerror: ${e.message}`));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+      console.error(
+        `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`,
+      );
     });
   });
   return { page, problems };
@@ -118,8 +143,19 @@ const AXE_SOURCE = () => readFileSync(path.join(ROOT, 'node_modules/axe-core/axe
 export async function axeViolations(page: Page, include = 'body'): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE());
   return page.evaluate(async (sel) => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: unknown,
+            o: unknown,
+          ): Promise<{ violations: { id: string; help: string; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe;
     const r = await axe.run({ include: [sel] }, { resultTypes: ['violations'] });
-    return r.violations.map((v) => `axe ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    return r.violations.map(
+      (v) => `axe ${v.id} (${v.help}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+    );
   }, include);
 }

@@ -42,22 +42,36 @@ let sidian: RunningServer;
 const STORY_SERVER = 'http://127.0.0.1:8080';
 async function contextWithServer(): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await context.route(`${STORY_SERVER}/**`, (route) => route.continue({ url: route.request().url().replace(STORY_SERVER, sidian.url) }));
+  await context.route(`${STORY_SERVER}/**`, (route) =>
+    route.continue({ url: route.request().url().replace(STORY_SERVER, sidian.url) }),
+  );
   return context;
 }
 
 beforeAll(async () => {
-  const built = spawnSync('npm', ['run', '--silent', 'storybook:build'], { cwd: ROOT, encoding: 'utf8', timeout: 280_000 });
+  const built = spawnSync('npm', ['run', '--silent', 'storybook:build'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 280_000,
+  });
   if (built.status !== 0) throw new Error(`storybook build failed:\n${built.stdout}\n${built.stderr}`);
-  entries = Object.values((JSON.parse(readFileSync(path.join(OUT, 'index.json'), 'utf8')) as { entries: Record<string, Entry> }).entries);
+  entries = Object.values(
+    (JSON.parse(readFileSync(path.join(OUT, 'index.json'), 'utf8')) as { entries: Record<string, Entry> })
+      .entries,
+  );
   server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    const file = path.resolve(OUT, '.' + decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
+    const file = path.resolve(
+      OUT,
+      '.' + decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname),
+    );
     if (!file.startsWith(OUT)) return void res.writeHead(404).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      res
+        .writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -77,9 +91,15 @@ const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'u
 
 /** Waits for the story's elements to settle: rendered, their work (loading, verifying) done. */
 async function settle(page: Page) {
-  await page.waitForFunction(() => (document.querySelector('#storybook-root')?.childElementCount ?? 0) > 0, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => (document.querySelector('#storybook-root')?.childElementCount ?? 0) > 0,
+    undefined,
+    { timeout: 30_000 },
+  );
   await page.evaluate(async () => {
-    const els = [...document.querySelectorAll('seal-placer, signature-pad, licence-viewer, material-uploader')] as (HTMLElement & {
+    const els = [
+      ...document.querySelectorAll('seal-placer, signature-pad, licence-viewer, material-uploader'),
+    ] as (HTMLElement & {
       updateComplete?: Promise<unknown>;
       verified?: () => Promise<unknown>;
     })[];
@@ -96,7 +116,9 @@ describe('Storybook', () => {
     for (const tag of ['seal-placer', 'signature-pad', 'licence-viewer', 'material-uploader']) {
       expect(titles.has(`Elements/${tag}`)).toBe(true);
       expect(entries.some((e) => e.id === `elements-${tag}--docs` && e.type === 'docs')).toBe(true);
-      expect(entries.filter((e) => e.title === `Elements/${tag}` && e.type === 'story').length).toBeGreaterThan(1);
+      expect(
+        entries.filter((e) => e.title === `Elements/${tag}` && e.type === 'story').length,
+      ).toBeGreaterThan(1);
     }
   });
 
@@ -109,7 +131,16 @@ describe('Storybook', () => {
       await settle(page);
       await page.addScriptTag({ content: AXE });
       const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> } }).axe;
+        const axe = (
+          window as unknown as {
+            axe: {
+              run(
+                ctx: unknown,
+                o: unknown,
+              ): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }>;
+            };
+          }
+        ).axe;
         const r = await axe.run({ include: ['#storybook-root'] }, { resultTypes: ['violations'] });
         return r.violations.map((v) => `${v.id} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
       });
@@ -121,8 +152,19 @@ describe('Storybook', () => {
   });
 
   it("each docs page shows the element's description, attributes, events, parts and custom properties", async () => {
-    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'packages/elements/custom-elements.json'), 'utf8')) as {
-      modules: { declarations?: { tagName?: string; summary?: string; attributes?: { name: string }[]; events?: { name?: string; description?: string }[]; cssParts?: { name: string }[]; cssProperties?: { name: string }[] }[] }[];
+    const manifest = JSON.parse(
+      readFileSync(path.join(ROOT, 'packages/elements/custom-elements.json'), 'utf8'),
+    ) as {
+      modules: {
+        declarations?: {
+          tagName?: string;
+          summary?: string;
+          attributes?: { name: string }[];
+          events?: { name?: string; description?: string }[];
+          cssParts?: { name: string }[];
+          cssProperties?: { name: string }[];
+        }[];
+      }[];
     };
     const context = await contextWithServer();
     for (const tag of ['seal-placer', 'signature-pad', 'licence-viewer', 'material-uploader']) {

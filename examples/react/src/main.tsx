@@ -23,8 +23,15 @@ function App() {
           }}
         />
       </label>
-      <p id="verdict" role="status">{verdict}</p>
-      <licence-viewer id="viewer" trust={`${SIDIAN}/api/trust`} document={pdf} onverified={(e) => setVerdict(`核验结果：${e.detail.verdict}`)} />
+      <p id="verdict" role="status">
+        {verdict}
+      </p>
+      <licence-viewer
+        id="viewer"
+        trust={`${SIDIAN}/api/trust`}
+        document={pdf}
+        onverified={(e) => setVerdict(`核验结果：${e.detail.verdict}`)}
+      />
     </main>
   );
 }

@@ -49,7 +49,13 @@ export function safeJoin(dir: string, urlPath: string): string | undefined {
   return full.startsWith(dir + path.sep) ? full : undefined;
 }
 
-async function sendFile(reply: FastifyReply, file: string | undefined, missing: string, cache: string, crossOrigin: boolean) {
+async function sendFile(
+  reply: FastifyReply,
+  file: string | undefined,
+  missing: string,
+  cache: string,
+  crossOrigin: boolean,
+) {
   if (!file) throw notFound();
   let data: Buffer;
   try {
@@ -60,7 +66,8 @@ async function sendFile(reply: FastifyReply, file: string | undefined, missing: 
     return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   }
   // public files: any site may load them, as module scripts (CORS mode) and their lazy chunks
-  if (crossOrigin) reply.header('cross-origin-resource-policy', 'cross-origin').header('access-control-allow-origin', '*');
+  if (crossOrigin)
+    reply.header('cross-origin-resource-policy', 'cross-origin').header('access-control-allow-origin', '*');
   return reply
     .header('cache-control', cache)
     .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
@@ -85,7 +92,13 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
     const rest = (req.params as { '*': string })['*'];
     const file = safeJoin(elementsDir, rest);
     const hashed = /-[A-Za-z0-9_-]{8}\.js$/.test(rest) || rest.startsWith('pdfjs/');
-    return sendFile(reply, file, `${rest} has not been built (npm run build)`, hashed ? 'public, max-age=86400' : 'public, max-age=300', true);
+    return sendFile(
+      reply,
+      file,
+      `${rest} has not been built (npm run build)`,
+      hashed ? 'public, max-age=86400' : 'public, max-age=300',
+      true,
+    );
   });
 
   if (!ctx.devMode) return;
@@ -104,15 +117,33 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
   });
 
   const demoPage = (file: string) => (_req: unknown, reply: FastifyReply) =>
-    sendFile(reply, path.join(demoDir, file), 'the demo portal has not been built (npm run build)', 'no-cache', false);
+    sendFile(
+      reply,
+      path.join(demoDir, file),
+      'the demo portal has not been built (npm run build)',
+      'no-cache',
+      false,
+    );
   app.get('/', demoPage('index.html'));
   app.get('/index.html', demoPage('index.html'));
   app.get('/assets/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
-    return sendFile(reply, safeJoin(path.join(demoDir, 'assets'), rest), 'not built', 'public, max-age=86400', false);
+    return sendFile(
+      reply,
+      safeJoin(path.join(demoDir, 'assets'), rest),
+      'not built',
+      'public, max-age=86400',
+      false,
+    );
   });
   app.get('/fonts/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
-    return sendFile(reply, safeJoin(path.join(demoDir, 'fonts'), rest), 'not built', 'public, max-age=86400', false);
+    return sendFile(
+      reply,
+      safeJoin(path.join(demoDir, 'fonts'), rest),
+      'not built',
+      'public, max-age=86400',
+      false,
+    );
   });
 }

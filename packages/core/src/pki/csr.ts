@@ -17,11 +17,16 @@ export interface CsrSubject {
 }
 
 /** DER of a PKCS#10 request for `publicKey`, signed with `privateKey` (ECDSA P-256/P-384 or RSA). */
-export async function createCertificationRequest(keys: { privateKey: CryptoKey; publicKey: CryptoKey }, subject: CsrSubject): Promise<Uint8Array> {
-  if (!subject.commonName?.trim()) throw new SidianError('SIGN_BAD_OPTIONS', 'the certification request needs a subject common name');
+export async function createCertificationRequest(
+  keys: { privateKey: CryptoKey; publicKey: CryptoKey },
+  subject: CsrSubject,
+): Promise<Uint8Array> {
+  if (!subject.commonName?.trim())
+    throw new SidianError('SIGN_BAD_OPTIONS', 'the certification request needs a subject common name');
   const csr = new pkijs.CertificationRequest();
   csr.version = 0;
-  const rdn = (type: string, value: asn1js.BaseStringBlock) => csr.subject.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type, value }));
+  const rdn = (type: string, value: asn1js.BaseStringBlock) =>
+    csr.subject.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type, value }));
   rdn('2.5.4.6', new asn1js.PrintableString({ value: subject.country ?? 'CN' }));
   if (subject.organization) rdn('2.5.4.10', new asn1js.Utf8String({ value: subject.organization }));
   rdn('2.5.4.3', new asn1js.Utf8String({ value: subject.commonName.trim() }));
@@ -31,7 +36,10 @@ export async function createCertificationRequest(keys: { privateKey: CryptoKey; 
     await csr.subjectPublicKeyInfo.importKey(keys.publicKey);
     await csr.sign(keys.privateKey, alg);
   } catch (e) {
-    throw new SidianError('KEY_UNSUPPORTED', `cannot make a certification request with this key: ${(e as Error).message ?? String(e)}`);
+    throw new SidianError(
+      'KEY_UNSUPPORTED',
+      `cannot make a certification request with this key: ${(e as Error).message ?? String(e)}`,
+    );
   }
   return new Uint8Array(csr.toSchema(true).toBER(false));
 }
@@ -39,7 +47,8 @@ export async function createCertificationRequest(keys: { privateKey: CryptoKey; 
 /** The digest the request is signed with: the curve's for ECDSA, the key's own for RSA. */
 function privateKeyHash(key: CryptoKey): string {
   const a = key.algorithm as EcKeyAlgorithm & RsaHashedKeyAlgorithm;
-  if (a.name === 'ECDSA') return a.namedCurve === 'P-384' ? 'SHA-384' : a.namedCurve === 'P-521' ? 'SHA-512' : 'SHA-256';
+  if (a.name === 'ECDSA')
+    return a.namedCurve === 'P-384' ? 'SHA-384' : a.namedCurve === 'P-521' ? 'SHA-512' : 'SHA-256';
   if (a.hash?.name) return a.hash.name;
   return 'SHA-256';
 }
