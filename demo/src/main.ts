@@ -363,11 +363,11 @@ async function prepareSigning(key: CitizenKey) {
   status('status-3', `${t('enrolled', key.serial)} ${t('signHint')}`, 'ok');
 }
 
-async function signReceipt() {
-  const signed = await pad().sign();
-  await idbSet('acknowledged-pdf', signed);
+/** The holder signed in the pad (its own 签名 button): keep the signed copy, offer it for download. */
+async function received(pdf: Uint8Array) {
+  await idbSet('acknowledged-pdf', pdf);
   update({ acknowledged: true });
-  showDownload(signed);
+  showDownload(pdf);
   status('status-3', t('received'), 'ok');
 }
 
@@ -481,7 +481,7 @@ function wire() {
   });
   $('register').addEventListener('click', () => void register().catch(fail('status-2')));
   $('enrol').addEventListener('click', () => void enrol().catch(fail('status-3')));
-  $('sign').addEventListener('click', () => void signReceipt().catch(fail('status-3')));
+  pad().addEventListener('signed', (e) => void received(e.detail.pdf).catch(fail('status-3')));
   $('revoke').addEventListener('click', () => void revoke().catch(fail('status-4')));
   window.addEventListener('hashchange', () => show(currentStep()));
 }

@@ -157,7 +157,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
         [0.62, 0.7],
         [0.85, 0.55],
       ]);
-      await page.click('#sign');
+      await page.click('signature-pad [part~="sign-button"]');
       await page.waitForSelector('#download:not([hidden])', { timeout: 60_000 });
       await shot(page, '3-signed-receipt');
 
