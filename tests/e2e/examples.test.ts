@@ -5,6 +5,7 @@
  * sets the viewer's `.document` property to a sealed licence and must receive the `verified` event
  * with the verdict `valid` — with no console error on the way.
  */
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -87,7 +88,59 @@ afterAll(async () => {
   await sidian?.stop();
 });
 
+describe('/elements/sidian.js', () => {
+  it('defines the four elements and re-exports the core API; pdf.js loads only with a document', async () => {
+    const context = await browser.newContext();
+    const { page, problems } = await watchedPage(context);
+    await page.goto(`${siteUrl}/plain/`);
+    // a string, not a function: vitest would rewrite a function's import() for Node
+    const seen = (await page.evaluate(`(async () => {
+      const api = await import(${JSON.stringify(`${sidian.url}/elements/sidian.js`)});
+      const tags = ['seal-placer', 'signature-pad', 'licence-viewer', 'material-uploader'];
+      await Promise.all(tags.map((t) => customElements.whenDefined(t)));
+      return {
+        functions: Object.keys(api).filter((k) => typeof api[k] === 'function'),
+        defined: tags.filter((t) => customElements.get(t)),
+        scripts: performance.getEntriesByType('resource').map((e) => e.name),
+      };
+    })()`)) as { functions: string[]; defined: string[]; scripts: string[] };
+    expect(seen.defined.length).toBe(4);
+    for (const name of [
+      'signPdf',
+      'verifyPdf',
+      'signerFromCryptoKey',
+      'signerFromPkcs12',
+      'timestampPdf',
+      'addValidationData',
+      'createCertificationRequest',
+      'readLicence',
+    ]) {
+      expect(seen.functions).toContain(name);
+    }
+    const pdfjsLoaded = (names: string[]) =>
+      names.some((n) => /\/elements\/pdf-[^/]+\.js$/.test(n) || n.includes('/elements/pdfjs/'));
+    expect(pdfjsLoaded(seen.scripts)).toBe(false);
+    await page.setInputFiles('#file', { name: 'licence.pdf', mimeType: 'application/pdf', buffer: sealed });
+    await page.waitForFunction(
+      () => document.querySelector('#verdict')?.textContent !== '尚未核验',
+      undefined,
+      { timeout: 60_000 },
+    );
+    const after = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    expect(after.some((n) => /\/elements\/pdf-[^/]+\.js$/.test(n))).toBe(true);
+    // (pdf.js's worker itself is fetched from inside the worker: a cross-origin page starts it from a blob: URL)
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('examples: the same page in plain HTML, React 19 and Vue 3', () => {
+  it('the React page type-checks against the generated JSX typings', () => {
+    const r = spawnSync('npx', ['tsc', '-p', 'examples/tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   for (const name of ['plain', 'react', 'vue']) {
     it(`${name}: sets .document, receives verified (valid)`, async () => {
       const context = await browser.newContext();

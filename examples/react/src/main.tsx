@@ -1,4 +1,4 @@
-/// <reference types="../../../packages/elements/types/react.d.ts" />
+/// <reference path="../../../packages/elements/types/react.d.ts" />
 // React 19 sets properties on custom elements (document={pdf}) and listens to on<event> props.
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
