@@ -11,7 +11,10 @@ describe('WorkerPool', { timeout: 120_000 }, () => {
     await pool.warmup();
     const ok = await pool.run<{ status: string }>({ kind: 'verify', pdf: minimalPdf(), options: {} });
     expect(ok.status).toBe('unsigned');
-    await expect(pool.run({ kind: 'verify', pdf: minimalPdf(), options: {} }, 1)).rejects.toMatchObject({
+    // A job that reliably outlasts 1 ms: a PDF without a cross-reference whose 5 MB of object markers
+    // the reader must index to recover it (a small valid PDF now verifies in well under 1 ms).
+    const slow = new TextEncoder().encode('%PDF-1.7\n' + '9 0 obj\n'.repeat(640_000));
+    await expect(pool.run({ kind: 'verify', pdf: slow, options: {} }, 1)).rejects.toMatchObject({
       code: 'VERIFY_TIMEOUT',
       status: 422,
     });
