@@ -71,16 +71,20 @@ function department() {
   return departmentPromise;
 }
 
-function status(id: string, text: string, kind: 'info' | 'ok' | 'error' = 'info') {
+/** The status lines, kept as functions of the language so the 「English」 switch re-renders them. */
+const statusLines = new Map<string, { message: () => string; kind: 'info' | 'ok' | 'error' }>();
+
+function status(id: string, message: () => string, kind: 'info' | 'ok' | 'error' = 'info') {
+  statusLines.set(id, { message, kind });
   const el = $(id);
-  el.textContent = text;
+  el.textContent = message();
   el.dataset.kind = kind;
 }
 
 function fail(where: string) {
   return (e: unknown) => {
     console.warn(e);
-    status(where, t('error', (e as Error).message ?? String(e)), 'error');
+    status(where, () => t('error', (e as Error).message ?? String(e)), 'error');
   };
 }
 
@@ -141,7 +145,7 @@ async function ensureEarlierLicence(token: string, person: { name: string; idNum
     update({ earlierLicence: { id: usable.id, number: usable.number } });
     return;
   }
-  status('status-1', t('seeding'));
+  status('status-1', () => t('seeding'));
   const dept = await department();
   const issueDate = new Date(Date.now() - 400 * 86400_000).toISOString().slice(0, 10);
   const { draftLicence, BUSINESS_LICENCE_TYPE, SEAL_BOX } = await template();
@@ -221,7 +225,7 @@ async function addSamples() {
 function submit() {
   const up = uploader();
   if (!up.checkValidity()) {
-    status('status-1', t('needMaterials'), 'error');
+    status('status-1', () => t('needMaterials'), 'error');
     return;
   }
   const names = new Map(up.materials.map((m) => [m.requirementId, m.name]));
@@ -231,7 +235,7 @@ function submit() {
       materials: up.value.map((v) => ({ ...v, name: names.get(v.requirementId) ?? '' })),
     },
   });
-  status('status-1', t('submitted'), 'ok');
+  status('status-1', () => t('submitted'), 'ok');
   show(2);
 }
 
@@ -267,7 +271,7 @@ function renderApplication() {
 
 async function generate() {
   const person = state.person!;
-  status('status-2', t('generating'));
+  status('status-2', () => t('generating'));
   const dept = await department();
   const issueDate = today();
   const { draftLicence, FOOD_LICENCE_TYPE, SEAL_BOX } = await template();
@@ -300,7 +304,7 @@ async function generate() {
   if (p.state === 'error') throw new Error('the licence PDF could not be opened');
   p.placements = [SEAL_BOX];
   $('sealing').hidden = false;
-  status('status-2', t('placeHint'));
+  status('status-2', () => t('placeHint'));
 }
 
 async function register() {
@@ -313,7 +317,7 @@ async function register() {
   });
   $<HTMLButtonElement>('register').disabled = true;
   renderLicenceLinks();
-  status('status-2', t('registered', reg.id), 'ok');
+  status('status-2', () => t('registered', reg.id), 'ok');
 }
 
 function renderLicenceLinks() {
@@ -335,7 +339,7 @@ interface CitizenKey {
 }
 
 async function enrol() {
-  status('status-3', t('enrolling'));
+  status('status-3', () => t('enrolling'));
   const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
     'verify',
@@ -360,7 +364,7 @@ async function prepareSigning(key: CitizenKey) {
   p.src = `/api/licences/${encodeURIComponent(state.licence!.id)}/file`;
   $('signing').hidden = false;
   $<HTMLButtonElement>('enrol').disabled = true;
-  status('status-3', `${t('enrolled', key.serial)} ${t('signHint')}`, 'ok');
+  status('status-3', () => `${t('enrolled', key.serial)} ${t('signHint')}`, 'ok');
 }
 
 /** The holder signed in the pad (its own 签名 button): keep the signed copy, offer it for download. */
@@ -368,7 +372,7 @@ async function received(pdf: Uint8Array) {
   await idbSet('acknowledged-pdf', pdf);
   update({ acknowledged: true });
   showDownload(pdf);
-  status('status-3', t('received'), 'ok');
+  status('status-3', () => t('received'), 'ok');
 }
 
 let downloadUrl: string | undefined;
@@ -391,7 +395,7 @@ async function revoke() {
   update({ revoked: true });
   $<HTMLButtonElement>('revoke').disabled = true;
   await viewer().verify();
-  status('status-4', t('revoked'), 'ok');
+  status('status-4', () => t('revoked'), 'ok');
 }
 
 // ---- steps ------------------------------------------------------------------------------------
@@ -403,7 +407,8 @@ const enter: Record<number, () => Promise<void>> = {
     $('applicant').hidden = !signedIn;
     if (!signedIn) return;
     $('who').textContent = t('loggedIn', state.person!.name);
-    if (state.earlierLicence) status('status-1', t('seeded', state.earlierLicence.number), 'ok');
+    const earlier = state.earlierLicence;
+    if (earlier) status('status-1', () => t('seeded', earlier.number), 'ok');
     const up = uploader();
     up.requirements = requirements();
     if (up.token !== state.token) up.token = state.token;
@@ -425,7 +430,7 @@ const enter: Record<number, () => Promise<void>> = {
     if (state.acknowledged) {
       const pdf = await idbGet<Uint8Array>('acknowledged-pdf');
       if (pdf) showDownload(pdf);
-      status('status-3', t('received'), 'ok');
+      status('status-3', () => t('received'), 'ok');
     }
   },
   async 4() {
@@ -459,6 +464,7 @@ function wire() {
     const next: Lang = currentLang() === 'zh-CN' ? 'en' : 'zh-CN';
     localStorage.setItem('sidian-demo-lang', next);
     setLang(next);
+    for (const [id, line] of statusLines) status(id, line.message, line.kind);
     show(currentStep());
   });
   $('reset').addEventListener(

@@ -202,6 +202,10 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await page.waitForFunction(() =>
         document.querySelector('licence-viewer')?.shadowRoot?.textContent?.includes('Licence revoked'),
       );
+      await page.$eval('licence-viewer', (el) =>
+        (el as unknown as { verified(): Promise<unknown> }).verified(),
+      );
+      expect(await page.textContent('#status-4')).toBe('Licence revoked; the verification result follows.');
       await shot(page, '4-revoked-english');
 
       expect(problems).toEqual([]);
