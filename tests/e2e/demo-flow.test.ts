@@ -7,14 +7,18 @@
  *      registers it;
  *   3. the applicant enrols a WebCrypto key (CSR to /api/enrol) and signs for receipt with
  *      <signature-pad> in the prepared field;
- *   4. <licence-viewer> and the QR link /v/:id show it valid; after revocation both show it revoked.
+ *   4. <licence-viewer> and the QR link /v/:id (decoded from the rendered PDF) show it valid; after
+ *      revocation both show it revoked.
  * The final file is checked with pdfsig, mutool and Sidian's verifier; a screenshot of each step is
  * saved under docs/screenshots/ (the README shows them). No console error, page error or CSP
  * violation may happen on the way.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { decode as decodePng } from 'fast-png';
+import jsQR from 'jsqr';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +42,36 @@ afterAll(async () => {
 });
 
 const a11y: string[] = [];
+
+/** The URL in the licence's QR code: page 1 rendered by pdftoppm, decoded by jsQR. */
+function decodeQr(pdf: Buffer): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sidian-e2e-qr-'));
+  writeFileSync(path.join(dir, 'l.pdf'), pdf);
+  const r = spawnSync('pdftoppm', [
+    '-r',
+    '150',
+    '-f',
+    '1',
+    '-l',
+    '1',
+    '-png',
+    '-singlefile',
+    path.join(dir, 'l.pdf'),
+    path.join(dir, 'p'),
+  ]);
+  if (r.status !== 0) throw new Error(`pdftoppm failed: ${r.stderr}`);
+  const png = decodePng(readFileSync(path.join(dir, 'p.png')));
+  const rgba = new Uint8ClampedArray(png.width * png.height * 4);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += png.channels) {
+    rgba[i] = png.data[j]!;
+    rgba[i + 1] = png.data[png.channels >= 3 ? j + 1 : j]!;
+    rgba[i + 2] = png.data[png.channels >= 3 ? j + 2 : j]!;
+    rgba[i + 3] = 255;
+  }
+  const code = jsQR(rgba, png.width, png.height);
+  if (!code) throw new Error('no QR code found on the rendered licence');
+  return code.data;
+}
 
 /** A screenshot for the README, and an accessibility check of the same state. */
 async function shot(page: Page, name: string) {
@@ -175,17 +209,20 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       expect(report.status).toBe('valid');
       expect(report.signatures.map((s) => s.kind)).toEqual(['certification', 'approval']);
 
-      const qr = await context.newPage();
-      await qr.goto(new URL(licence.page, base).href);
-      expect(await qr.locator('.status').textContent()).toBe('状态：有效');
-      await shot(qr, '4-qr-page-valid');
-
       // the final file, as the applicant holds it
       const finalPdf = Buffer.from(
         await page.$eval('licence-viewer', (el) =>
           Array.from((el as unknown as { document: Uint8Array }).document),
         ),
       );
+
+      // the QR code printed on the licence: rendered by poppler, decoded, opened
+      const qrUrl = decodeQr(finalPdf);
+      expect(qrUrl).toBe(new URL(licence.page, base).href);
+      const qr = await context.newPage();
+      await qr.goto(qrUrl);
+      expect(await qr.locator('.status').textContent()).toBe('状态：有效');
+      await shot(qr, '4-qr-page-valid');
 
       // ---- the department revokes: both show revoked ----
       await page.click('#revoke');
