@@ -1,4 +1,5 @@
-/// <reference path="../../../packages/elements/types/react.d.ts" />
+// the JSX typings generated from the Custom Elements Manifest (npm run build)
+import type {} from '../../../packages/elements/types/react';
 // React 19 sets properties on custom elements (document={pdf}) and listens to on<event> props.
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
