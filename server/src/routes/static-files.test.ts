@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFromPkcs12 } from '../../../packages/core/src/index';
@@ -28,6 +29,20 @@ describe('safeJoin', () => {
     }
   });
 });
+
+/** GET with the path sent as written (fetch would normalise `..` and `%2e%2e` away). */
+function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: u.hostname, port: u.port, path: rawPath }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
 
 function fakeDist(): { elementsDir: string; demoDir: string } {
   const root = tempDir('sidian-dist-');
@@ -70,12 +85,13 @@ describe('built files and the demo department (development mode)', () => {
     for (const p of [
       '/elements/missing.js',
       '/elements/%2e%2e/demo/index.html',
+      '/elements/../demo/index.html',
       '/elements/.build-stamp',
       '/assets/%2e%2e/index.html',
     ]) {
-      const r = await fetch(`${s.url}${p}`);
+      const r = await rawGet(s.url, p);
       expect(r.status, p).toBe(404);
-      expect(((await r.json()) as { error: string }).error, p).toBe('NOT_FOUND');
+      expect((JSON.parse(r.body) as { error: string }).error, p).toBe('NOT_FOUND');
     }
   });
 
