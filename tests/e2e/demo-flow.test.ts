@@ -201,6 +201,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await page.$eval('licence-viewer', (el) =>
         (el as unknown as { verified(): Promise<unknown> }).verified(),
       );
+      await page.locator('licence-viewer [part~="mark"]').first().scrollIntoViewIfNeeded();
       await shot(page, '4-verified-valid');
       const report = await page.$eval(
         'licence-viewer',
