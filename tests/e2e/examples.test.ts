@@ -126,6 +126,10 @@ describe('/elements/sidian.js', () => {
       undefined,
       { timeout: 60_000 },
     );
+    // the verdict can come before the first page is drawn: wait for the rendering too
+    await page.$eval('licence-viewer', (el) =>
+      (el as unknown as { verified(): Promise<unknown> }).verified(),
+    );
     const after = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
     expect(after.some((n) => /\/elements\/pdf-[^/]+\.js$/.test(n))).toBe(true);
     // (pdf.js's worker itself is fetched from inside the worker: a cross-origin page starts it from a blob: URL)
@@ -135,7 +139,7 @@ describe('/elements/sidian.js', () => {
 });
 
 describe('examples: the same page in plain HTML, React 19 and Vue 3', () => {
-  it('the React page type-checks against the generated JSX typings', () => {
+  it('the React and Vue pages type-check against the generated typings', () => {
     const r = spawnSync('npx', ['tsc', '-p', 'examples/tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
