@@ -23,7 +23,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLicence, verifyPdf, type VerificationReport } from '../../packages/core/src/index';
-import { mutoolSign, pdfsig } from '../interop/verifiers';
+import { mutoolSign, pdfsig, qpdfCheck } from '../interop/verifiers';
 import { ROOT, axeViolations, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
 
 const SHOTS = path.join(ROOT, 'docs/screenshots');
@@ -258,6 +258,11 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       const poppler = pdfsig(file);
       expect(poppler.map((s) => s.valid)).toEqual([true, true]);
       expect(poppler.map((s) => s.signer).sort()).toEqual(['张三', '项城市市场监督管理局'].sort());
+      expect(qpdfCheck(file).ok).toBe(true);
+      // the Chinese text is in an embedded CJK font (a subset: the file stays small)
+      const fonts = spawnSync('pdffonts', [file], { encoding: 'utf8' }).stdout;
+      expect(fonts).toMatch(/CID TrueType\s+Identity-H\s+yes/);
+      expect(finalPdf.length).toBeLessThan(400_000);
       const mupdf = mutoolSign(file);
       expect(mupdf.length).toBe(2);
       expect(mupdf.every((s) => s.valid)).toBe(true);
