@@ -68,6 +68,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (server.ctx.pki.created) out.write(`sidian: made a development PKI in ${server.ctx.pki.dir}\n`);
   if (server.ctx.devMode)
     out.write(`sidian: development department API key in ${path.join(dataDir, 'dev-department.json')}\n`);
+  if (server.ctx.devMode) {
+    out.write(`sidian: demo portal at ${url.replace('127.0.0.1', 'localhost')}/ (npm run build makes it)\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
