@@ -9,6 +9,7 @@ export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
+export { verifyDetachedSignature, type DetachedContent, type DetachedVerifyOptions, type DetachedSignatureReport } from './verify/detached';
 export {
   readLicence,
   licenceProblems,

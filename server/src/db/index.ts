@@ -118,6 +118,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_material_signatures': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // an applicant's detached CMS over a material, verified on arrival; its bytes are a material of their own
+      await db.schema
+        .createTable('material_signatures')
+        .addColumn('id', 'text', (c) => c.primaryKey()) // the material row holding the CMS bytes
+        .addColumn('material_id', 'text', (c) => c.notNull())
+        .addColumn('signer_subject', 'text', (c) => c.notNull())
+        .addColumn('signer_common_name', 'text')
+        .addColumn('signer_serial', 'text', (c) => c.notNull())
+        .addColumn('signer_issuer', 'text', (c) => c.notNull())
+        .addColumn('integrity', 'text', (c) => c.notNull())
+        .addColumn('trust', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull()) // JSON array of strings
+        .addColumn('verified_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('material_signatures_material')
+        .on('material_signatures')
+        .column('material_id')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

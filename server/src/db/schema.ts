@@ -71,6 +71,21 @@ export interface MaterialsTable {
   created_at: string;
 }
 
+/** An applicant's signature over a material, as the server verified it when it arrived. */
+export interface MaterialSignaturesTable {
+  id: string; // the material row that holds the CMS (application/pkcs7-signature)
+  material_id: string; // the signed material
+  signer_subject: string;
+  signer_common_name: string | null;
+  signer_serial: string;
+  signer_issuer: string;
+  integrity: string; // always 'ok': a signature that does not verify is refused, not stored
+  trust: string; // 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown' against the server's anchors
+  status: string; // 'valid' | 'indeterminate' | 'invalid' (revoked)
+  reasons: string; // JSON array
+  verified_at: string;
+}
+
 export interface BlobsTable {
   sha256: string;
   size: number;
@@ -84,5 +99,6 @@ export interface Database {
   audit_log: AuditTable;
   licences: LicencesTable;
   materials: MaterialsTable;
+  material_signatures: MaterialSignaturesTable;
   blobs: BlobsTable;
 }

@@ -4,23 +4,43 @@
  * (one copy per content, by hard link), and a row records owner and requirement. Only the owner
  * (portal token) and departments (API key) can read a material.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Server as TusServer } from '@tus/server';
 import { FileStore } from '@tus/file-store';
+import { verifyDetachedSignature } from '@sidian/core';
 import { actorOf, type Caller } from '../auth';
 import { SHA256_HEX } from '../blobs';
 import type { Ctx } from '../context';
-import type { MaterialsTable } from '../db/schema';
-import { badRequest, forbidden, notFound, unauthorized } from '../errors';
+import type { MaterialSignaturesTable, MaterialsTable } from '../db/schema';
+import { badRequest, forbidden, notFound, unauthorized, unprocessable } from '../errors';
 
 const UPLOAD_PATH = '/api/materials/uploads';
 const ID = /^[0-9a-f]{32}$/;
 
-export function publicMaterial(r: MaterialsTable) {
+/** A material's signature as the metadata shows it: who signed, and what the server found. */
+export function publicSignature(r: MaterialSignaturesTable) {
+  return {
+    id: r.id,
+    signer: {
+      subject: r.signer_subject,
+      commonName: r.signer_common_name,
+      serialNumber: r.signer_serial,
+      issuer: r.signer_issuer,
+    },
+    integrity: r.integrity,
+    trust: r.trust,
+    status: r.status,
+    reasons: JSON.parse(r.reasons) as string[],
+    verifiedAt: r.verified_at,
+    content: `/api/materials/${r.id}/content`,
+  };
+}
+
+export function publicMaterial(r: MaterialsTable, signatures: MaterialSignaturesTable[] = []) {
   return {
     id: r.id,
     sha256: r.sha256,
@@ -30,8 +50,12 @@ export function publicMaterial(r: MaterialsTable) {
     requirement: r.requirement,
     createdAt: r.created_at,
     content: `/api/materials/${r.id}/content`,
+    signatures: signatures.map(publicSignature),
   };
 }
+
+/** The largest detached CMS accepted: a signature with its chain and a timestamp is a few KiB. */
+const SIGNATURE_BYTES = 256 * 1024;
 
 function canRead(caller: Caller, row: Pick<MaterialsTable, 'owner'>): boolean {
   return caller.kind === 'department' || row.owner === caller.id;
@@ -286,7 +310,115 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     return row;
   };
 
-  app.get('/api/materials/:id', async (req) => publicMaterial(await readable(req)));
+  const signaturesOf = (materialId: string) =>
+    ctx.db
+      .selectFrom('material_signatures')
+      .selectAll()
+      .where('material_id', '=', materialId)
+      .orderBy('verified_at')
+      .execute();
+
+  app.get('/api/materials/:id', async (req) => {
+    const row = await readable(req);
+    return publicMaterial(row, await signaturesOf(row.id));
+  });
+
+  /**
+   * The applicant's signature over a material (电子材料签名): a detached CMS SignedData whose
+   * message-digest is the material's SHA-256, as <material-uploader> makes it with
+   * createCadesSignature({documentDigest}). Verified against the stored bytes before anything is
+   * kept; a signature that does not verify is refused (422) and leaves nothing behind. Sending the
+   * same signature again answers with the recorded one.
+   */
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(
+      ['application/pkcs7-signature', 'application/pkcs7-mime', 'application/octet-stream'],
+      { parseAs: 'buffer', bodyLimit: SIGNATURE_BYTES },
+      (_r, b, done) => done(null, b),
+    );
+    scope.post('/api/materials/:id/signatures', { bodyLimit: SIGNATURE_BYTES }, async (req, reply) => {
+      const caller = await ctx.auth.caller(req);
+      if (!caller) throw unauthorized();
+      const material = await readable(req);
+      if (material.owner !== actorOf(caller))
+        throw forbidden('only the applicant who handed in a material can sign it');
+      if (material.type === 'application/pkcs7-signature')
+        throw unprocessable('a signature cannot itself be signed here', 'SIGNATURE_OF_SIGNATURE');
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0)
+        throw badRequest('send the detached CMS as DER (application/pkcs7-signature)', 'SIGNATURE_MISSING');
+      const cms = new Uint8Array(req.body);
+      const report = await verifyDetachedSignature(
+        cms,
+        {
+          sha256: Buffer.from(material.sha256, 'hex'),
+          // a signature with another digest algorithm: hash the stored bytes with it
+          digest: async (hash) => {
+            const h = createHash(hash.toLowerCase().replace('-', ''));
+            for await (const chunk of ctx.blobs.stream(material.sha256)) h.update(chunk as Buffer);
+            return new Uint8Array(h.digest());
+          },
+        },
+        { trustAnchors: [ctx.trustPem] },
+      );
+      if (report.integrity !== 'ok' || report.status === 'invalid' || !report.signer) {
+        const why = report.reasons.join('; ') || report.integrity;
+        throw unprocessable(
+          report.integrity === 'digest-mismatch'
+            ? `the signature is not over this material: ${why}`
+            : `the signature does not verify: ${why}`,
+          report.integrity === 'ok' ? 'SIGNATURE_REJECTED' : 'SIGNATURE_INVALID',
+        );
+      }
+      const { sha256 } = await ctx.blobs.putBytes(cms);
+      const existing = await ctx.db
+        .selectFrom('material_signatures')
+        .innerJoin('materials', 'materials.id', 'material_signatures.id')
+        .selectAll('material_signatures')
+        .where('material_signatures.material_id', '=', material.id)
+        .where('materials.sha256', '=', sha256)
+        .executeTakeFirst();
+      if (existing) return reply.status(200).send(publicSignature(existing));
+      const now = new Date().toISOString();
+      const sigMaterial: MaterialsTable = {
+        id: randomBytes(16).toString('hex'),
+        sha256,
+        size: cms.length,
+        name: `${material.name || material.id}.p7s`.slice(0, 255),
+        type: 'application/pkcs7-signature',
+        requirement: material.requirement,
+        owner: material.owner,
+        created_at: now,
+      };
+      const sig: MaterialSignaturesTable = {
+        id: sigMaterial.id,
+        material_id: material.id,
+        signer_subject: report.signer.subject,
+        signer_common_name: report.signer.commonName,
+        signer_serial: report.signer.serialNumber ?? '',
+        signer_issuer: report.signer.issuer ?? '',
+        integrity: report.integrity,
+        trust: report.trust,
+        status: report.status,
+        reasons: JSON.stringify(report.reasons),
+        verified_at: now,
+      };
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('blobs')
+          .values({ sha256, size: cms.length, created_at: now })
+          .onConflict((oc) => oc.column('sha256').doNothing())
+          .execute();
+        await trx.insertInto('materials').values(sigMaterial).execute();
+        await trx.insertInto('material_signatures').values(sig).execute();
+        await ctx.audit.append(trx, {
+          actor: material.owner,
+          action: 'material.sign',
+          subject: `material:${material.id}:${material.sha256}:signature:${sig.id}:${report.trust}`,
+        });
+      });
+      return reply.status(201).send(publicSignature(sig));
+    });
+  });
 
   app.get('/api/materials/:id/content', async (req, reply) => {
     const row = await readable(req);
