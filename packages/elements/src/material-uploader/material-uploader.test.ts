@@ -308,10 +308,11 @@ describe('<material-uploader>', () => {
     frame.remove();
   });
 
-  it('signs a material with .signer: a detached CMS over its hash, stored beside it, verified by openssl', async function () {
+  it('signs a material with .signer: a detached CMS over its hash, stored beside it, verified by the server and by openssl', async function () {
     this.timeout(60_000);
     const id = await testIdentity('citizen');
-    const el = await uploader(await token(), [{ id: 'contract', name: '承诺书', required: true, accept: 'pdf', sign: true }]);
+    const tok = await token();
+    const el = await uploader(tok, [{ id: 'contract', name: '承诺书', required: true, accept: 'pdf', sign: true }]);
     el.signer = signerFromCryptoKey(id.key, id.certificate, id.chain);
     const bytes = bigPdf(200 * 1024, 9);
     await el.addFiles([pdfFile(bytes, '承诺书.pdf')]);
@@ -329,6 +330,35 @@ describe('<material-uploader>', () => {
     });
     expect(r.stdout).toContain('Verification successful');
     expect(r.code).toBe(0);
+    // the server's verdict, in the material's metadata: the signature verifies over the stored bytes;
+    // the test CA is not among the server's anchors, so trust is not established (indeterminate)
+    const meta = (await (await fetch(`${server.url}/api/materials/${m.materialId}`, { headers: { Authorization: `Bearer ${tok}` } })).json()) as {
+      signatures: { id: string; integrity: string; trust: string; status: string; signer: { commonName: string } }[];
+    };
+    expect(meta.signatures.length).toBe(1);
+    expect(meta.signatures[0]!.id).toBe(m.signatureId!);
+    expect(meta.signatures[0]!.integrity).toBe('ok');
+    expect(meta.signatures[0]!.status).toBe('indeterminate');
+    expect(meta.signatures[0]!.trust).toBe('untrusted');
+    expect(meta.signatures[0]!.signer.commonName).toBe('张三');
+  });
+
+  it('a signature the server cannot verify is refused: the material errs with a clear reason, no signature is kept', async function () {
+    this.timeout(60_000);
+    const id = await testIdentity('citizen');
+    const tok = await token();
+    const el = await uploader(tok, [{ id: 'contract', name: '承诺书', required: true, accept: 'pdf', sign: true }]);
+    const good = signerFromCryptoKey(id.key, id.certificate, id.chain);
+    // a signer whose key does not match its certificate: the CMS is well-formed, the signature false
+    const other = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    el.signer = { ...good, sign: signerFromCryptoKey(other.privateKey, id.certificate, id.chain).sign };
+    await el.addFiles([pdfFile(bigPdf(50 * 1024, 11), '承诺书.pdf')]);
+    await until(() => el.materials[0]?.state === 'error' || el.materials[0]?.state === 'uploaded', 'refused', 30_000);
+    const m = el.materials[0]!;
+    expect(m.state).toBe('error');
+    expect(m.error?.code).toBe('SIGNATURE_REFUSED');
+    expect(m.error?.message).toContain('签名');
+    expect(m.signatureId).toBe(undefined);
   });
 
   it('turns photos into a PDF, upright by their EXIF orientation', async function () {

@@ -50,13 +50,24 @@ export interface Material {
   uploaded: number;
   sha256?: string;
   materialId?: string;
-  /** The stored detached CMS signature (a material of its own). */
+  /** The stored detached CMS signature (a material of its own), verified by the server on arrival. */
   signatureId?: string;
   /** The registry licence used instead of an upload. */
   licenceId?: string;
   /** No bytes were sent: the server already held the content. */
   instant: boolean;
   error?: { code: string; message: string };
+}
+
+/** The server's record of an applicant's signature over a material (`POST …/:id/signatures`). */
+export interface MaterialSignatureRecord {
+  id: string;
+  signer: { subject: string; commonName: string | null; serialNumber: string; issuer: string };
+  integrity: 'ok';
+  trust: 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown';
+  status: 'valid' | 'indeterminate';
+  reasons: string[];
+  verifiedAt: string;
 }
 
 /** One entry of the form value. */
@@ -506,12 +517,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       if (stored.sha256 !== sha256) throw new SidianElementError('HASH_MISMATCH', `the server stored ${stored.sha256}, the browser computed ${sha256}`);
     }
     let signatureId: string | undefined;
-    if (item.signature) {
-      const sig = new Blob([item.signature as Uint8Array<ArrayBuffer>], { type: 'application/pkcs7-signature' });
-      const sigSha = await crypto.subtle.digest('SHA-256', item.signature as Uint8Array<ArrayBuffer>);
-      const url = await this.tus(item, sig, { filename: `${item.name}.p7s`, filetype: 'application/pkcs7-signature', requirement: item.requirementId }, toHex(new Uint8Array(sigSha)), false);
-      signatureId = decodeURIComponent(new URL(url, document.baseURI).pathname.split('/').pop()!);
-    }
+    if (item.signature) signatureId = (await this.sendSignature(endpoint, materialId, item.signature)).id;
     if (item.cancelled) return;
     item.upload = undefined;
     this.setItem(item, { state: 'uploaded', materialId, instant, signatureId, uploaded: item.size });
@@ -552,6 +558,24 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
         () => upload.start(),
       );
     });
+  }
+
+  /**
+   * The applicant's detached CMS, handed to the server beside the material; the server verifies it
+   * over the bytes it stored and answers with what it recorded (signer, trust), or refuses it (422).
+   */
+  private async sendSignature(endpoint: string, materialId: string, cms: Uint8Array): Promise<MaterialSignatureRecord> {
+    const res = await fetch(`${endpoint}/${encodeURIComponent(materialId)}/signatures`, {
+      method: 'POST',
+      headers: { ...this.authHeaders(), 'content-type': 'application/pkcs7-signature' },
+      body: cms as Uint8Array<ArrayBuffer>,
+    });
+    if (res.status === 422) {
+      const why = ((await res.json().catch(() => ({}))) as { message?: string }).message ?? '';
+      throw new SidianElementError('SIGNATURE_REFUSED', why);
+    }
+    if (!res.ok) throw httpError(res.status);
+    return (await res.json()) as MaterialSignatureRecord;
   }
 
   private async fetchMaterial(endpoint: string, id: string): Promise<{ id: string; sha256: string }> {
@@ -851,9 +875,6 @@ function fromHex(h: string): Uint8Array {
   const out = new Uint8Array(h.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 function httpError(status: number): SidianElementError {

@@ -32,6 +32,8 @@ export type ElementErrorCode =
   | 'UPLOAD_FAILED'
   /** The server's SHA-256 of an upload differs from the one computed in the browser. */
   | 'HASH_MISMATCH'
+  /** The server refused the applicant's signature over a material: it does not verify over the stored bytes. */
+  | 'SIGNATURE_REFUSED'
   /** Required materials are missing. */
   | 'MATERIALS_MISSING';
 
