@@ -4,6 +4,7 @@ import { expect } from '../test-support/expect';
 import { afterEach, before, describe, it } from '../test-support/mocha';
 import { axeViolations, cleanup, fixture, loadFixturePdf, testIdentity, until } from '../test-support/helpers';
 import './define';
+import { hashFile } from './hasher';
 import { photosToPdf } from './photos';
 import { sniffKind } from './sniff';
 import type { MaterialRejectedDetail, MaterialRequirement, MaterialUploadedDetail, MaterialUploader } from './material-uploader';
@@ -118,6 +119,21 @@ describe('<material-uploader>', () => {
     };
     expect(sniffKind(zip('OFD.xml'))).toBe('ofd');
     expect(sniffKind(zip('word/document.xml'))).toBe('zip');
+  });
+
+  it('hashes in the worker: one WebCrypto digest, or streamed through hash-wasm (the path of files over 64 MiB), with progress and cancellation', async function () {
+    this.timeout(60_000);
+    const bytes = new Uint8Array(9 * MB + 12345);
+    for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(bytes.length, i + 65536)));
+    const blob = new Blob([bytes]);
+    const expected = await sha256(bytes);
+    expect(await hashFile(blob, () => undefined).promise).toBe(expected);
+    let last = 0;
+    expect(await hashFile(blob, (n) => (last = n), { inMemoryLimit: 0 }).promise).toBe(expected);
+    expect(last).toBe(bytes.length);
+    const job = hashFile(new Blob([bytes, bytes, bytes, bytes]), () => undefined, { inMemoryLimit: 0 });
+    job.cancel();
+    expect(await job.promise).toBe(undefined);
   });
 
   it('shows the checklist; required items make it invalid with a message; no axe violations; English', async () => {
