@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- sign|verify ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- sign|verify|server|upload ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,12 +9,33 @@ import { benchVerify } from './verify';
 
 /** The server benchmark runs the real server in its own process (autocannon against it). */
 async function benchServer(): Promise<string> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/server/run.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/server/run.ts'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`bench/server/run.ts exited with ${r.status}`);
   return readFileSync('bench/server/results.md', 'utf8');
 }
 
-const BENCHES: Record<string, () => Promise<string>> = { sign: benchSign, verify: benchVerify, server: benchServer };
+/**
+ * The upload benchmark runs in Chromium through web-test-runner (bench/upload/wtr.config.mjs); sizes
+ * from BENCH_UPLOAD_MB (default 16,64,1024), the table written to bench/results/upload.md.
+ */
+async function benchUpload(): Promise<string> {
+  const out = 'bench/results/upload.md';
+  const r = spawnSync('npx', ['wtr', '--config', 'bench/upload/wtr.config.mjs'], {
+    stdio: ['ignore', process.stderr, 'inherit'],
+    env: { ...process.env, BENCH_UPLOAD_OUT: out },
+  });
+  if (r.status !== 0) throw new Error(`bench/upload (wtr) exited with ${r.status}`);
+  return readFileSync(out, 'utf8');
+}
+
+const BENCHES: Record<string, () => Promise<string>> = {
+  sign: benchSign,
+  verify: benchVerify,
+  server: benchServer,
+  upload: benchUpload,
+};
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((a) => a !== '--');
