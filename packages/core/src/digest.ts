@@ -3,7 +3,11 @@
  * used (reached through `process.getBuiltinModule`, so core imports no Node built-in and still
  * bundles for browsers); elsewhere the ranges are hashed with WebCrypto.
  */
+import type { RandomAccessFile } from './pdf/source';
 import type { HashName } from './signer/types';
+
+/** The hashes of signing (HashName) and, for verifying old signatures only, SHA-1. */
+export type DigestName = HashName | 'SHA-1';
 
 type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
 type NodeCrypto = { createHash(alg: string): NodeHash };
@@ -17,26 +21,71 @@ function getNodeCrypto(): NodeCrypto | null {
   return nodeCrypto;
 }
 
-const NODE_NAMES: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const NODE_NAMES: Record<DigestName, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
-export async function digestChunks(hash: HashName, chunks: Uint8Array[]): Promise<Uint8Array> {
+export async function digestChunks(hash: DigestName, chunks: Uint8Array[]): Promise<Uint8Array> {
   const nc = getNodeCrypto();
   if (nc) {
     const h = nc.createHash(NODE_NAMES[hash]);
     for (const c of chunks) h.update(c);
     return new Uint8Array(h.digest());
   }
-  let data: Uint8Array;
-  if (chunks.length === 1) data = chunks[0]!;
-  else {
-    data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let o = 0;
-    for (const c of chunks) {
-      data.set(c, o);
-      o += c.length;
-    }
+  return new Uint8Array(await crypto.subtle.digest(hash, joined(chunks) as Uint8Array<ArrayBuffer>));
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    data.set(c, o);
+    o += c.length;
   }
-  return new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>));
+  return data;
+}
+
+/** Bytes read from a file per step when hashing it. */
+const READ_CHUNK = 2 * 1024 * 1024;
+
+/**
+ * The digest of `ranges` ([start, end) pairs) of `file`, then of `extra`, reading the file in
+ * chunks into two reused buffers: memory stays flat whatever the file's size, and when the file
+ * reads asynchronously the next chunk is read while the current one is hashed.
+ */
+export async function digestFileRanges(
+  hash: DigestName,
+  file: RandomAccessFile,
+  ranges: [number, number][],
+  extra: Uint8Array[] = [],
+): Promise<Uint8Array> {
+  const nc = getNodeCrypto();
+  if (!nc) {
+    // no incremental hash here: gather the ranges (WebCrypto hashes one buffer)
+    const parts = ranges.map(([a, b]) => {
+      const part = new Uint8Array(b - a);
+      file.readSync(part, a);
+      return part;
+    });
+    return digestChunks(hash, [...parts, ...extra]);
+  }
+  const steps: [number, number][] = [];
+  for (const [a, b] of ranges) for (let p = a; p < b; p += READ_CHUNK) steps.push([p, Math.min(b, p + READ_CHUNK)]);
+  const buffers = [new Uint8Array(READ_CHUNK), new Uint8Array(READ_CHUNK)];
+  const readStep = (i: number): Promise<void> | void => {
+    const [a, b] = steps[i]!;
+    const into = buffers[i % 2]!.subarray(0, b - a);
+    return file.read ? file.read(into, a) : file.readSync(into, a);
+  };
+  const h = nc.createHash(NODE_NAMES[hash]);
+  let pending = steps.length ? readStep(0) : undefined;
+  for (let i = 0; i < steps.length; i++) {
+    await pending;
+    pending = i + 1 < steps.length ? readStep(i + 1) : undefined;
+    const [a, b] = steps[i]!;
+    h.update(buffers[i % 2]!.subarray(0, b - a));
+  }
+  for (const c of extra) h.update(c);
+  return new Uint8Array(h.digest());
 }
 
 export function toHex(b: Uint8Array): string {

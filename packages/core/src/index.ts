@@ -6,6 +6,7 @@ export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/
 export { addValidationData, type ValidationData } from './sign/dss';
 export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
+export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';

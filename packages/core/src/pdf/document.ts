@@ -3,10 +3,12 @@
  * streams, hybrids), revisions, and objects on demand (ISO 32000-2 §7.5). Nothing is parsed until
  * asked for; every walk is bounded.
  */
+import { type DigestName, digestChunks, digestFileRanges } from '../digest';
 import { SidianError } from '../errors';
 import { decodeStream } from './filters';
 import { PdfDict, PdfName, PdfRef, PdfStream, latin1Bytes, type PdfObject } from './objects';
 import { Parser, indexOfBytes, isWhite, lastIndexOfBytes } from './parser';
+import { LAZY_READING, LazyBytes, isRandomAccessFile, type PdfInput } from './source';
 
 export type XrefEntry =
   | { type: 0; gen: number }
@@ -47,6 +49,85 @@ const MAX_RESOLVE_DEPTH = 64;
 const enc = (s: string) => latin1Bytes(s);
 const STARTXREF = enc('startxref');
 const EOF_MARK = enc('%%EOF');
+/** A windowed read counts only if it ended at least this far before the window's end. */
+const WINDOW_MARGIN = 80;
+
+/**
+ * The file's bytes. When the file is read lazily (a RandomAccessFile), `bytes` has the file's full
+ * length but holds only the parts fetched so far: every read goes through `from`, `ensure` or
+ * `all`, which fetch what it needs first.
+ */
+export class ByteAccess {
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly lazy?: LazyBytes,
+  ) {}
+
+  static of(input: PdfInput): ByteAccess {
+    if (!isRandomAccessFile(input)) return new ByteAccess(input);
+    const lazy = new LazyBytes(input);
+    if (input.size < LAZY_READING.readWholeBelow) lazy.ensureAll();
+    return lazy.complete ? new ByteAccess(lazy.bytes) : new ByteAccess(lazy.bytes, lazy);
+  }
+
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  /** The file it reads from when the bytes are fetched on demand. */
+  get file() {
+    return this.lazy && !this.lazy.complete ? this.lazy.file : undefined;
+  }
+
+  /** Makes bytes [start, end) present. */
+  ensure(start: number, end: number): void {
+    this.lazy?.ensure(start, end);
+  }
+
+  /** All of the file (for the rare whole-file scans: repairs, object markers). */
+  all(): Uint8Array {
+    this.lazy?.ensureAll();
+    return this.bytes;
+  }
+
+  /**
+   * Runs a read that starts at `start` and moves forward. A lazily read file is shown to it as a
+   * prefix ending some way past `start`, fully present from `start` on; the read's result counts
+   * only when it succeeded and `reach` (the furthest byte it looked at) ended clearly inside that
+   * prefix, so it never took the prefix's end for the file's. Otherwise it runs again over 8x
+   * more, at most up to the whole file, where its result or error stands.
+   */
+  from<T>(start: number, read: (bytes: Uint8Array) => T, reach: (result: T) => number): T {
+    const lazy = this.lazy;
+    if (!lazy || lazy.complete) return read(this.bytes);
+    const size = this.bytes.length;
+    for (let w = LAZY_READING.firstWindow; ; w *= 8) {
+      const limit = Math.min(size, Math.max(0, start) + w);
+      lazy.ensure(start, limit);
+      if (limit >= size) return read(this.bytes);
+      let r: T;
+      try {
+        r = read(this.bytes.subarray(0, limit));
+      } catch (e) {
+        if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
+        continue;
+      }
+      if (reach(r) + WINDOW_MARGIN <= limit) return r;
+    }
+  }
+
+  /** The last occurrence of `needle` in the file, looking at ever larger tails. */
+  lastIndexOf(needle: Uint8Array): number {
+    const size = this.bytes.length;
+    if (!this.lazy) return lastIndexOfBytes(this.bytes, needle);
+    for (let w = LAZY_READING.firstTail; ; w *= 16) {
+      const from = Math.max(0, size - w);
+      this.lazy.ensure(from, size);
+      const k = lastIndexOfBytes(this.bytes, needle, size - needle.length, from);
+      if (k >= 0 || from === 0) return k;
+    }
+  }
+}
 
 export class PdfDocument {
   /** Sections in chain order: the newest first (the one startxref points at). */
@@ -59,7 +140,7 @@ export class PdfDocument {
   private objIndex?: Map<number, number[]>;
 
   private constructor(
-    readonly bytes: Uint8Array,
+    readonly access: ByteAccess,
     sections: XrefSection[],
     version: string,
     startxref: number,
@@ -72,16 +153,31 @@ export class PdfDocument {
     this.latest = new PdfView(this, sections);
   }
 
-  static load(bytes: Uint8Array, options: LoadOptions = {}): PdfDocument {
+  /**
+   * The file's bytes. For a file read on demand (`load` given a RandomAccessFile) only the parts
+   * read so far are present: read through `access`, never directly.
+   */
+  get bytes(): Uint8Array {
+    return this.access.bytes;
+  }
+
+  get size(): number {
+    return this.access.size;
+  }
+
+  static load(input: PdfInput, options: LoadOptions = {}): PdfDocument {
+    const acc = ByteAccess.of(input);
+    const bytes = acc.bytes;
+    acc.ensure(0, 1024 + 9);
     const head = indexOfBytes(bytes, enc('%PDF-'), 0, Math.min(bytes.length, 1024 + 5));
     if (head < 0) throw new SidianError('PDF_NOT_PDF', 'the input is not a PDF (no %PDF- header)');
     let version = '';
     for (let p = head + 5; p < bytes.length && p < head + 9 && /[0-9.]/.test(String.fromCharCode(bytes[p]!)); p++) {
       version += String.fromCharCode(bytes[p]!);
     }
-    const sx = lastIndexOfBytes(bytes, STARTXREF);
-    if (sx < 0 || lastIndexOfBytes(bytes, EOF_MARK) < 0) {
-      if (options.recover) return PdfDocument.reconstruct(bytes, version);
+    const sx = acc.lastIndexOf(STARTXREF);
+    if (sx < 0 || acc.lastIndexOf(EOF_MARK) < 0) {
+      if (options.recover) return PdfDocument.reconstruct(acc, version);
       throw new SidianError('PDF_TRUNCATED', 'the PDF is truncated: it has no startxref and %%EOF at its end');
     }
     const p = new Parser(bytes, sx + STARTXREF.length);
@@ -89,22 +185,23 @@ export class PdfDocument {
     try {
       startxref = p.readInt();
     } catch {
-      if (options.recover) return PdfDocument.reconstruct(bytes, version);
+      if (options.recover) return PdfDocument.reconstruct(acc, version);
       throw new SidianError('PDF_NO_XREF', 'startxref is not followed by an offset');
     }
     try {
-      const sections = readSectionChain(bytes, startxref, options.maxSections ?? 10_000, !!options.recover);
-      return new PdfDocument(bytes, sections, version, startxref, false);
+      const sections = readSectionChain(acc, startxref, options.maxSections ?? 10_000, !!options.recover);
+      return new PdfDocument(acc, sections, version, startxref, false);
     } catch (e) {
       if (options.recover && e instanceof SidianError && e.code !== 'LIMIT_EXCEEDED') {
-        return PdfDocument.reconstruct(bytes, version);
+        return PdfDocument.reconstruct(acc, version);
       }
       throw e;
     }
   }
 
   /** Builds one synthetic section from every `n g obj` in the file (the last definition wins). */
-  private static reconstruct(bytes: Uint8Array, version: string): PdfDocument {
+  private static reconstruct(acc: ByteAccess, version: string): PdfDocument {
+    const bytes = acc.all();
     const entries = new Map<number, XrefEntry>();
     const index = scanObjects(bytes);
     let trailer: PdfDict | undefined;
@@ -121,7 +218,7 @@ export class PdfDocument {
     }
     const section: XrefSection = { kind: 'table', offset: -1, trailer: trailer ?? new PdfDict(), entries, eofEnd: bytes.length };
     trailer = section.trailer;
-    const doc = new PdfDocument(bytes, [section], version, -1, true);
+    const doc = new PdfDocument(acc, [section], version, -1, true);
     if (!(trailer.get('Root') instanceof PdfRef)) {
       for (const [num] of index) {
         const o = doc.latest.get(num);
@@ -136,7 +233,7 @@ export class PdfDocument {
 
   /** Offsets of every `n g obj` marker, by object number (built once, on demand). */
   objectMarkers(): Map<number, number[]> {
-    if (!this.objIndex) this.objIndex = scanObjects(this.bytes);
+    if (!this.objIndex) this.objIndex = scanObjects(this.access.all());
     return this.objIndex;
   }
 
@@ -148,12 +245,42 @@ export class PdfDocument {
     );
   }
 
+  /** The indirect object that starts at `offset` (`n g obj ... endobj`), or undefined when none parses there. */
+  parseIndirectAt(offset: number, resolveLength?: (ref: PdfRef) => number | undefined): { num: number; value: PdfObject } | undefined {
+    if (offset < 0 || offset >= this.size) return undefined;
+    try {
+      return this.access.from(
+        offset,
+        (b) => {
+          const p = new Parser(b, offset, resolveLength);
+          const o = p.parseIndirect();
+          return { num: o.num, value: o.value, end: p.pos };
+        },
+        (r) => r.end,
+      );
+    } catch (e) {
+      if (e instanceof SidianError && (e.code === 'PDF_TOO_COMPLEX' || e.code === 'LIMIT_EXCEEDED')) throw e;
+      return undefined;
+    }
+  }
+
+  /**
+   * The digest of the file's byte ranges ([start, end) pairs), then of `extra`. A file read on
+   * demand is hashed straight from the file in chunks, never held whole.
+   */
+  digestRanges(hash: DigestName, ranges: [number, number][], extra: Uint8Array[] = []): Promise<Uint8Array> {
+    const file = this.access.file;
+    if (file) return digestFileRanges(hash, file, ranges, extra);
+    return digestChunks(hash, [...ranges.map(([a, b]) => this.bytes.subarray(a, b)), ...extra]);
+  }
+
   get encrypted(): boolean {
     return this.sections[0]!.trailer.has('Encrypt');
   }
 }
 
-function readSectionChain(bytes: Uint8Array, startxref: number, maxSections: number, recover: boolean): XrefSection[] {
+function readSectionChain(acc: ByteAccess, startxref: number, maxSections: number, recover: boolean): XrefSection[] {
+  const bytes = acc.bytes;
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
   let offset: number | undefined = startxref;
@@ -167,12 +294,12 @@ function readSectionChain(bytes: Uint8Array, startxref: number, maxSections: num
       if (!Number.isInteger(offset) || offset < 0 || offset >= bytes.length) {
         throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
       }
-      section = readSection(bytes, offset);
+      section = readSection(acc, offset);
     } catch (e) {
       if (!recover || sections.length === 0 || !(e instanceof SidianError) || e.code === 'LIMIT_EXCEEDED') throw e;
       // A broken /Prev: continue with the startxref written before the newer section, if any.
       const newer = sections[sections.length - 1]!.offset;
-      const alt = previousStartxref(bytes, Math.min(newer, scanFrom), newer);
+      const alt = previousStartxref(acc.all(), Math.min(newer, scanFrom), newer);
       if (alt === undefined) break;
       scanFrom = alt.marker;
       offset = alt.value;
@@ -209,7 +336,28 @@ function findEofEnd(bytes: Uint8Array, from: number): number {
   return e;
 }
 
-function readSection(bytes: Uint8Array, offset: number): XrefSection {
+/** How far a section read looked: to its %%EOF, or (none found yet) past any window. */
+const sectionReach = (s: XrefSection, pos: number) => (s.eofEnd < 0 ? Number.POSITIVE_INFINITY : Math.max(pos, s.eofEnd));
+
+function readSection(acc: ByteAccess, offset: number): XrefSection {
+  const { section } = acc.from(offset, (b) => readSectionAt(b, offset), (r) => sectionReach(r.section, r.pos));
+  // Hybrid-reference file (ISO 32000-2 §7.5.8.4): entries for compressed objects in /XRefStm.
+  const xs = section.trailer.get('XRefStm');
+  if (section.kind === 'table' && typeof xs === 'number' && xs > 0 && xs < acc.size && xs !== offset) {
+    try {
+      const hybrid = readXrefStream(acc, xs);
+      for (const [num, e] of hybrid.entries) {
+        const cur = section.entries.get(num);
+        if (!cur || cur.type === 0) section.entries.set(num, e);
+      }
+    } catch {
+      /* a reader without xref stream support ignores it too */
+    }
+  }
+  return section;
+}
+
+function readSectionAt(bytes: Uint8Array, offset: number): { section: XrefSection; pos: number } {
   const p = new Parser(bytes, offset);
   // Some writers are off by a few bytes; look for the keyword or object marker nearby.
   const t = p.peekToken();
@@ -263,26 +411,17 @@ function readSection(bytes: Uint8Array, offset: number): XrefSection {
     const trailer = p.parseObject();
     if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
     const section: XrefSection = { kind: 'table', offset, trailer, entries, eofEnd: findEofEnd(bytes, p.pos) };
-    // Hybrid-reference file (ISO 32000-2 §7.5.8.4): entries for compressed objects in /XRefStm.
-    const xs = trailer.get('XRefStm');
-    if (typeof xs === 'number' && xs > 0 && xs < bytes.length && xs !== offset) {
-      try {
-        const hybrid = readXrefStream(bytes, xs);
-        for (const [num, e] of hybrid.entries) {
-          const cur = entries.get(num);
-          if (!cur || cur.type === 0) entries.set(num, e);
-        }
-      } catch {
-        /* a reader without xref stream support ignores it too */
-      }
-    }
-    return section;
+    return { section, pos: p.pos };
   }
-  if (/^\d+$/.test(t)) return readXrefStream(bytes, offset);
+  if (/^\d+$/.test(t)) return readXrefStreamAt(bytes, offset);
   throw new SidianError('PDF_NO_XREF', `no cross-reference section at byte ${offset}`);
 }
 
-function readXrefStream(bytes: Uint8Array, offset: number): XrefSection {
+function readXrefStream(acc: ByteAccess, offset: number): XrefSection {
+  return acc.from(offset, (b) => readXrefStreamAt(b, offset), (r) => sectionReach(r.section, r.pos)).section;
+}
+
+function readXrefStreamAt(bytes: Uint8Array, offset: number): { section: XrefSection; pos: number } {
   const p = new Parser(bytes, offset);
   const { num, value } = p.parseIndirect();
   if (!(value instanceof PdfStream) || value.dict.name('Type') !== 'XRef') {
@@ -325,7 +464,7 @@ function readXrefStream(bytes: Uint8Array, offset: number): XrefSection {
       else if (type === 2) entries.set(n, { type: 2, stream: a, index: b });
     }
   }
-  return { kind: 'stream', offset, trailer: d, entries, streamNum: num, eofEnd: findEofEnd(bytes, p.pos) };
+  return { section: { kind: 'stream', offset, trailer: d, entries, streamNum: num, eofEnd: findEofEnd(bytes, p.pos) }, pos: p.pos };
 }
 
 /** Finds every `n g obj` marker at a line start (bounded: one linear pass). */
@@ -409,20 +548,13 @@ export class PdfView {
   }
 
   private readAt(num: number, offset: number): PdfObject {
-    const bytes = this.doc.bytes;
+    const length = (ref: PdfRef) => {
+      const v = this.get(ref.num);
+      return typeof v === 'number' ? v : undefined;
+    };
     const tryAt = (off: number): PdfObject | undefined => {
-      if (off < 0 || off >= bytes.length) return undefined;
-      const p = new Parser(bytes, off, (ref) => {
-        const v = this.get(ref.num);
-        return typeof v === 'number' ? v : undefined;
-      });
-      try {
-        const o = p.parseIndirect();
-        return o.num === num ? o.value : undefined;
-      } catch (e) {
-        if (e instanceof SidianError && (e.code === 'PDF_TOO_COMPLEX' || e.code === 'LIMIT_EXCEEDED')) throw e;
-        return undefined;
-      }
+      const o = this.doc.parseIndirectAt(off, length);
+      return o?.num === num ? o.value : undefined;
     };
     const v = tryAt(offset);
     if (v !== undefined) return v;

@@ -403,8 +403,9 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, to =
   return -1;
 }
 
-export function lastIndexOfBytes(hay: Uint8Array, needle: Uint8Array, from = hay.length - needle.length): number {
-  for (let i = Math.min(from, hay.length - needle.length); i >= 0; i--) {
+/** The last occurrence of `needle` starting at or before `from` and at or after `min`, or -1. */
+export function lastIndexOfBytes(hay: Uint8Array, needle: Uint8Array, from = hay.length - needle.length, min = 0): number {
+  for (let i = Math.min(from, hay.length - needle.length); i >= min; i--) {
     let ok = true;
     for (let j = 0; j < needle.length; j++) {
       if (hay[i + j] !== needle[j]) {

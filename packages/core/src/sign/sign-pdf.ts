@@ -6,11 +6,11 @@
  */
 import { createCadesSignature, requestTimestamp, type TsaSource } from '../cms';
 import { resolveTsaSource } from '../cms/cades';
-import { digestChunks } from '../digest';
 import { SidianError } from '../errors';
 import { PdfDocument, type PageInfo, type PdfView } from '../pdf/document';
 import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { indexOfBytes } from '../pdf/parser';
+import type { PdfInput } from '../pdf/source';
 import { IncrementalWriter, serializeNumber } from '../pdf/writer';
 import { assertCertificateUsable, signerHash } from '../signer';
 import type { HashName, Signer } from '../signer/types';
@@ -76,7 +76,10 @@ export interface SignatureUpdate {
 
 /** Signs and returns the whole signed file (the input followed by the update). */
 export async function signPdf(pdf: Uint8Array, options: SignOptions): Promise<Uint8Array> {
-  const { update } = await signPdfUpdate(pdf, options);
+  return withUpdate(pdf, await signPdfUpdate(pdf, options));
+}
+
+function withUpdate(pdf: Uint8Array, { update }: SignatureUpdate): Uint8Array {
   const out = new Uint8Array(pdf.length + update.length);
   out.set(pdf, 0);
   out.set(update, pdf.length);
@@ -85,9 +88,11 @@ export async function signPdf(pdf: Uint8Array, options: SignOptions): Promise<Ui
 
 /**
  * Signs and returns only the appended bytes: `pdf ‖ update` is the signed file. Lets callers
- * with big files write the update after the input without holding the output twice.
+ * with big files write the update after the input without holding the output twice; given a
+ * RandomAccessFile, only the parts of the input that signing needs are read into memory (the
+ * cross-reference, a few objects) and the rest is hashed straight from the file.
  */
-export async function signPdfUpdate(pdf: Uint8Array, options: SignOptions): Promise<SignatureUpdate> {
+export async function signPdfUpdate(pdf: PdfInput, options: SignOptions): Promise<SignatureUpdate> {
   const signer = options.signer;
   if (!signer || !signer.certificate || typeof signer.sign !== 'function') {
     throw new SidianError('SIGN_BAD_OPTIONS', 'a signer with a certificate is required');
@@ -109,21 +114,17 @@ export interface TimestampOptions {
  * whose /Contents is an RFC 3161 token over the whole file so far. Allowed even under DocMDP P=1.
  */
 export async function timestampPdf(pdf: Uint8Array, options: TimestampOptions): Promise<Uint8Array> {
-  const { update } = await timestampPdfUpdate(pdf, options);
-  const out = new Uint8Array(pdf.length + update.length);
-  out.set(pdf, 0);
-  out.set(update, pdf.length);
-  return out;
+  return withUpdate(pdf, await timestampPdfUpdate(pdf, options));
 }
 
-export async function timestampPdfUpdate(pdf: Uint8Array, options: TimestampOptions): Promise<SignatureUpdate> {
+export async function timestampPdfUpdate(pdf: PdfInput, options: TimestampOptions): Promise<SignatureUpdate> {
   if (!options?.tsa) throw new SidianError('SIGN_BAD_OPTIONS', 'a document timestamp needs a tsa');
   const placeholder = undefined as unknown as Signer;
   return appendSignature(pdf, { signer: placeholder, field: options.field, contentsSize: options.contentsSize }, options.tsa);
 }
 
 /** One signing act; `docTimestamp` set makes it a document timestamp instead of a CMS signature. */
-async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimestamp: TsaSource | undefined): Promise<SignatureUpdate> {
+async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp: TsaSource | undefined): Promise<SignatureUpdate> {
   const signer = options.signer;
   const signingTime = options.signingTime ?? new Date();
   // A broken /Prev is followed past (as other readers do); a file without any usable
@@ -343,12 +344,13 @@ async function appendSignature(pdf: Uint8Array, options: SignOptions, docTimesta
     if (gapStart < CONTENTS_KEY.length || brPos < 0 || update[gapStart] !== 0x3c || update[gapEnd - 1] !== 0x3e) {
       throw new SidianError('PDF_MALFORMED', 'internal: signature placeholders not found');
     }
-    const total = pdf.length + update.length;
-    const byteRange: [number, number, number, number] = [0, pdf.length + gapStart, pdf.length + gapEnd, total - (pdf.length + gapEnd)];
+    const base = doc.size;
+    const total = base + update.length;
+    const byteRange: [number, number, number, number] = [0, base + gapStart, base + gapEnd, total - (base + gapEnd)];
     const brText = `[${byteRange.join(' ')}]`.padEnd(BYTE_RANGE_PLACEHOLDER.length, ' ');
     if (brText.length > BYTE_RANGE_PLACEHOLDER.length) throw new SidianError('LIMIT_EXCEEDED', 'file too large for the ByteRange placeholder');
     update.set(latin1Bytes(brText), brPos);
-    const digest = await digestChunks(hash, [pdf, update.subarray(0, gapStart), update.subarray(gapEnd)]);
+    const digest = await doc.digestRanges(hash, [[0, base]], [update.subarray(0, gapStart), update.subarray(gapEnd)]);
     const cms = tsaTarget
       ? await requestTimestamp(tsaTarget.target, digest, hash, tsaTarget.options)
       : await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa });

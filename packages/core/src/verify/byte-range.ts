@@ -25,7 +25,8 @@ const EOF = latin1Bytes('%%EOF');
 
 /** Checks one signature dictionary's /ByteRange and /Contents against the file. */
 export function checkByteRange(view: PdfView, ref: PdfRef, dict: PdfDict): ByteRangeResult {
-  const bytes = view.doc.bytes;
+  const doc = view.doc;
+  const bytes = doc.bytes;
   const reasons: string[] = [];
   const br = view.resolve(dict.get('ByteRange'));
   if (!Array.isArray(br) || br.length !== 4 || !br.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
@@ -43,11 +44,12 @@ export function checkByteRange(view: PdfView, ref: PdfRef, dict: PdfDict): ByteR
   // The gap must be exactly this dictionary's /Contents hex string, written uncompressed.
   const off = view.offsetOf(ref.num);
   if (off === undefined) return { ok: false, reasons: ['the signature dictionary is not a plain object in the file'] };
-  const span = contentsSpan(bytes, off);
+  const span = doc.access.from(off, (b) => contentsSpan(b, off), (r) => r?.objectEnd ?? Number.POSITIVE_INFINITY);
   if (!span) return { ok: false, reasons: ['the signature dictionary cannot be located in the file'] };
   if (span.start !== a || span.end !== b) {
     return { ok: false, reasons: [`the ByteRange gap [${a}, ${b}) is not this signature's /Contents [${span.start}, ${span.end})`] };
   }
+  doc.access.ensure(a, b);
   if (bytes[a] !== 0x3c || bytes[b - 1] !== 0x3e) return { ok: false, reasons: ['/Contents is not a hex string'] };
   for (let i = a + 1; i < b - 1; i++) {
     const ch = bytes[i]!;
@@ -59,6 +61,7 @@ export function checkByteRange(view: PdfView, ref: PdfRef, dict: PdfDict): ByteR
     return { ok: false, reasons: ['the signature dictionary is not inside its own signed range'] };
   }
   const end = b + c;
+  doc.access.ensure(end - EOF.length - 2, end);
   let coverage: 'whole-document' | 'revision' | 'partial';
   if (end === bytes.length) coverage = 'whole-document';
   else if (endsRevision(bytes, end)) coverage = 'revision';

@@ -3,14 +3,13 @@
  * The signed attributes are verified as they are encoded in the file (RFC 5652 §5.4 asks for DER;
  * files whose SET is not in DER order are accepted, as OpenSSL and pyHanko do, with a warning).
  */
-import { digestChunks } from '../digest';
+import { type DigestName, digestChunks } from '../digest';
 import { type CertificateInfo, parseCertificate } from '../pki/certificate';
 import { type Asn1Node, bytesEqual, compareDerOrder, parseDer, readInteger, readOctets, readOid, readTime } from '../pki/der';
 import { OID, hashNameForOid } from '../pki/oids';
 import { curveFieldSize, ecdsaDerToRaw } from '../signer/ecdsa';
-import type { HashName } from '../signer/types';
 
-export type AnyHash = HashName | 'SHA-1';
+export type AnyHash = DigestName;
 
 export interface SignedDataCheck {
   integrity: 'ok' | 'digest-mismatch' | 'bad-signature' | 'malformed';
@@ -127,7 +126,7 @@ export async function verifySignedData(
     out.signer = signer;
 
     // The content digest.
-    const contentDigest = out.eContent ? await digestAny(hash, [out.eContent]) : detachedDigest ? await detachedDigest(hash) : undefined;
+    const contentDigest = out.eContent ? await digestChunks(hash, [out.eContent]) : detachedDigest ? await detachedDigest(hash) : undefined;
     if (!contentDigest) {
       out.reasons.push('no content to verify against');
       return out;
@@ -214,20 +213,9 @@ async function checkEssCertId(value: Asn1Node, signer: CertificateInfo, v2: bool
     i = 1;
   }
   const certHash = readOctets(first.child(i));
-  const actual = await digestAny(hash, [signer.der]);
+  const actual = await digestChunks(hash, [signer.der]);
   if (!bytesEqual(certHash, actual)) return `the signing-certificate${v2 ? '-v2' : ''} attribute names a different certificate`;
   return undefined;
-}
-
-export async function digestAny(hash: AnyHash, chunks: Uint8Array[]): Promise<Uint8Array> {
-  if (hash !== 'SHA-1') return digestChunks(hash, chunks);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest('SHA-1', all));
 }
 
 /**

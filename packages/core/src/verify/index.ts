@@ -2,8 +2,10 @@
  * verifyPdf (DESIGN.md "The verification path"): per signature, ByteRange sanity, digest and CMS,
  * timestamps, chain and trust at the validation time, and what changed after it.
  */
+import { digestChunks } from '../digest';
 import { SidianError, isSidianError } from '../errors';
 import { PdfDocument, type PdfView } from '../pdf/document';
+import type { PdfInput } from '../pdf/source';
 import { decodeStream } from '../pdf/filters';
 import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { indexOfBytes } from '../pdf/parser';
@@ -11,7 +13,7 @@ import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
 import { listFields, type FieldInfo } from '../sign/fields';
 import { checkByteRange } from './byte-range';
-import { type AnyHash, digestAny, verifySignedData, verifyTimestampToken } from './cms-verify';
+import { type AnyHash, verifySignedData, verifyTimestampToken } from './cms-verify';
 import { analyseModifications } from './modifications';
 import { evaluateTrust, pemToDer } from './trust';
 import type { SignatureReport, VerificationReport, VerifyOptions } from './types';
@@ -28,7 +30,7 @@ interface FoundSignature {
   unreadable?: string;
 }
 
-export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions = {}): Promise<VerificationReport> {
+export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Promise<VerificationReport> {
   const deadline = Date.now() + (options.timeBudgetMs ?? 10_000);
   const checkTime = () => {
     if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
@@ -131,7 +133,6 @@ async function judgeSignature(
   deadline: number,
 ): Promise<SignatureReport> {
   const view = doc.latest;
-  const bytes = doc.bytes;
   const d = s.dict;
   const subFilter = d.name('SubFilter') ?? null;
   const docTs = d.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
@@ -182,7 +183,11 @@ async function judgeSignature(
     reasons.push(...br.reasons);
     if (br.coverage === 'partial') report.modificationsAfter = 'disallowed';
     const [, a, b, c] = br.loc.byteRange;
-    const rangeDigest = (h: AnyHash) => digestAny(h, [bytes.subarray(0, a), bytes.subarray(b, b + c)]);
+    const signedRanges: [number, number][] = [
+      [0, a],
+      [b, b + c],
+    ];
+    const rangeDigest = (h: AnyHash) => doc.digestRanges(h, signedRanges);
     const contents = br.loc.contents;
     let signerCert;
     let pool: Uint8Array[] = [];
@@ -207,7 +212,7 @@ async function judgeSignature(
       report.integrity = sd.integrity;
       reasons.push(...sd.reasons, ...sd.warnings);
       if (sd.integrity === 'ok' && subFilter === 'adbe.pkcs7.sha1') {
-        const sha1 = await digestAny('SHA-1', [bytes.subarray(0, a), bytes.subarray(b, b + c)]);
+        const sha1 = await doc.digestRanges('SHA-1', signedRanges);
         if (!sd.eContent || !equal(sd.eContent, sha1)) {
           report.integrity = 'digest-mismatch';
           reasons.push('the encapsulated SHA-1 digest does not match the signed bytes');
@@ -220,7 +225,7 @@ async function judgeSignature(
       }
       if (sd.timestampToken && sd.signatureValue) {
         const sigValue = sd.signatureValue;
-        const ts = await verifyTimestampToken(sd.timestampToken, (h) => digestAny(h, [sigValue]));
+        const ts = await verifyTimestampToken(sd.timestampToken, (h) => digestChunks(h, [sigValue]));
         pool = [...pool, ...ts.certificates];
         if (ts.ok && ts.genTime) {
           report.timestampTime = ts.genTime.toISOString();
@@ -259,13 +264,14 @@ async function judgeSignature(
 
     // What changed after this signature.
     const end = b + c;
-    if (end < bytes.length && br.coverage !== 'partial') {
+    if (end < doc.size && br.coverage !== 'partial') {
       const later = doc.sections.filter((sec) => sec.offset >= end);
-      const tail = bytes.subarray(end);
       if (later.length === 0) {
+        doc.access.ensure(end, doc.size);
+        const tail = doc.bytes.subarray(end);
         if (!tail.every((x) => x === 0x20 || x === 0x0a || x === 0x0d || x === 0x00 || x === 0x09)) {
           report.modificationsAfter = 'disallowed';
-          reasons.push(`${bytes.length - end} bytes after the signed revision are not covered by the signature`);
+          reasons.push(`${doc.size - end} bytes after the signed revision are not covered by the signature`);
         }
       } else {
         const cap: 1 | 2 | 3 = certifierP && certifier && sigEnd(certifier) <= end ? certifierP : 2;
@@ -300,18 +306,26 @@ async function judgeSignature(
  * object's own dictionary is searched, never stream data: one pass over the dictionaries, not the file.
  */
 function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num: number; dict: PdfDict }[] {
-  const bytes = view.doc.bytes;
+  const size = view.doc.size;
   const live: { num: number; off: number }[] = [];
-  for (const [num, e] of view.entries) if (e.type === 1 && e.offset >= 0 && e.offset < bytes.length) live.push({ num, off: e.offset });
+  for (const [num, e] of view.entries) if (e.type === 1 && e.offset >= 0 && e.offset < size) live.push({ num, off: e.offset });
   live.sort((a, b) => a.off - b.off);
   const out: { num: number; dict: PdfDict }[] = [];
   for (let i = 0; i < live.length && out.length < 100; i++) {
     const { num, off } = live[i]!;
     if (referenced.has(num)) continue;
-    const limit = Math.min(i + 1 < live.length ? live[i + 1]!.off : bytes.length, off + 1024 * 1024);
-    const streamAt = indexOfBytes(bytes, STREAM_KEY, off, limit);
-    const end = streamAt >= 0 ? streamAt : limit;
-    if (limit <= off || indexOfBytes(bytes, BYTE_RANGE_KEY, off, end) < 0) continue;
+    const limit = Math.min(i + 1 < live.length ? live[i + 1]!.off : size, off + 1024 * 1024);
+    if (limit <= off) continue;
+    // the object's dictionary: up to its stream data, if any
+    const dictEnd = view.doc.access.from(
+      off,
+      (b) => {
+        const streamAt = indexOfBytes(b, STREAM_KEY, off, Math.min(limit, b.length));
+        return streamAt >= 0 ? streamAt : limit;
+      },
+      (end) => end,
+    );
+    if (indexOfBytes(view.doc.bytes, BYTE_RANGE_KEY, off, dictEnd) < 0) continue;
     let d: PdfObject | undefined;
     try {
       d = view.get(num);

@@ -347,7 +347,8 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
  * (uncompressed objects), or that are declared compressed but defined again in plain after `from`.
  */
 function shadowedDefinitions(view: PdfView, from: number): [number, number][] {
-  const bytes = view.doc.bytes;
+  // every marker in the file is looked at: the whole file is read
+  const bytes = view.doc.access.all();
   const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
   const holds = (off: number, num: number): boolean => {
     try {
@@ -383,10 +384,9 @@ function shadowedDefinitions(view: PdfView, from: number): [number, number][] {
  * `n g obj` markers at or after `from` — never only at a definition from before `from`.
  */
 function readableAt(view: PdfView, num: number, offset: number, from: number): boolean {
-  const bytes = view.doc.bytes;
   const at = (off: number): boolean => {
     try {
-      return new Parser(bytes, off).parseIndirect().num === num;
+      return view.doc.parseIndirectAt(off)?.num === num;
     } catch {
       return false;
     }
