@@ -1,7 +1,17 @@
 /** `sidian sign`: signs or seals a PDF with a PKCS#12 file; writes nothing unless it succeeds. */
-import { closeSync, copyFileSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { SidianError, signerFromPkcs12, signPdfUpdate, type SealMode, type Rect } from '@sidian/core';
+import {
+  SidianError,
+  signerFromPkcs12,
+  signPdfUpdate,
+  type Rect,
+  type SealMode,
+  type SignatureUpdate,
+  type SignOptions,
+} from '@sidian/core';
+import { openFile } from '../file-source';
 import { UsageError, parse } from './main';
 
 export async function signCommand(args: string[]): Promise<number> {
@@ -47,8 +57,7 @@ export async function signCommand(args: string[]): Promise<number> {
 
   const signer = await signerFromPkcs12(readFileSync(values.p12), values.password ?? '');
   const image = values.image ? readFileSync(values.image) : undefined;
-  const pdf = readInput(input);
-  const result = await signPdfUpdate(pdf, {
+  const result = await signFile(input, output, {
     signer,
     image: image ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : undefined,
     mode,
@@ -61,43 +70,39 @@ export async function signCommand(args: string[]): Promise<number> {
     tsa: values.tsa,
     certify,
   });
-  // Write input ‖ update to a temporary file beside the output, then rename: no half-written output.
-  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-  // The input is copied by the kernel (copy_file_range), not written again from memory.
-  let fd: number | undefined;
-  try {
-    copyFileSync(input, tmp);
-    fd = openSync(tmp, 'r+');
-    if (fstatSync(fd).size !== pdf.length) throw new Error(`${input} changed while it was being signed`);
-    let o = 0;
-    while (o < result.update.length) o += writeSync(fd, result.update, o, result.update.length - o, pdf.length + o);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, output);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
   process.stderr.write(`signed ${input} -> ${output} (field "${result.field}")\n`);
   return 0;
 }
 
-/** Reads a file into a buffer (used by verify too). */
-export function readInput(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
+/**
+ * Signs the PDF at `input` into `output` as `sidian sign` does. input ‖ update goes to a temporary
+ * file beside the output, then is renamed: never a half-written output. The kernel copies the
+ * input (copy_file_range) while the signature is being computed; only the parts of the input that
+ * signing needs are read into memory, the rest is hashed from the file in chunks.
+ */
+export async function signFile(input: string, output: string, options: SignOptions): Promise<SignatureUpdate> {
+  const file = openFile(input);
+  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  const copying = copyFile(input, tmp);
+  let fd: number | undefined;
   try {
-    const size = fstatSync(fd).size;
-    const buf = new Uint8Array(size);
+    const result = await signPdfUpdate(file, options);
+    await copying;
+    fd = openSync(tmp, 'r+');
+    if (fstatSync(fd).size !== file.size) throw new Error(`${input} changed while it was being signed`);
     let o = 0;
-    while (o < size) {
-      const n = readSync(fd, buf, o, size - o, o);
-      if (n === 0) break;
-      o += n;
-    }
-    return buf;
-  } finally {
+    while (o < result.update.length) o += writeSync(fd, result.update, o, result.update.length - o, file.size + o);
     closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, output);
+    return result;
+  } catch (e) {
+    await copying.catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    file.close();
   }
 }
 

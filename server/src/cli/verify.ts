@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isSidianError, verifyPdf, type VerificationReport } from '@sidian/core';
 import { UsageError, parse } from './main';
-import { readInput } from './sign';
+import { openFile } from '../file-source';
 
 const EXIT: Record<VerificationReport['status'], number> = { valid: 0, invalid: 1, indeterminate: 2, unsigned: 3 };
 const SEVERITY = [0, 3, 2, 1, 4];
@@ -31,7 +31,14 @@ export async function verifyCommand(args: string[]): Promise<number> {
   for (const file of positionals) {
     let code: number;
     try {
-      const report = await verifyPdf(readInput(file), { trustAnchors, crls, validationTime });
+      // only what verification needs is read into memory; the signed ranges are hashed from the file
+      const input = openFile(file);
+      let report: VerificationReport;
+      try {
+        report = await verifyPdf(input, { trustAnchors, crls, validationTime });
+      } finally {
+        input.close();
+      }
       code = EXIT[report.status];
       if (values.json) reports[file] = report;
       else printReport(file, report);
