@@ -1,12 +1,10 @@
 /**
- * Tests that need the server as its own process (`sidian serve` spawned as a child): the event loop
- * stays free while large verifications run, the PKI and counters survive a restart, and a SIGKILL
+ * Tests that need the server as its own process (`sidian serve` spawned as a child): the PKI and counters survive a restart, and a SIGKILL
  * in the middle of a 50 MB upload loses nothing.
  */
-import { execFileSync, spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db/index';
@@ -18,10 +16,10 @@ import {
   spawnServer,
   startPostgres,
   startTestServer,
+  stopChild,
   tempDir,
   type PgCluster,
 } from './test/harness';
-import { bigPdf, sealWith } from './test/pdfs';
 
 const children: ChildProcess[] = [];
 let cluster: Promise<PgCluster> | undefined;
@@ -39,85 +37,9 @@ async function spawn(dataDir: string, env: Record<string, string> = {}, o: { log
   return s;
 }
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('sidian serve as a process', { timeout: 300_000 }, () => {
-  it('while 8 large verifications run, /api/health answers within 100 ms', async () => {
-    const loadBefore = os.loadavg()[0]!;
-    const dataDir = tempDir();
-    const { child, url } = await spawn(dataDir);
-    const big = await sealWith(dataDir, bigPdf(12 * 1024 * 1024));
-    // warm up the workers
-    await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit });
-    // probe from a separate process (curl), so the test's own HTTP client does not colour the numbers
-    const probeFile = path.join(dataDir, 'probe.txt');
-    const prober = spawnChild(
-      'bash',
-      [
-        '-c',
-        `while true; do curl -s -o /dev/null -w '%{time_total}\\n' ${url}/api/health >> ${probeFile}; sleep 0.02; done`,
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
-    children.push(prober);
-    await new Promise((r) => setTimeout(r, 300));
-    const baseline = fs.existsSync(probeFile)
-      ? fs.readFileSync(probeFile, 'utf8').trim().split('\n').length
-      : 0;
-    const t0 = performance.now();
-    const statuses = await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        const r = await fetch(`${url}/api/verify`, {
-          method: 'POST',
-          body: big as BodyInit,
-          headers: { 'content-type': 'application/pdf' },
-        });
-        return ((await r.json()) as { status: string }).status;
-      }),
-    );
-    const elapsed = performance.now() - t0;
-    await stop(prober, 'SIGKILL');
-    const loop = ((await (await fetch(`${url}/api/health`)).json()) as { eventLoopDelayMs: { max: number } })
-      .eventLoopDelayMs;
-    const latencies = fs
-      .readFileSync(probeFile, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(baseline)
-      .map((x) => Number(x) * 1000);
-    await stop(child);
-    expect(statuses).toEqual(Array(8).fill('valid'));
-    latencies.sort((a, b) => a - b);
-    console.log(
-      `[verify-load] 8 × ${(big.length / 1e6).toFixed(1)} MB verified in ${elapsed.toFixed(0)} ms; /api/health ${latencies.length} probes, ` +
-        `median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms; server event-loop delay max ${loop.max} ms; ` +
-        JSON.stringify(latencies.map((x) => Math.round(x))),
-    );
-    expect(latencies.length).toBeGreaterThan(5);
-    expect(latencies[latencies.length >> 1]!).toBeLessThan(100);
-    // The hard bound holds on a machine that is not already oversubscribed by other work; on a shared
-    // runner with a load average above its core count, scheduling noise alone exceeds it.
-    const loadAfter = os.loadavg()[0]!;
-    if (Math.max(loadBefore, loadAfter) <= os.cpus().length) {
-      expect(latencies[latencies.length - 1]!).toBeLessThan(100);
-      // the server's own measure: its event loop never stalled for 100 ms while the workers verified
-      expect(loop.max).toBeLessThan(100);
-    } else
-      console.log(
-        `[verify-load] machine load ${Math.max(loadBefore, loadAfter).toFixed(1)} on ${os.cpus().length} cores: max not asserted`,
-      );
-  });
-
   it('keeps its PKI, department key and TSA serials across restarts', async () => {
     const dataDir = tempDir();
     let s = await spawn(dataDir);
@@ -143,13 +65,13 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
       );
     };
     const a = await serial(s.url);
-    await stop(s.child, 'SIGKILL'); // no clean shutdown
+    await stopChild(s.child, 'SIGKILL'); // no clean shutdown
     s = await spawn(dataDir);
     expect(await (await fetch(`${s.url}/api/trust`)).text()).toBe(trust1);
     expect(fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8')).toBe(dept1);
     const b = await serial(s.url);
     expect(b).toBeGreaterThan(a);
-    await stop(s.child);
+    await stopChild(s.child);
   });
 
   it.each(dbKinds)(
@@ -196,7 +118,7 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
         duplex: 'half',
       } as RequestInit).catch((e: Error) => e);
       while (sent < size * 0.4) await new Promise((r) => setTimeout(r, 10));
-      await stop(s.child, 'SIGKILL');
+      await stopChild(s.child, 'SIGKILL');
       const interrupted = await patch;
       expect(interrupted instanceof Error || (interrupted as Response).status >= 400).toBe(true);
 
@@ -225,13 +147,13 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
       });
       expect(await m.json()).toMatchObject({ id, sha256: expected, size, name: '营业执照.pdf' });
       // a second restart finds nothing left to finish and adds no rows
-      await stop(s.child, 'SIGKILL');
+      await stopChild(s.child, 'SIGKILL');
       s = await spawn(dataDir, env);
       const content = await fetch(`${s.url}/api/materials/${id}/content`, {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(expected);
-      await stop(s.child);
+      await stopChild(s.child);
       const db = await openDatabase({ dataDir, databaseUrl });
       try {
         expect(await db.db.selectFrom('materials').selectAll().execute()).toHaveLength(1);
@@ -260,7 +182,7 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
       headers: { ...auth, 'upload-length': String(data.length) },
     });
     const loc = created.headers.get('location')!;
-    await stop(s.child, 'SIGKILL');
+    await stopChild(s.child, 'SIGKILL');
     // the bytes reached the upload file but the server died before recording the material
     fs.writeFileSync(path.join(dataDir, 'uploads', loc.split('/').pop()!), data);
     s = await spawn(dataDir);
@@ -269,7 +191,7 @@ describe('sidian serve as a process', { timeout: 300_000 }, () => {
     });
     expect(m.status).toBe(200);
     expect(((await m.json()) as { sha256: string }).sha256).toBe(sha256(data));
-    await stop(s.child);
+    await stopChild(s.child);
   });
 });
 
@@ -289,7 +211,7 @@ describe('logs', { timeout: 120_000 }, () => {
     });
     await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': 'sdk_wrong_key_value' } });
     await new Promise((r) => setTimeout(r, 300));
-    await stop(s.child);
+    await stopChild(s.child);
     const log = s.output();
     expect(log).toContain('"statusCode":');
     for (const secret of [

@@ -212,3 +212,12 @@ export async function spawnServer(
 }
 
 export { freePort };
+
+/** Stops a child process (SIGTERM by default) and waits for it to exit. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
