@@ -4,22 +4,13 @@
  * bundles for browsers); elsewhere the ranges are hashed with WebCrypto.
  */
 import type { RandomAccessFile } from './pdf/source';
+import { nodeBuiltin, type NodeCrypto } from './platform';
 import type { HashName } from './signer/types';
 
 /** The hashes of signing (HashName) and, for verifying old signatures only, SHA-1. */
 export type DigestName = HashName | 'SHA-1';
 
-type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
-type NodeCrypto = { createHash(alg: string): NodeHash };
-
-let nodeCrypto: NodeCrypto | null | undefined;
-function getNodeCrypto(): NodeCrypto | null {
-  if (nodeCrypto === undefined) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    nodeCrypto = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? null;
-  }
-  return nodeCrypto;
-}
+const getNodeCrypto = () => nodeBuiltin<NodeCrypto>('node:crypto');
 
 const NODE_NAMES: Record<DigestName, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -88,8 +79,4 @@ export async function digestFileRanges(
   return new Uint8Array(h.digest());
 }
 
-export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
+export { toHex } from './pki/der';

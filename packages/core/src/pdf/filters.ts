@@ -1,6 +1,7 @@
 /** Stream filters we need to read structure: FlateDecode with PNG/TIFF predictors (ISO 32000-2 §7.4.4). */
 import { Inflate } from 'fflate';
 import { SidianError } from '../errors';
+import { nodeBuiltin } from '../platform';
 import { PdfDict, PdfName, PdfStream } from './objects';
 
 /** No decoded stream may exceed this (a zip bomb stops here, not in an out-of-memory crash). */
@@ -128,15 +129,7 @@ type NodeZlib = {
   deflateSync(b: Uint8Array): Uint8Array;
   inflateSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array;
 };
-let nodeZlib: NodeZlib | null | undefined;
-/** Node's zlib through `process.getBuiltinModule` (no import of a Node built-in), else null. */
-function getNodeZlib(): NodeZlib | null {
-  if (nodeZlib === undefined) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    nodeZlib = (proc?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined) ?? null;
-  }
-  return nodeZlib;
-}
+const getNodeZlib = () => nodeBuiltin<NodeZlib>('node:zlib');
 
 /** zlib (RFC 1950) compression, native: Node's zlib or the browser's CompressionStream. */
 export async function deflateNative(data: Uint8Array): Promise<Uint8Array> {

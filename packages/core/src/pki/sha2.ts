@@ -5,6 +5,7 @@
  * Everything else uses WebCrypto. Not constant time: used on public data and on PKCS#12 password
  * derivations, where timing reveals nothing the file does not already.
  */
+import { nodeBuiltin, type NodeCrypto } from '../platform';
 import type { HashName } from '../signer/types';
 
 // prettier-ignore
@@ -224,17 +225,12 @@ export const sha384 = (data: Uint8Array) => sha512Family(data, IV384, 48);
 export const sha512 = (data: Uint8Array) => sha512Family(data, IV512, 64);
 
 /** Synchronous digest by WebCrypto name. */
-type NodeCrypto = { createHash(alg: string): { update(b: Uint8Array): { digest(): Uint8Array } } };
-let nodeCrypto: NodeCrypto | null | undefined;
 const NODE_NAMES = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 
 export function digestSync(hash: HashName | 'SHA-1', data: Uint8Array): Uint8Array {
   // Node's native hash when the platform has it (no import of a Node built-in): the PKCS#12 KDF
   // hashes thousands of times, which costs ~100 ms in JavaScript on a cold start.
-  if (nodeCrypto === undefined) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    nodeCrypto = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? null;
-  }
+  const nodeCrypto = nodeBuiltin<NodeCrypto>('node:crypto');
   if (nodeCrypto && hash in NODE_NAMES) return new Uint8Array(nodeCrypto.createHash(NODE_NAMES[hash]).update(data).digest());
   switch (hash) {
     case 'SHA-1':

@@ -8,6 +8,7 @@ import { SidianError } from '../errors';
 import { decodeStream, deflateNative } from '../pdf/filters';
 import { PdfDocument } from '../pdf/document';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString } from '../pdf/objects';
+import { toHex } from '../pki/der';
 import { IncrementalWriter } from '../pdf/writer';
 import { listFields } from './fields';
 
@@ -54,7 +55,7 @@ export async function addValidationData(pdf: Uint8Array, data: ValidationData = 
       const s = view.resolve(r);
       if (s instanceof PdfStream) {
         try {
-          existing.add(key + hex(decodeStream(s, 16 * 1024 * 1024)));
+          existing.add(key + toHex(decodeStream(s, 16 * 1024 * 1024)));
         } catch {
           /* unreadable entry: keep it, compare nothing */
         }
@@ -63,7 +64,7 @@ export async function addValidationData(pdf: Uint8Array, data: ValidationData = 
   }
   const add = async (key: 'Certs' | 'CRLs' | 'OCSPs', items: Uint8Array[]) => {
     for (const item of items) {
-      const id = key + hex(item);
+      const id = key + toHex(item);
       if (existing.has(id)) continue;
       existing.add(id);
       const compressed = await deflateNative(item);
@@ -87,8 +88,3 @@ export async function addValidationData(pdf: Uint8Array, data: ValidationData = 
   return out;
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}

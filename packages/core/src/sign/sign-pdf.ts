@@ -12,6 +12,7 @@ import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, latin1Bytes, ty
 import { indexOfBytes } from '../pdf/parser';
 import type { PdfInput } from '../pdf/source';
 import { IncrementalWriter, serializeNumber } from '../pdf/writer';
+import { toHex } from '../pki/der';
 import { assertCertificateUsable, signerHash } from '../signer';
 import type { HashName, Signer } from '../signer/types';
 import { docMdpPermission, listFields, type FieldInfo } from './fields';
@@ -361,7 +362,7 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
       contentsSize = roundUp(cms.length + 2048, 1024);
       continue;
     }
-    const hex = latin1Bytes(hexOf(cms));
+    const hex = latin1Bytes(toHex(cms));
     update.set(hex, gapStart + 1);
     return { update, field: fieldName, byteRange };
   }
@@ -526,11 +527,6 @@ function round(x: number): number {
 const n = (x: number) => serializeNumber(round(x));
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
-}
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
-  return s;
 }
 
 export type { PdfObject };

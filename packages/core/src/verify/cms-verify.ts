@@ -5,7 +5,7 @@
  */
 import { type DigestName, digestChunks } from '../digest';
 import { type CertificateInfo, parseCertificate } from '../pki/certificate';
-import { type Asn1Node, bytesEqual, compareDerOrder, parseDer, readInteger, readOctets, readOid, readTime } from '../pki/der';
+import { type Asn1Node, bytesEqual, compareDerOrder, parseDer, readInteger, readOctets, readOid, readTime, toHex } from '../pki/der';
 import { OID, hashNameForOid } from '../pki/oids';
 import { curveFieldSize, ecdsaDerToRaw } from '../signer/ecdsa';
 
@@ -106,7 +106,7 @@ export async function verifySignedData(
     if (sid.tag === 0x30) {
       const issuer = sid.child(0).raw;
       const serial = sid.child(1).content;
-      signer = certs.find((c) => c && bytesEqual(c.issuer, issuer) && c.serialNumberHex === hexOf(serial));
+      signer = certs.find((c) => c && bytesEqual(c.issuer, issuer) && c.serialNumberHex === toHex(serial));
     } else if (sid.isContext(0)) {
       const ski = sid.content;
       signer = certs.find((c) => {
@@ -224,7 +224,7 @@ async function checkEssCertId(value: Asn1Node, signer: CertificateInfo, v2: bool
  */
 const keyCache = new Map<string, Promise<CryptoKey>>();
 function importCached(spki: Uint8Array, alg: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
-  const id = `${alg.name}:${'hash' in alg ? String(alg.hash) : (alg as EcKeyImportParams).namedCurve}:${hexOf(spki)}`;
+  const id = `${alg.name}:${'hash' in alg ? String(alg.hash) : (alg as EcKeyImportParams).namedCurve}:${toHex(spki)}`;
   let k = keyCache.get(id);
   if (!k) {
     k = crypto.subtle.importKey('spki', spki as Uint8Array<ArrayBuffer>, alg, false, ['verify']);
@@ -335,8 +335,3 @@ export async function verifyTimestampToken(token: Uint8Array, imprintOf: (hash: 
   return res;
 }
 
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}

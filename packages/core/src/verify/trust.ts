@@ -4,7 +4,7 @@
  * validity at the validation time, the signer's key usage, and revocation from CRLs.
  */
 import { type CertificateInfo, describeName, parseCertificate } from '../pki/certificate';
-import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readTime } from '../pki/der';
+import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readTime, toHex } from '../pki/der';
 import { OID } from '../pki/oids';
 import { verifySignature } from './cms-verify';
 
@@ -45,7 +45,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl | undefined {
     const revoked = new Map<string, Date>();
     const list = tbs.children[i];
     if (list && list.tag === 0x30) {
-      for (const entry of list.children) revoked.set(hex(entry.child(0).content), readTime(entry.child(1)));
+      for (const entry of list.children) revoked.set(toHex(entry.child(0).content), readTime(entry.child(1)));
     }
     return { issuer, thisUpdate, nextUpdate, revoked, tbs: tbs.raw, sigAlg: crl.child(1), signature: readBitStringBytes(crl.child(2)) };
   } catch {
@@ -98,7 +98,7 @@ const issuedCache = new Map<string, boolean>();
 /** True when `issuer` signed `cert`. */
 async function issued(issuer: CertificateInfo, cert: CertificateInfo): Promise<boolean> {
   if (!bytesEqual(issuer.subject, cert.issuer)) return false;
-  const id = hex(cert.der) + '/' + hex(issuer.spki);
+  const id = toHex(cert.der) + '/' + toHex(issuer.spki);
   const known = issuedCache.get(id);
   if (known !== undefined) return known;
   let ok = false;
@@ -226,8 +226,3 @@ export async function evaluateTrust(
   return result('trusted');
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}

@@ -1,0 +1,17 @@
+/**
+ * Node's built-in modules when core runs in Node, reached through `process.getBuiltinModule` so that
+ * core imports no Node built-in and still bundles for browsers; null elsewhere (the callers then use
+ * WebCrypto, CompressionStream or their own code).
+ */
+const cache = new Map<string, unknown>();
+
+export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib'): T | null {
+  if (!cache.has(id)) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    cache.set(id, proc?.getBuiltinModule?.(id) ?? null);
+  }
+  return cache.get(id) as T | null;
+}
+
+export type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
+export type NodeCrypto = { createHash(alg: string): NodeHash };
