@@ -15,7 +15,7 @@ import { fetchBytes } from '../shared/bytes';
 import { SidianElementError, errorCode } from '../shared/errors';
 import { LocalizeController } from '../shared/localize';
 import { pdfViewLabels } from '../shared/pdf-strings';
-import { PdfViewController, type PageSize } from '../shared/pdf-view';
+import { PdfViewController, preloadPdfjs, type PageSize } from '../shared/pdf-view';
 import { pdfViewStyles } from '../shared/pdf-view.styles';
 import { baseStyles } from '../shared/styles';
 import { licenceViewerStyles } from './licence-viewer.styles';
@@ -193,7 +193,9 @@ export class LicenceViewer extends SidianElement {
       const trustAnchors = await this.resolveTrustAnchors();
       const report = await verifyPdf(pdf, { trustAnchors });
       if (token !== this.verifyToken) return report;
-      const licence = readLicenceInfo(pdf, report);
+      const doc = PdfDocument.load(pdf, { recover: true });
+      this.pageGeometry = doc.latest.pages().map((p) => ({ cropBox: p.cropBox, rotate: p.rotate }));
+      const licence = readLicenceInfo(pdf, report, doc);
       const registry = licence && this.statusUrl ? await this.askRegistry(licence.metadata.identifier) : null;
       if (token !== this.verifyToken) return report;
       const verdict = decideVerdict(report, licence, registry);
@@ -250,13 +252,15 @@ export class LicenceViewer extends SidianElement {
       return;
     }
     this.state = 'loading';
+    // pdf.js and its worker download and start while the document does
+    void preloadPdfjs().catch(() => {});
     try {
       const bytes = await source;
       if (token !== this.loadToken) return;
-      const doc = PdfDocument.load(bytes, { recover: true });
-      this.pageGeometry = doc.latest.pages().map((p) => ({ cropBox: p.cropBox, rotate: p.rotate }));
       this.documentBytes = bytes;
-      // rendering and verification run side by side: the first page shows while seals are checked
+      // Rendering and verification run side by side: pdf.js parses and draws in its worker, and the
+      // first page shows while the seals are checked. Our own parse (the pages' geometry for the
+      // seal marks) is part of the verification, not a step before pdf.js may start.
       const opening = this.view.open(bytes);
       this.opening = opening;
       const verifying = this.verify();
@@ -264,7 +268,8 @@ export class LicenceViewer extends SidianElement {
       await opening;
     } catch (e) {
       if (token !== this.loadToken) return;
-      this.fail(e);
+      // the engine's reason (not a PDF, no xref…) is clearer than pdf.js's: it stays when both failed
+      if ((this.state as LicenceViewerState) !== 'error') this.fail(e);
     }
   }
 
@@ -483,13 +488,13 @@ function maskId(id: string | undefined): string {
  * licence.json as the seal covers it: read from the revision that the last intact signature signed
  * (what was sealed), compared with the latest revision. Without an intact signature, the latest.
  */
-export function readLicenceInfo(pdf: Uint8Array, report: VerificationReport): LicenceInfo | null {
+export function readLicenceInfo(pdf: Uint8Array, report: VerificationReport, parsed?: PdfDocument): LicenceInfo | null {
   const ends = report.signatures
     .filter((s) => s.integrity === 'ok' && s.kind !== 'document-timestamp' && s.byteRange?.length === 4)
     .map((s) => s.byteRange![2]! + s.byteRange![3]!);
   let doc: PdfDocument;
   try {
-    doc = PdfDocument.load(pdf, { recover: true });
+    doc = parsed ?? PdfDocument.load(pdf, { recover: true });
   } catch {
     return null;
   }

@@ -54,7 +54,9 @@ function resolvedAssets(): Required<Omit<PdfAssets, 'pdfjsBase'>> {
 }
 
 type Pdfjs = typeof import('pdfjs-dist');
+type PdfWorker = InstanceType<Pdfjs['PDFWorker']>;
 let pdfjsPromise: Promise<Pdfjs> | undefined;
+let workerPromise: Promise<PdfWorker> | undefined;
 
 /** pdf.js, imported on first use (so a page without documents never downloads it). */
 export function loadPdfjs(): Promise<Pdfjs> {
@@ -63,6 +65,19 @@ export function loadPdfjs(): Promise<Pdfjs> {
     return m;
   });
   return pdfjsPromise;
+}
+
+/**
+ * pdf.js and its worker, started ahead of the document: an element calls this as soon as it knows
+ * it will show one (before the bytes arrive), so the chunk's and the worker's download and compile
+ * (together ~1.4 MB of script) overlap the download of the PDF instead of following it. One worker
+ * serves every view on the page (pdf.js keeps documents apart by id); it lives as long as the page.
+ * Assets configured after the first call (`configurePdf`) do not change the running worker.
+ */
+export function preloadPdfjs(): Promise<{ pdfjs: Pdfjs; worker: PdfWorker }> {
+  workerPromise ??= loadPdfjs().then((pdfjs) => new pdfjs.PDFWorker());
+  const worker = workerPromise;
+  return loadPdfjs().then(async (pdfjs) => ({ pdfjs, worker: await worker }));
 }
 
 /** A page as displayed (crop box, after /Rotate), in PDF points. */
@@ -101,6 +116,8 @@ export const MAX_ZOOM = 4;
 interface PageSlot {
   proxy?: PDFPageProxy;
   task?: RenderTask;
+  /** The scale the task in flight renders at. */
+  taskScale?: number;
   /** The scale (CSS px per point) the canvas holds, 0 when released. */
   renderedScale: number;
   visible: boolean;
@@ -128,6 +145,9 @@ export class PdfViewController implements ReactiveController {
   private observedPages = new WeakSet<Element>();
   private scrollFrame = 0;
   private renderTimer?: ReturnType<typeof setTimeout>;
+  /** Resolves when a page of the current document has been drawn for the first time. */
+  private firstPainted = new Promise<void>((r) => (this.onFirstPaint = r));
+  private onFirstPaint!: () => void;
 
   constructor(host: Host, options: PdfViewOptions = {}) {
     this.host = host;
@@ -144,21 +164,32 @@ export class PdfViewController implements ReactiveController {
     this.observedPages = new WeakSet();
   }
 
+  hostUpdate(): void {
+    // a scroller not measured yet (its ResizeObserver reports after the next frame) is measured
+    // before this render, so that the pages' first drawing has the right scale
+    if (!this.availableWidth && this.scroller()) this.availableWidth = this.innerWidth(this.scroller()!);
+  }
+
   hostUpdated(): void {
     this.attach();
   }
 
-  /** Opens a document (the bytes are copied: pdf.js transfers what it gets to its worker). */
+  /**
+   * Opens a document (the bytes are copied: pdf.js transfers what it gets to its worker). The view
+   * is ready, and page 1 renders, as soon as page 1 is loaded; until the other pages are, they take
+   * page 1's size (as pdf.js's own viewer does). Resolves when every page's size is known.
+   */
   async open(bytes: Uint8Array): Promise<void> {
-    const generation = ++this.generation;
     this.close(false);
+    const generation = this.generation;
     this.state = 'loading';
     this.host.requestUpdate();
     try {
-      const pdfjs = await loadPdfjs();
+      const { pdfjs, worker } = await preloadPdfjs();
       const a = resolvedAssets();
       const doc = await pdfjs.getDocument({
         data: bytes.slice(),
+        worker,
         isEvalSupported: false,
         cMapUrl: a.cMapUrl,
         cMapPacked: true,
@@ -171,23 +202,30 @@ export class PdfViewController implements ReactiveController {
         void doc.destroy();
         return;
       }
-      const pages: PageSize[] = [];
-      const slots: PageSlot[] = [];
-      for (let i = 1; i <= doc.numPages; i++) {
-        const proxy = await doc.getPage(i);
-        const vp = proxy.getViewport({ scale: 1 });
-        pages.push({ width: vp.width, height: vp.height });
-        slots.push({ proxy, renderedScale: 0, visible: false });
-      }
+      const first = await doc.getPage(1);
       if (generation !== this.generation) {
         void doc.destroy();
         return;
       }
+      const size = viewSize(first);
       this.doc = doc;
-      this.pages = pages;
-      this.slots = slots;
+      this.pages = Array.from({ length: doc.numPages }, () => ({ ...size }));
+      // page 1 is taken as in view until the IntersectionObserver says otherwise: it is drawn at once
+      this.slots = this.pages.map((_, i) => ({ proxy: i === 0 ? first : undefined, renderedScale: 0, visible: i === 0 }));
       this.currentPage = 1;
       this.state = 'ready';
+      this.host.requestUpdate();
+      // The other pages once page 1 is on screen (or after a second): their requests would
+      // otherwise queue in the worker ahead of page 1's drawing.
+      await Promise.race([this.firstPainted, new Promise((r) => setTimeout(r, 1000))]);
+      const slots = this.slots;
+      const rest = await Promise.all(slots.slice(1).map((_, i) => doc.getPage(i + 2)));
+      if (generation !== this.generation) return;
+      rest.forEach((proxy, i) => {
+        slots[i + 1]!.proxy = proxy;
+        this.pages[i + 1] = viewSize(proxy);
+      });
+      this.pages = [...this.pages];
     } catch (e) {
       if (generation !== this.generation) return;
       this.state = 'error';
@@ -200,9 +238,11 @@ export class PdfViewController implements ReactiveController {
 
   /** Closes the document and frees pdf.js's resources. */
   close(update = true): void {
+    this.generation++; // an open() still in progress gives up
     for (const s of this.slots) s.task?.cancel();
     void this.doc?.destroy();
     this.doc = undefined;
+    this.firstPainted = new Promise<void>((r) => (this.onFirstPaint = r));
     this.slots = [];
     this.pages = [];
     this.state = 'empty';
@@ -343,12 +383,17 @@ export class PdfViewController implements ReactiveController {
   private measure(): void {
     const scroller = this.observedScroller;
     if (!scroller) return;
-    const style = getComputedStyle(scroller);
-    const width = scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const width = this.innerWidth(scroller);
     if (width > 0 && Math.abs(width - this.availableWidth) >= 1) {
       this.availableWidth = width;
       this.host.requestUpdate();
     }
+  }
+
+  /** The width pages fit into: the scroller's, less its padding. */
+  private innerWidth(scroller: HTMLElement): number {
+    const style = getComputedStyle(scroller);
+    return Math.max(0, scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight));
   }
 
   private onIntersect(entries: IntersectionObserverEntry[]): void {
@@ -394,17 +439,22 @@ export class PdfViewController implements ReactiveController {
     slot.renderedScale = 0;
   }
 
-  /** Renders visible pages soon; a burst of zoom/resize changes renders once. */
+  /**
+   * Renders visible pages soon: a page in view with nothing drawn yet at once, a re-rendering after
+   * 30 ms (a burst of zoom/resize changes renders once).
+   */
   private scheduleRender(): void {
     clearTimeout(this.renderTimer);
-    this.renderTimer = setTimeout(() => this.renderVisible(), 30);
+    const blank = this.slots.some((s) => s.visible && s.proxy && !s.renderedScale && !s.task);
+    this.renderTimer = setTimeout(() => this.renderVisible(), blank ? 0 : 30);
   }
 
   private renderVisible(): void {
     const scale = this.scale;
     this.slots.forEach((slot, i) => {
       if (!slot.visible || !slot.proxy) return;
-      if (slot.renderedScale === scale && !slot.task) return;
+      // drawn at this scale, or being drawn at it: nothing to do (restarting would throw the work away)
+      if (slot.task ? slot.taskScale === scale : slot.renderedScale === scale) return;
       const canvas = this.pageElement(i)?.querySelector('canvas');
       if (canvas) void this.renderPage(slot, canvas, scale);
     });
@@ -425,6 +475,7 @@ export class PdfViewController implements ReactiveController {
     target.height = Math.floor(viewport.height);
     const task = proxy.render({ canvas: target, viewport });
     slot.task = task;
+    slot.taskScale = scale;
     try {
       await task.promise;
     } catch (e) {
@@ -439,5 +490,12 @@ export class PdfViewController implements ReactiveController {
     canvas.getContext('2d')!.drawImage(target, 0, 0);
     target.width = target.height = 0;
     slot.renderedScale = scale;
+    this.onFirstPaint();
   }
+}
+
+/** A page's size as displayed (crop box, after /Rotate), in points. */
+function viewSize(proxy: PDFPageProxy): PageSize {
+  const vp = proxy.getViewport({ scale: 1 });
+  return { width: vp.width, height: vp.height };
 }
