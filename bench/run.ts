@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- sign|verify|server|upload ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- sign|verify|server|upload|viewer ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { benchSign } from './sign';
 import { benchVerify } from './verify';
+import { benchViewer } from './viewer/run';
 
 /** The server benchmark runs the real server in its own process (autocannon against it). */
 async function benchServer(): Promise<string> {
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   verify: benchVerify,
   server: benchServer,
   upload: benchUpload,
+  viewer: benchViewer,
 };
 
 async function main(): Promise<void> {
