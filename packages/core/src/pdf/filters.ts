@@ -126,15 +126,18 @@ async function pipeThrough(data: Uint8Array, stream: CompressionStream | Decompr
 }
 
 type NodeZlib = {
-  deflateSync(b: Uint8Array): Uint8Array;
+  deflateSync(b: Uint8Array, o?: { level: number }): Uint8Array;
   inflateSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array;
 };
 const getNodeZlib = () => nodeBuiltin<NodeZlib>('node:zlib');
 
-/** zlib (RFC 1950) compression, native: Node's zlib or the browser's CompressionStream. */
-export async function deflateNative(data: Uint8Array): Promise<Uint8Array> {
+/**
+ * zlib (RFC 1950) compression, native: Node's zlib (at `level`, default 6) or the browser's
+ * CompressionStream (its own level).
+ */
+export async function deflateNative(data: Uint8Array, level = 6): Promise<Uint8Array> {
   const z = getNodeZlib();
-  if (z) return new Uint8Array(z.deflateSync(data));
+  if (z) return new Uint8Array(z.deflateSync(data, { level }));
   return pipeThrough(data, new CompressionStream('deflate'), Number.MAX_SAFE_INTEGER);
 }
 

@@ -118,7 +118,13 @@ export class Parser {
             this.pos++;
             return arr;
           }
-          arr.push(this.parseObject(depth + 1));
+          let v = this.parseObject(depth + 1);
+          // a reference `n g R`, read at once (page trees hold thousands); collapseRef catches the rest
+          if (Number.isInteger(v) && (v as number) >= 0) {
+            const gen = this.refGenerationAhead();
+            if (gen !== undefined) v = new PdfRef(v as number, gen);
+          }
+          arr.push(v);
           this.collapseRef(arr);
         }
       }
