@@ -24,8 +24,9 @@ export async function digestChunks(hash: DigestName, chunks: Uint8Array[]): Prom
   return new Uint8Array(await crypto.subtle.digest(hash, joined(chunks) as Uint8Array<ArrayBuffer>));
 }
 
+/** One buffer WebCrypto accepts (never a view of shared memory). */
 function joined(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0]!;
   const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let o = 0;
   for (const c of chunks) {

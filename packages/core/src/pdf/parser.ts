@@ -350,7 +350,9 @@ export class Parser {
       this.pos = end;
       this.skipWhitespace();
       if (this.readKeyword() !== 'endstream') this.fail('missing endstream');
-      return new PdfStream(dict, b.subarray(start, end));
+      // data read on demand lives in shared memory, which WebCrypto refuses: copy it out
+      const data = b.buffer instanceof ArrayBuffer ? b.subarray(start, end) : b.slice(start, end);
+      return new PdfStream(dict, data);
     }
     this.pos = save;
     return dict;

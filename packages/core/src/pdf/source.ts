@@ -57,7 +57,11 @@ export class LazyBytes {
   constructor(readonly file: RandomAccessFile) {
     const size = file.size;
     if (!Number.isSafeInteger(size) || size < 0) throw new SidianError('PDF_MALFORMED', `bad file size ${size}`);
-    this.bytes = new Uint8Array(size);
+    // A SharedArrayBuffer where there is one: V8 counts a plain ArrayBuffer this size as external
+    // memory and answers with full garbage collections (~20 ms for 100 MB); a shared one it does not.
+    // Either way the pages are committed only when written. Views of it must not reach WebCrypto,
+    // which refuses shared memory: the parser copies stream data out of it.
+    this.bytes = new Uint8Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
     this.loaded = new Uint8Array(Math.ceil(size / 2 ** this.bits));
   }
 
