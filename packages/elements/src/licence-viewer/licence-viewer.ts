@@ -1,15 +1,6 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import {
-  PdfDocument,
-  isLicenceIdentifier,
-  licenceValidity,
-  readLicence,
-  verifyPdf,
-  type LicenceMetadata,
-  type SignatureReport,
-  type VerificationReport,
-} from '@sidian/core';
+import { licenceValidity, type SignatureReport, type VerificationReport } from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { fetchBytes } from '../shared/bytes';
 import { SidianElementError, errorCode } from '../shared/errors';
@@ -20,6 +11,9 @@ import { pdfViewStyles } from '../shared/pdf-view.styles';
 import { baseStyles } from '../shared/styles';
 import { licenceViewerStyles } from './licence-viewer.styles';
 import { licenceViewerStrings } from './licence-viewer.strings';
+import { checkLicenceOffThread, preloadVerifier, type LicenceInfo, type PageGeometry } from './verifier';
+
+export { readLicenceInfo, type LicenceInfo } from './verifier';
 
 /**
  * What the banner says: the document's verification status, overridden by the registry (revoked)
@@ -37,15 +31,6 @@ export interface RegistryStatus {
   revocationReason?: string | null;
   /** SHA-256 of the registered file, when the registry gives it. */
   sha256?: string;
-}
-
-/** The licence metadata as read from the signed revision, with the identifier check. */
-export interface LicenceInfo {
-  metadata: LicenceMetadata;
-  /** The identifier's ISO 7064 MOD 37,36 check character is correct. */
-  identifierValid: boolean;
-  /** licence.json differs in the latest revision from the one the seal covers. */
-  changedAfterSealing: boolean;
 }
 
 export interface VerifiedDetail {
@@ -122,7 +107,7 @@ export class LicenceViewer extends SidianElement {
   @state() private documentBytes?: Uint8Array;
   @state() private verification?: VerifiedDetail;
   @state() private errorMessage = '';
-  private pageGeometry: { cropBox: [number, number, number, number]; rotate: number }[] = [];
+  private pageGeometry: PageGeometry[] = [];
   private marks: SealMark[] = [];
   private loadToken = 0;
   private verifyToken = 0;
@@ -138,7 +123,7 @@ export class LicenceViewer extends SidianElement {
   }
   set document(bytes: Uint8Array | undefined) {
     this.src = undefined;
-    void this.load(bytes ? Promise.resolve(bytes) : undefined);
+    void this.load(bytes);
   }
 
   /** The last verification report (DESIGN.md), undefined before the first. */
@@ -155,7 +140,7 @@ export class LicenceViewer extends SidianElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('src') && this.src) void this.load(fetchBytes(this.src));
+    if (changed.has('src') && this.src) void this.load(this.src);
     const reverify = changed.has('trust') || changed.has('statusUrl') || changed.has('trustAnchors');
     if (reverify && this.documentBytes && this.state !== 'loading' && this.state !== 'empty') void this.verify().catch(() => {});
   }
@@ -191,11 +176,10 @@ export class LicenceViewer extends SidianElement {
       this.state = 'verifying';
       this.verdict = undefined;
       const trustAnchors = await this.resolveTrustAnchors();
-      const report = await verifyPdf(pdf, { trustAnchors });
+      // in a worker: the main thread stays free to draw the pages meanwhile
+      const { report, licence, pages } = await checkLicenceOffThread(pdf, trustAnchors);
       if (token !== this.verifyToken) return report;
-      const doc = PdfDocument.load(pdf, { recover: true });
-      this.pageGeometry = doc.latest.pages().map((p) => ({ cropBox: p.cropBox, rotate: p.rotate }));
-      const licence = readLicenceInfo(pdf, report, doc);
+      this.pageGeometry = pages;
       const registry = licence && this.statusUrl ? await this.askRegistry(licence.metadata.identifier) : null;
       if (token !== this.verifyToken) return report;
       const verdict = decideVerdict(report, licence, registry);
@@ -239,7 +223,8 @@ export class LicenceViewer extends SidianElement {
     }
   }
 
-  private async load(source: Promise<Uint8Array> | undefined): Promise<void> {
+  /** Opens a document from a URL (`src`) or bytes (`.document`), renders it and verifies it. */
+  private async load(source: string | Uint8Array | undefined): Promise<void> {
     const token = ++this.loadToken;
     this.verifyToken++;
     this.verification = undefined;
@@ -252,15 +237,16 @@ export class LicenceViewer extends SidianElement {
       return;
     }
     this.state = 'loading';
-    // pdf.js and its worker download and start while the document does
+    // pdf.js and both workers download and start while the document does
     void preloadPdfjs().catch(() => {});
+    preloadVerifier();
     try {
-      const bytes = await source;
+      const bytes = typeof source === 'string' ? await fetchBytes(source) : source;
       if (token !== this.loadToken) return;
       this.documentBytes = bytes;
       // Rendering and verification run side by side: pdf.js parses and draws in its worker, and the
-      // first page shows while the seals are checked. Our own parse (the pages' geometry for the
-      // seal marks) is part of the verification, not a step before pdf.js may start.
+      // first page shows while the seals are checked in the verification worker. Our own parse
+      // (the pages' geometry for the seal marks) is part of that check, not a step before pdf.js.
       const opening = this.view.open(bytes);
       this.opening = opening;
       const verifying = this.verify();
@@ -341,7 +327,7 @@ export class LicenceViewer extends SidianElement {
       </div>
       <div class="body">
         <div class="pages">
-          ${this.documentBytes ? this.view.renderPages(this.t.term('pages'), (i, size) => this.renderOverlay(i, size)) : nothing}
+          ${this.documentBytes || this.state === 'loading' ? this.view.renderPages(this.t.term('pages'), (i, size) => this.renderOverlay(i, size)) : nothing}
         </div>
         ${this.renderDetails()}
       </div>
@@ -413,7 +399,14 @@ export class LicenceViewer extends SidianElement {
 
   private renderDetails(): TemplateResult | typeof nothing {
     const v = this.verification;
-    if (!v) return nothing;
+    if (!v) {
+      // The panel's place is kept while the seals are checked: the page column keeps its width when
+      // the verdict comes, so the first page is not drawn twice (and nothing on screen jumps).
+      if (this.state !== 'loading' && this.state !== 'verifying') return nothing;
+      return html`<aside class="details" part="details" aria-busy="true">
+        <p>${this.t.term(this.state === 'loading' ? 'loading' : 'verifying')}</p>
+      </aside>`;
+    }
     return html`<aside class="details" part="details">
       ${this.renderLicence(v)}
       <h2>${this.t.term('signaturesHeading')}</h2>
@@ -482,43 +475,6 @@ export class LicenceViewer extends SidianElement {
 function maskId(id: string | undefined): string {
   if (!id) return '';
   return /^\d{17}[\dXx]$/.test(id) ? `${id.slice(0, 6)}********${id.slice(-4)}` : id;
-}
-
-/**
- * licence.json as the seal covers it: read from the revision that the last intact signature signed
- * (what was sealed), compared with the latest revision. Without an intact signature, the latest.
- */
-export function readLicenceInfo(pdf: Uint8Array, report: VerificationReport, parsed?: PdfDocument): LicenceInfo | null {
-  const ends = report.signatures
-    .filter((s) => s.integrity === 'ok' && s.kind !== 'document-timestamp' && s.byteRange?.length === 4)
-    .map((s) => s.byteRange![2]! + s.byteRange![3]!);
-  let doc: PdfDocument;
-  try {
-    doc = parsed ?? PdfDocument.load(pdf, { recover: true });
-  } catch {
-    return null;
-  }
-  let latest: LicenceMetadata | undefined;
-  let sealed: LicenceMetadata | undefined;
-  try {
-    latest = readLicence(doc);
-  } catch {
-    latest = undefined;
-  }
-  if (ends.length) {
-    try {
-      sealed = readLicence(doc, { revisionEnd: Math.max(...ends) });
-    } catch {
-      sealed = undefined;
-    }
-  }
-  const metadata = sealed ?? latest;
-  if (!metadata || typeof metadata !== 'object') return null;
-  return {
-    metadata,
-    identifierValid: typeof metadata.identifier === 'string' && isLicenceIdentifier(metadata.identifier),
-    changedAfterSealing: !!sealed && JSON.stringify(sealed) !== JSON.stringify(latest),
-  };
 }
 
 /** The banner's verdict: an invalid or unsigned document stays so; then revocation, then validity dates. */

@@ -69,15 +69,42 @@ export function loadPdfjs(): Promise<Pdfjs> {
 
 /**
  * pdf.js and its worker, started ahead of the document: an element calls this as soon as it knows
- * it will show one (before the bytes arrive), so the chunk's and the worker's download and compile
- * (together ~1.4 MB of script) overlap the download of the PDF instead of following it. One worker
- * serves every view on the page (pdf.js keeps documents apart by id); it lives as long as the page.
+ * it will show one (before the bytes arrive). The worker's script (the larger part of pdf.js) starts
+ * downloading and compiling at once, beside the import of pdf.js's main-thread part and the download
+ * of the PDF, and is handed to pdf.js as its worker port when it says it is ready; a worker that
+ * cannot start (CSP, missing file) leaves the choice to pdf.js (its own worker, else its fake one).
+ * One worker serves every view on the page (pdf.js keeps documents apart by id) for the page's life.
  * Assets configured after the first call (`configurePdf`) do not change the running worker.
  */
 export function preloadPdfjs(): Promise<{ pdfjs: Pdfjs; worker: PdfWorker }> {
-  workerPromise ??= loadPdfjs().then((pdfjs) => new pdfjs.PDFWorker());
+  workerPromise ??= Promise.all([loadPdfjs(), startWorkerPort()]).then(([pdfjs, port]) =>
+    port ? pdfjs.PDFWorker.create({ port }) : new pdfjs.PDFWorker(),
+  );
   const worker = workerPromise;
   return loadPdfjs().then(async (pdfjs) => ({ pdfjs, worker: await worker }));
+}
+
+/** pdf.js's worker as a plain module worker; resolves once it has said "ready", or undefined. */
+function startWorkerPort(): Promise<Worker | undefined> {
+  let port: Worker;
+  try {
+    port = new Worker(resolvedAssets().workerSrc, { type: 'module', name: 'pdfjs' });
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      port.removeEventListener('message', onMessage);
+      port.removeEventListener('error', onError);
+      if (!ok) port.terminate();
+      resolve(ok ? port : undefined);
+    };
+    // pdf.worker.mjs announces itself with {action: "ready"} (its MessageHandler) once loaded
+    const onMessage = (e: MessageEvent<{ action?: string }>) => e.data?.action === 'ready' && done(true);
+    const onError = () => done(false);
+    port.addEventListener('message', onMessage);
+    port.addEventListener('error', onError);
+  });
 }
 
 /** A page as displayed (crop box, after /Rotate), in PDF points. */
@@ -215,6 +242,9 @@ export class PdfViewController implements ReactiveController {
       this.currentPage = 1;
       this.state = 'ready';
       this.host.requestUpdate();
+      // With the width to fit known (the host already shows the scroller), page 1's drawing starts
+      // now, in pdf.js's worker, while the host lays out the page column.
+      if (this.availableWidth) this.renderVisible();
       // The other pages once page 1 is on screen (or after a second): their requests would
       // otherwise queue in the worker ahead of page 1's drawing.
       await Promise.race([this.firstPainted, new Promise((r) => setTimeout(r, 1000))]);
@@ -455,12 +485,12 @@ export class PdfViewController implements ReactiveController {
       if (!slot.visible || !slot.proxy) return;
       // drawn at this scale, or being drawn at it: nothing to do (restarting would throw the work away)
       if (slot.task ? slot.taskScale === scale : slot.renderedScale === scale) return;
-      const canvas = this.pageElement(i)?.querySelector('canvas');
-      if (canvas) void this.renderPage(slot, canvas, scale);
+      void this.renderPage(slot, i, scale);
     });
   }
 
-  private async renderPage(slot: PageSlot, canvas: HTMLCanvasElement, scale: number): Promise<void> {
+  /** Draws page `index` off screen, then onto its canvas (looked up then: it may not exist yet when drawing starts). */
+  private async renderPage(slot: PageSlot, index: number, scale: number): Promise<void> {
     slot.task?.cancel();
     const proxy = slot.proxy!;
     const base = proxy.getViewport({ scale });
@@ -484,7 +514,8 @@ export class PdfViewController implements ReactiveController {
     } finally {
       if (slot.task === task) slot.task = undefined;
     }
-    if (!slot.visible) return;
+    const canvas = this.pageElement(index)?.querySelector('canvas');
+    if (!slot.visible || !canvas) return;
     canvas.width = target.width;
     canvas.height = target.height;
     canvas.getContext('2d')!.drawImage(target, 0, 0);

@@ -1,0 +1,153 @@
+/**
+ * The licence check (verifyPdf, the pages' geometry for the seal marks, licence.json from the sealed
+ * revision) in a Web Worker (verify-worker.ts), so that the main thread stays free for pdf.js's
+ * drawing of the first page while the seals are checked. One worker serves every viewer on the page;
+ * it is started ahead of the document (`preloadVerifier`) so that its script compiles while the PDF
+ * downloads. Falls back to the main thread when no worker can start (a CSP without `worker-src`, a
+ * missing file).
+ */
+import {
+  PdfDocument,
+  isLicenceIdentifier,
+  readLicence,
+  verifyPdf,
+  type LicenceMetadata,
+  type VerificationReport,
+} from '@sidian/core';
+
+/** The licence metadata as read from the signed revision, with the identifier check. */
+export interface LicenceInfo {
+  metadata: LicenceMetadata;
+  /** The identifier's ISO 7064 MOD 37,36 check character is correct. */
+  identifierValid: boolean;
+  /** licence.json differs in the latest revision from the one the seal covers. */
+  changedAfterSealing: boolean;
+}
+
+/** A page's crop box and /Rotate (where the seal marks go). */
+export interface PageGeometry {
+  cropBox: [number, number, number, number];
+  rotate: number;
+}
+
+/** What the check gives: plain data, the same from the worker and from the main thread. */
+export interface LicenceCheck {
+  report: VerificationReport;
+  licence: LicenceInfo | null;
+  pages: PageGeometry[];
+}
+
+/** The check itself: what the worker runs, and the main thread when there is no worker. */
+export async function checkLicence(pdf: Uint8Array, trustAnchors: (Uint8Array | string)[]): Promise<LicenceCheck> {
+  const report = await verifyPdf(pdf, { trustAnchors });
+  const doc = PdfDocument.load(pdf, { recover: true });
+  const pages = doc.latest.pages().map((p) => ({ cropBox: p.cropBox, rotate: p.rotate }));
+  return { report, licence: readLicenceInfo(pdf, report, doc), pages };
+}
+
+/**
+ * licence.json as the seal covers it: read from the revision that the last intact signature signed
+ * (what was sealed), compared with the latest revision. Without an intact signature, the latest.
+ */
+export function readLicenceInfo(pdf: Uint8Array, report: VerificationReport, parsed?: PdfDocument): LicenceInfo | null {
+  const ends = report.signatures
+    .filter((s) => s.integrity === 'ok' && s.kind !== 'document-timestamp' && s.byteRange?.length === 4)
+    .map((s) => s.byteRange![2]! + s.byteRange![3]!);
+  let doc: PdfDocument;
+  try {
+    doc = parsed ?? PdfDocument.load(pdf, { recover: true });
+  } catch {
+    return null;
+  }
+  let latest: LicenceMetadata | undefined;
+  let sealed: LicenceMetadata | undefined;
+  try {
+    latest = readLicence(doc);
+  } catch {
+    latest = undefined;
+  }
+  if (ends.length) {
+    try {
+      sealed = readLicence(doc, { revisionEnd: Math.max(...ends) });
+    } catch {
+      sealed = undefined;
+    }
+  }
+  const metadata = sealed ?? latest;
+  if (!metadata || typeof metadata !== 'object') return null;
+  return {
+    metadata,
+    identifierValid: typeof metadata.identifier === 'string' && isLicenceIdentifier(metadata.identifier),
+    changedAfterSealing: !!sealed && JSON.stringify(sealed) !== JSON.stringify(latest),
+  };
+}
+
+// ---- the worker ------------------------------------------------------------------------------
+
+/** A failed check as the worker reports it: the error's code survives the trip. */
+export interface CheckFailure {
+  code?: string;
+  name?: string;
+  message: string;
+}
+
+export type VerifyWorkerReply = { id: number; result: LicenceCheck } | { id: number; error: CheckFailure };
+
+let workerUrl: string | URL | undefined;
+let worker: Worker | undefined;
+let workerBroken = false;
+let nextId = 1;
+const jobs = new Map<number, { resolve: (r: LicenceCheck) => void; reject: (e: unknown) => void; fallback: () => void }>();
+
+/** Where the verification worker is served (default: verify-worker next to this module, as bundled). */
+export function configureVerifyWorker(url: string | URL): void {
+  workerUrl = url;
+  worker?.terminate();
+  worker = undefined;
+  workerBroken = false;
+}
+
+function getWorker(): Worker | undefined {
+  if (worker || workerBroken || typeof Worker === 'undefined') return worker;
+  try {
+    worker = workerUrl
+      ? new Worker(workerUrl, { type: 'module', name: 'sidian-verify' })
+      : new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module', name: 'sidian-verify' });
+  } catch {
+    workerBroken = true;
+    return undefined;
+  }
+  worker.onmessage = (e: MessageEvent<VerifyWorkerReply>) => {
+    const job = jobs.get(e.data.id);
+    if (!job) return;
+    jobs.delete(e.data.id);
+    if ('result' in e.data) job.resolve(e.data.result);
+    else job.reject(Object.assign(new Error(e.data.error.message), e.data.error));
+  };
+  worker.onerror = () => {
+    // the worker could not load (CSP, missing file): these checks run on the main thread instead
+    workerBroken = true;
+    worker?.terminate();
+    worker = undefined;
+    const pending = [...jobs.values()];
+    jobs.clear();
+    for (const job of pending) job.fallback();
+  };
+  return worker;
+}
+
+/** Starts the worker now (its script downloads and compiles while the document does). */
+export function preloadVerifier(): void {
+  getWorker();
+}
+
+/** Checks a licence in the worker (the bytes are copied, not transferred), else on the main thread. */
+export function checkLicenceOffThread(pdf: Uint8Array, trustAnchors: (Uint8Array | string)[]): Promise<LicenceCheck> {
+  const w = getWorker();
+  if (!w) return checkLicence(pdf, trustAnchors);
+  const id = nextId++;
+  return new Promise<LicenceCheck>((resolve, reject) => {
+    jobs.set(id, { resolve, reject, fallback: () => checkLicence(pdf, trustAnchors).then(resolve, reject) });
+    w.postMessage({ id, pdf, trustAnchors });
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * The verification worker (a module worker served from our own files, next to the element): a
+ * message `{id, pdf, trustAnchors}` checks one licence; the reply is `{id, result}` (plain data:
+ * report, licence, page geometry) or `{id, error: {code, name, message}}`.
+ */
+import { checkLicence, type VerifyWorkerReply } from './verifier';
+
+interface Job {
+  id: number;
+  pdf: Uint8Array;
+  trustAnchors: (Uint8Array | string)[];
+}
+
+const scope = self as unknown as { onmessage: ((e: MessageEvent<Job>) => void) | null; postMessage(m: VerifyWorkerReply): void };
+
+scope.onmessage = (e) => {
+  const { id, pdf, trustAnchors } = e.data;
+  // a failed check, or a result that cannot be cloned (DataCloneError), is answered as an error
+  checkLicence(pdf, trustAnchors)
+    .then((result) => scope.postMessage({ id, result }))
+    .catch((err: unknown) => {
+      const x = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+      scope.postMessage({
+        id,
+        error: {
+          code: typeof x?.code === 'string' ? x.code : undefined,
+          name: typeof x?.name === 'string' ? x.name : undefined,
+          message: typeof x?.message === 'string' ? x.message : String(err),
+        },
+      });
+    });
+};
