@@ -1,9 +1,39 @@
 /**
  * Binary request bodies read into one buffer of the announced size (no chunk list, no concat):
  * the buffer can then be moved to a worker thread without a copy. Over-limit bodies stop at once.
+ *
+ * Large bodies (PDFs to verify or register) go into shared memory: V8 counts a plain ArrayBuffer as
+ * external memory of the event loop's isolate and answers 100 MB of arriving PDFs with full
+ * garbage collections that stall the event loop for tens of milliseconds; a SharedArrayBuffer it
+ * does not count, and the worker that verifies the PDF sees it without a copy. Small bodies (TSA
+ * queries, CSRs) stay plain: WebCrypto refuses views of shared memory.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './errors';
+
+const SHARED_FROM = 1024 * 1024;
+const alloc = (n: number) => (n >= SHARED_FROM ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+
+/**
+ * Bytes of bodies taken in per turn of the event loop, over all requests. Many large uploads at
+ * once would otherwise fill whole turns with copying (tens of milliseconds), and a health check or
+ * a timestamp request arriving then would wait; past the budget a body pauses until the next turn.
+ */
+const TURN_BUDGET = 1024 * 1024;
+let turnBytes = 0;
+let turnResetQueued = false;
+
+function spend(n: number): boolean {
+  turnBytes += n;
+  if (!turnResetQueued) {
+    turnResetQueued = true;
+    setImmediate(() => {
+      turnBytes = 0;
+      turnResetQueued = false;
+    });
+  }
+  return turnBytes > TURN_BUDGET;
+}
 
 function tooLarge(limit: number) {
   return new HttpError(
@@ -25,7 +55,7 @@ export function readBody(
     return Promise.reject(tooLarge(limit));
   }
   return new Promise((resolve, reject) => {
-    let buf = new Uint8Array(known ? declared : 64 * 1024);
+    let buf = alloc(known ? declared : 64 * 1024);
     let len = 0;
     const onData = (chunk: Buffer) => {
       if (len + chunk.length > limit) {
@@ -35,12 +65,16 @@ export function readBody(
         return;
       }
       if (len + chunk.length > buf.length) {
-        const bigger = new Uint8Array(Math.min(limit, Math.max(buf.length * 2, len + chunk.length)));
+        const bigger = alloc(Math.min(limit, Math.max(buf.length * 2, len + chunk.length)));
         bigger.set(buf.subarray(0, len));
         buf = bigger;
       }
       buf.set(chunk, len);
       len += chunk.length;
+      if (spend(chunk.length) && payload.pause) {
+        payload.pause();
+        setImmediate(() => payload.resume());
+      }
     };
     const onEnd = () => {
       cleanup();

@@ -139,7 +139,9 @@ export class WorkerPool {
         if (job.input.kind === 'warmup') slot.worker.postMessage({ id: job.id, kind: 'warmup' });
         else {
           const { kind, pdf, options } = job.input;
-          slot.worker.postMessage({ id: job.id, kind, pdf, options }, [pdf.buffer as ArrayBuffer]);
+          // shared memory is seen by the worker as it is; anything else is moved there
+          const transfer = pdf.buffer instanceof ArrayBuffer ? [pdf.buffer] : [];
+          slot.worker.postMessage({ id: job.id, kind, pdf, options }, transfer);
         }
       });
     }
@@ -153,13 +155,12 @@ export class WorkerPool {
       );
     }
     if (input.kind !== 'warmup') {
-      // transfer the bytes when they own their whole buffer (bodies read by readBody); otherwise copy
+      // share the bytes when they are in shared memory (large bodies read by readBody: the caller
+      // keeps them too), move them when the caller gives them away; otherwise copy
       const pdf = input.pdf;
-      const owns =
-        pdf.byteOffset === 0 &&
-        pdf.byteLength === pdf.buffer.byteLength &&
-        !(pdf.buffer instanceof SharedArrayBuffer);
-      if (!owns || input.transferOk !== true) {
+      const owns = pdf.byteOffset === 0 && pdf.byteLength === pdf.buffer.byteLength;
+      const shared = pdf.buffer instanceof SharedArrayBuffer;
+      if (!owns || (!shared && input.transferOk !== true)) {
         const copy = new Uint8Array(pdf.length);
         copy.set(pdf);
         input = { ...input, pdf: copy };
