@@ -62,22 +62,31 @@ export async function digestFileRanges(
   }
   const steps: [number, number][] = [];
   for (const [a, b] of ranges) for (let p = a; p < b; p += READ_CHUNK) steps.push([p, Math.min(b, p + READ_CHUNK)]);
-  const buffers = [new Uint8Array(READ_CHUNK), new Uint8Array(READ_CHUNK)];
-  const readStep = (i: number): Promise<void> | void => {
-    const [a, b] = steps[i]!;
-    const into = buffers[i % 2]!.subarray(0, b - a);
-    return file.read ? file.read(into, a) : file.readSync(into, a);
-  };
-  const h = nc.createHash(NODE_NAMES[hash]);
-  let pending = steps.length ? readStep(0) : undefined;
-  for (let i = 0; i < steps.length; i++) {
-    await pending;
-    pending = i + 1 < steps.length ? readStep(i + 1) : undefined;
-    const [a, b] = steps[i]!;
-    h.update(buffers[i % 2]!.subarray(0, b - a));
+  const buffers = [takeBuffer(), takeBuffer()];
+  try {
+    const readStep = (i: number): Promise<void> | void => {
+      const [a, b] = steps[i]!;
+      const into = buffers[i % 2]!.subarray(0, b - a);
+      // the first read has nothing to overlap with: synchronously, without a trip through the event loop
+      return file.read && i > 0 ? file.read(into, a) : file.readSync(into, a);
+    };
+    const h = nc.createHash(NODE_NAMES[hash]);
+    let pending = steps.length ? readStep(0) : undefined;
+    for (let i = 0; i < steps.length; i++) {
+      await pending;
+      pending = i + 1 < steps.length ? readStep(i + 1) : undefined;
+      const [a, b] = steps[i]!;
+      h.update(buffers[i % 2]!.subarray(0, b - a));
+    }
+    for (const c of extra) h.update(c);
+    return new Uint8Array(h.digest());
+  } finally {
+    for (const buf of buffers) if (spareBuffers.length < 4) spareBuffers.push(buf);
   }
-  for (const c of extra) h.update(c);
-  return new Uint8Array(h.digest());
 }
+
+/** Read buffers kept between digests (a fresh 2 MiB buffer costs its page faults every time). */
+const spareBuffers: Uint8Array[] = [];
+const takeBuffer = () => spareBuffers.pop() ?? new Uint8Array(READ_CHUNK);
 
 export { toHex } from './pki/der';
