@@ -67,8 +67,7 @@ export async function digestFileRanges(
     const readStep = (i: number): Promise<void> | void => {
       const [a, b] = steps[i]!;
       const into = buffers[i % 2]!.subarray(0, b - a);
-      // the first read has nothing to overlap with: synchronously, without a trip through the event loop
-      return file.read && i > 0 ? file.read(into, a) : file.readSync(into, a);
+      return file.read ? file.read(into, a) : file.readSync(into, a);
     };
     const h = nc.createHash(NODE_NAMES[hash]);
     let pending = steps.length ? readStep(0) : undefined;
