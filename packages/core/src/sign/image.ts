@@ -161,27 +161,18 @@ async function splitAlphaFiltered(c: PngChunks, channels: 2 | 4): Promise<PdfIma
   const cc = channels - 1;
   const color = new Uint8Array((width * cc + 1) * height);
   const alpha = new Uint8Array((width + 1) * height);
-  let s = 0;
-  let co = 0;
-  let ao = 0;
   for (let r = 0; r < height; r++) {
-    const type = filtered[s++]!;
+    const s = r * (rowLen + 1);
+    const co = r * (width * cc + 1);
+    const ao = r * (width + 1);
+    const type = filtered[s]!;
     if (type > 4) return undefined;
-    color[co++] = type;
-    alpha[ao++] = type;
-    if (cc === 3) {
-      for (let x = 0; x < width; x++, s += 4, co += 3) {
-        color[co] = filtered[s]!;
-        color[co + 1] = filtered[s + 1]!;
-        color[co + 2] = filtered[s + 2]!;
-        alpha[ao++] = filtered[s + 3]!;
-      }
-    } else {
-      for (let x = 0; x < width; x++, s += 2) {
-        color[co++] = filtered[s]!;
-        alpha[ao++] = filtered[s + 1]!;
-      }
-    }
+    color[co] = type;
+    alpha[ao] = type;
+    // a small function per row: it is compiled after a few rows, where one long loop would run
+    // interpreted for most of a first signing
+    if (cc === 3) splitRgba(filtered, s + 1, color, co + 1, alpha, ao + 1, width);
+    else splitGreyAlpha(filtered, s + 1, color, co + 1, alpha, ao + 1, width);
   }
   const predicted = (colors: number) =>
     new PdfDict([['Predictor', 15], ['Colors', colors], ['BitsPerComponent', 8], ['Columns', width]]);
@@ -195,6 +186,22 @@ async function splitAlphaFiltered(c: PngChunks, channels: 2 | 4): Promise<PdfIma
   // (a few KB more per document)
   const [colorZ, alphaZ] = await Promise.all([deflateNative(color, 1), deflateNative(alpha, 1)]);
   return { width, height, image: new PdfStream(dict, colorZ), smask: new PdfStream(md, alphaZ) };
+}
+
+function splitRgba(src: Uint8Array, s: number, color: Uint8Array, co: number, alpha: Uint8Array, ao: number, n: number): void {
+  for (let x = 0; x < n; x++, s += 4, co += 3) {
+    color[co] = src[s]!;
+    color[co + 1] = src[s + 1]!;
+    color[co + 2] = src[s + 2]!;
+    alpha[ao + x] = src[s + 3]!;
+  }
+}
+
+function splitGreyAlpha(src: Uint8Array, s: number, color: Uint8Array, co: number, alpha: Uint8Array, ao: number, n: number): void {
+  for (let x = 0; x < n; x++, s += 2) {
+    color[co + x] = src[s]!;
+    alpha[ao + x] = src[s + 1]!;
+  }
 }
 
 /** Any other PNG (16-bit, interlaced, low bit depths), decoded in JavaScript. */
