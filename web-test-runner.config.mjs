@@ -4,17 +4,8 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { sidianNodeCommands } from './tests/browser/node-commands.mjs';
 import { sidianServerCommands } from './tests/browser/server-commands.mjs';
+import { CHROMIUM_FLAGS } from './tests/browser/chromium-flags.mjs';
 
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
 
 export default {
   rootDir: '.',

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
+import { ROOT, axeViolations, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
 
 const OUT = path.join(ROOT, 'storybook-static');
 const TYPES: Record<string, string> = {
@@ -87,8 +87,6 @@ afterAll(async () => {
   await sidian?.stop();
 });
 
-const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
 /** Waits for the story's elements to settle: rendered, their work (loading, verifying) done. */
 async function settle(page: Page) {
   await page.waitForFunction(
@@ -129,21 +127,7 @@ describe('Storybook', () => {
       const { page, problems } = await watchedPage(context);
       await page.goto(`${base}/iframe.html?id=${story.id}&viewMode=story`);
       await settle(page);
-      await page.addScriptTag({ content: AXE });
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run(
-                ctx: unknown,
-                o: unknown,
-              ): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }>;
-            };
-          }
-        ).axe;
-        const r = await axe.run({ include: ['#storybook-root'] }, { resultTypes: ['violations'] });
-        return r.violations.map((v) => `${v.id} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-      });
+      const violations = await axeViolations(page, '#storybook-root');
       for (const p of [...problems, ...violations]) failures.push(`${story.id}: ${p}`);
       await page.close();
     }

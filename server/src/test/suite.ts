@@ -78,34 +78,31 @@ export function defineServerSuite(env: DbEnv): void {
     });
 
     it('CORS only for configured origins', async () => {
+      /** A browser's CORS preflight for a POST from `origin`. */
+      const preflight = (path: string, origin: string, requestHeaders?: string) =>
+        fetch(`${s.url}${path}`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            ...(requestHeaders ? { 'access-control-request-headers': requestHeaders } : {}),
+          },
+        });
       let r = await fetch(`${s.url}/api/health`, { headers: { origin: 'https://zwfw.example.gov.cn' } });
       expect(r.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
       r = await fetch(`${s.url}/api/health`, { headers: { origin: 'https://evil.example.com' } });
       expect(r.headers.get('access-control-allow-origin')).toBeNull();
-      r = await fetch(`${s.url}/api/verify`, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'https://zwfw.example.gov.cn',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'content-type',
-        },
-      });
+      r = await preflight('/api/verify', 'https://zwfw.example.gov.cn', 'content-type');
       expect(r.status).toBeLessThan(300);
       expect(r.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
-      r = await fetch(`${s.url}/api/verify`, {
-        method: 'OPTIONS',
-        headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
-      });
+      r = await preflight('/api/verify', 'https://evil.example.com');
       expect(r.headers.get('access-control-allow-origin')).toBeNull();
       // tus preflight from an embedding site
-      r = await fetch(`${s.url}/api/materials/uploads`, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'https://zwfw.example.gov.cn',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'authorization, tus-resumable, upload-length, upload-metadata',
-        },
-      });
+      r = await preflight(
+        '/api/materials/uploads',
+        'https://zwfw.example.gov.cn',
+        'authorization, tus-resumable, upload-length, upload-metadata',
+      );
       expect(r.status).toBeLessThan(300);
       expect(r.headers.get('access-control-allow-origin')).toBe('https://zwfw.example.gov.cn');
       expect(r.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('tus-resumable');

@@ -280,18 +280,17 @@ export class PdfDocument {
 }
 
 function readSectionChain(acc: ByteAccess, startxref: number, maxSections: number, recover: boolean): XrefSection[] {
-  const bytes = acc.bytes;
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
   let offset: number | undefined = startxref;
-  let scanFrom = bytes.length;
+  let scanFrom = acc.size;
   while (offset !== undefined) {
     if (seen.has(offset)) break; // a /Prev loop: stop, the chain so far is all there is
     if (sections.length >= maxSections) throw new SidianError('LIMIT_EXCEEDED', 'too many cross-reference sections');
     seen.add(offset);
     let section: XrefSection;
     try {
-      if (!Number.isInteger(offset) || offset < 0 || offset >= bytes.length) {
+      if (!Number.isInteger(offset) || offset < 0 || offset >= acc.size) {
         throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
       }
       section = readSection(acc, offset);
