@@ -41,6 +41,12 @@ export interface LoadOptions {
   recover?: boolean;
   /** Upper bound on xref sections followed. */
   maxSections?: number;
+  /**
+   * Decode entries of classic xref tables only when asked for (signing, which looks at a handful of
+   * objects): a well-formed table's 20-byte entries are found by arithmetic. The verifier, which
+   * compares every entry of every revision, reads them all at once.
+   */
+  lazyTables?: boolean;
 }
 
 const MAX_PAGES = 100_000;
@@ -189,7 +195,7 @@ export class PdfDocument {
       throw new SidianError('PDF_NO_XREF', 'startxref is not followed by an offset');
     }
     try {
-      const sections = readSectionChain(acc, startxref, options.maxSections ?? 10_000, !!options.recover);
+      const sections = readSectionChain(acc, startxref, options.maxSections ?? 10_000, !!options.recover, !!options.lazyTables);
       return new PdfDocument(acc, sections, version, startxref, false);
     } catch (e) {
       if (options.recover && e instanceof SidianError && e.code !== 'LIMIT_EXCEEDED') {
@@ -279,7 +285,7 @@ export class PdfDocument {
   }
 }
 
-function readSectionChain(acc: ByteAccess, startxref: number, maxSections: number, recover: boolean): XrefSection[] {
+function readSectionChain(acc: ByteAccess, startxref: number, maxSections: number, recover: boolean, lazyTables = false): XrefSection[] {
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
   let offset: number | undefined = startxref;
@@ -293,7 +299,7 @@ function readSectionChain(acc: ByteAccess, startxref: number, maxSections: numbe
       if (!Number.isInteger(offset) || offset < 0 || offset >= acc.size) {
         throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
       }
-      section = readSection(acc, offset);
+      section = readSection(acc, offset, lazyTables);
     } catch (e) {
       if (!recover || sections.length === 0 || !(e instanceof SidianError) || e.code === 'LIMIT_EXCEEDED') throw e;
       // A broken /Prev: continue with the startxref written before the newer section, if any.
@@ -338,8 +344,8 @@ function findEofEnd(bytes: Uint8Array, from: number): number {
 /** How far a section read looked: to its %%EOF, or (none found yet) past any window. */
 const sectionReach = (s: XrefSection, pos: number) => (s.eofEnd < 0 ? Number.POSITIVE_INFINITY : Math.max(pos, s.eofEnd));
 
-function readSection(acc: ByteAccess, offset: number): XrefSection {
-  const { section } = acc.from(offset, (b) => readSectionAt(b, offset), (r) => sectionReach(r.section, r.pos));
+function readSection(acc: ByteAccess, offset: number, lazyTables = false): XrefSection {
+  const { section } = acc.from(offset, (b) => readSectionAt(b, offset, lazyTables), (r) => sectionReach(r.section, r.pos));
   // Hybrid-reference file (ISO 32000-2 §7.5.8.4): entries for compressed objects in /XRefStm.
   const xs = section.trailer.get('XRefStm');
   if (section.kind === 'table' && typeof xs === 'number' && xs > 0 && xs < acc.size && xs !== offset) {
@@ -356,12 +362,23 @@ function readSection(acc: ByteAccess, offset: number): XrefSection {
   return section;
 }
 
-function readSectionAt(bytes: Uint8Array, offset: number): { section: XrefSection; pos: number } {
+function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): { section: XrefSection; pos: number } {
   const p = new Parser(bytes, offset);
   // Some writers are off by a few bytes; look for the keyword or object marker nearby.
   const t = p.peekToken();
   if (t === 'xref') {
     p.readKeyword();
+    const tableAt = p.pos;
+    if (lazyTables) {
+      const lazy = lazyTable(bytes, p, () => readSectionAt(bytes, offset).section.entries);
+      if (lazy) {
+        const trailer = p.parseObject();
+        if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
+        const section: XrefSection = { kind: 'table', offset, trailer, entries: lazy, eofEnd: findEofEnd(bytes, p.pos) };
+        return { section, pos: p.pos };
+      }
+      p.pos = tableAt;
+    }
     const entries = new Map<number, XrefEntry>();
     for (;;) {
       const tok = p.peekToken();
@@ -414,6 +431,158 @@ function readSectionAt(bytes: Uint8Array, offset: number): { section: XrefSectio
   }
   if (/^\d+$/.test(t)) return readXrefStreamAt(bytes, offset);
   throw new SidianError('PDF_NO_XREF', `no cross-reference section at byte ${offset}`);
+}
+
+/** One classic xref subsection of standard 20-byte entries: objects start … start + count - 1 at byte `at`. */
+interface Subsection {
+  start: number;
+  count: number;
+  at: number;
+}
+
+/** The entry at byte q when it has the standard layout "oooooooooo ggggg n" (ISO 32000-2 §7.5.4), else undefined. */
+function standardEntry(bytes: Uint8Array, q: number, num: number): XrefEntry | undefined {
+  if (q + 20 > bytes.length || bytes[q + 10] !== 0x20 || bytes[q + 16] !== 0x20) return undefined;
+  const kind = bytes[q + 17];
+  if (kind !== 0x6e && kind !== 0x66) return undefined;
+  let off = 0;
+  let gen = 0;
+  for (let k = 0; k < 10; k++) {
+    const d = bytes[q + k]! - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    off = off * 10 + d;
+  }
+  for (let k = 11; k < 16; k++) {
+    const d = bytes[q + k]! - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    gen = gen * 10 + d;
+  }
+  return kind === 0x66 || (off === 0 && num === 0) ? { type: 0, gen } : { type: 1, offset: off, gen };
+}
+
+/**
+ * The subsections of the table the parser stands in, when every one has standard entries exactly
+ * 20 bytes apart (checked at its first and last entry and where the next token starts); the parser
+ * is then left after `trailer`. Undefined when the table is irregular: the caller parses it whole.
+ */
+function lazyTable(bytes: Uint8Array, p: Parser, eager: () => Map<number, XrefEntry>): LazyTableEntries | undefined {
+  const subsections: Subsection[] = [];
+  try {
+    for (;;) {
+      const tok = p.peekToken();
+      if (tok === 'trailer') break;
+      const start = p.readInt();
+      const count = p.readInt();
+      if (count > bytes.length / 18 + 1) return undefined;
+      p.skipWhitespace();
+      const at = p.pos;
+      if (count > 0) {
+        if (!standardEntry(bytes, at, start) || !standardEntry(bytes, at + (count - 1) * 20, start + count - 1)) return undefined;
+        const eol = bytes[at + count * 20 - 1];
+        if (eol !== 0x0a && eol !== 0x0d) return undefined;
+      }
+      subsections.push({ start, count, at });
+      p.pos = at + count * 20;
+    }
+    p.readKeyword();
+  } catch {
+    return undefined;
+  }
+  return new LazyTableEntries(bytes, subsections, eager);
+}
+
+/**
+ * A classic xref table's entries, decoded one at a time when asked for; the first question that
+ * needs them all (size, iteration, a change) parses the table whole, as would have happened at load,
+ * and so does an entry that turns out irregular. Either way the answers are the whole parse's.
+ */
+export class LazyTableEntries extends Map<number, XrefEntry> {
+  private whole = false;
+
+  constructor(
+    private readonly table: Uint8Array,
+    private readonly subsections: Subsection[],
+    private readonly eager: () => Map<number, XrefEntry>,
+  ) {
+    super();
+  }
+
+  private materialize(): void {
+    if (this.whole) return;
+    const all = this.eager(); // may throw, as the whole parse at load would have: nothing is marked done
+    this.whole = true;
+    for (const [n, e] of all) super.set(n, e);
+  }
+
+  /** The highest object number with an entry, without decoding any. */
+  maxKey(): number {
+    let max = -1;
+    if (this.whole) for (const n of super.keys()) max = Math.max(max, n);
+    else for (const s of this.subsections) if (s.count > 0) max = Math.max(max, s.start + s.count - 1);
+    return max;
+  }
+
+  override get(num: number): XrefEntry | undefined {
+    if (!this.whole) {
+      for (const s of this.subsections) {
+        if (num < s.start || num >= s.start + s.count) continue;
+        const e = standardEntry(this.table, s.at + (num - s.start) * 20, num);
+        if (e) return e;
+        this.materialize(); // irregular: the whole parse decides
+        return super.get(num);
+      }
+      return undefined;
+    }
+    return super.get(num);
+  }
+
+  override has(num: number): boolean {
+    return this.get(num) !== undefined;
+  }
+
+  override set(num: number, e: XrefEntry): this {
+    this.materialize();
+    return super.set(num, e);
+  }
+
+  override delete(num: number): boolean {
+    this.materialize();
+    return super.delete(num);
+  }
+
+  override clear(): void {
+    this.whole = true;
+    super.clear();
+  }
+
+  override get size(): number {
+    this.materialize();
+    return super.size;
+  }
+
+  override forEach(fn: (value: XrefEntry, key: number, map: Map<number, XrefEntry>) => void, thisArg?: unknown): void {
+    this.materialize();
+    super.forEach(fn, thisArg);
+  }
+
+  override keys(): MapIterator<number> {
+    this.materialize();
+    return super.keys();
+  }
+
+  override values(): MapIterator<XrefEntry> {
+    this.materialize();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[number, XrefEntry]> {
+    this.materialize();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[number, XrefEntry]> {
+    return this.entries();
+  }
 }
 
 function readXrefStream(acc: ByteAccess, offset: number): XrefSection {
@@ -504,10 +673,15 @@ export class PdfView {
     readonly doc: PdfDocument,
     readonly sections: XrefSection[],
   ) {
-    this.entries = new Map();
-    // oldest first so that newer sections override
-    for (let i = sections.length - 1; i >= 0; i--) {
-      for (const [n, e] of sections[i]!.entries) this.entries.set(n, e);
+    if (sections.length === 1) {
+      // one section (an unchanged file, the usual input to signing): its entries are the view's
+      this.entries = sections[0]!.entries;
+    } else {
+      this.entries = new Map();
+      // oldest first so that newer sections override
+      for (let i = sections.length - 1; i >= 0; i--) {
+        for (const [n, e] of sections[i]!.entries) this.entries.set(n, e);
+      }
     }
     this.trailer = sections[0]?.trailer ?? new PdfDict();
   }
@@ -519,6 +693,7 @@ export class PdfView {
       const v = s.trailer.get('Size');
       if (typeof v === 'number' && v > size) size = v;
     }
+    if (this.entries instanceof LazyTableEntries) return Math.max(size, this.entries.maxKey() + 1);
     for (const n of this.entries.keys()) if (n + 1 > size) size = n + 1;
     return size;
   }

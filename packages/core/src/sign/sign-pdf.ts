@@ -132,7 +132,7 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
   // cross-reference section is refused rather than rebuilt.
   let doc: PdfDocument;
   try {
-    doc = PdfDocument.load(pdf);
+    doc = PdfDocument.load(pdf, { lazyTables: true });
   } catch (e) {
     if (!(e instanceof SidianError) || (e.code !== 'PDF_NO_XREF' && e.code !== 'PDF_MALFORMED')) throw e;
     doc = PdfDocument.load(pdf, { recover: true });
