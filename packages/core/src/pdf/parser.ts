@@ -111,6 +111,7 @@ export class Parser {
         // [
         this.pos++;
         const arr: PdfObject[] = [];
+        this.readRefRun(arr);
         for (;;) {
           this.skipWhitespace();
           if (this.pos >= b.length) this.fail('unterminated array');
@@ -151,6 +152,35 @@ export class Parser {
     const n = parseNumber(t);
     if (n === undefined) this.fail(`unexpected token '${t}'`);
     return n;
+  }
+
+  /**
+   * Reads the references `n g R` at the start of an array in one tight loop (a page tree's /Kids
+   * holds thousands; the general path takes several calls per token, slow in a first signing's
+   * not-yet-compiled code). Stops, without consuming, at the first element that is anything else.
+   */
+  private readRefRun(arr: PdfObject[]): void {
+    const b = this.bytes;
+    const len = b.length;
+    for (;;) {
+      let p = this.pos;
+      while (p < len && WS[b[p]!] === 1) p++;
+      let num = 0;
+      let ds = p;
+      while (p < len && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) num = num * 10 + (b[p++]! - 0x30);
+      if (p === ds || p >= len || WS[b[p]!] !== 1) return;
+      while (p < len && WS[b[p]!] === 1) p++;
+      let gen = 0;
+      ds = p;
+      while (p < len && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) gen = gen * 10 + (b[p++]! - 0x30);
+      if (p === ds || p >= len || WS[b[p]!] !== 1) return;
+      while (p < len && WS[b[p]!] === 1) p++;
+      if (b[p] !== 0x52 /* R */) return;
+      const after = b[p + 1];
+      if (after !== undefined && WS[after] !== 1 && DELIM[after] !== 1) return;
+      arr.push(new PdfRef(num, gen));
+      this.pos = p + 1;
+    }
   }
 
   /** If ` g R` follows (whitespace, digits, whitespace, R, delimiter), consumes it and returns g. */
