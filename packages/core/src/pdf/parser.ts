@@ -169,13 +169,17 @@ export class Parser {
       let ds = p;
       while (p < len && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) num = num * 10 + (b[p++]! - 0x30);
       if (p === ds || p >= len || WS[b[p]!] !== 1) return;
-      while (p < len && WS[b[p]!] === 1) p++;
       let gen = 0;
-      ds = p;
-      while (p < len && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) gen = gen * 10 + (b[p++]! - 0x30);
-      if (p === ds || p >= len || WS[b[p]!] !== 1) return;
-      while (p < len && WS[b[p]!] === 1) p++;
-      if (b[p] !== 0x52 /* R */) return;
+      if (b[p] === 0x20 && b[p + 1] === 0x30 && b[p + 2] === 0x20 && b[p + 3] === 0x52) {
+        p += 3; // the usual ` 0 R`
+      } else {
+        while (p < len && WS[b[p]!] === 1) p++;
+        ds = p;
+        while (p < len && b[p]! >= 0x30 && b[p]! <= 0x39 && p - ds < 10) gen = gen * 10 + (b[p++]! - 0x30);
+        if (p === ds || p >= len || WS[b[p]!] !== 1) return;
+        while (p < len && WS[b[p]!] === 1) p++;
+        if (b[p] !== 0x52 /* R */) return;
+      }
       const after = b[p + 1];
       if (after !== undefined && WS[after] !== 1 && DELIM[after] !== 1) return;
       arr.push(new PdfRef(num, gen));
