@@ -10,8 +10,9 @@
  *   4. <licence-viewer> and the QR link /v/:id (decoded from the rendered PDF) show it valid; after
  *      revocation both show it revoked.
  * The final file is checked with pdfsig, mutool and Sidian's verifier; a screenshot of each step is
- * saved under docs/screenshots/ (the README shows them). No console error, page error or CSP
- * violation may happen on the way.
+ * taken (into a temporary directory; with SIDIAN_UPDATE_SCREENSHOTS=1, into docs/screenshots/, which
+ * the README shows, so that a test run leaves the working tree as it was). No console error, page
+ * error or CSP violation may happen on the way.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { readLicence, verifyPdf, type VerificationReport } from '../../packages/
 import { mutoolSign, pdfsig, qpdfCheck } from '../interop/verifiers';
 import { ROOT, axeViolations, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
 
-const SHOTS = path.join(ROOT, 'docs/screenshots');
+const SHOTS = process.env.SIDIAN_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : mkdtempSync(path.join(tmpdir(), 'sidian-shots-'));
 
 let server: RunningServer;
 let browser: Browser;
@@ -75,7 +76,9 @@ function decodeQr(pdf: Buffer): string {
 
 /** A screenshot for the README, and an accessibility check of the same state. */
 async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const png = await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const { width, height } = decodePng(png);
+  expect(width * height, `${name}: screenshot size`).toBeGreaterThan(400 * 300);
   for (const v of await axeViolations(page)) a11y.push(`${name}: ${v}`);
 }
 

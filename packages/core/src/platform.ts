@@ -15,3 +15,13 @@ export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib'): T | null {
 
 export type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
 export type NodeCrypto = { createHash(alg: string): NodeHash };
+
+/**
+ * Whether core may compile WebAssembly without side effects: only outside a web page (Node and
+ * other server runtimes). In a page, compiling it under a Content-Security-Policy without
+ * 'wasm-unsafe-eval' is refused *and reported* (console, report-uri) even when caught, which the
+ * departments embedding the elements would see as violations.
+ */
+export function mayCompileWasm(): boolean {
+  return typeof WebAssembly === 'object' && nodeBuiltin('node:zlib') !== null;
+}

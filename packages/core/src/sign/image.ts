@@ -5,6 +5,7 @@
 import { decode as decodePng } from 'fast-png';
 import { SidianError } from '../errors';
 import { deflateNative, inflateNative, pngUnfilter } from '../pdf/filters';
+import { mayCompileWasm } from '../platform';
 import { PLANES_WASM } from './planes-wasm';
 import { PdfDict, PdfName, PdfStream } from '../pdf/objects';
 
@@ -179,10 +180,10 @@ async function splitAlphaFiltered(c: PngChunks, channels: 2 | 4): Promise<PdfIma
 
 /**
  * Splits filtered scanlines into the colour and alpha planes (each row's filter type in both);
- * undefined when a filter type is unknown. Runs in WebAssembly (planes.wat) when the platform
- * allows it: a first signing would otherwise run this per-byte loop interpreted (~6 ms for a
- * 400x400 seal here, against ~3 ms); the JavaScript loop is the fallback (e.g. a page whose CSP
- * forbids WebAssembly) and gives the same bytes.
+ * undefined when a filter type is unknown. Runs in WebAssembly (planes.wat) in Node, where a first
+ * signing would otherwise run this per-byte loop interpreted (~6 ms for a 400x400 seal here, against
+ * ~3 ms); in web pages (see mayCompileWasm: a CSP would report the attempt) and wherever
+ * instantiation fails, the JavaScript loop gives the same bytes.
  */
 export function splitPlanes(
   filtered: Uint8Array,
@@ -194,7 +195,7 @@ export function splitPlanes(
   const srcLen = (width * channels + 1) * height;
   const colorLen = (width * (channels - 1) + 1) * height;
   const alphaLen = (width + 1) * height;
-  const wasm = useWasm ? planesModule() : undefined;
+  const wasm = useWasm && mayCompileWasm() ? planesModule() : undefined;
   if (wasm) {
     try {
       const colorAt = srcLen;
