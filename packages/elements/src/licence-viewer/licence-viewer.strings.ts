@@ -1,13 +1,27 @@
 /** <licence-viewer>'s UI text: zh-CN (default) and English. */
 import type { LicenceVerdict } from './licence-viewer';
 
+/**
+ * Beijing time (UTC+8, no daylight saving since 1991) by arithmetic, not Intl: the first Intl date
+ * format in a page loads ICU's locale and time-zone data, 40-100 ms on the main thread, and the
+ * signature panel is rendered while pdf.js draws page 1.
+ */
+function beijingTime(iso: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } | undefined {
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return undefined;
+  const t = new Date(ms + 8 * 3_600_000);
+  return { y: t.getUTCFullYear(), mo: t.getUTCMonth() + 1, d: t.getUTCDate(), h: t.getUTCHours(), mi: t.getUTCMinutes(), s: t.getUTCSeconds() };
+}
+const two = (n: number) => String(n).padStart(2, '0');
+/** "2026/1/2 11:04:05", as `toLocaleString('zh-CN', {hour12: false, timeZone: 'Asia/Shanghai'})` writes it. */
 const zhDate = (iso: string) => {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
+  const t = beijingTime(iso);
+  return t ? `${t.y}/${t.mo}/${t.d} ${two(t.h)}:${two(t.mi)}:${two(t.s)}` : iso;
 };
+/** "02/01/2026, 11:04:05 GMT+8" (day/month/year, as en-GB writes it). */
 const enDate = (iso: string) => {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('en-GB', { timeZone: 'Asia/Shanghai', timeZoneName: 'short' });
+  const t = beijingTime(iso);
+  return t ? `${two(t.d)}/${two(t.mo)}/${t.y}, ${two(t.h)}:${two(t.mi)}:${two(t.s)} GMT+8` : iso;
 };
 
 export const licenceViewerStrings = {
