@@ -94,6 +94,17 @@ describe('<licence-viewer>', () => {
     mark.focus();
     await sendKeys({ press: 'Enter' });
     expect(el.shadowRoot!.activeElement?.id).toBe('signature-0');
+    // the signing time in Beijing time, as the browser's Intl writes it, in both languages
+    const claimed = new Date(d.report.signatures[0]!.claimedTime!);
+    const panel = () => el.shadowRoot!.querySelector('#signature-0')!.textContent!;
+    expect(panel()).toContain(claimed.toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }));
+    el.lang = 'en';
+    await el.updateComplete;
+    const en = new Intl.DateTimeFormat('en-GB', {
+      ...{ day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+      ...{ hourCycle: 'h23', timeZone: 'Asia/Shanghai' },
+    } as const).format(claimed);
+    expect(panel()).toContain(`${en} GMT+8`);
   });
 
   it('invalid: a licence changed after sealing', async () => {
