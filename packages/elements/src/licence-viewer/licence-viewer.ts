@@ -107,7 +107,7 @@ export class LicenceViewer extends SidianElement {
   @state() private documentBytes?: Uint8Array;
   @state() private verification?: VerifiedDetail;
   @state() private errorMessage = '';
-  private pageGeometry: PageGeometry[] = [];
+  private pageGeometry: Record<number, PageGeometry> = {};
   private marks: SealMark[] = [];
   private loadToken = 0;
   private verifyToken = 0;
@@ -271,7 +271,7 @@ export class LicenceViewer extends SidianElement {
     const marks: SealMark[] = [];
     report.signatures.forEach((s, i) => {
       for (const w of s.widgets ?? []) {
-        const g = this.pageGeometry[w.page - 1];
+        const g = this.pageGeometry[w.page];
         if (!g) continue;
         const [x1, y1, x2, y2] = w.rect;
         if (Math.abs(x2 - x1) < 1 || Math.abs(y2 - y1) < 1) continue; // invisible signature
