@@ -171,6 +171,12 @@ export class PdfViewController implements ReactiveController {
   private observedScroller?: HTMLElement;
   private observedPages = new WeakSet<Element>();
   private scrollFrame = 0;
+  /**
+   * Until page 1 is drawn, only its element exists and one spacer stands for the others: creating and
+   * laying out 200 page elements took 100-200 ms of the main thread (bench/viewer), just when pdf.js
+   * needs it to draw page 1. The scroll height is the same either way.
+   */
+  private allPagesShown = false;
   private renderTimer?: ReturnType<typeof setTimeout>;
   /** Resolves when a page of the current document has been drawn for the first time. */
   private firstPainted = new Promise<void>((r) => (this.onFirstPaint = r));
@@ -248,6 +254,8 @@ export class PdfViewController implements ReactiveController {
       // The other pages once page 1 is on screen (or after a second): their requests would
       // otherwise queue in the worker ahead of page 1's drawing.
       await Promise.race([this.firstPainted, new Promise((r) => setTimeout(r, 1000))]);
+      if (generation !== this.generation) return;
+      this.showAllPages();
       const slots = this.slots;
       const rest = await Promise.all(slots.slice(1).map((_, i) => doc.getPage(i + 2)));
       if (generation !== this.generation) return;
@@ -273,6 +281,7 @@ export class PdfViewController implements ReactiveController {
     void this.doc?.destroy();
     this.doc = undefined;
     this.firstPainted = new Promise<void>((r) => (this.onFirstPaint = r));
+    this.allPagesShown = false;
     this.slots = [];
     this.pages = [];
     this.state = 'empty';
@@ -309,6 +318,11 @@ export class PdfViewController implements ReactiveController {
   /** Scrolls page `n` (1-based) to the top of the view. */
   goToPage(n: number, behavior: ScrollBehavior = 'smooth'): void {
     const page = Math.min(this.pages.length, Math.max(1, Math.round(n)));
+    if (!this.allPagesShown && page > 1) {
+      this.showAllPages();
+      void this.host.updateComplete.then(() => this.goToPage(page, behavior));
+      return;
+    }
     const el = this.pageElement(page - 1);
     const scroller = this.scroller();
     if (!el || !scroller) return;
@@ -324,9 +338,11 @@ export class PdfViewController implements ReactiveController {
   /** The scrolling column of pages, with `overlay(index, size)` over each page. */
   renderPages(label: string, overlay?: (index: number, size: PageSize) => unknown): TemplateResult {
     const scale = this.scale;
+    const shown = this.allPagesShown ? this.pages : this.pages.slice(0, 1);
+    const restHeight = this.pages.slice(shown.length).reduce((h, p) => h + p.height * scale + PAGE_GAP, 0);
     // focusable so keyboard users can scroll it (WCAG 2.1.1)
     return html`<div class="pdf-scroller" part="viewport" tabindex="0" role="region" aria-label=${label} @scroll=${this.onScroll}>
-      ${this.pages.map(
+      ${shown.map(
         (p, i) =>
           html`<div
             class="pdf-page"
@@ -338,6 +354,7 @@ export class PdfViewController implements ReactiveController {
             ${overlay ? overlay(i, p) : nothing}
           </div>`,
       )}
+      ${restHeight ? html`<div class="pdf-rest" aria-hidden="true" .style=${`height:${restHeight}px`}></div>` : nothing}
     </div>`;
   }
 
@@ -372,7 +389,7 @@ export class PdfViewController implements ReactiveController {
   async rendered(): Promise<void> {
     await this.host.updateComplete;
     for (let tries = 0; tries < 200; tries++) {
-      const pending = this.slots.some((s) => s.visible && (s.task || s.renderedScale !== this.scale));
+      const pending = (this.state === 'ready' && !this.allPagesShown) || this.slots.some((s) => s.visible && (s.task || s.renderedScale !== this.scale));
       if (!pending && this.slots.some((s) => s.visible)) return;
       if (!pending && this.state !== 'ready') return;
       await new Promise((r) => setTimeout(r, 25));
@@ -380,6 +397,12 @@ export class PdfViewController implements ReactiveController {
   }
 
   // ----------------------------------------------------------------------------------------------
+
+  private showAllPages(): void {
+    if (this.allPagesShown) return;
+    this.allPagesShown = true;
+    this.host.requestUpdate();
+  }
 
   private scroller(): HTMLElement | null {
     return this.host.renderRoot.querySelector?.('.pdf-scroller') ?? null;

@@ -117,4 +117,24 @@ describe('shared', () => {
     await until(() => Math.abs(pages[4]!.getBoundingClientRect().width - (scroller.clientWidth - 24) * 2) < 1, 'refit');
     expect(el.shadowRoot!.querySelectorAll('.overlay').length).toBe(5);
   });
+
+  it('pdf view: the column has its full height while page 1 is drawn, and any page can be reached at once', async () => {
+    const el = await fixture<TestPdfView>('<test-pdf-view style="width:500px;--sidian-viewer-height:300px"></test-pdf-view>');
+    const opening = el.view.open(await loadFixturePdf('five-pages'));
+    await until(() => el.view.state === 'ready', 'ready');
+    await el.updateComplete;
+    const scroller = el.shadowRoot!.querySelector<HTMLElement>('.pdf-scroller')!;
+    const height = scroller.scrollHeight;
+    // five pages of one size, 12 px apart
+    const pageHeight = el.shadowRoot!.querySelector<HTMLElement>('.pdf-page')!.offsetHeight;
+    expect(height).toBeGreaterThan(5 * (pageHeight + 12));
+    el.view.goToPage(4, 'instant');
+    await until(() => el.view.currentPage === 4, 'page 4');
+    const page4 = el.shadowRoot!.querySelector<HTMLElement>('.pdf-page[data-index="3"]')!;
+    expect(scroller.scrollTop).toBeCloseTo(page4.offsetTop - 12, 1);
+    await opening;
+    expect(el.shadowRoot!.querySelectorAll('.pdf-page').length).toBe(5);
+    expect(scroller.scrollHeight).toBeCloseTo(height, 1);
+    await until(() => el.shadowRoot!.querySelectorAll('canvas')[3]!.width > 0, 'page 4 drawn');
+  });
 });
