@@ -11,7 +11,7 @@ import { pdfViewStyles } from '../shared/pdf-view.styles';
 import { baseStyles } from '../shared/styles';
 import { licenceViewerStyles } from './licence-viewer.styles';
 import { licenceViewerStrings } from './licence-viewer.strings';
-import { checkLicenceOffThread, preloadVerifier, type LicenceInfo, type PageGeometry } from './verifier';
+import { checkLicenceOffThread, type LicenceInfo, type PageGeometry } from './verifier';
 
 export { readLicenceInfo, type LicenceInfo } from './verifier';
 
@@ -113,6 +113,8 @@ export class LicenceViewer extends SidianElement {
   private verifyToken = 0;
   private verifying?: Promise<VerificationReport>;
   private opening?: Promise<void>;
+  /** The trust anchors, fetched while the document downloads (dropped when `trust` changes meanwhile). */
+  private trustPrefetch?: Promise<(Uint8Array | string)[]>;
 
   private readonly t = new LocalizeController(this, licenceViewerStrings);
   private readonly view = new PdfViewController(this, { onPageChange: () => this.requestUpdate() });
@@ -142,6 +144,7 @@ export class LicenceViewer extends SidianElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('src') && this.src) void this.load(this.src);
     const reverify = changed.has('trust') || changed.has('statusUrl') || changed.has('trustAnchors');
+    if (changed.has('trust') || changed.has('trustAnchors')) this.trustPrefetch = undefined;
     if (reverify && this.documentBytes && this.state !== 'loading' && this.state !== 'empty') void this.verify().catch(() => {});
   }
 
@@ -151,8 +154,12 @@ export class LicenceViewer extends SidianElement {
    * error (NO_DOCUMENT, FETCH_FAILED, TRUST_FETCH_FAILED, or the engine's SidianError).
    */
   async verify(): Promise<VerificationReport> {
+    return this.startVerification(this.resolveTrustAnchors());
+  }
+
+  private startVerification(trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
     const token = ++this.verifyToken;
-    const run = this.runVerification(token);
+    const run = this.runVerification(token, trust);
     this.verifying = run;
     return run;
   }
@@ -169,13 +176,13 @@ export class LicenceViewer extends SidianElement {
     return this.report;
   }
 
-  private async runVerification(token: number): Promise<VerificationReport> {
+  private async runVerification(token: number, trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
     try {
       const pdf = this.documentBytes;
       if (!pdf) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
       this.state = 'verifying';
       this.verdict = undefined;
-      const trustAnchors = await this.resolveTrustAnchors();
+      const trustAnchors = await trust;
       // in a worker: the main thread stays free to draw the pages meanwhile
       const { report, licence, pages } = await checkLicenceOffThread(pdf, trustAnchors);
       if (token !== this.verifyToken) return report;
@@ -237,9 +244,11 @@ export class LicenceViewer extends SidianElement {
       return;
     }
     this.state = 'loading';
-    // pdf.js and both workers download and start while the document does
+    // pdf.js (its main-thread part and its worker) and the trust anchors download while the document does
     void preloadPdfjs().catch(() => {});
-    preloadVerifier();
+    const trust = this.resolveTrustAnchors();
+    trust.catch(() => {}); // a failure is reported by the verification that awaits it
+    this.trustPrefetch = trust;
     try {
       const bytes = typeof source === 'string' ? await fetchBytes(source) : source;
       if (token !== this.loadToken) return;
@@ -247,9 +256,13 @@ export class LicenceViewer extends SidianElement {
       // Rendering and verification run side by side: pdf.js parses and draws in its worker, and the
       // first page shows while the seals are checked in the verification worker. Our own parse
       // (the pages' geometry for the seal marks) is part of that check, not a step before pdf.js.
+      // The verification worker starts only now, with the bytes it needs: started with pdf.js's, its
+      // start-up took CPU from pdf.js's worker start-up, which page 1 waits for (bench/viewer, 2 cores).
       const opening = this.view.open(bytes);
       this.opening = opening;
-      const verifying = this.verify();
+      const prefetched = this.trustPrefetch;
+      this.trustPrefetch = undefined;
+      const verifying = this.startVerification(prefetched ?? this.resolveTrustAnchors());
       await Promise.allSettled([opening, verifying]);
       await opening;
     } catch (e) {

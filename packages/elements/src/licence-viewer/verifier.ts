@@ -1,10 +1,10 @@
 /**
  * The licence check (verifyPdf, the pages' geometry for the seal marks, licence.json from the sealed
  * revision) in a Web Worker (verify-worker.ts), so that the main thread stays free for pdf.js's
- * drawing of the first page while the seals are checked. One worker serves every viewer on the page;
- * it is started ahead of the document (`preloadVerifier`) so that its script compiles while the PDF
- * downloads. Falls back to the main thread when no worker can start (a CSP without `worker-src`, a
- * missing file).
+ * drawing of the first page while the seals are checked. One worker serves every viewer on the page,
+ * started by the first check (not ahead of the document: its start-up would compete with that of
+ * pdf.js's worker, which the first page waits for). Falls back to the main thread when no worker can
+ * start (a CSP without `worker-src`, a missing file).
  */
 import {
   PdfDocument,
@@ -140,11 +140,6 @@ function getWorker(): Worker | undefined {
     for (const job of pending) job.fallback();
   };
   return worker;
-}
-
-/** Starts the worker now (its script downloads and compiles while the document does). */
-export function preloadVerifier(): void {
-  getWorker();
 }
 
 /** Checks a licence in the worker (the bytes are copied, not transferred), else on the main thread. */
