@@ -5,7 +5,7 @@
  */
 const cache = new Map<string, unknown>();
 
-export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib'): T | null {
+export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib' | 'node:buffer'): T | null {
   if (!cache.has(id)) {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     cache.set(id, proc?.getBuiltinModule?.(id) ?? null);
@@ -15,6 +15,7 @@ export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib'): T | null {
 
 export type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
 export type NodeCrypto = { createHash(alg: string): NodeHash };
+export type NodeBufferModule = { Buffer: { from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'hex'): string } } };
 
 /**
  * Whether core may compile WebAssembly without side effects: only outside a web page (Node and

@@ -125,7 +125,13 @@ export type PdfObject =
   | PdfRaw
   | PdfObject[];
 
+const ascii = new TextEncoder();
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 export function latin1Bytes(s: string): Uint8Array {
+  // ASCII (the writer's syntax, hex strings, placeholders) is the same in UTF-8: the native encoder,
+  // not a per-character loop that a first signing would run interpreted over tens of KB
+  if (s.length > 32 && ASCII_ONLY.test(s)) return ascii.encode(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
   return out;

@@ -6,6 +6,7 @@
  * lengths, constructed OCTET STRINGs), and every parse of untrusted bytes must be bounded.
  * No Node built-ins: runs in browsers and Node.
  */
+import { nodeBuiltin, type NodeBufferModule } from '../platform';
 
 /** Thrown by the reader; callers translate it into a SidianError with their own code. */
 export class Asn1Error extends Error {
@@ -456,9 +457,14 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function toHex(b: Uint8Array): string {
+  // Node's native hex (a signature's /Contents is KBs; the loop below runs interpreted in a first signing)
+  const buffer = nodeBuiltin<NodeBufferModule>('node:buffer');
+  if (buffer && b.length > 64) return buffer.Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
   let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
   return s;
 }
 
