@@ -12,20 +12,9 @@
  */
 import { executeServerCommand } from '@web/test-runner-commands';
 import { describe, it } from '../../packages/elements/src/test-support/mocha';
+import { blobOf } from './blobs';
 
 const MB = 1024 * 1024;
-
-function blobOf(size: number): Blob {
-  const parts: Uint8Array[] = [];
-  const chunk = new Uint8Array(8 * MB);
-  for (let i = 0; i < chunk.length; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
-  for (let at = 0; at < size; at += chunk.length) {
-    const c = chunk.slice(0, Math.min(chunk.length, size - at));
-    c[8] = at / chunk.length;
-    parts.push(c);
-  }
-  return new Blob(parts as Uint8Array<ArrayBuffer>[]);
-}
 
 const METHODS = [
   'memory:webcrypto',
