@@ -39,10 +39,14 @@ function joined(chunks: Uint8Array[]): Uint8Array {
 /** Bytes read from a file per step when hashing it. */
 const READ_CHUNK = 2 * 1024 * 1024;
 
+/** Reads in flight while a chunk is hashed: two, so that one late read (the reading thread briefly
+ * without a core on a busy machine) does not stall the hash. */
+const READ_AHEAD = 2;
+
 /**
  * The digest of `ranges` ([start, end) pairs) of `file`, then of `extra`, reading the file in
- * chunks into two reused buffers: memory stays flat whatever the file's size, and when the file
- * reads asynchronously the next chunk is read while the current one is hashed.
+ * chunks into a few reused buffers: memory stays flat whatever the file's size, and when the file
+ * reads asynchronously the next chunks are read while the current one is hashed.
  */
 export async function digestFileRanges(
   hash: DigestName,
@@ -62,24 +66,30 @@ export async function digestFileRanges(
   }
   const steps: [number, number][] = [];
   for (const [a, b] of ranges) for (let p = a; p < b; p += READ_CHUNK) steps.push([p, Math.min(b, p + READ_CHUNK)]);
-  const buffers = [takeBuffer(), takeBuffer()];
+  const slots = READ_AHEAD + 1;
+  const buffers = Array.from({ length: Math.min(slots, Math.max(1, steps.length)) }, takeBuffer);
+  const inflight: (Promise<void> | void)[] = [];
   try {
-    const readStep = (i: number): Promise<void> | void => {
+    const readStep = (i: number): void => {
+      if (i >= steps.length) return;
       const [a, b] = steps[i]!;
-      const into = buffers[i % 2]!.subarray(0, b - a);
-      return file.read ? file.read(into, a) : file.readSync(into, a);
+      const into = buffers[i % buffers.length]!.subarray(0, b - a);
+      inflight.push(file.read ? file.read(into, a) : file.readSync(into, a));
     };
     const h = nc.createHash(NODE_NAMES[hash]);
-    let pending = steps.length ? readStep(0) : undefined;
+    for (let i = 0; i < READ_AHEAD; i++) readStep(i);
     for (let i = 0; i < steps.length; i++) {
-      await pending;
-      pending = i + 1 < steps.length ? readStep(i + 1) : undefined;
+      await inflight.shift();
+      // the buffer of step i - 1 is free again: read into it while step i is hashed
+      readStep(i + READ_AHEAD);
       const [a, b] = steps[i]!;
-      h.update(buffers[i % 2]!.subarray(0, b - a));
+      h.update(buffers[i % buffers.length]!.subarray(0, b - a));
     }
     for (const c of extra) h.update(c);
     return new Uint8Array(h.digest());
   } finally {
+    // after a failed read others may still be writing into their buffers: let them end first
+    await Promise.allSettled(inflight);
     for (const buf of buffers) if (spareBuffers.length < 4) spareBuffers.push(buf);
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * Hashing byte ranges straight from a file: the digest is the one of the same bytes in memory, for
+ * any chunking, and a read that fails mid-way fails the digest without spoiling the next one (the
+ * read buffers are reused, and other reads may still be in flight when one fails).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { digestFileRanges } from './digest';
+import type { RandomAccessFile } from './pdf/source';
+
+const MB = 1024 * 1024;
+
+function fileOf(bytes: Uint8Array, opts: { failAt?: number; delayMs?: (pos: number) => number } = {}): RandomAccessFile {
+  return {
+    size: bytes.length,
+    readSync(into, pos) {
+      into.set(bytes.subarray(pos, pos + into.length));
+    },
+    async read(into, pos) {
+      await new Promise((r) => setTimeout(r, opts.delayMs?.(pos) ?? 0));
+      if (opts.failAt !== undefined && pos <= opts.failAt && opts.failAt < pos + into.length) throw new Error(`EIO at ${pos}`);
+      into.set(bytes.subarray(pos, pos + into.length));
+    },
+  };
+}
+
+const expected = (bytes: Uint8Array, ranges: [number, number][], extra: Uint8Array[] = []) => {
+  const h = createHash('sha256');
+  for (const [a, b] of ranges) h.update(bytes.subarray(a, b));
+  for (const e of extra) h.update(e);
+  return h.digest('hex');
+};
+
+describe('digestFileRanges', () => {
+  const bytes = new Uint8Array(randomBytes(9 * MB + 12345));
+
+  it('equals the digest of the bytes in memory, for ranges of every size around the chunk size', async () => {
+    const cases: [number, number][][] = [
+      [[0, bytes.length]],
+      [[0, 100], [200, 300]],
+      [[0, 2 * MB], [2 * MB + 10, 4 * MB + 10]],
+      [[5, 2 * MB - 1], [2 * MB + 7, bytes.length]],
+      [[0, 0], [1, 1]],
+      [[0, 6 * MB + 1], [7 * MB, 9 * MB]],
+    ];
+    for (const ranges of cases) {
+      const extra = [new Uint8Array([1, 2, 3])];
+      const got = Buffer.from(await digestFileRanges('SHA-256', fileOf(bytes, { delayMs: (p) => (p / MB) % 3 }), ranges, extra)).toString('hex');
+      expect(got, JSON.stringify(ranges)).toBe(expected(bytes, ranges, extra));
+    }
+  });
+
+  it('a failed read fails the digest; reads still in flight finish before their buffers are reused', async () => {
+    const ranges: [number, number][] = [[0, bytes.length]];
+    // the read at 4 MB fails at once while the one at 6 MB is slow: were its buffer handed to the next
+    // digest while it still wrote, that digest would hash stale bytes (its read at 4 MB is done early
+    // and waits in that buffer for the slow read at 2 MB)
+    const failing = fileOf(bytes, { failAt: 4 * MB + 1, delayMs: (p) => (p >= 6 * MB ? 60 : 0) });
+    await expect(digestFileRanges('SHA-256', failing, ranges)).rejects.toThrow(/EIO/);
+    const other = new Uint8Array(randomBytes(7 * MB));
+    for (let k = 0; k < 3; k++) {
+      const got = Buffer.from(await digestFileRanges('SHA-256', fileOf(other, { delayMs: (p) => (p === 2 * MB ? 100 : 0) }), [[0, other.length]])).toString('hex');
+      expect(got).toBe(expected(other, [[0, other.length]]));
+    }
+  });
+});
