@@ -173,6 +173,7 @@ export class LicenceViewer extends SidianElement {
     }
     await this.opening?.catch(() => undefined);
     await this.view.rendered();
+    await this.updateComplete;
     return this.report;
   }
 
@@ -412,6 +413,11 @@ export class LicenceViewer extends SidianElement {
 
   private renderDetails(): TemplateResult | typeof nothing {
     const v = this.verification;
+    // A verdict that comes while pdf.js draws page 1 fills the panel once the page is on screen (the
+    // banner says it at once): the panel's text and its layout took 40-100 ms of the main thread,
+    // which pdf.js's drawing needs then (bench/viewer).
+    const drawingFirstPage = this.view.state === 'ready' && !this.view.showsAllPages;
+    if (v && drawingFirstPage) return html`<aside class="details" part="details" aria-busy="true"></aside>`;
     if (!v) {
       // The panel's place is kept while the seals are checked: the page column keeps its width when
       // the verdict comes, so the first page is not drawn twice (and nothing on screen jumps).

@@ -292,6 +292,15 @@ export class PdfViewController implements ReactiveController {
     if (update) this.host.requestUpdate();
   }
 
+  /**
+   * False while page 1 of the document is being drawn first (the other pages wait as one spacer);
+   * true once it is on screen, or a second has passed. A host can hold back heavy rendering of its
+   * own until then: the main thread's time goes to pdf.js's drawing of page 1.
+   */
+  get showsAllPages(): boolean {
+    return this.allPagesShown;
+  }
+
   /** CSS pixels per PDF point at the current zoom. */
   get scale(): number {
     if (!this.pages.length) return 1;
