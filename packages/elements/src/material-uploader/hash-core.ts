@@ -7,6 +7,12 @@
  * faster (hash-wasm is the limit either way), with less resident memory (multi-MiB ArrayBuffers wait
  * for V8's external-memory GC). Runs in the hashing worker, and on the main thread only when a worker
  * cannot be started (a page whose CSP forbids it).
+ *
+ * Up to 64 MiB this reaches about 55-60% of WebCrypto on bytes already in memory, and nothing here
+ * does better (bench/upload/read-paths): the read (650-910 MB/s whichever way: FileReaderSync,
+ * arrayBuffer, a BYOB stream into one buffer; concurrent slices and Response are slower) and the
+ * one-shot digest (~550 MB/s) cannot overlap, and no streaming SHA-256 that could overlap them is
+ * near WebCrypto (hash-wasm 120-150 MB/s). A streaming `crypto.subtle.digest` would close the gap.
  */
 import { createSHA256 } from 'hash-wasm';
 
