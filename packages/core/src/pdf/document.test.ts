@@ -24,6 +24,20 @@ describe('page lookup by /Count', () => {
       }
       expect(lazy.latest.pageAt(all.length)).toBeUndefined();
     });
+
+    it(`${v.name}: pageIndexOf(page) is its index in the full walk, -1 for an object that is no page`, () => {
+      const pdf = new Uint8Array(readFileSync(v.file));
+      const all = PdfDocument.load(pdf, { recover: true }).latest.pages();
+      for (let i = 0; i < all.length; i++) {
+        const view = PdfDocument.load(pdf, { recover: true }).latest; // fresh: no page list cached
+        expect(view.pageIndexOf(all[i]!.ref)).toBe(i);
+        // found by climbing /Parent, without walking the whole tree
+        expect((view as unknown as { pageList?: unknown }).pageList).toBeUndefined();
+      }
+      const view = PdfDocument.load(pdf, { recover: true }).latest;
+      expect(view.pageIndexOf(view.catalog().get('Pages') as PdfRef)).toBe(-1);
+      expect(view.pageIndexOf(new PdfRef(view.size + 5, 0))).toBe(-1);
+    });
   }
 
   it('a lying /Count falls back to the full walk', () => {
@@ -43,6 +57,7 @@ describe('page lookup by /Count', () => {
     const truth = PdfDocument.load(bad).latest.pages();
     expect(view.pageAt(2)?.ref.num).toBe(truth[2]!.ref.num);
     expect(view.pageAt(2)?.dict.get('Type')).toBe(PdfName.of('Page'));
+    for (let i = 0; i < truth.length; i++) expect(PdfDocument.load(bad).latest.pageIndexOf(truth[i]!.ref)).toBe(i);
   });
 });
 

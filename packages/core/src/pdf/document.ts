@@ -836,6 +836,53 @@ export class PdfView {
     return this.pages()[index];
   }
 
+  /**
+   * The 0-based index of the page `ref` (-1 when it is not a page of the tree) without reading the
+   * other pages: climbs /Parent, counting the kids before each node (a node whose /Count equals its
+   * number of kids holds only leaves), then checks the answer by descending to that index. Falls
+   * back to the full walk whenever the tree does not add up.
+   */
+  pageIndexOf(ref: PdfRef): number {
+    if (!this.pageList) {
+      try {
+        const index = this.climbToRoot(ref);
+        if (index !== undefined && this.descendTo(index)?.ref.num === ref.num) return index;
+      } catch (e) {
+        if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
+      }
+    }
+    return this.pages().findIndex((p) => p.ref.num === ref.num);
+  }
+
+  private climbToRoot(ref: PdfRef): number | undefined {
+    const root = this.catalog().get('Pages');
+    let node = ref;
+    let index = 0;
+    const seen = new Set<number>([ref.num]);
+    for (let depth = 0; depth < 64; depth++) {
+      if (root instanceof PdfRef && node.num === root.num) return index;
+      const parentRef = this.dict(node)?.get('Parent');
+      if (!(parentRef instanceof PdfRef) || seen.has(parentRef.num)) return undefined;
+      seen.add(parentRef.num);
+      const parent = this.dict(parentRef);
+      const kids = parent && this.array(parent.get('Kids'));
+      if (!kids) return undefined;
+      const at = kids.findIndex((k) => k instanceof PdfRef && k.num === node.num);
+      if (at < 0) return undefined;
+      if (this.number(parent.get('Count')) === kids.length) index += at;
+      else {
+        for (let i = 0; i < at; i++) {
+          const kd = this.dict(kids[i]);
+          const n = kd?.name('Type') === 'Page' ? 1 : this.number(kd?.get('Count'));
+          if (n === undefined || n < 0) return undefined;
+          index += n;
+        }
+      }
+      node = parentRef;
+    }
+    return undefined;
+  }
+
   private descendTo(index: number): PageInfo | undefined {
     let node = this.catalog().get('Pages');
     let i = index;
@@ -856,10 +903,12 @@ export class PdfView {
       if (this.number(d.get('Count')) === kids.length) {
         const kid = kids[i];
         const kd = kid instanceof PdfRef ? this.dict(kid) : undefined;
-        if (!kd || kd.name('Type') !== 'Page' || kd.has('Kids')) return undefined;
-        node = kid;
-        i = 0;
-        continue;
+        if (kd && kd.name('Type') === 'Page' && !kd.has('Kids')) {
+          node = kid;
+          i = 0;
+          continue;
+        }
+        // not a leaf after all (a node with one kid that is itself a node): count below
       }
       let next: PdfObject | undefined;
       for (const kid of kids) {

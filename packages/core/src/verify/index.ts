@@ -400,13 +400,13 @@ function decodeStreamSafe(s: PdfStream): Uint8Array {
 
 function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, number, number, number] }[] {
   try {
-    const pages = view.pages();
     return f.widgets.flatMap((w) => {
       const r = (view.array(w.dict.get('Rect')) ?? []).map((x) => view.number(x) ?? 0);
       if (r.length !== 4) return [];
       const p = w.dict.get('P');
-      let idx = p instanceof PdfRef ? pages.findIndex((pg) => pg.ref.num === p.num) : -1;
-      if (idx < 0 && w.ref) idx = pages.findIndex((pg) => (view.array(pg.dict.get('Annots')) ?? []).some((a) => a instanceof PdfRef && a.num === w.ref!.num));
+      // by /P without reading every page (a long licence's tree); else by the pages' /Annots
+      let idx = p instanceof PdfRef ? view.pageIndexOf(p) : -1;
+      if (idx < 0 && w.ref) idx = view.pages().findIndex((pg) => (view.array(pg.dict.get('Annots')) ?? []).some((a) => a instanceof PdfRef && a.num === w.ref!.num));
       if (idx < 0) return [];
       return [{ page: idx + 1, rect: r as [number, number, number, number] }];
     });
