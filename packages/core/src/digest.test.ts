@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { digestFileRanges } from './digest';
+import { READ_CHUNK, digestFileRanges } from './digest';
 import type { RandomAccessFile } from './pdf/source';
 
 const MB = 1024 * 1024;
@@ -35,13 +35,14 @@ describe('digestFileRanges', () => {
   const bytes = new Uint8Array(randomBytes(9 * MB + 12345));
 
   it('equals the digest of the bytes in memory, for ranges of every size around the chunk size', async () => {
+    const C = READ_CHUNK;
     const cases: [number, number][][] = [
       [[0, bytes.length]],
       [[0, 100], [200, 300]],
-      [[0, 2 * MB], [2 * MB + 10, 4 * MB + 10]],
-      [[5, 2 * MB - 1], [2 * MB + 7, bytes.length]],
+      [[0, C], [C + 10, 2 * C + 10]],
+      [[5, C - 1], [C + 7, bytes.length]],
       [[0, 0], [1, 1]],
-      [[0, 6 * MB + 1], [7 * MB, 9 * MB]],
+      [[0, 3 * C + 1], [4 * C, 9 * MB]],
     ];
     for (const ranges of cases) {
       const extra = [new Uint8Array([1, 2, 3])];
@@ -52,14 +53,15 @@ describe('digestFileRanges', () => {
 
   it('a failed read fails the digest; reads still in flight finish before their buffers are reused', async () => {
     const ranges: [number, number][] = [[0, bytes.length]];
-    // the read at 4 MB fails at once while the one at 6 MB is slow: were its buffer handed to the next
-    // digest while it still wrote, that digest would hash stale bytes (its read at 4 MB is done early
-    // and waits in that buffer for the slow read at 2 MB)
-    const failing = fileOf(bytes, { failAt: 4 * MB + 1, delayMs: (p) => (p >= 6 * MB ? 60 : 0) });
+    // chunk 2 fails at once while chunk 3 is slow: were its buffer handed to the next digest while it
+    // still wrote, that digest would hash stale bytes (its chunk 2 is read early and waits in that
+    // buffer for the slow chunk 1)
+    const C = READ_CHUNK;
+    const failing = fileOf(bytes, { failAt: 2 * C + 1, delayMs: (p) => (p >= 3 * C ? 60 : 0) });
     await expect(digestFileRanges('SHA-256', failing, ranges)).rejects.toThrow(/EIO/);
-    const other = new Uint8Array(randomBytes(7 * MB));
+    const other = new Uint8Array(randomBytes(3 * C + 1000));
     for (let k = 0; k < 3; k++) {
-      const got = Buffer.from(await digestFileRanges('SHA-256', fileOf(other, { delayMs: (p) => (p === 2 * MB ? 100 : 0) }), [[0, other.length]])).toString('hex');
+      const got = Buffer.from(await digestFileRanges('SHA-256', fileOf(other, { delayMs: (p) => (p === C ? 100 : 0) }), [[0, other.length]])).toString('hex');
       expect(got).toBe(expected(other, [[0, other.length]]));
     }
   });

@@ -42,7 +42,7 @@ function joined(chunks: Uint8Array[]): Uint8Array {
  * ~150 and ~165; destinations that stay in the reading core's cache), which matters when the reading
  * thread shares the machine; smaller steps add more per-read overhead than they save.
  */
-const READ_CHUNK = 512 * 1024;
+export const READ_CHUNK = 512 * 1024;
 
 /** Reads in flight while a chunk is hashed: two, so that one late read (the reading thread briefly
  * without a core on a busy machine) does not stall the hash. */
