@@ -1,8 +1,8 @@
 /**
  * SHA-256 of a Blob. Files up to `inMemoryLimit` are read once and digested by WebCrypto in one call
  * (the fastest digest the browser has, ~2× hash-wasm here); larger files stream through hash-wasm's
- * incremental SHA-256 from `blob.stream()`, whose own queue reads ahead while a chunk is hashed and
- * whose chunks are small and short-lived, so memory stays flat. bench/upload measured the stream
+ * incremental SHA-256 from `blob.stream()`, read into one reused buffer (a BYOB reader), so memory
+ * stays flat. bench/upload measured the stream
  * against `slice(at, at + n).arrayBuffer()` with one slice read ahead (n = 2…32 MiB): as fast or
  * faster (hash-wasm is the limit either way), with less resident memory (multi-MiB ArrayBuffers wait
  * for V8's external-memory GC). Runs in the hashing worker, and on the main thread only when a worker
@@ -22,6 +22,9 @@ export interface HashOptions {
 }
 
 export const DEFAULT_IN_MEMORY_LIMIT = 64 * 1024 * 1024;
+
+/** The one buffer a large file is streamed through. */
+const STREAM_BUFFER = 1024 * 1024;
 
 /** Only in workers. */
 const FileReaderSyncCtor = (
@@ -52,10 +55,23 @@ export async function hashBlob(
   }
   const sha = await createSHA256();
   sha.init();
-  const reader = blob.stream().getReader();
+  const stream = blob.stream();
+  // A Blob's stream is a byte stream: read into one reused buffer (BYOB), so no chunk is left for
+  // the GC and memory stays flat whatever the file's size; browsers without BYOB readers get
+  // the stream's own chunks.
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: 'byob' });
+  } catch {
+    byob = undefined;
+  }
+  const reader = byob ?? stream.getReader();
+  let buffer = new ArrayBuffer(STREAM_BUFFER);
   let hashed = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = byob
+      ? await byob.read(new Uint8Array(buffer, 0, STREAM_BUFFER))
+      : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
     if (done) break;
     if (cancelled()) {
       void reader.cancel();
@@ -63,6 +79,7 @@ export async function hashBlob(
     }
     sha.update(value);
     hashed += value.length;
+    if (byob) buffer = value.buffer as ArrayBuffer; // the same memory, handed back
     onProgress(hashed);
   }
   if (hashed !== size) throw new Error(`read ${hashed} of ${size} bytes`);
