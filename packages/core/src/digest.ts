@@ -4,6 +4,7 @@
  * bundles for browsers); elsewhere the ranges are hashed with WebCrypto.
  */
 import type { RandomAccessFile } from './pdf/source';
+import { concatBytes } from './pki/der';
 import { nodeBuiltin, type NodeCrypto } from './platform';
 import type { HashName } from './signer/types';
 
@@ -27,13 +28,7 @@ export async function digestChunks(hash: DigestName, chunks: Uint8Array[]): Prom
 /** One buffer WebCrypto accepts (never a view of shared memory). */
 function joined(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0]!;
-  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    data.set(c, o);
-    o += c.length;
-  }
-  return data;
+  return concatBytes(...chunks);
 }
 
 /**

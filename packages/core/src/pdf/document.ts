@@ -369,61 +369,13 @@ function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): {
   if (t === 'xref') {
     p.readKeyword();
     const tableAt = p.pos;
-    if (lazyTables) {
-      const lazy = lazyTable(bytes, p, () => readSectionAt(bytes, offset).section.entries);
-      if (lazy) {
-        const trailer = p.parseObject();
-        if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
-        const section: XrefSection = { kind: 'table', offset, trailer, entries: lazy, eofEnd: findEofEnd(bytes, p.pos) };
-        return { section, pos: p.pos };
-      }
+    let entries: Map<number, XrefEntry> | undefined = lazyTables
+      ? lazyTable(bytes, p, () => readSectionAt(bytes, offset).section.entries)
+      : undefined;
+    if (!entries) {
       p.pos = tableAt;
+      entries = readTableEntries(bytes, p);
     }
-    const entries = new Map<number, XrefEntry>();
-    for (;;) {
-      const tok = p.peekToken();
-      if (tok === 'trailer') break;
-      const start = p.readInt();
-      const count = p.readInt();
-      if (count > bytes.length / 18 + 1) throw new SidianError('PDF_MALFORMED', 'xref subsection larger than the file');
-      for (let i = 0; i < count; i++) {
-        // Fast path for the standard 20-byte entry "oooooooooo ggggg n\r\n" (ISO 32000-2 §7.5.4).
-        p.skipWhitespace();
-        const q = p.pos;
-        if (q + 18 <= bytes.length && bytes[q + 10] === 0x20 && bytes[q + 16] === 0x20 && (bytes[q + 17] === 0x6e || bytes[q + 17] === 0x66)) {
-          let off = 0;
-          let gen = 0;
-          let ok = true;
-          for (let k = 0; k < 10; k++) {
-            const d = bytes[q + k]! - 0x30;
-            if (d < 0 || d > 9) ok = false;
-            off = off * 10 + d;
-          }
-          for (let k = 11; k < 16; k++) {
-            const d = bytes[q + k]! - 0x30;
-            if (d < 0 || d > 9) ok = false;
-            gen = gen * 10 + d;
-          }
-          if (ok) {
-            p.pos = q + 18;
-            const num = start + i;
-            if (entries.has(num)) continue;
-            if (bytes[q + 17] === 0x66 || (off === 0 && num === 0)) entries.set(num, { type: 0, gen });
-            else entries.set(num, { type: 1, offset: off, gen });
-            continue;
-          }
-        }
-        const off = p.readInt();
-        const gen = p.readInt();
-        const kind = p.readKeyword();
-        const num = start + i;
-        if (entries.has(num)) continue;
-        if (kind === 'n') entries.set(num, off === 0 && num === 0 ? { type: 0, gen } : { type: 1, offset: off, gen });
-        else if (kind === 'f') entries.set(num, { type: 0, gen });
-        else p.fail(`bad xref entry type '${kind}'`);
-      }
-    }
-    p.readKeyword();
     const trailer = p.parseObject();
     if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
     const section: XrefSection = { kind: 'table', offset, trailer, entries, eofEnd: findEofEnd(bytes, p.pos) };
@@ -431,6 +383,38 @@ function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): {
   }
   if (/^\d+$/.test(t)) return readXrefStreamAt(bytes, offset);
   throw new SidianError('PDF_NO_XREF', `no cross-reference section at byte ${offset}`);
+}
+
+/** Every entry of the classic table the parser stands in (the first of a duplicated number wins); leaves it after `trailer`. */
+function readTableEntries(bytes: Uint8Array, p: Parser): Map<number, XrefEntry> {
+  const entries = new Map<number, XrefEntry>();
+  for (;;) {
+    const tok = p.peekToken();
+    if (tok === 'trailer') break;
+    const start = p.readInt();
+    const count = p.readInt();
+    if (count > bytes.length / 18 + 1) throw new SidianError('PDF_MALFORMED', 'xref subsection larger than the file');
+    for (let i = 0; i < count; i++) {
+      p.skipWhitespace();
+      const num = start + i;
+      // the standard 20-byte entry at once; anything else token by token
+      const standard = standardEntry(bytes, p.pos, num);
+      if (standard) {
+        p.pos += 18;
+        if (!entries.has(num)) entries.set(num, standard);
+        continue;
+      }
+      const off = p.readInt();
+      const gen = p.readInt();
+      const kind = p.readKeyword();
+      if (entries.has(num)) continue;
+      if (kind === 'n') entries.set(num, off === 0 && num === 0 ? { type: 0, gen } : { type: 1, offset: off, gen });
+      else if (kind === 'f') entries.set(num, { type: 0, gen });
+      else p.fail(`bad xref entry type '${kind}'`);
+    }
+  }
+  p.readKeyword();
+  return entries;
 }
 
 /** One classic xref subsection of standard 20-byte entries: objects start … start + count - 1 at byte `at`. */
