@@ -14,6 +14,7 @@ import {
   type LicenceMetadata,
   type VerificationReport,
 } from '@sidian/core';
+import { PageWorker } from '../shared/page-worker';
 
 /** The licence metadata as read from the signed revision, with the identifier check. */
 export interface LicenceInfo {
@@ -99,52 +100,37 @@ export interface CheckFailure {
 
 export type VerifyWorkerReply = { id: number; result: LicenceCheck } | { id: number; error: CheckFailure };
 
-let workerUrl: string | URL | undefined;
-let worker: Worker | undefined;
-let workerBroken = false;
 let nextId = 1;
 const jobs = new Map<number, { resolve: (r: LicenceCheck) => void; reject: (e: unknown) => void; fallback: () => void }>();
 
-/** Where the verification worker is served (default: verify-worker next to this module, as bundled). */
-export function configureVerifyWorker(url: string | URL): void {
-  workerUrl = url;
-  worker?.terminate();
-  worker = undefined;
-  workerBroken = false;
-}
-
-function getWorker(): Worker | undefined {
-  if (worker || workerBroken || typeof Worker === 'undefined') return worker;
-  try {
-    worker = workerUrl
-      ? new Worker(workerUrl, { type: 'module', name: 'sidian-verify' })
-      : new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module', name: 'sidian-verify' });
-  } catch {
-    workerBroken = true;
-    return undefined;
-  }
-  worker.onmessage = (e: MessageEvent<VerifyWorkerReply>) => {
-    const job = jobs.get(e.data.id);
+const worker = new PageWorker<VerifyWorkerReply>(
+  (url) =>
+    url
+      ? new Worker(url, { type: 'module', name: 'sidian-verify' })
+      : new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module', name: 'sidian-verify' }),
+  (reply) => {
+    const job = jobs.get(reply.id);
     if (!job) return;
-    jobs.delete(e.data.id);
-    if ('result' in e.data) job.resolve(e.data.result);
-    else job.reject(Object.assign(new Error(e.data.error.message), e.data.error));
-  };
-  worker.onerror = () => {
-    // the worker could not load (CSP, missing file): these checks run on the main thread instead
-    workerBroken = true;
-    worker?.terminate();
-    worker = undefined;
+    jobs.delete(reply.id);
+    if ('result' in reply) job.resolve(reply.result);
+    else job.reject(Object.assign(new Error(reply.error.message), reply.error));
+  },
+  () => {
+    // these checks run on the main thread instead
     const pending = [...jobs.values()];
     jobs.clear();
     for (const job of pending) job.fallback();
-  };
-  return worker;
+  },
+);
+
+/** Where the verification worker is served (default: verify-worker next to this module, as bundled). */
+export function configureVerifyWorker(url: string | URL): void {
+  worker.configure(url);
 }
 
 /** Checks a licence in the worker (the bytes are copied, not transferred), else on the main thread. */
 export function checkLicenceOffThread(pdf: Uint8Array, trustAnchors: (Uint8Array | string)[]): Promise<LicenceCheck> {
-  const w = getWorker();
+  const w = worker.get();
   if (!w) return checkLicence(pdf, trustAnchors);
   const id = nextId++;
   return new Promise<LicenceCheck>((resolve, reject) => {

@@ -2,50 +2,38 @@
  * SHA-256 of files in a Web Worker (hash-worker.ts), with progress and cancellation; one worker
  * shared by every uploader on the page. Falls back to the main thread when no worker can start.
  */
+import { PageWorker } from '../shared/page-worker';
 import { hashBlob, type HashOptions } from './hash-core';
 
-let workerUrl: string | URL | undefined;
-let worker: Worker | undefined;
-let workerBroken = false;
 let nextId = 1;
 const jobs = new Map<number, { resolve: (h: string | undefined) => void; reject: (e: Error) => void; progress: (n: number) => void }>();
 
+type HashReply = { id: number; hashed?: number; sha256?: string; error?: string; cancelled?: boolean };
+
+const worker = new PageWorker<HashReply>(
+  (url) =>
+    url
+      ? new Worker(url, { type: 'module', name: 'sidian-hash' })
+      : new Worker(new URL('./hash-worker.ts', import.meta.url), { type: 'module', name: 'sidian-hash' }),
+  (reply) => {
+    const job = jobs.get(reply.id);
+    if (!job) return;
+    if (reply.hashed !== undefined) job.progress(reply.hashed);
+    if (reply.sha256 || reply.error || reply.cancelled) {
+      jobs.delete(reply.id);
+      if (reply.error) job.reject(new Error(reply.error));
+      else job.resolve(reply.sha256);
+    }
+  },
+  () => {
+    // finish these jobs on the main thread
+    for (const [id, job] of jobs) job.reject(Object.assign(new Error('worker failed'), { retryOnMainThread: id }));
+  },
+);
+
 /** Where the hashing worker is served (default: hash-worker next to this module, as bundled). */
 export function configureHashWorker(url: string | URL): void {
-  workerUrl = url;
-  worker?.terminate();
-  worker = undefined;
-  workerBroken = false;
-}
-
-function getWorker(): Worker | undefined {
-  if (worker || workerBroken) return worker;
-  try {
-    worker = workerUrl
-      ? new Worker(workerUrl, { type: 'module', name: 'sidian-hash' })
-      : new Worker(new URL('./hash-worker.ts', import.meta.url), { type: 'module', name: 'sidian-hash' });
-  } catch {
-    workerBroken = true;
-    return undefined;
-  }
-  worker.onmessage = (e: MessageEvent<{ id: number; hashed?: number; sha256?: string; error?: string; cancelled?: boolean }>) => {
-    const job = jobs.get(e.data.id);
-    if (!job) return;
-    if (e.data.hashed !== undefined) job.progress(e.data.hashed);
-    if (e.data.sha256 || e.data.error || e.data.cancelled) {
-      jobs.delete(e.data.id);
-      if (e.data.error) job.reject(new Error(e.data.error));
-      else job.resolve(e.data.sha256);
-    }
-  };
-  worker.onerror = () => {
-    // the worker could not load (CSP, missing file): finish these jobs on the main thread
-    workerBroken = true;
-    worker?.terminate();
-    worker = undefined;
-    for (const [id, job] of jobs) job.reject(Object.assign(new Error('worker failed'), { retryOnMainThread: id }));
-  };
-  return worker;
+  worker.configure(url);
 }
 
 export interface HashJob {
@@ -58,7 +46,7 @@ export function hashFile(blob: Blob, onProgress: (hashed: number) => void, optio
   let cancelled = false;
   const id = nextId++;
   const onMainThread = () => hashBlob(blob, options, onProgress, () => cancelled);
-  const w = getWorker();
+  const w = worker.get();
   if (!w) return { promise: onMainThread(), cancel: () => (cancelled = true) };
   const promise = new Promise<string | undefined>((resolve, reject) => {
     jobs.set(id, { resolve, reject, progress: onProgress });
@@ -71,7 +59,7 @@ export function hashFile(blob: Blob, onProgress: (hashed: number) => void, optio
     promise,
     cancel() {
       cancelled = true;
-      worker?.postMessage({ id, cancel: true });
+      w.postMessage({ id, cancel: true });
     },
   };
 }

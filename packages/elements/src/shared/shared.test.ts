@@ -4,6 +4,7 @@ import { expect } from '../test-support/expect';
 import { SidianElement } from './base';
 import { FormAssociated, type FormValidity, type FormValue } from './form-associated';
 import { LocalizeController, resolveLocale } from './localize';
+import { PageWorker } from './page-worker';
 import { PdfViewController } from './pdf-view';
 import { pdfViewStyles } from './pdf-view.styles';
 import { baseStyles } from './styles';
@@ -137,4 +138,32 @@ describe('shared', () => {
     expect(scroller.scrollHeight).toBeCloseTo(height, 1);
     await until(() => el.shadowRoot!.querySelectorAll('canvas')[3]!.width > 0, 'page 4 drawn');
   });
+
+  it('page worker: one that cannot load is marked broken, hands its jobs back and is not started again until reconfigured', async () => {
+    let started = 0;
+    let broken = 0;
+    const replies: unknown[] = [];
+    const pw = new PageWorker<unknown>(
+      (url) => {
+        started++;
+        return new Worker(url ?? '/no-such-worker.js', { type: 'module' });
+      },
+      (r) => replies.push(r),
+      () => broken++,
+    );
+    const w = pw.get();
+    expect(w).toBeTruthy();
+    expect(pw.get()).toBe(w);
+    await until(() => broken === 1, 'the load error');
+    expect(pw.get()).toBe(undefined);
+    expect(started).toBe(1);
+    // a working worker, once configured: it answers
+    const echo = URL.createObjectURL(new Blob(['onmessage = (e) => postMessage(e.data * 2);'], { type: 'text/javascript' }));
+    pw.configure(echo);
+    pw.get()!.postMessage(21);
+    await until(() => replies.length === 1, 'the reply');
+    expect(replies[0]).toBe(42);
+    expect([started, broken]).toEqual([2, 1]);
+  });
 });
+
