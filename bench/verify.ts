@@ -37,11 +37,18 @@ const DOCS = 200;
  */
 const PASSES_SMALL = 3;
 const PASSES_BIG = 7;
+/**
+ * Rounds for (b). A round is `openssl speed` (the floor) and, straight after it, a fresh Sidian
+ * process with its passes: the two see the same state of this shared machine, whose speed drifts
+ * by 10–25% over seconds. The target is judged on the median round's ratio; every round is listed.
+ */
+const ROUNDS_BIG = 5;
 const TARGET_FLOOR_SHARE = 0.8;
 
 interface Corpus {
   name: string;
   passes: number;
+  rounds: number;
   files: string[];
   bytes: number;
 }
@@ -74,6 +81,7 @@ async function smallCorpus(pki: BenchPki, seal: string): Promise<Corpus> {
   return {
     name: `(a) ${DOCS} one-signature PDFs`,
     passes: PASSES_SMALL,
+    rounds: 1,
     files,
     bytes: files.reduce((n, f) => n + statSync(f).size, 0),
   };
@@ -92,12 +100,18 @@ async function bigCorpus(pki: BenchPki, seal: string): Promise<Corpus> {
     writeFileSync(file, await signPdf(src, { signer, image: new Uint8Array(readFileSync(seal)) }));
     writeFileSync(stamp, key);
   }
-  return { name: '(b) one 100 MB signed PDF', passes: PASSES_BIG, files: [file], bytes: statSync(file).size };
+  return {
+    name: '(b) one 100 MB signed PDF',
+    passes: PASSES_BIG,
+    rounds: ROUNDS_BIG,
+    files: [file],
+    bytes: statSync(file).size,
+  };
 }
 
-/** `openssl speed -evp sha256 -seconds 3`: bytes/s for 16384-byte blocks. */
-function opensslFloor(): number {
-  const { r } = timed('openssl', ['speed', '-evp', 'sha256', '-seconds', '3']);
+/** `openssl speed -evp sha256 -seconds N`: bytes/s for 16384-byte blocks. */
+function opensslFloor(seconds: number): number {
+  const { r } = timed('openssl', ['speed', '-evp', 'sha256', '-bytes', '16384', '-seconds', String(seconds)]);
   if (r.status !== 0) throw new Error(`openssl speed failed: ${r.stderr}`);
   // Last table line: "sha256   <16>k <64>k <256>k <1024>k <8192>k <16384>k" (k = 1000 bytes/s)
   const line = r.stdout
@@ -165,28 +179,40 @@ export async function benchVerify(): Promise<string> {
   // Bring every file into the page cache before timing anything.
   for (const c of corpora) for (const f of c.files) readFileSync(f);
 
-  log('  openssl speed -evp sha256 -seconds 3 …');
-  const floorBps = opensslFloor();
-  const floorMBps = floorBps / 1e6;
-  log(`  floor: ${fmt(floorMBps)} MB/s`);
-
   const rows: (string | number)[][] = [];
   const targets: string[] = [];
+  const roundNotes: string[] = [];
+  const floors: number[] = [];
   const listDir = path.join(GEN_DIR, 'lists');
   mkdirSync(listDir, { recursive: true });
   for (const corpus of corpora) {
     const list = path.join(listDir, `${corpus.files.length}.txt`);
     writeFileSync(list, corpus.files.join('\n') + '\n');
-    const w = runWorker<VerifyWorkerResult>(
-      'verify-worker.ts',
-      [String(corpus.passes + 1), pki.caPemFile, list],
-      {
-        timeoutMs: 600_000,
-      },
-    );
-    if (!w.result) throw new Error(`verify worker failed: ${w.error}`);
-    const res = w.result;
     const warm = <T,>(xs: T[]) => xs.slice(1); // the first pass has its own row
+    const rounds: { floorMBps: number; w: ReturnType<typeof runWorker<VerifyWorkerResult>>; res: VerifyWorkerResult }[] = [];
+    for (let round = 0; round < corpus.rounds; round++) {
+      log(`  ${corpus.name}, round ${round + 1}/${corpus.rounds}: openssl speed -evp sha256 -seconds 3 …`);
+      const roundFloor = opensslFloor(3) / 1e6;
+      floors.push(roundFloor);
+      const w = runWorker<VerifyWorkerResult>('verify-worker.ts', [String(corpus.passes + 1), pki.caPemFile, list], {
+        timeoutMs: 600_000,
+      });
+      if (!w.result) throw new Error(`verify worker failed: ${w.error}`);
+      rounds.push({ floorMBps: roundFloor, w, res: w.result });
+    }
+    const share = (r: (typeof rounds)[number]) => corpus.bytes / 1e6 / (median(warm(r.res.passMs)) / 1000) / r.floorMBps;
+    // The round whose ratio is the median one gives the table's numbers (floor included).
+    const ranked = [...rounds].sort((x, y) => share(x) - share(y));
+    const { w, res, floorMBps } = ranked[(ranked.length - 1) >> 1]!;
+    if (corpus.rounds > 1) {
+      roundNotes.push(
+        `- ${corpus.name}, ${corpus.rounds} rounds in the order run (floor MB/s → Sidian MB/s = share): ` +
+          rounds
+            .map((r) => `${fmt(r.floorMBps)} → ${fmt(corpus.bytes / 1e6 / (median(warm(r.res.passMs)) / 1000))} = ${fmt(share(r) * 100, 0)}%`)
+            .join('; ') +
+          `. The table shows the median round.`,
+      );
+    }
     const pass = median(warm(res.passMs)) / 1000;
     // The whole `node` process for one pass: its start-up (Node, tsx, modules) plus the first pass.
     const oneProcess = (w.ms - res.passMs.reduce((a, b) => a + b, 0) + res.passMs[0]!) / 1000;
@@ -257,15 +283,16 @@ export async function benchVerify(): Promise<string> {
     const met = (ok: boolean): string => (ok ? '— met' : '— **missed**');
     if (corpus.files.length === 1) {
       const withReads = pct(pass);
-      const verifyOnly = pct(median(res.verifyMs) / 1000);
+      const verifyOnly = pct(median(warm(res.verifyMs)) / 1000);
       const cpuShare = pct(passCpu);
-      const verifyCpuShare = pct(median(res.verifyCpuMs) / 1000);
+      const verifyCpuShare = pct(median(warm(res.verifyCpuMs)) / 1000);
       const goal = TARGET_FLOOR_SHARE * 100;
       targets.push(
         `- (b) 100 MB at ≥ ${goal}% of the floor: Sidian, wall time of the pass (file reads included) ` +
           `**${fmt(withReads, 0)}%** ${met(withReads >= goal)}; the verifyPdf call alone **${fmt(verifyOnly, 0)}%** ` +
-          `${met(verifyOnly >= goal)}; CPU time of the pass **${fmt(cpuShare, 0)}%** ${met(cpuShare >= goal)}, ` +
-          `of the verifyPdf call alone **${fmt(verifyCpuShare, 0)}%** ${met(verifyCpuShare >= goal)} ` +
+          `${met(verifyOnly >= goal)} (for information, not the target: the CPU time of the pass, both threads, is at ` +
+          `${fmt(cpuShare, 0)}% and of the verifyPdf call alone at ${fmt(verifyCpuShare, 0)}%, since the file's reads are ` +
+          `copied on a second thread while the first hashes) ` +
           `(pdfsig ${fmt(pct(pdfsig.seconds), 0)}% / CPU ${fmt(pct(pdfsig.cpuSeconds!), 0)}%, ` +
           `mutool ${fmt(pct(mutool.seconds), 0)}% / CPU ${fmt(pct(mutool.cpuSeconds!), 0)}%, whole processes)`,
       );
@@ -294,7 +321,9 @@ export async function benchVerify(): Promise<string> {
     `median of ${PASSES_SMALL} passes for (a), ${PASSES_BIG} for (b), after a first pass, file reads included (a second row times the`,
     '`verifyPdf` calls without opening and closing; a third is the first pass with the process start-up). pdfsig and mutool: one',
     'process per file, run sequentially, as many passes, median. MB = 10^6 bytes. "× floor" = MB/s ÷',
-    '`openssl speed -evp sha256 -seconds 3` at 16384-byte blocks. Files are in the page cache. `openssl speed`',
+    '`openssl speed -evp sha256 -seconds 3` at 16384-byte blocks, run just before the Sidian process it is compared',
+    `with; (b) is measured in ${ROUNDS_BIG} such rounds (listed below the table) and the table shows the round with the median`,
+    'share, its floor included. Files are in the page cache. `openssl speed`',
     'divides by its user CPU time (not wall time, unless `-elapsed`), so its floor does not drop when other work',
     'loads the machine while every wall-clock rate does: the CPU columns (user + system time; bash `time` for',
     'pdfsig and mutool, `process.cpuUsage()` for Sidian) compare like with like.',
@@ -313,6 +342,9 @@ export async function benchVerify(): Promise<string> {
       ],
       rows,
     ),
+    '',
+    ...roundNotes,
+    `- floors measured in this run: ${floors.map((f) => fmt(f)).join(', ')} MB/s`,
     '',
     '## Targets (issue 3)',
     '',
