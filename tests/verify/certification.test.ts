@@ -21,6 +21,9 @@ import {
   createTestPki,
   fillTextField,
   loadInput,
+  loadSealPng,
+  sneakySignature,
+  type SneakyWidget,
   type TestPki,
 } from './generator';
 
@@ -196,5 +199,69 @@ describe('DocMDP permissions after a certification signature', () => {
     const approval = await signPdf(loadInput('classic-1.3'), { signer: pki.signer });
     const err = await signPdf(approval, { signer: pki.signer, certify: 2 }).catch((e: unknown) => e);
     expect(isSidianError(err) && err.code).toBe('SIGN_CERTIFY_NOT_FIRST');
+  });
+});
+
+describe('Sneaky Signature Attack: a new signature field drawn over certified content', () => {
+  // What each widget makes of the certification, by P. Hidden, zero-size or appearance-less widgets
+  // draw nothing; NoView still prints.
+  const CASES: [SneakyWidget, 2 | 3, 'allowed' | 'disallowed'][] = [
+    ['visible', 2, 'disallowed'],
+    ['noview-flag', 2, 'disallowed'],
+    ['hidden-flag', 2, 'allowed'],
+    ['zero-rect', 2, 'allowed'],
+    ['no-appearance', 2, 'allowed'],
+    ['visible', 3, 'allowed'],
+  ];
+  for (const [widget, p, verdict] of CASES) {
+    it(`P=${p}: a new signature whose widget is ${widget}: ${verdict}`, async () => {
+      const r = await verify(await sneakySignature(certified.get(p)!, widget, { kind: 'cms', signer: pki.signer }));
+      const [cert, added] = r.signatures;
+      expect(cert!.kind).toBe('certification');
+      expect(cert!.integrity).toBe('ok');
+      expect(cert!.modificationsAfter, cert!.reasons.join(' | ')).toBe(verdict);
+      if (verdict === 'disallowed') expect(cert!.reasons.join(' ')).toMatch(/Sneaky Signature Attack/);
+      // the added signature is genuine over its own revision: only the certification is broken
+      expect(added!.integrity).toBe('ok');
+      expect(added!.modificationsAfter).toBe('none');
+      expect(r.status).toBe(verdict === 'allowed' ? 'valid' : 'invalid');
+    });
+  }
+
+  it('P=1 and P=2: a visible document timestamp field is disallowed as well; an invisible one is allowed', async () => {
+    for (const p of [1, 2] as const) {
+      const visible = await verify(await sneakySignature(certified.get(p)!, 'visible', { kind: 'doc-timestamp', tsa: tsa.url }));
+      expect(visible.signatures[0]!.modificationsAfter, `P=${p}`).toBe('disallowed');
+      const invisible = await verify(await sneakySignature(certified.get(p)!, 'zero-rect', { kind: 'doc-timestamp', tsa: tsa.url }));
+      expect(invisible.signatures[0]!.modificationsAfter, `P=${p}: ${invisible.signatures[0]!.reasons.join(' | ')}`).toBe('allowed');
+      expect(invisible.status).toBe('valid');
+    }
+  });
+
+  it('approval signatures only (no certification): a later visible signature stays allowed', async () => {
+    const approved = await signPdf(loadInput('acroform'), { signer: pki.signer });
+    const r = await verify(await sneakySignature(approved, 'visible', { kind: 'cms', signer: pki.signer }));
+    expect(r.signatures[0]!.modificationsAfter, r.signatures[0]!.reasons.join(' | ')).toBe('allowed');
+    expect(r.status).toBe('valid');
+  });
+
+  it('signPdf after P=2: a seal in a new field is refused (SIGN_LOCKED, naming the prepared field); invisible or in the prepared field it signs', async () => {
+    const seal = loadSealPng();
+    const err = await signPdf(certified.get(2)!, { signer: pki.signer, image: seal }).catch((e: unknown) => e);
+    expect(isSidianError(err) && err.code).toBe('SIGN_LOCKED');
+    expect((err as Error).message).toContain('"applicant-signature"');
+    for (const pdf of [
+      await signPdf(certified.get(2)!, { signer: pki.signer }),
+      await signPdf(certified.get(2)!, { signer: pki.signer, image: seal, field: 'applicant-signature' }),
+    ]) {
+      const r = await verify(pdf);
+      expect(r.signatures.map((s) => [s.kind, s.status])).toEqual([
+        ['certification', 'valid'],
+        ['approval', 'valid'],
+      ]);
+    }
+    // P=3 permits annotations, so a seal in a new field too
+    const r3 = await verify(await signPdf(certified.get(3)!, { signer: pki.signer, image: seal }));
+    expect(r3.status).toBe('valid');
   });
 });

@@ -370,6 +370,25 @@ function formXObject(
   ]);
 }
 
+/** An appearance: a white box of w x h with `text` in 20 pt Helvetica, covering what lies under it. */
+function textBox(u: Update, w: number, h: number, text: string): PdfRef {
+  const font = u.add(
+    new PdfDict([
+      ['Type', N('Font')],
+      ['Subtype', N('Type1')],
+      ['BaseFont', N('Helvetica')],
+    ]),
+  );
+  return u.add(
+    formXObject(
+      w,
+      h,
+      `1 g 0 0 ${w} ${h} re f\nBT 0 g /Helv 20 Tf 10 30 Td (${text}) Tj ET\n`,
+      new PdfDict([['Font', new PdfDict([['Helv', font]])]]),
+    ),
+  );
+}
+
 /** The decoded content of page `index` (all its content streams joined). */
 export function pageContent(view: PdfView, index = 0): string {
   const page = view.pages()[index]!;
@@ -480,21 +499,7 @@ export function addCoveringAnnotation(
         ['AP', new PdfDict([['N', ap]])],
       ]);
     } else if (kind === 'FreeText') {
-      const font = u.add(
-        new PdfDict([
-          ['Type', N('Font')],
-          ['Subtype', N('Type1')],
-          ['BaseFont', N('Helvetica')],
-        ]),
-      );
-      const ap = u.add(
-        formXObject(
-          w,
-          h,
-          `1 g 0 0 ${w} ${h} re f\nBT 0 g /Helv 20 Tf 10 30 Td (Sidian fixture: APPROVED) Tj ET\n`,
-          new PdfDict([['Font', new PdfDict([['Helv', font]])]]),
-        ),
-      );
+      const ap = textBox(u, w, h, 'Sidian fixture: APPROVED');
       annot = new PdfDict([
         ['Type', N('Annot')],
         ['Subtype', N('FreeText')],
@@ -702,6 +707,90 @@ export async function addDocumentTimestamp(
     produce: async (digest) => {
       const token = await requestTimestamp(tsa, digest, 'SHA-256');
       return options.tamper ? options.tamper(token) : token;
+    },
+  });
+  return r.pdf;
+}
+
+/**
+ * A signature dictionary's /Reference entry for a FieldMDP lock (ISO 32000-2 §12.8.2.4), for
+ * `appendSignature`'s `extra`; or, with `asLock`, the same parameters as a field's /Lock dictionary.
+ */
+export function fieldMdp(action: 'All' | 'Include' | 'Exclude', fields: string[] = []): PdfObject[] {
+  const params = fieldLockDict(action, fields, 'TransformParams');
+  return [
+    new PdfDict([
+      ['Type', N('SigRef')],
+      ['TransformMethod', N('FieldMDP')],
+      ['TransformParams', params],
+    ]),
+  ];
+}
+
+export function fieldLockDict(action: 'All' | 'Include' | 'Exclude', fields: string[] = [], type = 'SigFieldLock'): PdfDict {
+  const d = new PdfDict([
+    ['Type', N(type)],
+    ['Action', N(action)],
+  ]);
+  if (action !== 'All') d.set('Fields', fields.map((f) => PdfString.fromText(f)));
+  if (type === 'TransformParams') d.set('V', N('1.2'));
+  return d;
+}
+
+/** Sets `key` of the field named `name` (a merged field and widget) in a new revision. */
+export function setFieldEntry(pdf: Uint8Array, name: string, key: string, value: PdfObject): Uint8Array {
+  const num = findObjectNum(pdf, (d) => {
+    const t = d.get('T');
+    return t instanceof PdfString && t.text() === name;
+  });
+  return update(pdf, (u) => u.editDict(new PdfRef(num, 0)).set(key, value));
+}
+
+/**
+ * How the widget of a sneaky signature is made: drawn over the page (`visible`), or in one of the
+ * ways that draw nothing on screen (`hidden-flag`, `zero-rect`, `no-appearance`), or hidden on screen
+ * but printed (`noview-flag`).
+ */
+export type SneakyWidget = 'visible' | 'noview-flag' | 'hidden-flag' | 'zero-rect' | 'no-appearance';
+
+/**
+ * The Sneaky Signature Attack (Mainka, Mladenov, Rohlmann, Schwenk, "Breaking the Specification: PDF
+ * Certification", IEEE S&P 2021): after a certification that permits signing, a new signature (or
+ * document timestamp) field whose widget's appearance is a white box with new text, laid over the
+ * certified content at MARKER_RECT on page 1.
+ */
+export async function sneakySignature(
+  pdf: Uint8Array,
+  widget: SneakyWidget,
+  produce: { kind: 'cms'; signer: Signer } | { kind: 'doc-timestamp'; tsa: Tsa },
+): Promise<Uint8Array> {
+  const r = await appendSignature(pdf, {
+    kind: produce.kind,
+    produce:
+      produce.kind === 'cms' ? cadesProducer(produce.signer) : (digest) => requestTimestamp(produce.tsa, digest, 'SHA-256'),
+    attach: false,
+    edit: (u, sigRef) => {
+      const page = u.page(0);
+      const [x0, y0, x1, y1] = MARKER_RECT as [number, number, number, number];
+      const w = x1 - x0;
+      const h = y1 - y0;
+      const ap = textBox(u, w, h, 'Sidian fixture: AMOUNT 1,000,000');
+      const flags = widget === 'hidden-flag' ? 4 | 2 : widget === 'noview-flag' ? 4 | 32 : 4;
+      const field = new PdfDict([
+        ['Type', N('Annot')],
+        ['Subtype', N('Widget')],
+        ['FT', N('Sig')],
+        ['T', PdfString.fromText(`sneaky-${widget}-${++fieldCounter}`)],
+        ['V', sigRef],
+        ['Rect', widget === 'zero-rect' ? [0, 0, 0, 0] : [x0, y0, x1, y1]],
+        ['F', flags],
+        ['P', page.ref],
+      ]);
+      if (widget !== 'no-appearance') field.set('AP', new PdfDict([['N', ap]]));
+      const ref = u.add(field);
+      u.addAnnot(0, ref);
+      u.addField(ref);
+      u.acroForm().set('SigFlags', 3);
     },
   });
   return r.pdf;

@@ -8,6 +8,7 @@ import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
+import { PdfName, PdfRef } from '../../packages/core/src/pdf/objects';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
 import {
@@ -15,8 +16,13 @@ import {
   addDocumentTimestamp,
   addDss,
   addPage,
+  appendSignature,
+  cadesProducer,
   changeContentStream,
   createTestPki,
+  fieldLockDict,
+  fieldMdp,
+  findObjectNum,
   fillTextField,
   loadInput,
   loadSealPng,
@@ -24,6 +30,7 @@ import {
   replaceFont,
   replaceImage,
   replacePageTree,
+  setFieldEntry,
   setOpenAction,
   type InputName,
   type TestPki,
@@ -260,5 +267,69 @@ describe('modifications after a signature that are allowed', () => {
     );
     expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
     expect(r.status).toBe('invalid');
+  });
+});
+
+describe('FieldMDP: fields a signature locks stay as signed', () => {
+  const lockedBy = async (action: 'All' | 'Include' | 'Exclude', fields: string[]) =>
+    (
+      await appendSignature(loadInput('acroform'), {
+        kind: 'cms',
+        produce: cadesProducer(pki.signer),
+        extra: [['Reference', fieldMdp(action, fields)]],
+      })
+    ).pdf;
+
+  it('/Reference FieldMDP Include [applicant-name]: filling it is disallowed, filling id-number allowed', async () => {
+    const base = await lockedBy('Include', ['applicant-name']);
+    expect((await verify(base)).status).toBe('valid');
+    const locked = await verify(fillTextField(base, 'applicant-name', 'Li Si'));
+    expect(locked.signatures[0]!.modificationsAfter).toBe('disallowed');
+    expect(locked.signatures[0]!.reasons.join(' ')).toMatch(/"applicant-name" was filled after this signature locked it \(FieldMDP\)/);
+    expect(locked.status).toBe('invalid');
+    const free = await verify(fillTextField(base, 'id-number', '410000'));
+    expect(free.signatures[0]!.modificationsAfter, free.signatures[0]!.reasons.join(' | ')).toBe('allowed');
+    expect(free.status).toBe('valid');
+  });
+
+  it('Exclude [id-number]: id-number may be filled, applicant-name may not', async () => {
+    const base = await lockedBy('Exclude', ['id-number']);
+    expect((await verify(fillTextField(base, 'id-number', '410000'))).status).toBe('valid');
+    expect((await verify(fillTextField(base, 'applicant-name', 'Li Si'))).signatures[0]!.modificationsAfter).toBe('disallowed');
+  });
+
+  it('All: no field may be filled, and the prepared signature field may not be signed', async () => {
+    const base = await lockedBy('All', []);
+    expect((await verify(fillTextField(base, 'id-number', '410000'))).status).toBe('invalid');
+    // signPdf refuses to sign the locked field; a signature written regardless breaks the lock
+    const err = await signPdf(base, { signer: pki.signer, field: 'applicant-signature' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SIGN_LOCKED' });
+    expect((err as Error).message).toMatch(/locked by the signature in field/);
+    const prepared = findObjectNum(base, (d) => d.get('FT') instanceof PdfName && d.name('FT') === 'Sig' && !d.has('V'));
+    const written = await appendSignature(base, {
+      kind: 'cms',
+      produce: cadesProducer(pki.signer),
+      attach: false,
+      edit: (u, sigRef) => u.editDict(new PdfRef(prepared, 0)).set('V', sigRef),
+    });
+    const signedAfter = await verify(written.pdf);
+    expect(signedAfter.signatures[0]!.modificationsAfter).toBe('disallowed');
+    expect(signedAfter.signatures[0]!.reasons.join(' ')).toMatch(/locked it \(FieldMDP\)/);
+    // an invisible signature in a new field is not a locked field
+    expect((await verify(await signPdf(base, { signer: pki.signer }))).status).toBe('valid');
+  });
+
+  it("the signed field's own /Lock (Include [applicant-name]) takes effect when that field is signed, not before", async () => {
+    const prepared = setFieldEntry(loadInput('acroform'), 'applicant-signature', 'Lock', fieldLockDict('Include', ['applicant-name']));
+    // an earlier signature is not bound by a lock of a field signed after it
+    const first = await signPdf(prepared, { signer: pki.signer });
+    const bySigner = await signPdf(first, { signer: pki.signer, field: 'applicant-signature' });
+    const r = await verify(fillTextField(bySigner, 'applicant-name', 'Li Si'));
+    expect(r.signatures.map((s) => [s.field, s.modificationsAfter])).toEqual([
+      [r.signatures[0]!.field, 'allowed'],
+      ['applicant-signature', 'disallowed'],
+    ]);
+    expect(r.status).toBe('invalid');
+    expect((await verify(fillTextField(bySigner, 'id-number', '410000'))).status).toBe('valid');
   });
 });

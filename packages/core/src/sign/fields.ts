@@ -68,3 +68,48 @@ export function docMdpPermission(view: PdfView): 1 | 2 | 3 | undefined {
   }
   return 2;
 }
+
+/** A FieldMDP lock (ISO 32000-2 §12.8.2.4): the fields a signature locks against filling and signing. */
+export interface FieldLock {
+  action: 'All' | 'Include' | 'Exclude';
+  /** Fully qualified field names. */
+  fields: string[];
+}
+
+export function isLocked(locks: FieldLock[], name: string): boolean {
+  return locks.some(
+    (l) => l.action === 'All' || (l.action === 'Include' ? l.fields.includes(name) : !l.fields.includes(name)),
+  );
+}
+
+/**
+ * The locks of one signature: the /TransformParams of FieldMDP entries in its dictionary's
+ * /Reference, and `fieldLock`, the /Lock of its field (what the field asks to lock when signed).
+ * A lock whose /Action is missing or unknown locks every field.
+ */
+export function fieldLocks(view: PdfView, sig: PdfDict | undefined, fieldLock?: PdfDict): FieldLock[] {
+  const out: FieldLock[] = [];
+  const read = (d: PdfDict | undefined) => {
+    if (!d) return;
+    const a = d.name('Action');
+    const fields = (view.array(d.get('Fields')) ?? [])
+      .map((x) => view.resolve(x))
+      .filter((x): x is PdfString => x instanceof PdfString)
+      .map((x) => x.text());
+    out.push({ action: a === 'Include' || a === 'Exclude' ? a : 'All', fields });
+  };
+  for (const r of view.array(sig?.get('Reference')) ?? []) {
+    const rd = view.dict(r);
+    if (rd?.name('TransformMethod') === 'FieldMDP') read(view.dict(rd.get('TransformParams')));
+  }
+  read(fieldLock);
+  return out;
+}
+
+/** Every lock of the signatures already in the document, with the field that set it. */
+export function documentLocks(view: PdfView, fields: FieldInfo[]): { by: string; locks: FieldLock[] }[] {
+  return fields
+    .filter((f) => f.type === 'Sig' && f.dict.has('V'))
+    .map((f) => ({ by: f.fullName, locks: fieldLocks(view, view.dict(f.dict.get('V')), view.dict(f.dict.get('Lock'))) }))
+    .filter((x) => x.locks.length > 0);
+}

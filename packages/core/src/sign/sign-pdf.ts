@@ -15,7 +15,7 @@ import { IncrementalWriter, serializeNumber } from '../pdf/writer';
 import { toHex } from '../pki/der';
 import { assertCertificateUsable, signerHash } from '../signer';
 import type { HashName, Signer } from '../signer/types';
-import { docMdpPermission, listFields, type FieldInfo } from './fields';
+import { docMdpPermission, documentLocks, isLocked, listFields, type FieldInfo } from './fields';
 import { loadImage, type PdfImage } from './image';
 
 export type SealMode = 'single' | 'every-page' | 'seam';
@@ -160,6 +160,21 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
   if (existingField) {
     if (existingField.type !== 'Sig') throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" exists and is not a signature field`);
     if (existingField.dict.has('V')) throw new SidianError('SIGN_FIELD_EXISTS', `field "${options.field}" is already signed`);
+    // Signing a field an earlier signature locked (FieldMDP) would break that signature.
+    const lockedBy = documentLocks(view, fields).find((l) => isLocked(l.locks, existingField.fullName));
+    if (lockedBy) {
+      throw new SidianError('SIGN_LOCKED', `field "${existingField.fullName}" is locked by the signature in field "${lockedBy.by}" (FieldMDP)`);
+    }
+  }
+  if (mdp === 2 && options.image && !existingField) {
+    // A visible widget in a new field would be drawn over the certified content, which our verifier
+    // (like pyHanko) reports as breaking the certification (the Sneaky Signature Attack).
+    const prepared = fields.filter((f) => f.type === 'Sig' && !f.dict.has('V')).map((f) => `"${f.fullName}"`);
+    throw new SidianError(
+      'SIGN_LOCKED',
+      'the document is certified (DocMDP P=2), which permits signatures but not new visible ones: sign without an image' +
+        (prepared.length ? `, or in a signature field the certifier prepared (${prepared.join(', ')})` : ''),
+    );
   }
   const image = options.image ? await loadImage(options.image) : undefined;
   const widgets = existingField ? planExistingField(view, existingField, pages, image !== undefined) : planWidgets(pages, options, image);

@@ -11,7 +11,7 @@ import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } fr
 import { indexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
-import { listFields, type FieldInfo } from '../sign/fields';
+import { fieldLocks, listFields, type FieldInfo } from '../sign/fields';
 import { checkByteRange } from './byte-range';
 import { type AnyHash, verifySignedData, verifyTimestampToken } from './cms-verify';
 import { analyseModifications } from './modifications';
@@ -274,9 +274,10 @@ async function judgeSignature(
           reasons.push(`${doc.size - end} bytes after the signed revision are not covered by the signature`);
         }
       } else {
-        const cap: 1 | 2 | 3 = certifierP && certifier && sigEnd(certifier) <= end ? certifierP : 2;
+        const certified = !!(certifierP && certifier && sigEnd(certifier) <= end);
+        const cap: 1 | 2 | 3 = certified ? certifierP! : 2;
         const signedView = doc.viewAt(end);
-        const m = analyseModifications(signedView, view, cap);
+        const m = analyseModifications(signedView, view, cap, { certified, locks: signatureLocks(view, signedView, s) });
         report.modificationsAfter = m.verdict;
         reasons.push(...m.reasons);
       }
@@ -355,6 +356,12 @@ function docMdpP(view: PdfView, sig: PdfDict): 1 | 2 | 3 {
     if (p === 1 || p === 3) return p;
   }
   return 2;
+}
+
+/** What a signature locks (FieldMDP): its /Reference, and its field's /Lock as it was when signed. */
+function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {
+  const lock = s.field.ref ? signedView.dict(signedView.dict(s.field.ref)?.get('Lock')) : undefined;
+  return [...fieldLocks(view, s.dict), ...(lock ? fieldLocks(signedView, undefined, lock) : [])];
 }
 
 /** Certificates and CRLs of the document security store, and where it was added. */

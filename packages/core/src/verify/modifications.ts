@@ -9,11 +9,17 @@
  *
  * Anything left unexplained — pages added or removed, content or resources replaced, objects freed,
  * the catalog rewritten, an object of the signed revision revealed or overwritten — is disallowed.
+ *
+ * After a certification that does not permit annotations (P=1, P=2), a new signature or timestamp
+ * field must not be visible: its widget's appearance is drawn wherever its /Rect says, over the
+ * certified content (the Sneaky Signature Attack, Mainka et al., IEEE S&P 2021). Later signers sign
+ * invisibly or in a field the certifier prepared, whose place was fixed by the certification.
+ * pyHanko's default (`allow_new_visible_after_certify=False`) is the same; Acrobat is laxer.
  */
 import type { PdfView } from '../pdf/document';
 import { PdfDict, PdfName, PdfRaw, PdfRef, PdfStream, PdfString, type PdfObject } from '../pdf/objects';
 import { Parser } from '../pdf/parser';
-import { listFields, type FieldInfo } from '../sign/fields';
+import { isLocked, listFields, type FieldInfo, type FieldLock } from '../sign/fields';
 
 export interface ModificationResult {
   verdict: 'none' | 'allowed' | 'disallowed';
@@ -24,11 +30,25 @@ export interface ModificationResult {
 
 const MAX_WALK = 200_000;
 
+export interface ModificationContext {
+  /** The changes follow a certification signature (whose P is `maxLevel`). */
+  certified?: boolean;
+  /** The fields the signature locks: filling or signing them afterwards is disallowed. */
+  locks?: FieldLock[];
+}
+
 /**
  * Compares the signed state with the final one. `maxLevel` is what the certification (DocMDP)
  * permits: 1, 2 or 3; without certification 2 (annotations over signed content are not allowed).
  */
-export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 1 | 2 | 3): ModificationResult {
+export function analyseModifications(
+  signed: PdfView,
+  final: PdfView,
+  maxLevel: 1 | 2 | 3,
+  context: ModificationContext = {},
+): ModificationResult {
+  const certified = !!context.certified;
+  const locks = context.locks ?? [];
   const reasons: string[] = [];
   const bad = (r: string): void => {
     reasons.push(r);
@@ -135,7 +155,11 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
     if (!f0) continue;
     const v1 = final.dict(new PdfRef(num, 0));
     if (!v1) continue;
-    if (!sameObject(f0.dict.get('V'), v1.get('V'))) filledFields.add(num);
+    if (sameObject(f0.dict.get('V'), v1.get('V'))) continue;
+    filledFields.add(num);
+    if (isLocked(locks, f0.fullName)) {
+      bad(`${f0.type === 'Sig' ? 'signature' : 'form'} field "${f0.fullName}" was ${f0.type === 'Sig' ? 'signed' : 'filled'} after this signature locked it (FieldMDP)`);
+    }
   }
 
   const appendedOnly = (a0: PdfObject[] | undefined, a1: PdfObject[] | undefined): PdfObject[] | undefined => {
@@ -159,7 +183,15 @@ export function analyseModifications(signed: PdfView, final: PdfView, maxLevel: 
       const owner = widgetOwner1.get(ref.num);
       if (owner && owner.type === 'Sig') {
         const v = final.dict(owner.dict.get('V'));
-        if (v?.name('Type') === 'DocTimeStamp') raise(1, 'a document timestamp was added');
+        const timestamp = v?.name('Type') === 'DocTimeStamp';
+        if (certified && maxLevel < 3 && drawsOnPage(final, d)) {
+          return bad(
+            `a new ${timestamp ? 'document timestamp' : 'signature'} field "${owner.fullName}" with a visible widget was added ` +
+              `to ${where} after the certification, which does not permit annotations: its appearance can cover certified ` +
+              'content (Sneaky Signature Attack); later signatures must be invisible or use a field the certifier prepared',
+          );
+        }
+        if (timestamp) raise(1, 'a document timestamp was added');
         else raise(2, 'a signature was added');
         return;
       }
@@ -501,6 +533,20 @@ export function reachable(view: PdfView, o: PdfObject | null | undefined, limit:
     else if (x instanceof PdfStream) stack.push(...x.dict.map.values());
   }
   return out;
+}
+
+/**
+ * True when a widget can draw on its page: it has an appearance, a /Rect of some area (an unreadable
+ * one counts as drawing), and is not Hidden. NoView still prints, so it counts as drawing.
+ */
+function drawsOnPage(view: PdfView, widget: PdfDict): boolean {
+  const flags = view.number(widget.get('F')) ?? 0;
+  if ((flags & 2) !== 0) return false;
+  if (widget.get('AP') === undefined) return false;
+  const rect = (view.array(widget.get('Rect')) ?? []).map((x) => view.number(x));
+  if (rect.length !== 4 || rect.some((x) => x === undefined || !Number.isFinite(x))) return true;
+  const [x1, y1, x2, y2] = rect as number[];
+  return Math.abs(x2! - x1!) * Math.abs(y2! - y1!) > 0;
 }
 
 /** The field whose widget's /AP refers (directly or through a state dictionary) to object `num`. */
