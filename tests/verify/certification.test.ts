@@ -21,6 +21,7 @@ import {
   createTestPki,
   fillTextField,
   loadInput,
+  emptySneakyField,
   loadSealPng,
   sneakySignature,
   type SneakyWidget,
@@ -243,6 +244,21 @@ describe('Sneaky Signature Attack: a new signature field drawn over certified co
     const r = await verify(await sneakySignature(approved, 'visible', { kind: 'cms', signer: pki.signer }));
     expect(r.signatures[0]!.modificationsAfter, r.signatures[0]!.reasons.join(' | ')).toBe('allowed');
     expect(r.status).toBe('valid');
+  });
+
+  it('an empty signature field that draws over the page is an annotation: disallowed after an approval signature and under P=2, allowed under P=3; an invisible one is allowed', async () => {
+    const approved = await signPdf(loadInput('acroform'), { signer: pki.signer });
+    for (const [base, widget, verdict] of [
+      [approved, 'visible', 'disallowed'],
+      [approved, 'zero-rect', 'allowed'],
+      [approved, 'no-appearance', 'allowed'],
+      [certified.get(2)!, 'visible', 'disallowed'],
+      [certified.get(2)!, 'hidden-flag', 'allowed'],
+      [certified.get(3)!, 'visible', 'allowed'],
+    ] as const) {
+      const r = await verify(emptySneakyField(base, widget));
+      expect(r.signatures[0]!.modificationsAfter, `${widget}: ${r.signatures[0]!.reasons.join(' | ')}`).toBe(verdict);
+    }
   });
 
   it('signPdf after P=2: a seal in a new field is refused (SIGN_LOCKED, naming the prepared field); invisible or in the prepared field it signs', async () => {

@@ -769,31 +769,35 @@ export async function sneakySignature(
     produce:
       produce.kind === 'cms' ? cadesProducer(produce.signer) : (digest) => requestTimestamp(produce.tsa, digest, 'SHA-256'),
     attach: false,
-    edit: (u, sigRef) => {
-      const page = u.page(0);
-      const [x0, y0, x1, y1] = MARKER_RECT as [number, number, number, number];
-      const w = x1 - x0;
-      const h = y1 - y0;
-      const ap = textBox(u, w, h, 'Sidian fixture: AMOUNT 1,000,000');
-      const flags = widget === 'hidden-flag' ? 4 | 2 : widget === 'noview-flag' ? 4 | 32 : 4;
-      const field = new PdfDict([
-        ['Type', N('Annot')],
-        ['Subtype', N('Widget')],
-        ['FT', N('Sig')],
-        ['T', PdfString.fromText(`sneaky-${widget}-${++fieldCounter}`)],
-        ['V', sigRef],
-        ['Rect', widget === 'zero-rect' ? [0, 0, 0, 0] : [x0, y0, x1, y1]],
-        ['F', flags],
-        ['P', page.ref],
-      ]);
-      if (widget !== 'no-appearance') field.set('AP', new PdfDict([['N', ap]]));
-      const ref = u.add(field);
-      u.addAnnot(0, ref);
-      u.addField(ref);
-      u.acroForm().set('SigFlags', 3);
-    },
+    edit: (u, sigRef) => addSneakyField(u, widget, sigRef),
   });
   return r.pdf;
+}
+
+/** The same widget as an empty (unsigned) signature field: an annotation in a signature field's clothes. */
+export function emptySneakyField(pdf: Uint8Array, widget: SneakyWidget): Uint8Array {
+  return update(pdf, (u) => addSneakyField(u, widget));
+}
+
+function addSneakyField(u: Update, widget: SneakyWidget, sigRef?: PdfRef): void {
+  const page = u.page(0);
+  const [x0, y0, x1, y1] = MARKER_RECT as [number, number, number, number];
+  const flags = widget === 'hidden-flag' ? 4 | 2 : widget === 'noview-flag' ? 4 | 32 : 4;
+  const field = new PdfDict([
+    ['Type', N('Annot')],
+    ['Subtype', N('Widget')],
+    ['FT', N('Sig')],
+    ['T', PdfString.fromText(`sneaky-${widget}-${++fieldCounter}`)],
+    ['Rect', widget === 'zero-rect' ? [0, 0, 0, 0] : [x0, y0, x1, y1]],
+    ['F', flags],
+    ['P', page.ref],
+  ]);
+  if (sigRef) field.set('V', sigRef);
+  if (widget !== 'no-appearance') field.set('AP', new PdfDict([['N', textBox(u, x1 - x0, y1 - y0, 'Sidian fixture: AMOUNT 1,000,000')]]));
+  const ref = u.add(field);
+  u.addAnnot(0, ref);
+  u.addField(ref);
+  u.acroForm().set('SigFlags', 3);
 }
 
 // ---------------------------------------------------------------------------------------------

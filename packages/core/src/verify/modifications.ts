@@ -191,6 +191,8 @@ export function analyseModifications(
               'content (Sneaky Signature Attack); later signatures must be invisible or use a field the certifier prepared',
           );
         }
+        // An empty signature field that draws is an annotation laid over the page, not a signature.
+        if (!v && drawsOnPage(final, d)) return raise(3, `an empty signature field "${owner.fullName}" with a visible widget was added to ${where}`);
         if (timestamp) raise(1, 'a document timestamp was added');
         else raise(2, 'a signature was added');
         return;
