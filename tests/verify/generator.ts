@@ -746,6 +746,41 @@ export function setFieldEntry(pdf: Uint8Array, name: string, key: string, value:
   return update(pdf, (u) => u.editDict(new PdfRef(num, 0)).set(key, value));
 }
 
+/** Rewrites the last trailer of `pdf` (a classic table's) as `edit` says; offsets stay valid. */
+export function editLastTrailer(pdf: Uint8Array, edit: (trailer: string) => string): Uint8Array {
+  const s = Buffer.from(pdf).toString('latin1');
+  const k = s.lastIndexOf('trailer');
+  if (k < 0) throw new Error('no classic trailer');
+  return new Uint8Array(Buffer.from(s.slice(0, k) + edit(s.slice(k)), 'latin1'));
+}
+
+/**
+ * An incremental update written by hand with a classic table: each object's text as given (so its
+ * `n g obj` header and the table's generation can say anything).
+ */
+export function rawUpdate(pdf: Uint8Array, objects: { num: number; gen: number; text: string }[]): Uint8Array {
+  const doc = PdfDocument.load(pdf);
+  let out = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
+  const rows: string[] = [];
+  for (const o of [...objects].sort((a, b) => a.num - b.num)) {
+    rows.push(`${o.num} 1\n${String(pdf.length + out.length).padStart(10, '0')} ${String(o.gen).padStart(5, '0')} n\r\n`);
+    out += o.text.endsWith('\n') ? o.text : `${o.text}\n`;
+  }
+  const xrefAt = pdf.length + out.length;
+  const t = doc.latest.trailer;
+  const ref = (k: string) => (t.get(k) instanceof PdfRef ? ` /${k} ${(t.get(k) as PdfRef).num} ${(t.get(k) as PdfRef).gen} R` : '');
+  const size = Math.max(doc.latest.size, ...objects.map((o) => o.num + 1));
+  out += `xref\n${rows.join('')}trailer\n<< /Size ${size}${ref('Root')}${ref('Info')} /Prev ${doc.startxref} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return concat(pdf, new Uint8Array(Buffer.from(out, 'latin1')));
+}
+
+/** The text of object `num` as it stands in `pdf` (from its `n g obj` to its `endobj`). */
+export function objectText(pdf: Uint8Array, num: number): string {
+  const off = findDefinition(pdf, num, 'last')!;
+  const s = Buffer.from(pdf).toString('latin1');
+  return s.slice(off, s.indexOf('endobj', off) + 6);
+}
+
 /**
  * How the widget of a sneaky signature is made: drawn over the page (`visible`), or in one of the
  * ways that draw nothing on screen (`hidden-flag`, `zero-rect`, `no-appearance`), or hidden on screen

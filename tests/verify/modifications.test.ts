@@ -8,7 +8,9 @@ import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
-import { PdfName, PdfRef } from '../../packages/core/src/pdf/objects';
+import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, latin1Bytes } from '../../packages/core/src/pdf/objects';
+import { decodeStream } from '../../packages/core/src/pdf/filters';
+import { listFields } from '../../packages/core/src/sign/fields';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
 import {
@@ -22,7 +24,12 @@ import {
   createTestPki,
   fieldLockDict,
   fieldMdp,
+  editLastTrailer,
   findObjectNum,
+  firstContentRef,
+  objectText,
+  rawUpdate,
+  update,
   fillTextField,
   loadInput,
   loadSealPng,
@@ -332,4 +339,152 @@ describe('FieldMDP: fields a signature locks stay as signed', () => {
     expect(r.status).toBe('invalid');
     expect((await verify(fillTextField(bySigner, 'id-number', '410000'))).status).toBe('valid');
   });
+});
+
+/**
+ * Ways to pass a content change off as an allowed one, found by a red-team pass: each is a real
+ * incremental update whose change poppler or MuPDF show (checked by rendering both revisions).
+ */
+describe('content changes dressed as allowed ones: disallowed', () => {
+  /** Appends text to page 1's first content stream, rewritten in place; returns its number. */
+  const rewriteContent = (u: Parameters<Parameters<typeof update>[1]>[0]): PdfRef => {
+    const ref = firstContentRef(u.view, 0);
+    const old = u.view.get(ref.num) as PdfStream;
+    const text = new TextDecoder('latin1').decode(decodeStream(old));
+    u.set(ref, new PdfStream(new PdfDict(), latin1Bytes(`${text}\nBT /F1 36 Tf 72 300 Td (PAID IN FULL) Tj ET\n`)));
+    return ref;
+  };
+  const bases = async () => [
+    ['approval', await signedInput('classic-1.3')],
+    ['P=1', await signPdf(loadInput('acroform'), { signer: pki.signer, certify: 1, field: 'issuer-certification' })],
+  ] as const;
+  const expectDisallowed = (r: VerificationReport, what: string, reason?: RegExp) => {
+    expect(r.signatures[0]!.modificationsAfter, `${what}: ${r.signatures[0]!.reasons.join(' | ')}`).toBe('disallowed');
+    if (reason) expect(r.signatures[0]!.reasons.join(' | '), what).toMatch(reason);
+    expect(r.status, what).toBe('invalid');
+  };
+
+  it('the trailer /Info pointed at the content stream, which is then rewritten', async () => {
+    for (const [label, base] of await bases()) {
+      let content = 0;
+      const changed = update(base, (u) => {
+        content = rewriteContent(u).num;
+      });
+      const pdf = editLastTrailer(changed, (t) => t.replace(/\/Info \d+ \d+ R/, `/Info ${content} 0 R`));
+      expect(PdfDocument.load(pdf).latest.trailer.get('Info')).toMatchObject({ num: content });
+      expectDisallowed(await verify(pdf), label, new RegExp(`object ${content}.* was changed`));
+    }
+  });
+
+  it('the catalog /Metadata pointed at the content stream, which is then rewritten', async () => {
+    for (const [label, base] of await bases()) {
+      expectDisallowed(await verify(update(base, (u) => u.catalog().set('Metadata', rewriteContent(u)))), label);
+    }
+  });
+
+  it('a /DSS whose /Certs reach the content stream, or whose /VRI reaches the page tree while a page is added', async () => {
+    for (const [label, base] of await bases()) {
+      const dssContent = update(base, (u) => {
+        const r = rewriteContent(u);
+        u.catalog().set('DSS', u.add(new PdfDict([['Certs', [r]]])));
+      });
+      expectDisallowed(await verify(dssContent), `${label}: DSS /Certs`);
+      const dssPages = update(addPage(base), (u) => {
+        u.catalog().set('DSS', u.add(new PdfDict([['VRI', new PdfDict([['X', u.view.catalog().get('Pages')!]])]])));
+      });
+      expectDisallowed(await verify(dssPages), `${label}: DSS /VRI`);
+    }
+  });
+
+  it('an object of the signed revision re-declared with generation 1, byte for byte otherwise', async () => {
+    for (const [label, base] of await bases()) {
+      const content = firstContentRef(PdfDocument.load(base).latest, 0).num;
+      const text = objectText(base, content).replace(/^(\d+) 0 obj/, '$1 1 obj');
+      expectDisallowed(await verify(rawUpdate(base, [{ num: content, gen: 1, text }])), label, /generation 1/);
+    }
+  });
+
+  it("a field's widget flags (/F) changed without filling it: hidden, or a hidden one revealed", async () => {
+    const base = await signedInput('acroform');
+    for (const [name, flags] of [
+      ['applicant-name', 6],
+      ['agree', 6],
+      ['applicant-signature', 6],
+    ] as const) {
+      expectDisallowed(await verify(setFieldEntry(base, name, 'F', flags)), `${name} /F ${flags}`, /without being filled/);
+    }
+    // the signed revision holds a Hidden field whose appearance says something else; the update reveals it
+    const hidden = update(loadInput('acroform'), (u) => {
+      const f = listFields(u.view).find((x) => x.fullName === 'applicant-name')!;
+      const fd = u.editDict(f.ref!);
+      fd.set('F', 6);
+      const ap = u.view.dict(fd.get('AP'))!.get('N') as PdfRef;
+      u.set(ap, new PdfStream((u.view.get(ap.num) as PdfStream).dict.clone(), latin1Bytes('1 g 0 0 250 22 re f BT /Helv 12 Tf 0 g 3 6.5 Td (PAID - Li Si) Tj ET\n')));
+    });
+    const signedHidden = await signPdf(hidden, { signer: pki.signer });
+    expectDisallowed(await verify(setFieldEntry(signedHidden, 'applicant-name', 'F', 4)), 'unhide');
+    // filling it while revealing it: the flags change is still not explained by filling
+    const fd = findObjectNum(signedHidden, (d) => d.get('T') instanceof PdfString && (d.get('T') as PdfString).text() === 'applicant-name');
+    const filledAndShown = update(fillTextField(signedHidden, 'applicant-name', 'Li Si'), (u) => u.editDict(new PdfRef(fd, 0)).set('F', 4));
+    expectDisallowed(await verify(filledAndShown), 'fill and unhide', /widget flags/);
+  });
+
+  it('a read-only field filled', async () => {
+    const ro = setFieldEntry(loadInput('acroform'), 'id-number', 'Ff', 1);
+    const signedRo = await signPdf(ro, { signer: pki.signer });
+    expectDisallowed(await verify(fillTextField(signedRo, 'id-number', '99999999999999999X')), 'read-only', /read-only/);
+  });
+
+  it('/NeedAppearances set (viewers redraw the signed fields), or /DR changed while it is set', async () => {
+    const base = await signedInput('acroform');
+    expectDisallowed(await verify(update(base, (u) => u.acroForm().set('NeedAppearances', true))), 'NeedAppearances', /NeedAppearances/);
+    const asks = update(loadInput('acroform'), (u) => u.acroForm().set('NeedAppearances', true));
+    const certified = await signPdf(asks, { signer: pki.signer, certify: 1, field: 'issuer-certification' });
+    const swapped = update(certified, (u) => {
+      const zapf = u.add(new PdfDict([['Type', PdfName.of('Font')], ['Subtype', PdfName.of('Type1')], ['BaseFont', PdfName.of('ZapfDingbats')]]));
+      u.acroForm().set('DR', new PdfDict([['Font', new PdfDict([['Helv', zapf]])]]));
+    });
+    expectDisallowed(await verify(swapped), 'DR swap', /\/DR was changed/);
+    // without /NeedAppearances, signers rewrite /DR and /DA (EU DSS and Adobe do): allowed
+    const rewritten = update(base, (u) => u.acroForm().set('DA', PdfString.latin1('/Helv 11 Tf 0 0 1 rg')));
+    expect((await verify(rewritten)).signatures[0]!.modificationsAfter).toBe('allowed');
+  });
+
+  it('6,000 rewritten widget appearances are judged in one pass (the analysis is not quadratic)', async () => {
+    const W = 6000;
+    const objs: string[] = [];
+    const widgets = Array.from({ length: W }, (_, i) => `${6 + 2 * i} 0 R`).join(' ');
+    objs[1] = `<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [${widgets}] >> >>`;
+    objs[2] = '<< /Type /Pages /Kids [3 0 R] /Count 1 >>';
+    objs[3] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Annots [${widgets}] >>`;
+    objs[4] = '<< /Length 0 >>\nstream\n\nendstream';
+    objs[5] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
+    for (let i = 0; i < W; i++) {
+      const x = 20 + (i % 50) * 11;
+      const y = 20 + Math.floor(i / 50) * 6;
+      objs[6 + 2 * i] = `<< /Type /Annot /Subtype /Widget /FT /Tx /T (f${i}) /V (v) /Rect [${x} ${y} ${x + 10} ${y + 5}] /P 3 0 R /F 4 /AP << /N ${7 + 2 * i} 0 R >> >>`;
+      objs[7 + 2 * i] = '<< /Type /XObject /Subtype /Form /BBox [0 0 10 5] /Length 17 >>\nstream\n0 g 0 0 10 5 re f\nendstream';
+    }
+    let text = '%PDF-1.7\n';
+    const offsets: number[] = [];
+    for (let n = 1; n < objs.length; n++) {
+      offsets[n] = text.length;
+      text += `${n} 0 obj\n${objs[n]}\nendobj\n`;
+    }
+    const xref = text.length;
+    text += `xref\n0 ${objs.length}\n0000000000 65535 f\r\n${offsets.slice(1).map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}`;
+    text += `trailer\n<< /Size ${objs.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+    const signedMany = await signPdf(new Uint8Array(Buffer.from(text, 'latin1')), { signer: pki.signer });
+    const rewritten = update(signedMany, (u) => {
+      for (let i = 0; i < W; i++) {
+        const dict = new PdfDict([['Type', PdfName.of('XObject')], ['Subtype', PdfName.of('Form')], ['BBox', [0, 0, 10, 5]]]);
+        u.set(new PdfRef(7 + 2 * i, 0), new PdfStream(dict, latin1Bytes('1 g 0 0 10 5 re f')));
+      }
+    });
+    // ~20 s before (every changed appearance walked every widget), past the 10 s bound; ~1.5 s now
+    const t0 = Date.now();
+    const r = await verifyPdf(rewritten, { trustAnchors: anchors });
+    expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
+    expect(Date.now() - t0, 'within the 10 s bound').toBeLessThan(10_000);
+  }, 30_000);
 });

@@ -97,6 +97,15 @@ export function analyseModifications(
       continue;
     }
     if (!live0) continue; // new objects only matter where changed objects refer to them
+    // The same number under another generation is another object to a reader that honours
+    // generations (poppler then reads the signed references `n 0 R` as null); one that ignores them
+    // (as this reader's lookups do) would see the same object.
+    const gen0 = e0.type === 2 ? 0 : e0.gen;
+    const gen1 = e1!.type === 2 ? 0 : e1!.gen;
+    if (gen0 !== gen1) {
+      bad(`object ${num} of the signed revision was re-declared with generation ${gen1}`);
+      continue;
+    }
     // An object the update re-declares must be readable from what the update points at: the
     // reader's fallback to another definition would otherwise hide an unreadable rewrite behind
     // the signed original (which a lenient viewer may render differently).
@@ -131,9 +140,16 @@ export function analyseModifications(
   const cat1 = final.catalog();
   const acroRef0 = cat0.get('AcroForm');
   const fieldsArr0 = signed.dict(acroRef0)?.get('Fields');
-  const infoNum = refNum(final.trailer.get('Info')) ?? refNum(signed.trailer.get('Info'));
-  const metadataNums = new Set([refNum(cat0.get('Metadata')), refNum(cat1.get('Metadata'))].filter((x): x is number => x !== undefined));
-  const dssNums = reachable(final, cat1.get('DSS'), 10_000);
+  // Metadata and validation data may be updated in place, but only the objects that were metadata or
+  // validation data in the signed revision, and only while nothing else there refers to them: a
+  // trailer /Info, a catalog /Metadata or a /DSS entry pointed at a content stream must not make
+  // rewriting that stream "a metadata update".
+  const infoNums = new Set([refNum(signed.trailer.get('Info')), refNum(final.trailer.get('Info'))]);
+  const metadataNum = refNum(cat0.get('Metadata'));
+  const dssNums0 = reachable(signed, cat0.get('DSS'), 10_000);
+  const dssRoot0 = refNum(cat0.get('DSS'));
+  let refIndex: RefIndex | undefined;
+  const refs = () => (refIndex ??= indexReferences(signed, dssNums0, rootNum, MAX_WALK));
   const pageNums0 = new Set<number>();
   const annotsArrayOf0 = new Map<number, number>();
   try {
@@ -147,6 +163,17 @@ export function analyseModifications(
   }
   const pageTreeNodes0 = new Set<number>();
   collectPageTreeNodes(signed, cat0.get('Pages'), pageTreeNodes0);
+
+  /**
+   * Which fields a viewer draws from /DA and /DR rather than from their appearance streams, if any:
+   * all of them when the form asks for it (/NeedAppearances true), else filled fields of the signed
+   * revision with a widget that has no appearance.
+   */
+  const regeneratedFields = (): string | undefined => {
+    if (final.resolve(final.dict(cat1.get('AcroForm'))?.get('NeedAppearances')) === true) return 'every field (/NeedAppearances)';
+    const f = fields0.find((x) => x.type !== 'Sig' && x.dict.has('V') && x.widgets.some((w) => !w.dict.has('AP')));
+    return f ? `field "${f.fullName}", which has no appearance stream` : undefined;
+  };
 
   /** A field is being filled or signed: the changes to its widgets' appearances are explained. */
   const filledFields = new Set<number>();
@@ -210,12 +237,14 @@ export function analyseModifications(
     }
     const allowed = new Set(['AP', 'AS', 'V', 'F', 'MK']);
     for (const k of diffKeys(d0, d1)) if (!allowed.has(k)) return bad(`widget ${num} of "${owner.fullName}" changed /${k}`);
+    const why = widgetFlagChange(d0, d1) ?? (isReadOnly(signed, owner.dict) ? 'is read-only but was filled' : undefined);
+    if (why) return bad(`form field "${owner.fullName}" ${why}`);
     // New appearance streams must be made after the signature (or be this widget's own);
     // their resources (fonts, images) may be reused from the signed revision.
     const ap = final.dict(d1.get('AP'));
     for (const n of ap ? apRefs(final, ap) : []) {
       const old = signed.entries.get(n);
-      if (old && old.type !== 0 && !ownedByAppearanceOf(signed, n, num)) {
+      if (old && old.type !== 0 && !(refs().appearanceOf(n) === num && refs().only(n, 'appearance'))) {
         return bad(`field "${owner.fullName}" now shows object ${n} of the signed revision`);
       }
     }
@@ -244,11 +273,15 @@ export function analyseModifications(
       }
       continue;
     }
-    if (num === infoNum || metadataNums.has(num)) {
+    if (infoNums.has(num) && v0 instanceof PdfDict && v1 instanceof PdfDict && refs().only(num, 'trailer')) {
       raise(1, 'document metadata was updated');
       continue;
     }
-    if (dssNums.has(num)) {
+    if (num === metadataNum && isXmpStream(v0) && isXmpStream(v1) && refs().only(num, 'catalog')) {
+      raise(1, 'document metadata was updated');
+      continue;
+    }
+    if (dssNums0.has(num) && (num === dssRoot0 ? refs().only(num, 'catalog') : refs().only(num, 'dss'))) {
       raise(1, 'validation data (DSS) was updated');
       continue;
     }
@@ -302,6 +335,15 @@ export function analyseModifications(
         bad(`signature field "${f0.fullName}" was re-signed or altered`);
         continue;
       }
+      if (!filledFields.has(num)) {
+        bad(`form field "${f0.fullName}" changed /${keys.join(', /')} without being filled`);
+        continue;
+      }
+      const why = widgetFlagChange(d0, d1) ?? (isReadOnly(signed, f0.dict) ? 'is read-only but was filled' : undefined);
+      if (why) {
+        bad(`form field "${f0.fullName}" ${why}`);
+        continue;
+      }
       if (keys.includes('AP') || keys.includes('AS')) {
         const wOwner = widgetOwner0.get(num);
         if (wOwner) {
@@ -322,9 +364,9 @@ export function analyseModifications(
     }
     // An appearance stream of a field being filled, overwritten in place: allowed only when
     // nothing else in the signed revision shows it (else it is a shadow "replace").
-    const apOwner = appearanceOwner(signed, num, widgetOwner0);
+    const apOwner = refs().appearanceOwner(num, widgetOwner0);
     if (apOwner && apOwner.ref && filledFields.has(apOwner.ref.num)) {
-      if (onlyReferencedFromAppearance(signed, num)) {
+      if (refs().only(num, 'appearance')) {
         raise(2, `the appearance of field "${apOwner.fullName}" was replaced while filling it`);
         continue;
       }
@@ -345,10 +387,17 @@ export function analyseModifications(
         const added = appendedOnly(signed.array(a0?.get('Fields')), final.array(a1.get('Fields')));
         if (!added) bad('existing form fields were removed or reordered');
         else judgeNewFields(added);
-      } else if (k === 'SigFlags' || k === 'DR' || k === 'DA') {
-        // bookkeeping that signing and filling require
+      } else if (k === 'SigFlags') {
+        // bookkeeping that signing requires
+      } else if (k === 'DR' || k === 'DA') {
+        // Signers and fillers rewrite these (a font or a form XObject for their own appearance).
+        // They matter only where a viewer draws a field from them instead of its appearance stream.
+        if (regeneratedFields()) bad(`the interactive form's /${k} was changed, from which viewers draw ${regeneratedFields()}`);
+        else raise(2, `the interactive form's /${k} was updated`);
       } else if (k === 'NeedAppearances') {
-        raise(2, 'the form asks viewers to regenerate appearances');
+        // Viewers then redraw every field, the signed ones too, from /DA and /DR.
+        if (final.resolve(a1.get('NeedAppearances')) === true) bad('the form now asks viewers to redraw every field, the signed ones too (/NeedAppearances)');
+        else raise(2, 'the form no longer asks viewers to regenerate appearances');
       } else bad(`the interactive form's /${k} was changed`);
     }
   }
@@ -551,16 +600,6 @@ function drawsOnPage(view: PdfView, widget: PdfDict): boolean {
   return Math.abs(x2! - x1!) * Math.abs(y2! - y1!) > 0;
 }
 
-/** The field whose widget's /AP refers (directly or through a state dictionary) to object `num`. */
-function appearanceOwner(view: PdfView, num: number, widgetOwner: Map<number, FieldInfo>): FieldInfo | undefined {
-  for (const [wnum, f] of widgetOwner) {
-    const w = view.dict(new PdfRef(wnum, 0));
-    const ap = w ? view.dict(w.get('AP')) : undefined;
-    if (ap && apRefs(view, ap).has(num)) return f;
-  }
-  return undefined;
-}
-
 function apRefs(view: PdfView, ap: PdfDict): Set<number> {
   const out = new Set<number>();
   for (const v of ap.map.values()) {
@@ -573,43 +612,122 @@ function apRefs(view: PdfView, ap: PdfDict): Set<number> {
   return out;
 }
 
-function ownedByAppearanceOf(view: PdfView, num: number, widgetNum: number): boolean {
-  const w = view.dict(new PdfRef(widgetNum, 0));
-  const ap = w ? view.dict(w.get('AP')) : undefined;
-  return !!ap && apRefs(view, ap).has(num) && onlyReferencedFromAppearance(view, num);
+/** Where the objects of one state are referred to from: one walk, asked many times. */
+interface RefIndex {
+  /** True when every reference to `num` (if there is any) comes from `from`. */
+  only(num: number, from: 'trailer' | 'catalog' | 'dss' | 'appearance'): boolean;
+  /** The widget whose /AP (directly or through a state dictionary) refers to `num`, if one does. */
+  appearanceOf(num: number): number | undefined;
+  appearanceOwner(num: number, widgetOwner: Map<number, FieldInfo>): FieldInfo | undefined;
 }
 
 /**
- * True when, in this state, object `num` is referenced only from widget appearance dictionaries
- * (not from a page, the catalog or any other object): overwriting it changes nothing else.
+ * Counts, for every object of `view`, the references to it: in all, from the trailer, from the
+ * catalog, from objects of the DSS (`dss`), and from widget appearance dictionaries. Walks at most
+ * `limit` objects; past that every answer is "no" (the strict one).
  */
-function onlyReferencedFromAppearance(view: PdfView, num: number): boolean {
-  let refs = 0;
-  let apRefsCount = 0;
-  const stackScan = (o: PdfObject | undefined, inAp: boolean, depth: number) => {
+function indexReferences(view: PdfView, dss: Set<number>, rootNum: number, limit: number): RefIndex {
+  const kinds = ['all', 'trailer', 'catalog', 'dss', 'appearance'] as const;
+  const counts = new Map<number, number[]>();
+  const apWidget = new Map<number, number>();
+  const count = (num: number, k: (typeof kinds)[number][]) => {
+    let c = counts.get(num);
+    if (!c) counts.set(num, (c = [0, 0, 0, 0, 0]));
+    for (const kind of k) c[kinds.indexOf(kind)]!++;
+  };
+  const scan = (o: PdfObject | undefined, from: (typeof kinds)[number][], owner: number | undefined, inAp: boolean, depth: number) => {
     if (depth > 50 || o === undefined) return;
     if (o instanceof PdfRef) {
-      if (o.num === num) {
-        refs++;
-        if (inAp) apRefsCount++;
-      }
-    } else if (Array.isArray(o)) for (const x of o) stackScan(x, inAp, depth + 1);
+      count(o.num, inAp ? [...from, 'appearance'] : from);
+      if (inAp && owner !== undefined && !apWidget.has(o.num)) apWidget.set(o.num, owner);
+    } else if (Array.isArray(o)) for (const x of o) scan(x, from, owner, inAp, depth + 1);
     else if (o instanceof PdfDict || o instanceof PdfStream) {
       const d = o instanceof PdfStream ? o.dict : o;
-      for (const [k, v] of d.map) stackScan(v, inAp || k === 'AP', depth + 1);
+      for (const [k, v] of d.map) scan(v, from, owner, inAp || k === 'AP', depth + 1);
     }
   };
+  scan(view.trailer, ['all', 'trailer'], undefined, false, 0);
   let n = 0;
+  let complete = true;
   for (const [objNum, e] of view.entries) {
-    if (e.type === 0 || objNum === num) continue;
-    if (++n > MAX_WALK) return false;
+    if (e.type === 0) continue;
+    if (++n > limit) {
+      complete = false;
+      break;
+    }
     let v: PdfObject | undefined;
     try {
       v = view.get(objNum);
     } catch {
       continue;
     }
-    stackScan(v, false, 0);
+    // a cross-reference stream's dictionary is a trailer
+    const xref = v instanceof PdfStream && v.dict.name('Type') === 'XRef';
+    const from: (typeof kinds)[number][] =
+      objNum === rootNum ? ['all', 'catalog'] : dss.has(objNum) ? ['all', 'dss'] : xref ? ['all', 'trailer'] : ['all'];
+    const isWidget = v instanceof PdfDict && v.name('Subtype') === 'Widget';
+    // An appearance state dictionary (/AP /N << /On 5 0 R >>, indirect) counts as appearance too.
+    scan(v, from, isWidget ? objNum : undefined, false, 0);
   }
-  return refs > 0 && refs === apRefsCount;
+  // references from objects that are themselves only appearance parts (state dictionaries)
+  for (const [num, widget] of [...apWidget]) {
+    let v: PdfObject | undefined;
+    try {
+      v = view.get(num);
+    } catch {
+      continue;
+    }
+    if (!(v instanceof PdfDict) || v.name('Type') !== undefined || v.name('Subtype') !== undefined) continue;
+    for (const x of v.map.values()) {
+      if (!(x instanceof PdfRef)) continue;
+      const c = counts.get(x.num);
+      if (c) c[kinds.indexOf('appearance')]!++;
+      if (!apWidget.has(x.num)) apWidget.set(x.num, widget);
+    }
+  }
+  return {
+    only(num, from) {
+      const c = counts.get(num);
+      return complete && (!c || c[kinds.indexOf(from)] === c[0]);
+    },
+    appearanceOf: (num) => apWidget.get(num),
+    appearanceOwner(num, widgetOwner) {
+      const w = apWidget.get(num);
+      return w === undefined ? undefined : widgetOwner.get(w);
+    },
+  };
+}
+
+/**
+ * Why a widget's flags changed in a way filling or signing does not explain, if they did: only
+ * setting Print (4), Locked (128) and LockedContents (512) is; hiding or revealing (Invisible 1,
+ * Hidden 2, NoView 32, ToggleNoView 256) and anything else is not.
+ */
+function widgetFlagChange(d0: PdfDict, d1: PdfDict): string | undefined {
+  const f0 = d0.get('F');
+  const f1 = d1.get('F');
+  if (sameObject(f0, f1)) return undefined;
+  const a = typeof f0 === 'number' ? f0 : 0;
+  const b = typeof f1 === 'number' ? f1 : -1;
+  if (b < 0 || !Number.isInteger(a) || !Number.isInteger(b)) return 'changed its widget flags (/F) to something unreadable';
+  const cleared = a & ~b;
+  const set = b & ~a;
+  if (cleared !== 0 || (set & ~(4 | 128 | 512)) !== 0) return `changed its widget flags (/F ${a} to ${b}), which can hide or reveal it`;
+  return undefined;
+}
+
+/** A field whose /Ff (inherited through /Parent) has ReadOnly (bit 1). */
+function isReadOnly(view: PdfView, field: PdfDict): boolean {
+  let d: PdfDict | undefined = field;
+  for (let depth = 0; d && depth < 32; depth++) {
+    const ff = view.number(d.get('Ff'));
+    if (ff !== undefined) return (ff & 1) !== 0;
+    d = view.dict(d.get('Parent'));
+  }
+  return false;
+}
+
+/** An XMP metadata stream (/Type /Metadata /Subtype /XML). */
+function isXmpStream(o: PdfObject | undefined): boolean {
+  return o instanceof PdfStream && o.dict.name('Type') === 'Metadata' && o.dict.name('Subtype') === 'XML';
 }
