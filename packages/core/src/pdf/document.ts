@@ -243,6 +243,33 @@ export class PdfDocument {
     return this.objIndex;
   }
 
+  /**
+   * The revision the bytes [0, end) describe themselves (a signed revision): the cross-reference
+   * chain that starts at the last `startxref` before `end`, every section of it inside [0, end).
+   * Sections this document's own chain holds are shared with it. Undefined when no `startxref`
+   * ends those bytes or the first section it names cannot be read.
+   */
+  revisionAt(end: number): PdfView | undefined {
+    const from = Math.max(0, end - 4096);
+    this.access.ensure(from, end);
+    const k = lastIndexOfBytes(this.bytes, STARTXREF, end - STARTXREF.length, from);
+    if (k < 0) return undefined;
+    let startxref: number;
+    try {
+      startxref = new Parser(this.bytes.subarray(0, end), k + STARTXREF.length).readInt();
+    } catch {
+      return undefined;
+    }
+    const known = new Map(this.sections.map((s) => [s.offset, s]));
+    try {
+      const sections = readSectionChain(this.access, startxref, 10_000, true, false, { known, end });
+      return new PdfView(this, sections);
+    } catch (e) {
+      if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
+      return undefined;
+    }
+  }
+
   /** The document as it was when the bytes [0, end) were all there was (a signed revision). */
   viewAt(end: number): PdfView {
     return new PdfView(
@@ -285,21 +312,33 @@ export class PdfDocument {
   }
 }
 
-function readSectionChain(acc: ByteAccess, startxref: number, maxSections: number, recover: boolean, lazyTables = false): XrefSection[] {
+/**
+ * The chain of sections from `startxref` along /Prev. `within.end` keeps it inside the bytes
+ * [0, end) (a revision's own chain), `within.known` are sections already read, by offset.
+ */
+function readSectionChain(
+  acc: ByteAccess,
+  startxref: number,
+  maxSections: number,
+  recover: boolean,
+  lazyTables = false,
+  within: { known?: Map<number, XrefSection>; end?: number } = {},
+): XrefSection[] {
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
   let offset: number | undefined = startxref;
-  let scanFrom = acc.size;
+  const end = within.end ?? acc.size;
+  let scanFrom = end;
   while (offset !== undefined) {
     if (seen.has(offset)) break; // a /Prev loop: stop, the chain so far is all there is
     if (sections.length >= maxSections) throw new SidianError('LIMIT_EXCEEDED', 'too many cross-reference sections');
     seen.add(offset);
     let section: XrefSection;
     try {
-      if (!Number.isInteger(offset) || offset < 0 || offset >= acc.size) {
+      if (!Number.isInteger(offset) || offset < 0 || offset >= end) {
         throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
       }
-      section = readSection(acc, offset, lazyTables);
+      section = within.known?.get(offset) ?? readSection(acc, offset, lazyTables);
     } catch (e) {
       if (!recover || sections.length === 0 || !(e instanceof SidianError) || e.code === 'LIMIT_EXCEEDED') throw e;
       // A broken /Prev: continue with the startxref written before the newer section, if any.

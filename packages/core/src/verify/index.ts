@@ -276,10 +276,19 @@ async function judgeSignature(
       } else {
         const certified = !!(certifierP && certifier && sigEnd(certifier) <= end);
         const cap: 1 | 2 | 3 = certified ? certifierP! : 2;
-        const signedView = doc.viewAt(end);
-        const m = analyseModifications(signedView, view, cap, { certified, locks: signatureLocks(view, signedView, s) });
-        report.modificationsAfter = m.verdict;
-        reasons.push(...m.reasons);
+        // The signed state is the revision the signed bytes describe (the chain from their own
+        // startxref), never the final chain cut at `end`: an update whose /Prev skips the signed
+        // revision would otherwise be compared with the revision before the signature.
+        const signedView = doc.revisionAt(end);
+        const chain = signedView ? chainBreak(doc, signedView, end) : 'the cross-reference of the signed revision cannot be read';
+        if (chain) {
+          report.modificationsAfter = 'disallowed';
+          reasons.push(chain);
+        } else {
+          const m = analyseModifications(signedView!, view, cap, { certified, locks: signatureLocks(view, signedView!, s) });
+          report.modificationsAfter = m.verdict;
+          reasons.push(...m.reasons);
+        }
       }
     }
   } catch (e) {
@@ -300,6 +309,27 @@ async function judgeSignature(
     const br = numbers(view.resolve(f.dict.get('ByteRange')));
     return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
   }
+}
+
+/**
+ * Why the final cross-reference chain does not build on the signed revision, or undefined when it
+ * does: the final chain must run through the signed revision's own sections (the same offsets, in
+ * order, to its end), and every section before them must have been written after the signed bytes.
+ */
+function chainBreak(doc: PdfDocument, signed: PdfView, end: number): string | undefined {
+  const final = doc.sections.map((s) => s.offset);
+  const own = signed.sections.map((s) => s.offset);
+  const k = final.indexOf(own[0]!);
+  if (k < 0) return 'the update does not build on the signed revision (its /Prev chain skips it)';
+  const rest = final.slice(k);
+  if (rest.length !== own.length || rest.some((o, i) => o !== own[i])) {
+    return "the update's cross-reference chain does not continue with the signed revision's own sections";
+  }
+  const early = final.slice(0, k).find((o) => o < end);
+  if (early !== undefined) {
+    return `the update's cross-reference chain takes in a section at byte ${early}, inside the signed bytes but not part of the signed revision`;
+  }
+  return undefined;
 }
 
 /**
