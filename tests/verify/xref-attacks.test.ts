@@ -6,6 +6,7 @@
  * a file Sidian signed; none may be reported `valid`, and none may take long to judge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSidianError } from '../../packages/core/src/errors';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
 import { PdfDict, PdfRef, latin1Bytes } from '../../packages/core/src/pdf/objects';
 import { serialize } from '../../packages/core/src/pdf/writer';
@@ -116,6 +117,35 @@ function prevSkipsSignatureRevision(signed: Uint8Array): Uint8Array {
   return rawUpdate(signed, entries, { prev: before });
 }
 
+/**
+ * Red team run2: a hybrid-reference update. Its /XRefStm puts the signed field `fieldName` (its
+ * own bytes, unchanged) into a new object stream. In 'free-in-table' the classic table marks the
+ * field free (MuPDF honours the table: the field disappears); in 'wrong-index' the stream entry
+ * names slot 1 of the object stream, which holds another object (poppler requires the slot to
+ * match: the field is unreadable there).
+ */
+function hybridAttack(signed: Uint8Array, fieldName: string, mode: 'free-in-table' | 'wrong-index'): Uint8Array {
+  const view = PdfDocument.load(signed).latest;
+  const W = listFields(view).find((f) => f.fullName === fieldName)!.ref!.num;
+  const S = view.size; // the object stream
+  const X = S + 1; // the xref stream
+  const D = S + 2; // a dummy object in slot 1 ('wrong-index')
+  const wBody = serialize(view.get(W)!);
+  const header = mode === 'wrong-index' ? `${W} 0 ${D} ${wBody.length + 1} ` : `${W} 0 `;
+  const data = header + wBody + (mode === 'wrong-index' ? ' << /Dummy true >>' : '');
+  const objstm = obj(S, `<< /Type /ObjStm /N ${mode === 'wrong-index' ? 2 : 1} /First ${header.length} /Length ${data.length} >>\nstream\n${data}\nendstream`);
+  const row = String.fromCharCode(2, (S >> 8) & 255, S & 255, 0, mode === 'wrong-index' ? 1 : 0);
+  const xstm = obj(X, `<< /Type /XRef /Size ${D + 1} /W [1 2 2] /Index [${W} 1] /Length ${row.length} >>\nstream\n${row}\nendstream`);
+  const lead = signed[signed.length - 1] === 0x0a ? '' : '\n';
+  const xstmAt = signed.length + lead.length + objstm.length;
+  const entries: RawEntry[] = [
+    { num: S, body: objstm },
+    { num: X, body: xstm },
+  ];
+  if (mode === 'free-in-table') entries.push({ num: W, free: true, gen: 1 });
+  return rawUpdate(signed, entries, { trailerExtra: ` /XRefStm ${xstmAt}` });
+}
+
 function expectNotValid(r: VerificationReport, why: RegExp): void {
   expect(r.status).toBe('invalid');
   const sig = r.signatures[0]!;
@@ -147,6 +177,31 @@ describe('an update whose /Prev skips the signed revision', () => {
       const r = await verify(twice);
       expect(r.signatures.map((s) => s.status)).toEqual(['valid', 'valid']);
       expect(r.signatures[0]!.modificationsAfter).toBe('allowed');
+    });
+  }
+});
+
+describe('hybrid-reference updates', () => {
+  for (const [name, opts] of [
+    ['approval', {}],
+    ['certification (P=2)', { certify: 2 as const, field: 'issuer-certification' }],
+  ] as const) {
+    it(`a signed object freed in the table but re-declared by /XRefStm is a conflict (${name})`, async () => {
+      const r = await verify(hybridAttack(await signedInput('acroform', opts), 'applicant-name', 'free-in-table'));
+      expectNotValid(r, /object \d+ is free in the cross-reference table .* but its \/XRefStm declares it/);
+    });
+
+    it(`an /XRefStm entry naming the wrong slot of an object stream makes the object unreadable (${name})`, async () => {
+      let r: VerificationReport;
+      try {
+        r = await verify(hybridAttack(await signedInput('acroform', opts), 'applicant-name', 'wrong-index'));
+      } catch (e) {
+        // unreadable as a whole is an acceptable outcome too, but only as a typed error
+        expect(isSidianError(e)).toBe(true);
+        return;
+      }
+      expect(r.status).toBe('invalid');
+      expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
     });
   }
 });

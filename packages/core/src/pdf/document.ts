@@ -25,6 +25,19 @@ export interface XrefSection {
   streamNum?: number;
   /** Offset just after the `%%EOF` (and its line end) that closes this section, or -1. */
   eofEnd: number;
+  /**
+   * A hybrid section's disagreements (ISO 32000-2 §7.5.8.4): objects its classic table and its
+   * /XRefStm both list, differently. The view takes the table's in-use entry, and the stream's
+   * entry over a free one (as the standard's example does for compressed objects); readers differ
+   * on the latter (MuPDF keeps the free entry).
+   */
+  conflicts?: HybridConflict[];
+}
+
+export interface HybridConflict {
+  num: number;
+  table: XrefEntry;
+  stream: XrefEntry;
 }
 
 export interface PageInfo {
@@ -390,15 +403,26 @@ function readSection(acc: ByteAccess, offset: number, lazyTables = false): XrefS
   if (section.kind === 'table' && typeof xs === 'number' && xs > 0 && xs < acc.size && xs !== offset) {
     try {
       const hybrid = readXrefStream(acc, xs);
+      const conflicts: HybridConflict[] = [];
       for (const [num, e] of hybrid.entries) {
         const cur = section.entries.get(num);
+        if (cur && e.type !== 0 && !sameEntry(cur, e) && conflicts.length < MAX_CONFLICTS) conflicts.push({ num, table: cur, stream: e });
         if (!cur || cur.type === 0) section.entries.set(num, e);
       }
+      if (conflicts.length) section.conflicts = conflicts;
     } catch {
       /* a reader without xref stream support ignores it too */
     }
   }
   return section;
+}
+
+const MAX_CONFLICTS = 1000;
+
+function sameEntry(a: XrefEntry, b: XrefEntry): boolean {
+  if (a.type === 1 && b.type === 1) return a.offset === b.offset && a.gen === b.gen;
+  if (a.type === 2 && b.type === 2) return a.stream === b.stream && a.index === b.index;
+  return a.type === 0 && b.type === 0;
 }
 
 function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): { section: XrefSection; pos: number } {
@@ -789,10 +813,13 @@ export class PdfView {
       os = { nums, offsets, data, first };
       this.objStreams.set(streamNum, os);
     }
-    let i = index;
-    if (os.nums[i] !== num) i = os.nums.indexOf(num);
-    if (i < 0) throw new SidianError('PDF_MALFORMED', `object ${num} is not in object stream ${streamNum}`);
-    const p = new Parser(os.data, os.first + os.offsets[i]!);
+    // The entry's index must name this object (as poppler requires): an entry that names another
+    // slot is broken, not a hint to search the stream for the number (MuPDF does, and the two
+    // would then show different objects).
+    if (os.nums[index] !== num) {
+      throw new SidianError('PDF_MALFORMED', `object ${num} is not at index ${index} of object stream ${streamNum}`);
+    }
+    const p = new Parser(os.data, os.first + os.offsets[index]!);
     return p.parseObject();
   }
 

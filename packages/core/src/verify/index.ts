@@ -288,6 +288,11 @@ async function judgeSignature(
           const m = analyseModifications(signedView!, view, cap, { certified, locks: signatureLocks(view, signedView!, s) });
           report.modificationsAfter = m.verdict;
           reasons.push(...m.reasons);
+          const conflicts = hybridConflicts(doc, signedView!);
+          if (conflicts.length) {
+            report.modificationsAfter = 'disallowed';
+            reasons.push(...conflicts);
+          }
         }
       }
     }
@@ -330,6 +335,33 @@ function chainBreak(doc: PdfDocument, signed: PdfView, end: number): string | un
     return `the update's cross-reference chain takes in a section at byte ${early}, inside the signed bytes but not part of the signed revision`;
   }
   return undefined;
+}
+
+/**
+ * The hybrid sections written after the signed revision whose classic table and /XRefStm disagree
+ * about an object, where readers then show different things: an object of the signed revision
+ * that the table frees (or points elsewhere) while the stream re-declares it, or any object both
+ * list in use at different places. (The table freeing a new object the stream declares is the
+ * standard's own hybrid layout.)
+ */
+function hybridConflicts(doc: PdfDocument, signed: PdfView): string[] {
+  const out: string[] = [];
+  const first = signed.sections[0]!.offset;
+  for (const sec of doc.sections) {
+    if (sec.offset === first) break;
+    for (const c of sec.conflicts ?? []) {
+      const e0 = signed.entries.get(c.num);
+      const signedObject = !!e0 && e0.type !== 0;
+      if (c.table.type === 0 && !signedObject) continue;
+      out.push(
+        c.table.type === 0
+          ? `object ${c.num} is free in the cross-reference table of the update at byte ${sec.offset} but its /XRefStm declares it`
+          : `object ${c.num} has one entry in the cross-reference table of the update at byte ${sec.offset} and another in its /XRefStm`,
+      );
+      if (out.length >= 5) return out;
+    }
+  }
+  return out;
 }
 
 /**
