@@ -146,6 +146,15 @@ function hybridAttack(signed: Uint8Array, fieldName: string, mode: 'free-in-tabl
   return rawUpdate(signed, entries, { trailerExtra: ` /XRefStm ${xstmAt}` });
 }
 
+/**
+ * Red team dos2/dos3: object `num` re-declared at a marker whose body does not parse, followed by
+ * `k` more markers `num 0 obj (` — each an unterminated string that a parse follows to the end of
+ * the file.
+ */
+function markerFlood(signed: Uint8Array, num: number, k: number): Uint8Array {
+  return rawUpdate(signed, [{ num, body: `${num} 0 obj (\n`.repeat(k) }]);
+}
+
 function expectNotValid(r: VerificationReport, why: RegExp): void {
   expect(r.status).toBe('invalid');
   const sig = r.signatures[0]!;
@@ -204,4 +213,38 @@ describe('hybrid-reference updates', () => {
       expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
     });
   }
+});
+
+describe('object markers that make fallback parses run to the end of the file', () => {
+  const timed = async (pdf: Uint8Array) => {
+    const t0 = Date.now();
+    let report: VerificationReport | undefined;
+    let error: unknown;
+    try {
+      report = await verify(pdf);
+    } catch (e) {
+      error = e;
+    }
+    return { report, error, ms: Date.now() - t0 };
+  };
+
+  it('20 000 markers of a re-declared /Info: judged quickly and not valid', async () => {
+    const signed = await signedInput('classic-1.3');
+    const info = (PdfDocument.load(signed).latest.trailer.get('Info') as PdfRef).num;
+    const { report, error, ms } = await timed(markerFlood(signed, info, 20_000));
+    expect(error, String(error)).toBeUndefined();
+    expectNotValid(report!, /object \d+/);
+    expect(ms).toBeLessThan(5_000);
+  }, 30_000);
+
+  it('10 000 markers of a re-declared catalog: unreadable quickly, as a typed error', async () => {
+    const signed = await signedInput('classic-1.3');
+    const root = (PdfDocument.load(signed).latest.trailer.get('Root') as PdfRef).num;
+    const { report, error, ms } = await timed(markerFlood(signed, root, 10_000));
+    if (error) {
+      expect(isSidianError(error)).toBe(true);
+      expect((error as { code: string }).code).not.toBe('LIMIT_EXCEEDED');
+    } else expect(report!.status).not.toBe('valid');
+    expect(ms).toBeLessThan(5_000);
+  }, 30_000);
 });

@@ -64,6 +64,14 @@ export interface LoadOptions {
 
 const MAX_PAGES = 100_000;
 const MAX_RESOLVE_DEPTH = 64;
+/** Object markers tried, newest first, when an object is not where its entry says. */
+const MAX_MARKER_TRIES = 16;
+/**
+ * Bytes that failed object parses may scan in all, beyond twice the file's size. A hostile file
+ * can make each failed parse run to its end (an unterminated string after each of thousands of
+ * markers); once this is spent no further object is parsed and the reader is marked exhausted.
+ */
+const FAILED_PARSE_ALLOWANCE = 4 * 1024 * 1024;
 
 const enc = (s: string) => latin1Bytes(s);
 const STARTXREF = enc('startxref');
@@ -157,6 +165,8 @@ export class PdfDocument {
   readonly latest: PdfView;
   readonly recovered: boolean;
   private objIndex?: Map<number, number[]>;
+  /** Bytes scanned by object parses that failed (see FAILED_PARSE_ALLOWANCE). */
+  private failedParseBytes = 0;
 
   private constructor(
     readonly access: ByteAccess,
@@ -291,16 +301,39 @@ export class PdfDocument {
     );
   }
 
-  /** The indirect object that starts at `offset` (`n g obj ... endobj`), or undefined when none parses there. */
+  /** How many bytes failed object parses may still scan. */
+  private get parseAllowance(): number {
+    return FAILED_PARSE_ALLOWANCE + 2 * this.size - this.failedParseBytes;
+  }
+
+  /**
+   * True once failed object parses have scanned more than the file's allowance: from then on no
+   * object is parsed, so what was read after that (by any view) is incomplete.
+   */
+  get parseExhausted(): boolean {
+    return this.parseAllowance <= 0;
+  }
+
+  /**
+   * The indirect object that starts at `offset` (`n g obj ... endobj`), or undefined when none
+   * parses there. Failed parses are charged to the file's allowance; none is run once it is spent,
+   * and none may scan past what is left of it.
+   */
   parseIndirectAt(offset: number, resolveLength?: (ref: PdfRef) => number | undefined): { num: number; value: PdfObject } | undefined {
-    if (offset < 0 || offset >= this.size) return undefined;
+    if (offset < 0 || offset >= this.size || this.parseExhausted) return undefined;
+    const limit = offset + this.parseAllowance;
     try {
       return this.access.from(
         offset,
         (b) => {
-          const p = new Parser(b, offset, resolveLength);
-          const o = p.parseIndirect();
-          return { num: o.num, value: o.value, end: p.pos };
+          const p = new Parser(b.length > limit ? b.subarray(0, limit) : b, offset, resolveLength);
+          try {
+            const o = p.parseIndirect();
+            return { num: o.num, value: o.value, end: p.pos };
+          } catch (e) {
+            this.failedParseBytes += Math.max(1, p.pos - offset);
+            throw e;
+          }
         },
         (r) => r.end,
       );
@@ -714,6 +747,8 @@ export class PdfView {
   private readonly cache = new Map<number, PdfObject>();
   private readonly objStreams = new Map<number, { offsets: number[]; nums: number[]; data: Uint8Array; first: number }>();
   private readonly resolving = new Set<number>();
+  /** Objects found nowhere (neither where their entry points nor at a marker): asked once. */
+  private readonly unreadable = new Map<number, SidianError>();
   private pageList?: PageInfo[];
 
   constructor(
@@ -777,17 +812,22 @@ export class PdfView {
       const o = this.doc.parseIndirectAt(off, length);
       return o?.num === num ? o.value : undefined;
     };
+    const known = this.unreadable.get(num);
+    if (known) throw known;
     const v = tryAt(offset);
     if (v !== undefined) return v;
-    // Off-by-some offsets are common in the wild: use the nearest marker for this number.
+    // Off-by-some offsets are common in the wild: use the newest markers for this number (a few:
+    // thousands of markers that do not parse must not each be tried).
     const markers = this.doc.objectMarkers().get(num);
     if (markers) {
-      for (let i = markers.length - 1; i >= 0; i--) {
+      for (let i = markers.length - 1; i >= Math.max(0, markers.length - MAX_MARKER_TRIES); i--) {
         const w = tryAt(markers[i]!);
         if (w !== undefined) return w;
       }
     }
-    throw new SidianError('PDF_MALFORMED', `object ${num} is not at byte ${offset}`);
+    const e = new SidianError('PDF_MALFORMED', `object ${num} is not at byte ${offset}`);
+    this.unreadable.set(num, e);
+    throw e;
   }
 
   private readCompressed(num: number, streamNum: number, index: number): PdfObject {

@@ -316,7 +316,10 @@ export class Parser {
     const b = this.bytes;
     let p = this.pos + 1;
     const end = b.indexOf(0x3e, p);
-    if (end < 0) this.fail('unterminated hex string');
+    if (end < 0) {
+      this.pos = b.length; // it looked at everything
+      this.fail('unterminated hex string');
+    }
     const out = new Uint8Array((end - p + 1) >> 1);
     let n = 0;
     let hi = -1;
@@ -375,7 +378,10 @@ export class Parser {
       if (end < 0) {
         // /Length missing or wrong: find the keyword (bounded by the buffer).
         const k = indexOfBytes(b, ENDSTREAM, start);
-        if (k < 0) this.fail('stream without endstream');
+        if (k < 0) {
+          this.pos = b.length; // it looked at everything
+          this.fail('stream without endstream');
+        }
         end = k;
         // strip the EOL before endstream
         if (end > start && b[end - 1] === 0x0a) end--;

@@ -84,7 +84,10 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       unreadable: `signature dictionary ${orphan.num} is in the document but no signature field refers to it (a signature was removed from the form)`,
     });
   }
-  if (found.length === 0) return { status: 'unsigned', revisions, signatures: [] };
+  if (found.length === 0) {
+    if (doc.parseExhausted) throw unreadableAfterExhaustion();
+    return { status: 'unsigned', revisions, signatures: [] };
+  }
 
   const anchors = (options.trustAnchors ?? []).flatMap(pemToDer);
   const dss = readDss(view);
@@ -101,6 +104,15 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   }
   judged.sort((a, b) => a.end - b.end);
   const signatures = judged.map((j) => j.report);
+  // Once failed parses have spent the file's allowance, objects read afterwards came back
+  // unreadable whatever they hold: no verdict built on them may stand.
+  if (doc.parseExhausted) {
+    for (const r of signatures) {
+      r.status = 'invalid';
+      if (r.modificationsAfter !== 'none') r.modificationsAfter = 'disallowed';
+      r.reasons.push(unreadableAfterExhaustion().message);
+    }
+  }
   // Levels that depend on what follows: B-LT (DSS added later), B-LTA (then a document timestamp).
   const dssEnd = dss.addedAt;
   for (const r of signatures) {
@@ -482,6 +494,13 @@ function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, 
   } catch {
     return [];
   }
+}
+
+function unreadableAfterExhaustion(): SidianError {
+  return new SidianError(
+    'VERIFY_UNREADABLE',
+    'the file cannot be read in full: objects that fail to parse made the reader scan more than it allows for a file of this size',
+  );
 }
 
 function countRevisions(doc: PdfDocument): number {
