@@ -33,15 +33,20 @@ function joined(chunks: Uint8Array[]): Uint8Array {
 
 /**
  * Bytes read from a file per step when hashing it. Reads of up to ~512 KiB cost the kernel's copy
- * much less CPU here than 1–2 MiB ones (bench/verify (b), 100 MB: ~118 ms of CPU per pass against
- * ~150 and ~165; destinations that stay in the reading core's cache), which matters when the reading
- * thread shares the machine; smaller steps add more per-read overhead than they save.
+ * much less CPU here than 1–2 MiB ones (destinations that stay in the reading core's cache); smaller
+ * than 256 KiB, the per-read overhead costs more than that saves. bench/verify (b), 100 MB, the
+ * verifyPdf pass, fresh processes interleaved on this 2-core machine while it was slow: 256 KiB with
+ * 8 reads ahead 99 ms (median of 5), 4 ahead 105 ms, 512 KiB with 2 ahead 113 ms, 128 KiB with 8
+ * ahead 109 ms.
  */
-export const READ_CHUNK = 512 * 1024;
+export const READ_CHUNK = 256 * 1024;
 
-/** Reads in flight while a chunk is hashed: two, so that one late read (the reading thread briefly
- * without a core on a busy machine) does not stall the hash. */
-const READ_AHEAD = 2;
+/**
+ * Reads in flight while a chunk is hashed: 2 MiB, about 1.5 ms of hashing, so that the reading
+ * thread losing its core for a while (to the JIT, the GC, other work on the machine) does not stall
+ * the hash.
+ */
+const READ_AHEAD = 8;
 
 /**
  * The digest of `ranges` ([start, end) pairs) of `file`, then of `extra`, reading the file in
@@ -90,7 +95,7 @@ export async function digestFileRanges(
   } finally {
     // after a failed read others may still be writing into their buffers: let them end first
     await Promise.allSettled(inflight);
-    for (const buf of buffers) if (spareBuffers.length < 4) spareBuffers.push(buf);
+    for (const buf of buffers) if (spareBuffers.length <= READ_AHEAD) spareBuffers.push(buf);
   }
 }
 
