@@ -754,24 +754,37 @@ export function editLastTrailer(pdf: Uint8Array, edit: (trailer: string) => stri
   return new Uint8Array(Buffer.from(s.slice(0, k) + edit(s.slice(k)), 'latin1'));
 }
 
+/** One entry of a hand-written update: an object written in it, a free entry, or an entry pointing at an existing definition. */
+export type RawEntry =
+  | { num: number; body: string; gen?: number }
+  | { num: number; free: true; gen?: number }
+  | { num: number; offset: number; gen?: number };
+
 /**
- * An incremental update written by hand with a classic table: each object's text as given (so its
- * `n g obj` header and the table's generation can say anything).
+ * An incremental update written by hand with a classic table listing `entries` (one subsection
+ * each): the bodies as given, so an object's `n g obj` header and its table entry can say anything.
  */
-export function rawUpdate(pdf: Uint8Array, objects: { num: number; gen: number; text: string }[]): Uint8Array {
+export function rawUpdate(pdf: Uint8Array, entries: RawEntry[], opts: { prev?: number; trailerExtra?: string } = {}): Uint8Array {
   const doc = PdfDocument.load(pdf);
-  let out = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
-  const rows: string[] = [];
-  for (const o of [...objects].sort((a, b) => a.num - b.num)) {
-    rows.push(`${o.num} 1\n${String(pdf.length + out.length).padStart(10, '0')} ${String(o.gen).padStart(5, '0')} n\r\n`);
-    out += o.text.endsWith('\n') ? o.text : `${o.text}\n`;
+  let text = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
+  const rows: { num: number; line: string }[] = [];
+  const row = (off: number, gen: number, kind: 'n' | 'f') => `${String(off).padStart(10, '0')} ${String(gen).padStart(5, '0')} ${kind}\r\n`;
+  for (const e of entries) {
+    if ('body' in e) {
+      rows.push({ num: e.num, line: row(pdf.length + text.length, e.gen ?? 0, 'n') });
+      text += e.body;
+    } else if ('free' in e) rows.push({ num: e.num, line: row(0, e.gen ?? 1, 'f') });
+    else rows.push({ num: e.num, line: row(e.offset, e.gen ?? 0, 'n') });
   }
-  const xrefAt = pdf.length + out.length;
+  rows.sort((a, b) => a.num - b.num);
+  const xrefAt = pdf.length + text.length;
   const t = doc.latest.trailer;
   const ref = (k: string) => (t.get(k) instanceof PdfRef ? ` /${k} ${(t.get(k) as PdfRef).num} ${(t.get(k) as PdfRef).gen} R` : '');
-  const size = Math.max(doc.latest.size, ...objects.map((o) => o.num + 1));
-  out += `xref\n${rows.join('')}trailer\n<< /Size ${size}${ref('Root')}${ref('Info')} /Prev ${doc.startxref} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
-  return concat(pdf, new Uint8Array(Buffer.from(out, 'latin1')));
+  const size = Math.max(doc.latest.size, ...entries.map((e) => e.num + 1));
+  text += `xref\n${rows.map((r) => `${r.num} 1\n${r.line}`).join('')}`;
+  text += `trailer\n<< /Size ${size}${ref('Root')}${ref('Info')} /Prev ${opts.prev ?? doc.startxref}${opts.trailerExtra ?? ''} >>\n`;
+  text += `startxref\n${xrefAt}\n%%EOF\n`;
+  return concat(pdf, latin1Bytes(text));
 }
 
 /** The text of object `num` as it stands in `pdf` (from its `n g obj` to its `endobj`). */

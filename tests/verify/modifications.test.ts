@@ -400,7 +400,7 @@ describe('content changes dressed as allowed ones: disallowed', () => {
     for (const [label, base] of await bases()) {
       const content = firstContentRef(PdfDocument.load(base).latest, 0).num;
       const text = objectText(base, content).replace(/^(\d+) 0 obj/, '$1 1 obj');
-      expectDisallowed(await verify(rawUpdate(base, [{ num: content, gen: 1, text }])), label, /generation 1/);
+      expectDisallowed(await verify(rawUpdate(base, [{ num: content, gen: 1, body: `${text}\n` }])), label, /generation 1/);
     }
   });
 

@@ -8,14 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
-import { PdfDict, PdfRef, latin1Bytes } from '../../packages/core/src/pdf/objects';
+import { PdfDict, PdfRef } from '../../packages/core/src/pdf/objects';
 import { serialize } from '../../packages/core/src/pdf/writer';
 import { listFields } from '../../packages/core/src/sign/fields';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
-import { concat, createTestPki, loadInput, type InputName, type TestPki } from './generator';
+import { createTestPki, loadInput, rawUpdate, type InputName, type RawEntry, type TestPki } from './generator';
 
 let dir: string;
 let pki: TestPki;
@@ -47,38 +47,6 @@ afterAll(() => {
 // ---------------------------------------------------------------------------------------------
 // Hand-written updates
 // ---------------------------------------------------------------------------------------------
-
-type RawEntry =
-  | { num: number; body: string } // an object written in this update
-  | { num: number; free: true; gen?: number }
-  | { num: number; offset: number; gen?: number }; // an entry pointing at an existing definition
-
-/** Appends one update with a classic xref table listing `entries` (one subsection each). */
-function rawUpdate(pdf: Uint8Array, entries: RawEntry[], opts: { prev?: number; trailerExtra?: string } = {}): Uint8Array {
-  const doc = PdfDocument.load(pdf);
-  let text = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
-  const rows: { num: number; line: string }[] = [];
-  const row = (off: number, gen: number, kind: 'n' | 'f') => `${String(off).padStart(10, '0')} ${String(gen).padStart(5, '0')} ${kind}\r\n`;
-  for (const e of entries) {
-    if ('body' in e) {
-      rows.push({ num: e.num, line: row(pdf.length + text.length, 0, 'n') });
-      text += e.body;
-    } else if ('free' in e) rows.push({ num: e.num, line: row(0, e.gen ?? 1, 'f') });
-    else rows.push({ num: e.num, line: row(e.offset, e.gen ?? 0, 'n') });
-  }
-  rows.sort((a, b) => a.num - b.num);
-  const xrefAt = pdf.length + text.length;
-  const t = doc.latest.trailer;
-  const root = t.get('Root') as PdfRef;
-  const info = t.get('Info');
-  const size = Math.max(doc.latest.size, ...entries.map((e) => e.num + 1));
-  text += `xref\n${rows.map((r) => `${r.num} 1\n${r.line}`).join('')}`;
-  text +=
-    `trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R` +
-    `${info instanceof PdfRef ? ` /Info ${info.num} ${info.gen} R` : ''} /Prev ${opts.prev ?? doc.startxref}${opts.trailerExtra ?? ''} >>\n` +
-    `startxref\n${xrefAt}\n%%EOF\n`;
-  return concat(pdf, latin1Bytes(text));
-}
 
 const obj = (num: number, body: string) => `${num} 0 obj\n${body}\nendobj\n`;
 

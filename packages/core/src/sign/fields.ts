@@ -59,12 +59,19 @@ export function listFields(view: PdfView): FieldInfo[] {
 export function docMdpPermission(view: PdfView): 1 | 2 | 3 | undefined {
   const perms = view.dict(view.catalog().get('Perms'));
   const sig = view.dict(perms?.get('DocMDP'));
-  if (!sig) return undefined;
+  return sig ? docMdpOf(view, sig) : undefined;
+}
+
+/**
+ * The P of a certification signature's DocMDP /Reference: 1 or 3 when a DocMDP entry says so, else 2
+ * (the default). Signing and verifying read it the same way.
+ */
+export function docMdpOf(view: PdfView, sig: PdfDict): 1 | 2 | 3 {
   for (const r of view.array(sig.get('Reference')) ?? []) {
     const rd = view.dict(r);
     if (rd?.name('TransformMethod') !== 'DocMDP') continue;
-    const p = view.number(view.dict(rd.get('TransformParams'))?.get('P')) ?? 2;
-    return (p === 1 || p === 3 ? p : 2) as 1 | 2 | 3;
+    const p = view.number(view.dict(rd.get('TransformParams'))?.get('P'));
+    if (p === 1 || p === 3) return p;
   }
   return 2;
 }

@@ -11,7 +11,7 @@ import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } fr
 import { indexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
-import { fieldLocks, listFields, type FieldInfo } from '../sign/fields';
+import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields';
 import { checkByteRange } from './byte-range';
 import { type AnyHash, verifySignedData, verifyTimestampToken } from './cms-verify';
 import { analyseModifications } from './modifications';
@@ -93,7 +93,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   const dss = readDss(view);
   const crls = [...(options.crls ?? []).flatMap(pemToDer), ...dss.crls];
   const certifier = found.find((s) => isCertification(view, s));
-  const certifierP = certifier ? docMdpP(view, certifier.dict) : undefined;
+  const certifierP = certifier ? docMdpOf(view, certifier.dict) : undefined;
 
   // Judge each signature; order them by where their signed bytes end.
   const judged: { end: number; report: SignatureReport }[] = [];
@@ -422,15 +422,6 @@ function isCertification(view: PdfView, s: FoundSignature): boolean {
   return (view.array(s.dict.get('Reference')) ?? []).some((r) => view.dict(r)?.name('TransformMethod') === 'DocMDP');
 }
 
-function docMdpP(view: PdfView, sig: PdfDict): 1 | 2 | 3 {
-  for (const r of view.array(sig.get('Reference')) ?? []) {
-    const rd = view.dict(r);
-    if (rd?.name('TransformMethod') !== 'DocMDP') continue;
-    const p = view.number(view.dict(rd.get('TransformParams'))?.get('P'));
-    if (p === 1 || p === 3) return p;
-  }
-  return 2;
-}
 
 /** What a signature locks (FieldMDP): its /Reference, and its field's /Lock as it was when signed. */
 function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {

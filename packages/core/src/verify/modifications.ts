@@ -237,7 +237,7 @@ export function analyseModifications(
     }
     const allowed = new Set(['AP', 'AS', 'V', 'F', 'MK']);
     for (const k of diffKeys(d0, d1)) if (!allowed.has(k)) return bad(`widget ${num} of "${owner.fullName}" changed /${k}`);
-    const why = widgetFlagChange(d0, d1) ?? (isReadOnly(signed, owner.dict) ? 'is read-only but was filled' : undefined);
+    const why = fillingProblem(signed, owner.dict, d0, d1);
     if (why) return bad(`form field "${owner.fullName}" ${why}`);
     // New appearance streams must be made after the signature (or be this widget's own);
     // their resources (fonts, images) may be reused from the signed revision.
@@ -339,7 +339,7 @@ export function analyseModifications(
         bad(`form field "${f0.fullName}" changed /${keys.join(', /')} without being filled`);
         continue;
       }
-      const why = widgetFlagChange(d0, d1) ?? (isReadOnly(signed, f0.dict) ? 'is read-only but was filled' : undefined);
+      const why = fillingProblem(signed, f0.dict, d0, d1);
       if (why) {
         bad(`form field "${f0.fullName}" ${why}`);
         continue;
@@ -714,6 +714,11 @@ function widgetFlagChange(d0: PdfDict, d1: PdfDict): string | undefined {
   const set = b & ~a;
   if (cleared !== 0 || (set & ~(4 | 128 | 512)) !== 0) return `changed its widget flags (/F ${a} to ${b}), which can hide or reveal it`;
   return undefined;
+}
+
+/** What filling a field cannot explain about its widget `d0` -> `d1`: a flags change, or the field is read-only. */
+function fillingProblem(view: PdfView, field: PdfDict, d0: PdfDict, d1: PdfDict): string | undefined {
+  return widgetFlagChange(d0, d1) ?? (isReadOnly(view, field) ? 'is read-only but was filled' : undefined);
 }
 
 /** A field whose /Ff (inherited through /Parent) has ReadOnly (bit 1). */
