@@ -1,13 +1,18 @@
 /**
  * A file on disk as @sidian/core's RandomAccessFile: signing and verifying read only the parts of
- * it they need, and hash the rest in chunks straight from the file.
+ * it they need, and hash the rest in chunks straight from the file, read ahead on a thread of
+ * their own (read-ahead.ts).
  */
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { RandomAccessFile } from '@sidian/core';
+import { readAheadReady, readRangesAhead } from './read-ahead';
 
 export interface OpenFile extends RandomAccessFile {
   close(): void;
 }
+
+/** Files from this size up start the read-ahead thread when opened (smaller ones are read whole). */
+const READ_AHEAD_FROM = 4 * 1024 * 1024;
 
 export function openFile(path: string): OpenFile {
   const fd = openSync(path, 'r');
@@ -18,6 +23,8 @@ export function openFile(path: string): OpenFile {
     closeSync(fd);
     throw e;
   }
+  // a file this large is hashed from the reader thread: let it start while the file is parsed
+  if (size >= READ_AHEAD_FROM) void readAheadReady();
   const short = (position: number) => new Error(`${path} ended early at byte ${position} (did it change while being read?)`);
   return {
     size,
@@ -38,6 +45,9 @@ export function openFile(path: string): OpenFile {
         if (n === 0) throw short(position + o);
         o += n;
       }
+    },
+    readRanges(ranges, each) {
+      return readRangesAhead(fd, size, ranges, each);
     },
     close() {
       closeSync(fd);

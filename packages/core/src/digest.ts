@@ -32,21 +32,15 @@ function joined(chunks: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Bytes read from a file per step when hashing it. Reads of up to ~512 KiB cost the kernel's copy
- * much less CPU here than 1–2 MiB ones (destinations that stay in the reading core's cache); smaller
- * than 256 KiB, the per-read overhead costs more than that saves. bench/verify (b), 100 MB, the
- * verifyPdf pass, fresh processes interleaved on this 2-core machine while it was slow: 256 KiB with
- * 8 reads ahead 99 ms (median of 5), 4 ahead 105 ms, 512 KiB with 2 ahead 113 ms, 128 KiB with 8
- * ahead 109 ms.
+ * Bytes read from a file per step when a file has no `readRanges` (or its reader is busy), and reads
+ * in flight while a chunk is hashed. Each read costs the hashing thread a submission to libuv's
+ * thread pool and a turn of the event loop (40 µs and more each on this project's 2-core VM), so
+ * reads are large: 1 MiB, 4 ahead. bench/verify (b), the verifyPdf pass over 100 MB, fresh
+ * processes interleaved: 96–106 ms against 110–132 ms for 256 KiB with 8 ahead.
  */
-export const READ_CHUNK = 256 * 1024;
-
-/**
- * Reads in flight while a chunk is hashed: 2 MiB, about 1.5 ms of hashing, so that the reading
- * thread losing its core for a while (to the JIT, the GC, other work on the machine) does not stall
- * the hash.
- */
-const READ_AHEAD = 8;
+export const READ_CHUNK = 1024 * 1024;
+const READ_AHEAD = 4;
+const FIRST_READ = 256 * 1024;
 
 /**
  * The digest of `ranges` ([start, end) pairs) of `file`, then of `extra`, reading the file in
@@ -69,10 +63,23 @@ export async function digestFileRanges(
     });
     return digestChunks(hash, [...parts, ...extra]);
   }
+  const h = nc.createHash(NODE_NAMES[hash]);
+  const streamed = file.readRanges?.(ranges, (chunk) => h.update(chunk));
+  if (streamed) {
+    await streamed;
+    for (const c of extra) h.update(c);
+    return new Uint8Array(h.digest());
+  }
   const steps: [number, number][] = [];
-  for (const [a, b] of ranges) for (let p = a; p < b; p += READ_CHUNK) steps.push([p, Math.min(b, p + READ_CHUNK)]);
-  const slots = READ_AHEAD + 1;
-  const buffers = Array.from({ length: Math.min(slots, Math.max(1, steps.length)) }, takeBuffer);
+  // the first reads are smaller, so that hashing starts early; then they double up to READ_CHUNK
+  let step = FIRST_READ;
+  for (const [a, b] of ranges) {
+    for (let p = a; p < b; p += step) {
+      if (steps.length) step = Math.min(READ_CHUNK, step * 2);
+      steps.push([p, Math.min(b, p + step)]);
+    }
+  }
+  const buffers = spareSets.pop() ?? readBuffers();
   const inflight: (Promise<void> | void)[] = [];
   try {
     const readStep = (i: number): void => {
@@ -81,7 +88,6 @@ export async function digestFileRanges(
       const into = buffers[i % buffers.length]!.subarray(0, b - a);
       inflight.push(file.read ? file.read(into, a) : file.readSync(into, a));
     };
-    const h = nc.createHash(NODE_NAMES[hash]);
     for (let i = 0; i < READ_AHEAD; i++) readStep(i);
     for (let i = 0; i < steps.length; i++) {
       await inflight.shift();
@@ -95,12 +101,35 @@ export async function digestFileRanges(
   } finally {
     // after a failed read others may still be writing into their buffers: let them end first
     await Promise.allSettled(inflight);
-    for (const buf of buffers) if (spareBuffers.length <= READ_AHEAD) spareBuffers.push(buf);
+    if (spareSets.length < SPARE_SETS) spareSets.push(buffers);
   }
 }
 
-/** Read buffers kept between digests (a fresh buffer costs its page faults every time). */
-const spareBuffers: Uint8Array[] = [];
-const takeBuffer = () => spareBuffers.pop() ?? new Uint8Array(READ_CHUNK);
+/**
+ * Sets of read buffers kept between digests (fresh buffers cost their page faults every time): as
+ * many as digests that commonly run at once in one process.
+ */
+const spareSets: Uint8Array[][] = [];
+const SPARE_SETS = 2;
+
+/**
+ * READ_AHEAD + 1 buffers of READ_CHUNK bytes that start on page boundaries. Where the destination
+ * of a read starts decides the speed of the kernel's copy from the page cache: on this machine's
+ * CPU (AMD EPYC, Zen 3) a destination 8 or 16 bytes off a 32-byte boundary copies 3.3x slower
+ * (reading 100 MB in 256 KiB reads: 81 ms against 25 ms, whatever the file position). A plain
+ * buffer starts wherever malloc puts it (16 bytes into a page for an mmap-ed chunk), so the reads
+ * were fast or slow from one process to the next, and slow copies took the core the hash runs on.
+ * WebAssembly memory always starts on a page boundary.
+ */
+function readBuffers(): Uint8Array[] {
+  const n = READ_AHEAD + 1;
+  let memory: ArrayBuffer | undefined;
+  try {
+    memory = new WebAssembly.Memory({ initial: Math.ceil((n * READ_CHUNK) / 65536) }).buffer;
+  } catch {
+    // no WebAssembly here: plain buffers, aligned or not
+  }
+  return Array.from({ length: n }, (_, i) => (memory ? new Uint8Array(memory, i * READ_CHUNK, READ_CHUNK) : new Uint8Array(READ_CHUNK)));
+}
 
 export { toHex } from './pki/der';

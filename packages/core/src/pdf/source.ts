@@ -13,6 +13,12 @@ export interface RandomAccessFile {
   readSync(into: Uint8Array, position: number): void;
   /** The same, asynchronously: lets hashing overlap reading. Optional. */
   read?(into: Uint8Array, position: number): Promise<void>;
+  /**
+   * Optional: calls `each` with the bytes of `ranges` ([start, end) pairs), in order, in chunks,
+   * each valid only during its call; or answers undefined, and the caller reads the ranges itself.
+   * In Node, `openFile` (server/src/file-source.ts) reads them ahead on a thread of its own.
+   */
+  readRanges?(ranges: [number, number][], each: (chunk: Uint8Array) => void): Promise<void> | undefined;
 }
 
 /** What `signPdfUpdate`, `verifyPdf` and `PdfDocument.load` read: the bytes, or a file to read them from. */

@@ -1,0 +1,137 @@
+/**
+ * The read-ahead thread behind `openFile(...).readRanges`: the bytes it hands over are the file's,
+ * in order, for any ranges; a file that ends early or a consumer that fails ends the job with an
+ * error and leaves the reader working for the next file; two digests at once both come out right;
+ * and a process that used it still exits by itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestFileRanges } from '../../packages/core/src/digest';
+import { openFile } from './file-source';
+import { readAheadReady } from './read-ahead';
+
+const MB = 1024 * 1024;
+let dir: string;
+let file: string;
+let bytes: Uint8Array;
+
+const expected = (data: Uint8Array, ranges: [number, number][]) => {
+  const h = createHash('sha256');
+  for (const [a, b] of ranges) h.update(data.subarray(a, b));
+  return h.digest('hex');
+};
+
+/** Reads `ranges` through readRanges, asserting that the reader thread (not the fallback) served them. */
+async function viaReader(p: string, ranges: [number, number][]): Promise<string> {
+  const f = openFile(p);
+  try {
+    const h = createHash('sha256');
+    const job = f.readRanges!(ranges, (c) => h.update(c));
+    expect(job, 'the reader thread takes the job').toBeInstanceOf(Promise);
+    await job;
+    return h.digest('hex');
+  } finally {
+    f.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sidian-readahead-'));
+  bytes = new Uint8Array(randomBytes(13 * MB + 4321));
+  file = path.join(dir, 'data.bin');
+  writeFileSync(file, bytes);
+  expect(await readAheadReady()).toBe(true);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('read-ahead thread', () => {
+  it('hands over exactly the bytes of the ranges, in order, for ranges of every size', async () => {
+    const n = bytes.length;
+    const cases: [number, number][][] = [
+      [[0, n]],
+      [[0, 100], [200, 300]],
+      [[0, 0], [5, 5]],
+      [[1, MB - 1], [MB + 3, 5 * MB + 7], [n - 10, n]],
+      [[7, 3 * MB + 1], [3 * MB + 1, n]],
+      Array.from({ length: 40 }, (_, i) => [i * 300_000, i * 300_000 + 12_345] as [number, number]),
+    ];
+    for (const ranges of cases) expect(await viaReader(file, ranges), JSON.stringify(ranges.slice(0, 3))).toBe(expected(bytes, ranges));
+  });
+
+  it("is what @sidian/core's digest reads a file through, and its digest is the file's", async () => {
+    const f = openFile(file);
+    let calls = 0;
+    const counting = { ...f, readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (calls++, f.readRanges!(r, each)) };
+    const got = Buffer.from(await digestFileRanges('SHA-256', counting, [[0, bytes.length]])).toString('hex');
+    f.close();
+    expect(calls).toBe(1);
+    expect(got).toBe(expected(bytes, [[0, bytes.length]]));
+  });
+
+  it('refuses ranges outside the file, and a file that ends early fails the job with a clear error', async () => {
+    const f = openFile(file);
+    await expect(f.readRanges!([[0, bytes.length + 1]], () => {})!).rejects.toThrow(/not inside the file/);
+    f.close();
+
+    const shrinking = path.join(dir, 'shrinking.bin');
+    writeFileSync(shrinking, bytes);
+    const g = openFile(shrinking);
+    truncateSync(shrinking, 6 * MB); // the file changes after it was opened
+    const job = g.readRanges!([[0, bytes.length]], () => {});
+    await expect(job!).rejects.toThrow(/ended early at byte 6291456/);
+    g.close();
+    // the reader is free again and right for the next file
+    expect(await viaReader(file, [[0, bytes.length]])).toBe(expected(bytes, [[0, bytes.length]]));
+  });
+
+  it('a consumer that throws ends the job; the reader then serves the next one', async () => {
+    const f = openFile(file);
+    let seen = 0;
+    const job = f.readRanges!([[0, bytes.length]], (c) => {
+      seen += c.length;
+      if (seen > 2 * MB) throw new Error('consumer gave up');
+    });
+    await expect(job!).rejects.toThrow('consumer gave up');
+    f.close();
+    expect(await viaReader(file, [[0, bytes.length]])).toBe(expected(bytes, [[0, bytes.length]]));
+  });
+
+  it('two digests at once: one is read ahead, the other reads for itself, both right', async () => {
+    const other = new Uint8Array(randomBytes(9 * MB + 17));
+    const otherFile = path.join(dir, 'other.bin');
+    writeFileSync(otherFile, other);
+    const a = openFile(file);
+    const b = openFile(otherFile);
+    const [da, db] = await Promise.all([
+      digestFileRanges('SHA-256', a, [[0, bytes.length]]),
+      digestFileRanges('SHA-256', b, [[0, other.length]]),
+    ]);
+    a.close();
+    b.close();
+    expect(Buffer.from(da).toString('hex')).toBe(expected(bytes, [[0, bytes.length]]));
+    expect(Buffer.from(db).toString('hex')).toBe(expected(other, [[0, other.length]]));
+  });
+
+  it('a process that hashed through it exits by itself', () => {
+    const script = [
+      `import { createHash } from 'node:crypto';`,
+      `import { openFile } from ${JSON.stringify(path.resolve('server/src/file-source.ts'))};`,
+      `import { readAheadReady } from ${JSON.stringify(path.resolve('server/src/read-ahead.ts'))};`,
+      `await readAheadReady();`,
+      `const f = openFile(${JSON.stringify(file)});`,
+      `const h = createHash('sha256');`,
+      `await f.readRanges([[0, f.size]], (c) => h.update(c));`,
+      `f.close();`,
+      `console.log(h.digest('hex'));`,
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.error, 'the process did not exit by itself').toBeUndefined();
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(expected(bytes, [[0, bytes.length]]));
+    expect(run.status).toBe(0);
+  });
+});
