@@ -311,8 +311,8 @@ export async function benchVerify(): Promise<string> {
         `- (b) 100 MB at ≥ ${goal}% of the floor: Sidian, wall time of the pass (file reads included) ` +
           `**${fmt(withReads, 0)}%** ${met(withReads >= goal)}; the verifyPdf call alone **${fmt(verifyOnly, 0)}%** ` +
           `${met(verifyOnly >= goal)} (for information, not the target: the CPU time of the pass, both threads, is at ` +
-          `${fmt(cpuShare, 0)}% and of the verifyPdf call alone at ${fmt(verifyCpuShare, 0)}%, since the file's reads are ` +
-          `copied on a second thread while the first hashes) ` +
+          `${fmt(cpuShare, 0)}% and of the verifyPdf call alone at ${fmt(verifyCpuShare, 0)}%, since a second thread reads ` +
+          `the file ahead of the hashing one and stays awake, spinning, while it waits for a free buffer) ` +
           `(pdfsig ${fmt(pct(pdfsig.seconds), 0)}% / CPU ${fmt(pct(pdfsig.cpuSeconds!), 0)}%, ` +
           `mutool ${fmt(pct(mutool.seconds), 0)}% / CPU ${fmt(pct(mutool.cpuSeconds!), 0)}%, whole processes)`,
       );

@@ -5,14 +5,11 @@
  */
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { RandomAccessFile } from '@sidian/core';
-import { readAheadReady, readRangesAhead } from './read-ahead';
+import { readRangesAhead } from './read-ahead';
 
 export interface OpenFile extends RandomAccessFile {
   close(): void;
 }
-
-/** Files from this size up start the read-ahead thread when opened (smaller ones are read whole). */
-const READ_AHEAD_FROM = 4 * 1024 * 1024;
 
 export function openFile(path: string): OpenFile {
   const fd = openSync(path, 'r');
@@ -23,8 +20,6 @@ export function openFile(path: string): OpenFile {
     closeSync(fd);
     throw e;
   }
-  // a file this large is hashed from the reader thread: let it start while the file is parsed
-  if (size >= READ_AHEAD_FROM) void readAheadReady();
   const short = (position: number) => new Error(`${path} ended early at byte ${position} (did it change while being read?)`);
   return {
     size,
