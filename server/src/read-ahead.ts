@@ -156,12 +156,18 @@ function startReader(): Reader | undefined {
   const ranges = new Float64Array(new SharedArrayBuffer(MAX_RANGES * 2 * 8));
   const error = new Uint8Array(new SharedArrayBuffer(1024));
   const C = { SLOT, SLOTS, FIRST_READ, CONSUMED, PRODUCED, MAIN_WAITS, READER_WAITS, STATE, FD, RANGES, CANCEL, LENGTHS, ERROR_LENGTH, JOB, DONE, FAILED, CANCELLED, SPIN_MS: availableParallelism() > 1 ? 5 : 0 };
-  const worker = new Worker(READER_SOURCE, {
-    eval: true,
-    // plain JavaScript: none of the parent's flags (a loader, --input-type) apply to it
-    execArgv: [],
-    workerData: { ctl, ranges, data: memory, error, C },
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(READER_SOURCE, {
+      eval: true,
+      // plain JavaScript: none of the parent's flags (a loader, --input-type) apply to it
+      execArgv: [],
+      workerData: { ctl, ranges, data: memory, error, C },
+    });
+  } catch {
+    // no threads here (a permission model without --allow-worker, say): read in the caller
+    return undefined;
+  }
   let started!: (ok: boolean) => void;
   const r: Reader = {
     worker,
