@@ -168,19 +168,36 @@ describe('hybrid-reference updates', () => {
       expectNotValid(r, /object \d+ is free in the cross-reference table .* but its \/XRefStm declares it/);
     });
 
-    it(`an /XRefStm entry naming the wrong slot of an object stream makes the object unreadable (${name})`, async () => {
-      let r: VerificationReport;
-      try {
-        r = await verify(hybridAttack(await signedInput('acroform', opts), 'applicant-name', 'wrong-index'));
-      } catch (e) {
-        // unreadable as a whole is an acceptable outcome too, but only as a typed error
-        expect(isSidianError(e)).toBe(true);
-        return;
-      }
-      expect(r.status).toBe('invalid');
-      expect(r.signatures[0]!.modificationsAfter).toBe('disallowed');
+    it(`an /XRefStm entry naming the wrong slot of an object stream: the signature is still reported, invalid (${name})`, async () => {
+      // the form of the final revision cannot be read; the signed revision before it can
+      const r = await verify(hybridAttack(await signedInput('acroform', opts), 'applicant-name', 'wrong-index'));
+      expectNotValid(r, /the update written after byte \d+ cannot be read \(object \d+ is not at index 1 of object stream \d+\)/);
+      expect(r.signatures[0]!.integrity).toBe('ok');
     });
   }
+});
+
+describe('an update whose form cannot be read', () => {
+  it('on an unsigned file: unreadable, as a typed error that names the broken object', async () => {
+    const unsigned = hybridAttack(loadInput('acroform'), 'applicant-name', 'wrong-index');
+    const error = await verify(unsigned).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSidianError(error)).toBe(true);
+    expect((error as { code: string }).code).toBe('VERIFY_UNREADABLE');
+    expect((error as Error).message).toMatch(/cannot be read in full: the update written after byte \d+ cannot be read \(object \d+ is not at index 1/);
+  });
+
+  it('after two signatures: both are still reported, each invalid, and why', async () => {
+    const twice = await signPdf(await signedInput('acroform'), { signer: pki.signer, field: 'applicant-signature' });
+    const r = await verify(hybridAttack(twice, 'applicant-name', 'wrong-index'));
+    expect(r.signatures.map((x) => [x.integrity, x.status, x.modificationsAfter])).toEqual([
+      ['ok', 'invalid', 'disallowed'],
+      ['ok', 'invalid', 'disallowed'],
+    ]);
+    for (const x of r.signatures) expect(x.reasons.join(' | ')).toMatch(/cannot be read/);
+  });
 });
 
 describe('object markers that make fallback parses run to the end of the file', () => {

@@ -37,14 +37,27 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   };
   let doc: PdfDocument;
   let fields: FieldInfo[];
+  let view: PdfView;
+  /** Set when the newest revision cannot be read and an earlier one is judged instead. */
+  let damaged: string | undefined;
   try {
     doc = PdfDocument.load(pdf, { recover: true });
-    fields = listFields(doc.latest);
+    view = doc.latest;
+    try {
+      fields = listFields(view);
+    } catch (e) {
+      if (!isSidianError(e) || e.code === 'LIMIT_EXCEEDED') throw e;
+      // An update that cannot be read (a broken or hostile one) must not hide the signatures
+      // before it: judge the newest revision that reads, and report that the rest is unknown.
+      const earlier = readableRevision(doc);
+      if (!earlier) throw e;
+      ({ view, fields } = earlier);
+      damaged = `the update written after byte ${earlier.end} cannot be read (${e.message}), so what readers show of this document is unknown`;
+    }
   } catch (e) {
     if (isSidianError(e)) throw e;
     throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read: ${(e as Error).message}`);
   }
-  const view = doc.latest;
   const revisions = countRevisions(doc);
 
   // Signature dictionaries by field; one dictionary shared by two fields is a wrapping attack.
@@ -86,6 +99,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   }
   if (found.length === 0) {
     if (doc.parseExhausted) throw unreadableAfterExhaustion();
+    if (damaged) throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read in full: ${damaged}`);
     return { status: 'unsigned', revisions, signatures: [] };
   }
 
@@ -99,7 +113,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   const judged: { end: number; report: SignatureReport }[] = [];
   for (const s of found) {
     checkTime();
-    const report = await judgeSignature(doc, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
+    const report = await judgeSignature(doc, view, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
     judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
   }
   judged.sort((a, b) => a.end - b.end);
@@ -111,6 +125,13 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       r.status = 'invalid';
       if (r.modificationsAfter !== 'none') r.modificationsAfter = 'disallowed';
       r.reasons.push(unreadableAfterExhaustion().message);
+    }
+  }
+  if (damaged) {
+    for (const r of signatures) {
+      r.status = 'invalid';
+      r.modificationsAfter = 'disallowed';
+      r.reasons.push(damaged);
     }
   }
   // Levels that depend on what follows: B-LT (DSS added later), B-LTA (then a document timestamp).
@@ -134,6 +155,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
 
 async function judgeSignature(
   doc: PdfDocument,
+  view: PdfView,
   s: FoundSignature,
   users: Map<number, number>,
   anchors: Uint8Array[],
@@ -144,7 +166,6 @@ async function judgeSignature(
   certifierP: 1 | 2 | 3 | undefined,
   deadline: number,
 ): Promise<SignatureReport> {
-  const view = doc.latest;
   const d = s.dict;
   const subFilter = d.name('SubFilter') ?? null;
   const docTs = d.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
@@ -326,6 +347,27 @@ async function judgeSignature(
     const br = numbers(view.resolve(f.dict.get('ByteRange')));
     return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
   }
+}
+
+/**
+ * The newest revision before the last whose form can be read, with its fields; revisions are tried
+ * newest first, at most 32 of them.
+ */
+function readableRevision(doc: PdfDocument): { view: PdfView; fields: FieldInfo[]; end: number } | undefined {
+  const ends = [...new Set(doc.sections.map((s) => s.eofEnd))]
+    .filter((e) => e > 0)
+    .sort((a, b) => b - a)
+    .slice(1, 33);
+  for (const end of ends) {
+    const view = doc.revisionAt(end);
+    if (!view) continue;
+    try {
+      return { view, fields: listFields(view), end };
+    } catch (e) {
+      if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
+    }
+  }
+  return undefined;
 }
 
 /**
