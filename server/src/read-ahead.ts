@@ -22,6 +22,8 @@ import { Worker } from 'node:worker_threads';
 const SLOT = 1 << 20;
 const SLOTS = 4;
 const FIRST_READ = 256 * 1024;
+/** How long a cancelled job may take to stop (one read in progress) before the reader is dropped. */
+const CANCEL_WAIT_MS = 5000;
 /** Ranges one job takes (a PDF signature has 2). */
 const MAX_RANGES = 64;
 
@@ -273,7 +275,12 @@ async function consume(r: Reader, fd: number, ranges: [number, number][], each: 
     if (Atomics.load(ctl, STATE) === RUNNING) {
       Atomics.store(ctl, CANCEL, 1);
       Atomics.notify(ctl, CONSUMED);
-      while (Atomics.load(ctl, STATE) === RUNNING && !r.broken) Atomics.wait(ctl, STATE, RUNNING, 20);
+      // (blocking: this thread cannot run the worker's 'exit' event now, hence the bound)
+      const giveUp = performance.now() + CANCEL_WAIT_MS;
+      while (Atomics.load(ctl, STATE) === RUNNING && !r.broken) {
+        if (performance.now() > giveUp) r.broken = true; // never reused: it may still hold the ring
+        else Atomics.wait(ctl, STATE, RUNNING, 20);
+      }
     }
   }
 }
