@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { READ_CHUNK, digestFileRanges } from './digest';
+import { FIRST_READ, READ_CHUNK, digestFileRanges } from './digest';
 import type { RandomAccessFile } from './pdf/source';
 
 const MB = 1024 * 1024;
@@ -53,15 +53,17 @@ describe('digestFileRanges', () => {
 
   it('a failed read fails the digest; reads still in flight finish before their buffers are reused', async () => {
     const ranges: [number, number][] = [[0, bytes.length]];
-    // chunk 2 fails at once while chunk 3 is slow: were its buffer handed to the next digest while it
-    // still wrote, that digest would hash stale bytes (its chunk 2 is read early and waits in that
-    // buffer for the slow chunk 1)
+    // the read over byte 2C + 1 fails at once while the reads from 3C on are slow: were their buffers
+    // handed to the next digest while they still wrote, that digest would hash stale bytes (its
+    // sixth read lands early and waits in such a buffer for its slow third read)
     const C = READ_CHUNK;
     const failing = fileOf(bytes, { failAt: 2 * C + 1, delayMs: (p) => (p >= 3 * C ? 60 : 0) });
     await expect(digestFileRanges('SHA-256', failing, ranges)).rejects.toThrow(/EIO/);
-    const other = new Uint8Array(randomBytes(3 * C + 1000));
+    const other = new Uint8Array(randomBytes(5 * C + 1000));
     for (let k = 0; k < 3; k++) {
-      const got = Buffer.from(await digestFileRanges('SHA-256', fileOf(other, { delayMs: (p) => (p === C ? 100 : 0) }), [[0, other.length]])).toString('hex');
+      // reads start at 0, F, 3F, 7F, ... (F = FIRST_READ, doubling up to C): the third is slow
+      const slow = fileOf(other, { delayMs: (p) => (p === 3 * FIRST_READ ? 100 : 0) });
+      const got = Buffer.from(await digestFileRanges('SHA-256', slow, [[0, other.length]])).toString('hex');
       expect(got).toBe(expected(other, [[0, other.length]]));
     }
   });

@@ -35,12 +35,13 @@ function joined(chunks: Uint8Array[]): Uint8Array {
  * Bytes read from a file per step when a file has no `readRanges` (or its reader is busy), and reads
  * in flight while a chunk is hashed. Each read costs the hashing thread a submission to libuv's
  * thread pool and a turn of the event loop (40 µs and more each on this project's 2-core VM), so
- * reads are large: 1 MiB, 4 ahead. bench/verify (b), the verifyPdf pass over 100 MB, fresh
- * processes interleaved: 96–106 ms against 110–132 ms for 256 KiB with 8 ahead.
+ * reads are large: 1 MiB, 4 ahead, after a first read of FIRST_READ bytes and reads that double
+ * from it. The verifyPdf pass over bench/verify's 100 MB file, 4 fresh processes each, interleaved
+ * (aligned buffers both): 96–120 ms, against 110–132 ms for 256 KiB reads with 8 ahead.
  */
 export const READ_CHUNK = 1024 * 1024;
 const READ_AHEAD = 4;
-const FIRST_READ = 256 * 1024;
+export const FIRST_READ = 256 * 1024;
 
 /**
  * The digest of `ranges` ([start, end) pairs) of `file`, then of `extra`, reading the file in
