@@ -53,19 +53,36 @@ describe('read-ahead thread', () => {
     const n = bytes.length;
     const cases: [number, number][][] = [
       [[0, n]],
-      [[0, 100], [200, 300]],
-      [[0, 0], [5, 5]],
-      [[1, MB - 1], [MB + 3, 5 * MB + 7], [n - 10, n]],
-      [[7, 3 * MB + 1], [3 * MB + 1, n]],
+      [
+        [0, 100],
+        [200, 300],
+      ],
+      [
+        [0, 0],
+        [5, 5],
+      ],
+      [
+        [1, MB - 1],
+        [MB + 3, 5 * MB + 7],
+        [n - 10, n],
+      ],
+      [
+        [7, 3 * MB + 1],
+        [3 * MB + 1, n],
+      ],
       Array.from({ length: 40 }, (_, i) => [i * 300_000, i * 300_000 + 12_345] as [number, number]),
     ];
-    for (const ranges of cases) expect(await viaReader(file, ranges), JSON.stringify(ranges.slice(0, 3))).toBe(expected(bytes, ranges));
+    for (const ranges of cases)
+      expect(await viaReader(file, ranges), JSON.stringify(ranges.slice(0, 3))).toBe(expected(bytes, ranges));
   });
 
   it("is what @sidian/core's digest reads a file through, and its digest is the file's", async () => {
     const f = openFile(file);
     let calls = 0;
-    const counting = { ...f, readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (calls++, f.readRanges!(r, each)) };
+    const counting = {
+      ...f,
+      readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (calls++, f.readRanges!(r, each)),
+    };
     const got = Buffer.from(await digestFileRanges('SHA-256', counting, [[0, bytes.length]])).toString('hex');
     f.close();
     expect(calls).toBe(1);
@@ -128,7 +145,10 @@ describe('read-ahead thread', () => {
       `f.close();`,
       `console.log(h.digest('hex'));`,
     ].join('\n');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(run.error, 'the process did not exit by itself').toBeUndefined();
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe(expected(bytes, [[0, bytes.length]]));

@@ -157,7 +157,26 @@ function startReader(): Reader | undefined {
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const ranges = new Float64Array(new SharedArrayBuffer(MAX_RANGES * 2 * 8));
   const error = new Uint8Array(new SharedArrayBuffer(1024));
-  const C = { SLOT, SLOTS, FIRST_READ, CONSUMED, PRODUCED, MAIN_WAITS, READER_WAITS, STATE, FD, RANGES, CANCEL, LENGTHS, ERROR_LENGTH, JOB, DONE, FAILED, CANCELLED, SPIN_MS: availableParallelism() > 1 ? 5 : 0 };
+  const C = {
+    SLOT,
+    SLOTS,
+    FIRST_READ,
+    CONSUMED,
+    PRODUCED,
+    MAIN_WAITS,
+    READER_WAITS,
+    STATE,
+    FD,
+    RANGES,
+    CANCEL,
+    LENGTHS,
+    ERROR_LENGTH,
+    JOB,
+    DONE,
+    FAILED,
+    CANCELLED,
+    SPIN_MS: availableParallelism() > 1 ? 5 : 0,
+  };
   let worker: Worker;
   try {
     worker = new Worker(READER_SOURCE, {
@@ -201,7 +220,7 @@ function startReader(): Reader | undefined {
 }
 
 /**
- * Starts the reader thread if it is not running (it takes some 20–40 ms to start, alongside other
+ * Starts the reader thread if it is not running (it takes some 30–70 ms to start here, alongside other
  * work); resolves true once it takes jobs, false when it cannot run here.
  */
 export function readAheadReady(): Promise<boolean> {
@@ -214,7 +233,12 @@ export function readAheadReady(): Promise<boolean> {
  * valid only during its call), read ahead by the reader thread. Undefined when the reader is busy,
  * still starting or unavailable: the caller reads the ranges itself then.
  */
-export function readRangesAhead(fd: number, size: number, ranges: [number, number][], each: (chunk: Uint8Array) => void): Promise<void> | undefined {
+export function readRangesAhead(
+  fd: number,
+  size: number,
+  ranges: [number, number][],
+  each: (chunk: Uint8Array) => void,
+): Promise<void> | undefined {
   if (!reader && ++requests < 2) return undefined;
   reader ??= startReader();
   const r = reader;
@@ -233,7 +257,12 @@ export function readRangesAhead(fd: number, size: number, ranges: [number, numbe
   });
 }
 
-async function consume(r: Reader, fd: number, ranges: [number, number][], each: (chunk: Uint8Array) => void): Promise<void> {
+async function consume(
+  r: Reader,
+  fd: number,
+  ranges: [number, number][],
+  each: (chunk: Uint8Array) => void,
+): Promise<void> {
   const { ctl } = r;
   ranges.forEach(([a, b], i) => {
     r.ranges[2 * i] = a;
@@ -254,7 +283,8 @@ async function consume(r: Reader, fd: number, ranges: [number, number][], each: 
       const produced = Atomics.load(ctl, PRODUCED);
       if (produced === consumed) {
         const state = Atomics.load(ctl, STATE);
-        if (state === FAILED) throw new Error(new TextDecoder().decode(r.error.slice(0, Atomics.load(ctl, ERROR_LENGTH))));
+        if (state === FAILED)
+          throw new Error(new TextDecoder().decode(r.error.slice(0, Atomics.load(ctl, ERROR_LENGTH))));
         if (state !== RUNNING) {
           if (Atomics.load(ctl, PRODUCED) !== consumed) continue;
           if (state === DONE) return;
@@ -278,7 +308,8 @@ async function consume(r: Reader, fd: number, ranges: [number, number][], each: 
       // (blocking: this thread cannot run the worker's 'exit' event now, hence the bound)
       const giveUp = performance.now() + CANCEL_WAIT_MS;
       while (Atomics.load(ctl, STATE) === RUNNING && !r.broken) {
-        if (performance.now() > giveUp) r.broken = true; // never reused: it may still hold the ring
+        if (performance.now() > giveUp)
+          r.broken = true; // never reused: it may still hold the ring
         else Atomics.wait(ctl, STATE, RUNNING, 20);
       }
     }
@@ -307,6 +338,13 @@ async function nextChunk(r: Reader, consumed: number): Promise<void> {
 }
 
 /** Atomics.waitAsync (Node 16+; typed only from TypeScript's ES2024 library, beyond our ES2023). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
