@@ -17,6 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { pageAlignedMemory } from '../../packages/core/src/digest';
 
 /** Ring slots: 4 x 1 MiB. The first reads of a job are 256 and 512 KiB, so hashing starts early. */
 const SLOT = 1 << 20;
@@ -145,15 +146,9 @@ let reader: Reader | undefined;
 let requests = 0;
 
 function startReader(): Reader | undefined {
-  let memory: ArrayBufferLike;
-  try {
-    // WebAssembly memory starts on a page boundary: this CPU copies from the page cache into a
-    // destination 16 bytes off a 32-byte boundary 3.3x slower (see @sidian/core's digest.ts).
-    const pages = (SLOT * SLOTS) / 65536;
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
-  } catch {
-    return undefined;
-  }
+  // page-aligned: see pageAlignedMemory
+  const memory = pageAlignedMemory(SLOT * SLOTS, true);
+  if (!memory) return undefined;
   const ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const ranges = new Float64Array(new SharedArrayBuffer(MAX_RANGES * 2 * 8));
   const error = new Uint8Array(new SharedArrayBuffer(1024));

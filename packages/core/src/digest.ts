@@ -5,7 +5,7 @@
  */
 import type { RandomAccessFile } from './pdf/source';
 import { concatBytes } from './pki/der';
-import { nodeBuiltin, type NodeCrypto } from './platform';
+import { nodeBuiltin, type NodeCrypto, type NodeHash } from './platform';
 import type { HashName } from './signer/types';
 
 /** The hashes of signing (HashName) and, for verifying old signatures only, SHA-1. */
@@ -66,11 +66,13 @@ export async function digestFileRanges(
   }
   const h = nc.createHash(NODE_NAMES[hash]);
   const streamed = file.readRanges?.(ranges, (chunk) => h.update(chunk));
-  if (streamed) {
-    await streamed;
-    for (const c of extra) h.update(c);
-    return new Uint8Array(h.digest());
-  }
+  await (streamed ?? hashByReads(h, file, ranges));
+  for (const c of extra) h.update(c);
+  return new Uint8Array(h.digest());
+}
+
+/** Hashes `ranges` of `file` into `h` through its own reads, READ_AHEAD of them in flight. */
+async function hashByReads(h: NodeHash, file: RandomAccessFile, ranges: [number, number][]): Promise<void> {
   const steps: [number, number][] = [];
   // the first reads are smaller, so that hashing starts early; then they double up to READ_CHUNK
   let step = FIRST_READ;
@@ -97,8 +99,6 @@ export async function digestFileRanges(
       const [a, b] = steps[i]!;
       h.update(buffers[i % buffers.length]!.subarray(0, b - a));
     }
-    for (const c of extra) h.update(c);
-    return new Uint8Array(h.digest());
   } finally {
     // after a failed read others may still be writing into their buffers: let them end first
     await Promise.allSettled(inflight);
@@ -113,24 +113,29 @@ export async function digestFileRanges(
 const spareSets: Uint8Array[][] = [];
 const SPARE_SETS = 2;
 
-/**
- * READ_AHEAD + 1 buffers of READ_CHUNK bytes that start on page boundaries. Where the destination
- * of a read starts decides the speed of the kernel's copy from the page cache: on this machine's
- * CPU (AMD EPYC, Zen 3) a destination 8 or 16 bytes off a 32-byte boundary copies 3.3x slower
- * (reading 100 MB in 256 KiB reads: 81 ms against 25 ms, whatever the file position). A plain
- * buffer starts wherever malloc puts it (16 bytes into a page for an mmap-ed chunk), so the reads
- * were fast or slow from one process to the next, and slow copies took the core the hash runs on.
- * WebAssembly memory always starts on a page boundary.
- */
+/** READ_AHEAD + 1 buffers of READ_CHUNK bytes, each starting on a page boundary. */
 function readBuffers(): Uint8Array[] {
   const n = READ_AHEAD + 1;
-  let memory: ArrayBuffer | undefined;
-  try {
-    memory = new WebAssembly.Memory({ initial: Math.ceil((n * READ_CHUNK) / 65536) }).buffer;
-  } catch {
-    // no WebAssembly here: plain buffers, aligned or not
-  }
+  const memory = pageAlignedMemory(n * READ_CHUNK, false);
   return Array.from({ length: n }, (_, i) => (memory ? new Uint8Array(memory, i * READ_CHUNK, READ_CHUNK) : new Uint8Array(READ_CHUNK)));
+}
+
+/**
+ * Memory for file reads that starts on a page boundary (WebAssembly memory, shared when asked),
+ * or undefined without WebAssembly. Where the destination of a read starts decides the speed of
+ * the kernel's copy from the page cache: on AMD EPYC (Zen 3) a destination 8 or 16 bytes off a
+ * 32-byte boundary copies 3.3x slower (100 MB in 256 KiB reads: 81 ms against 25 ms, whatever the
+ * file position). A plain buffer starts wherever malloc puts it (16 bytes into a page for an
+ * mmap-ed chunk), so reads were fast or slow from one process to the next. Used by the pool reads
+ * here and by server/src/read-ahead.ts.
+ */
+export function pageAlignedMemory(bytes: number, shared: boolean): ArrayBufferLike | undefined {
+  const pages = Math.ceil(bytes / 65536);
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer;
+  } catch {
+    return undefined;
+  }
 }
 
 export { toHex } from './pki/der';
