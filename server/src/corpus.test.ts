@@ -1,6 +1,6 @@
 /**
  * POST /api/verify gives the same report as `sidian verify --json` for every file of the shared
- * corpus (../shared/corpus), with the same trust anchors; unreadable files are 4xx JSON errors
+ * corpus (tests/corpus), with the same trust anchors; unreadable files are 4xx JSON errors
  * with the code the CLI reports.
  */
 import fs from 'node:fs';
@@ -8,12 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, startTestServer, type TestServer } from './test/harness';
 
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
-const files = fs.existsSync(path.join(CORPUS, 'manifest.json'))
-  ? (
-      JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as { files: { file: string }[] }
-    ).files.map((f) => path.join(CORPUS, f.file))
-  : [];
+const CORPUS = path.join(REPO_ROOT, 'tests', 'corpus');
+const files = (
+  JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as { files: { file: string }[] }
+).files.map((f) => path.join(CORPUS, f.file));
 
 /** The validation time defaults to "now", which differs between the two runs by a few seconds. */
 const normalise = (r: unknown) =>

@@ -431,8 +431,8 @@ describe('bad input: a coded error, no output file, a non-zero exit', () => {
   }
 });
 
-describe('files already signed by other tools (../shared/corpus)', () => {
-  const corpusDir = path.resolve(__dirname, '../../../shared/corpus');
+describe('files already signed by other tools (tests/corpus)', () => {
+  const corpusDir = path.resolve(__dirname, '../corpus');
   const manifest = JSON.parse(readFileSync(path.join(corpusDir, 'manifest.json'), 'utf8')) as { files: { file: string; malformedInput?: boolean }[] };
   const validCount = (f: string) => pdfsig(f).filter((s) => s.valid).length;
   const mutoolValid = (f: string) => mutoolSign(f).filter((s) => s.valid).length;

@@ -1,5 +1,5 @@
 /**
- * Third-party signed PDFs (../shared/corpus, see its README.md) against the verdicts a correct
+ * Third-party signed PDFs (tests/corpus, see its README.md) against the verdicts a correct
  * PAdES verifier gives (EU DSS, pyHanko): the number of signatures and, per signature in the
  * order they were applied, `integrity` and `modificationsAfter`. Fields marked "unknown" are not
  * judged; manifest "broken" means anything but "ok". Each file within 10 seconds, no exception
@@ -15,9 +15,9 @@ import { describe, expect, it } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
-import { REPO_ROOT } from '../fixtures/paths';
+import { CORPUS_DIR, REPO_ROOT } from '../fixtures/paths';
 
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
+const CORPUS = CORPUS_DIR;
 
 interface Expectation {
   field: string;
@@ -57,7 +57,7 @@ async function run(entry: Entry): Promise<{ report?: VerificationReport; error?:
   }
 }
 
-describe('third-party corpus (../shared/corpus)', () => {
+describe('third-party corpus (tests/corpus)', () => {
   it('has the 25 files the README describes', () => {
     expect(manifest.files.length).toBe(25);
   });

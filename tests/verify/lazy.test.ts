@@ -14,14 +14,14 @@ import { signPdfUpdate } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import { openFile } from '../../server/src/file-source';
 import { generateBigPdf } from '../fixtures/pdfs';
-import { REPO_ROOT } from '../fixtures/paths';
+import { CORPUS_DIR, REPO_ROOT } from '../fixtures/paths';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { buildFuzzInputs } from '../fuzz/inputs';
 import { mutate, type FuzzInput } from '../fuzz/mutate';
 import { pdfsig } from '../interop/verifiers';
 import { createTestPki, prng, type TestPki } from './generator';
 
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
+const CORPUS = CORPUS_DIR;
 const DEFAULTS = { ...LAZY_READING };
 const TINY = { readWholeBelow: 0, chunkBits: 7, firstWindow: 200, firstTail: 100 };
 

@@ -62,7 +62,7 @@ describe('page lookup by /Count', () => {
 });
 
 describe('classic xref tables decoded on demand (lazyTables, as signing loads files)', () => {
-  const corpusDir = path.resolve(__dirname, '../../../../../shared/corpus');
+  const corpusDir = path.resolve(__dirname, '../../../../tests/corpus');
   const corpus = (JSON.parse(readFileSync(path.join(corpusDir, 'manifest.json'), 'utf8')) as { files: { file: string }[] }).files;
   const cases = [
     ...inputs.map((v) => ({ name: v.name, bytes: () => new Uint8Array(readFileSync(v.file)) })),
