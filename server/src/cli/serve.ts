@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildServer } from '../app';
-import { parse, UsageError } from './main';
+import { parse, UsageError } from './args';
 
 function num(name: string): number | undefined {
   const v = process.env[name];

@@ -5,10 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { isSidianError, verifyPdf, type VerificationReport } from '@sidian/core';
-import { UsageError, parse } from './main';
+import { UsageError, describeFileError, parse } from './args';
 import { openFile } from '../file-source';
 
-const EXIT: Record<VerificationReport['status'], number> = { valid: 0, invalid: 1, indeterminate: 2, unsigned: 3 };
+const EXIT: Record<VerificationReport['status'], number> = {
+  valid: 0,
+  invalid: 1,
+  indeterminate: 2,
+  unsigned: 3,
+};
 const SEVERITY = [0, 3, 2, 1, 4];
 
 export async function verifyCommand(args: string[]): Promise<number> {
@@ -18,13 +23,15 @@ export async function verifyCommand(args: string[]): Promise<number> {
     json: { type: 'boolean' },
     time: { type: 'string' },
   });
-  if (positionals.length === 0) throw new UsageError('verify needs at least one PDF');
-  const trustAnchors = (values.trust ?? []).map((f) => readFileSync(f, 'utf8'));
-  const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(f)));
+  if (positionals.length === 0) throw new UsageError('请给出要验证的 PDF verify needs at least one PDF');
+  // a missing --trust or --crl file is a mistake in the command, not an unreadable PDF (exit 4)
+  const trustAnchors = (values.trust ?? []).map((f) => readOption(f, '--trust', 'utf8'));
+  const crls = (values.crl ?? []).map((f) => new Uint8Array(readOption(f, '--crl')));
   let validationTime: Date | undefined;
   if (values.time) {
     validationTime = new Date(values.time);
-    if (Number.isNaN(validationTime.getTime())) throw new UsageError(`--time is not a date: ${values.time}`);
+    if (Number.isNaN(validationTime.getTime()))
+      throw new UsageError(`--time 不是有效时间 is not a date: ${values.time}`);
   }
   let worst = 0;
   const reports: Record<string, unknown> = {};
@@ -44,9 +51,12 @@ export async function verifyCommand(args: string[]): Promise<number> {
       else printReport(file, report);
     } catch (e) {
       code = 4;
-      const msg = isSidianError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+      const msg = isSidianError(e)
+        ? `${e.code}: ${e.message}`
+        : (describeFileError(e) ?? (e as Error).message);
       process.stderr.write(`sidian: ${file}: ${msg}\n`);
-      if (values.json) reports[file] = { error: isSidianError(e) ? e.code : 'UNREADABLE', message: (e as Error).message };
+      if (values.json)
+        reports[file] = { error: isSidianError(e) ? e.code : 'UNREADABLE', message: (e as Error).message };
     }
     if (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst)) worst = code;
   }
@@ -57,6 +67,16 @@ export async function verifyCommand(args: string[]): Promise<number> {
   return worst;
 }
 
+function readOption(file: string, option: string): Buffer;
+function readOption(file: string, option: string, encoding: 'utf8'): string;
+function readOption(file: string, option: string, encoding?: 'utf8'): Buffer | string {
+  try {
+    return encoding ? readFileSync(file, encoding) : readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${option}: ${describeFileError(e) ?? (e as Error).message}`);
+  }
+}
+
 const LABEL: Record<string, string> = {
   valid: '有效 valid',
   invalid: '无效 INVALID',
@@ -65,7 +85,9 @@ const LABEL: Record<string, string> = {
 };
 
 function printReport(file: string, r: VerificationReport): void {
-  const lines = [`${file}: ${LABEL[r.status]} (${r.signatures.length} signature(s), ${r.revisions} revision(s))`];
+  const lines = [
+    `${file}: ${LABEL[r.status]} (${r.signatures.length} signature(s), ${r.revisions} revision(s))`,
+  ];
   for (const s of r.signatures) {
     lines.push(
       `  [${s.status}] ${s.field} (${s.kind}${s.level ? `, ${s.level}` : ''}) by ${s.signer?.commonName ?? '?'}` +
