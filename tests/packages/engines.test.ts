@@ -9,7 +9,9 @@ import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../fixtures/paths';
 
-const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+};
 const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
   packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }>;
 };
