@@ -466,13 +466,13 @@ function wrapUp(cert: CertificateInfo, purpose: PathPurpose): void {
   ) {
     throw new PathFailure(
       'key-usage',
-      `${who} may not be used for signatures (keyUsage lacks digitalSignature and nonRepudiation)`,
+      `${who} may not be used for signatures (key usage lacks digitalSignature and nonRepudiation)`,
     );
   }
   if (purpose === 'tsa' && ku && !ku.has(KEY_USAGE.digitalSignature) && !ku.has(KEY_USAGE.nonRepudiation)) {
     throw new PathFailure(
       'key-usage',
-      `time-stamp authority ${who} may not sign (keyUsage lacks digitalSignature and nonRepudiation)`,
+      `time-stamp authority ${who} may not sign (key usage lacks digitalSignature and nonRepudiation)`,
     );
   }
   if (purpose === 'crl-issuer' && ku && !ku.has(KEY_USAGE.cRLSign)) {
