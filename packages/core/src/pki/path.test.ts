@@ -4,7 +4,7 @@
  * (4.8-4.12) are run and listed in tests/.generated/pkits-report.md (pass or known gap), not
  * asserted: certificate policies are not processed.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validatePath } from '../index';
@@ -106,4 +106,35 @@ describe('NIST PKITS through validatePath', () => {
     );
     expect(policy.length).toBe(51);
   });
+});
+
+/**
+ * PKITS 4.13 (name constraints) is not in cases.json; its end-entity files say their outcome in
+ * their names (Valid.../Invalid...). Each runs with every name-constraints CA of PKITS as a
+ * possible intermediate, so the path builder has to find the right one among many.
+ */
+describe('NIST PKITS 4.13 name constraints (outcome from the file names)', () => {
+  const files = readdirSync(join(ROOT, 'certs'));
+  const cas = files.filter((f) => /^nameConstraints.*Cert\.crt$/.test(f)).map(cert);
+  const crls = [
+    ...readdirSync(join(ROOT, 'crls')).filter((f) => f.startsWith('nameConstraints')),
+    'TrustAnchorRootCRL.crl',
+  ].map(crl);
+  const ees = files.filter((f) => /^(Valid|Invalid)\w*nameConstraintsTest\d+EE\.crt$/.test(f));
+  it('has the 38 end entities of 4.13', () => expect(ees.length).toBe(38));
+  for (const ee of ees) {
+    const valid = ee.startsWith('Valid');
+    it(`${ee} -> ${valid ? 'valid' : 'invalid (name constraints)'}`, async () => {
+      const r = await validatePath({
+        target: cert(ee),
+        intermediates: cas,
+        trustAnchors: [cert('TrustAnchorRootCertificate.crt')],
+        crls,
+        time,
+        revocation: 'require',
+      });
+      expect({ valid: r.valid, reasons: r.reasons }).toMatchObject({ valid });
+      if (!valid) expect(r.problem).toBe('name-constraints');
+    });
+  }
 });

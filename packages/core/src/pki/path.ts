@@ -9,7 +9,7 @@
  * extensions are recognised so that marking them critical does not fail a path, and the PKITS
  * policy sections (4.8-4.12) are reported, not asserted.
  */
-import { type CertificateInfo, describeName, parseCertificate } from './certificate';
+import { type CertificateInfo, describeName, nameAttributes, parseCertificate } from './certificate';
 import { bytesEqual, toHex } from './der';
 import { pemToDer } from './pem';
 import { type CrlSignerCheck, type ParsedCrl, crlStatus, parseCrl } from './path-crl';
@@ -157,11 +157,11 @@ async function validateIn(
   return best!;
 }
 
-/** How far a failed path got: revocation faults last, then by certificates passed, a wrong key lowest. */
+/** How far a failed path got: revocation faults last, then by certificates passed; a wrong key (the wrong path) lowest. */
 function rank(r: PathValidationResult & { reached?: number }): number {
   if (r.problem === 'revoked') return 10_000;
   if (r.problem === 'revocation-unknown') return 9_999;
-  return (r.reached ?? 0) * 10 + (r.problem === 'signature' ? 0 : 1);
+  return r.problem === 'signature' ? 0 : (r.reached ?? 0) * 10;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +338,13 @@ function checkNameConstraints(cert: CertificateInfo, state: State, last: boolean
   if (!last && isSelfIssued(cert)) return;
   const names: GeneralName[] = [];
   if (!isEmptyName(cert.subject)) names.push({ kind: 'directoryName', name: cert.subject });
-  names.push(...subjectAltNamesOf(cert));
+  const altNames = subjectAltNamesOf(cert);
+  names.push(...altNames);
+  // §4.2.1.10: without rfc822Name alternative names, emailAddress in the subject is constrained as one
+  if (!altNames.some((g) => g.kind === 'rfc822Name')) {
+    for (const a of nameAttributes(cert.subject))
+      if (a.type === X509.emailAddress) names.push({ kind: 'rfc822Name', value: a.value });
+  }
   for (const name of names) {
     for (const nc of state.constraints) {
       const permitted = nc.permitted.filter((p) => p.kind === name.kind);
