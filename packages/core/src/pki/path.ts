@@ -79,9 +79,13 @@ export interface PathValidationResult {
   path: Uint8Array[];
 }
 
-/** Longest path and most candidate paths tried, so a hostile pool cannot make the search explode. */
+/**
+ * Longest path, most candidate paths, and most steps of the search, so that a hostile pool (many
+ * certificates with the same names, issuing each other) cannot make path building explode.
+ */
 const MAX_PATH_CERTS = 10;
 const MAX_CANDIDATES = 16;
+const MAX_BUILD_STEPS = 2000;
 /** CRL issuers whose own paths are validated within one validation (nested). */
 const MAX_CRL_ISSUER_DEPTH = 4;
 
@@ -185,8 +189,9 @@ export function buildCandidatePaths(
   let longest: CertificateInfo[] = [target];
   const selfAnchor = ctx.anchors.find((a) => bytesEqual(a.der, target.der));
   if (selfAnchor) candidates.push({ certs: [target], anchor: selfAnchor });
+  let steps = 0;
   const walk = (chain: CertificateInfo[]) => {
-    if (candidates.length >= MAX_CANDIDATES) return;
+    if (candidates.length >= MAX_CANDIDATES || ++steps > MAX_BUILD_STEPS) return;
     if (chain.length > longest.length) longest = chain;
     const cur = chain[chain.length - 1]!;
     for (const a of ctx.anchors) {
