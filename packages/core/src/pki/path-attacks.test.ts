@@ -159,6 +159,16 @@ describe('validatePath refuses what a certificate does not grant', () => {
     expect(r).toMatchObject({ valid: false, problem: 'critical-extension' });
   });
 
+  it('an expired trust anchor vouches for nothing any more', async () => {
+    const r = await validatePath({
+      target: signer.der,
+      trustAnchors: [root.der],
+      time: new Date(now.getTime() + 400 * DAY),
+      purpose: 'signer',
+    });
+    expect(r).toMatchObject({ valid: false, problem: 'validity' });
+  });
+
   it('an expired issuer fails the path at the validation time', async () => {
     const old = await make('C=CN, CN=Old CA', root, {
       ca: true,

@@ -249,6 +249,9 @@ async function checkPath(
   const state = initialise(anchor, n);
   let reached = 0;
   try {
+    // The anchor is trusted for its name and key (§6.1.1 (d)); its validity period is still
+    // honoured, as OpenSSL does: a retired root must not keep vouching for new certificates.
+    if (!anchorIsTarget) checkValidity(anchor, ctx.time, 'anchor');
     for (let i = 1; i <= n; i++) {
       reached = i;
       const cert = order[i - 1]!;
@@ -313,8 +316,8 @@ async function checkSignature(cert: CertificateInfo, state: State): Promise<void
 }
 
 /** §6.1.3 (a)(2): the validity period includes the validation time. */
-function checkValidity(cert: CertificateInfo, time: Date, role: 'ca' | 'target'): void {
-  const who = `${role === 'ca' ? 'issuer ' : ''}certificate "${describeName(cert.subject)}"`;
+function checkValidity(cert: CertificateInfo, time: Date, role: 'anchor' | 'ca' | 'target'): void {
+  const who = `${role === 'anchor' ? 'trust anchor' : role === 'ca' ? 'issuer certificate' : 'certificate'} "${describeName(cert.subject)}"`;
   if (time < cert.notBefore)
     throw new PathFailure(
       'validity',
