@@ -160,13 +160,20 @@ describe('validatePath refuses what a certificate does not grant', () => {
   });
 
   it('an expired trust anchor vouches for nothing any more', async () => {
+    const oldRoot = await make('C=CN, CN=Retired Root', undefined, {
+      ca: true,
+      usage: KU.keyCertSign,
+      notAfter: new Date(now.getTime() - 1000),
+    });
+    const leaf = await make('C=CN, CN=leaf e', oldRoot, { usage: KU.digitalSignature });
     const r = await validatePath({
-      target: signer.der,
-      trustAnchors: [root.der],
-      time: new Date(now.getTime() + 400 * DAY),
+      target: leaf.der,
+      trustAnchors: [oldRoot.der],
+      time: now,
       purpose: 'signer',
     });
     expect(r).toMatchObject({ valid: false, problem: 'validity' });
+    expect(r.reasons[0]).toMatch(/^trust anchor "CN=Retired Root, C=CN" expired/);
   });
 
   it('an expired issuer fails the path at the validation time', async () => {
