@@ -4,13 +4,26 @@ export type { Signer, SignatureAlgorithmName, HashName } from './signer/types';
 export { signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from './signer';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';
-export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
+export {
+  signPdf,
+  signPdfUpdate,
+  DEFAULT_SEAL_SIZE,
+  type SignOptions,
+  type SealMode,
+  type Rect,
+  type SignatureUpdate,
+} from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
-export { verifyDetachedSignature, type DetachedContent, type DetachedVerifyOptions, type DetachedSignatureReport } from './verify/detached';
+export {
+  verifyDetachedSignature,
+  type DetachedContent,
+  type DetachedVerifyOptions,
+  type DetachedSignatureReport,
+} from './verify/detached';
 export {
   readLicence,
   licenceProblems,
@@ -31,3 +44,10 @@ export {
 } from './licence/index';
 export { createCertificationRequest, certificationRequestPem, type CsrSubject } from './pki/csr';
 export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
+export {
+  validatePath,
+  type ValidatePathOptions,
+  type PathValidationResult,
+  type PathPurpose,
+  type PathProblem,
+} from './pki/path';

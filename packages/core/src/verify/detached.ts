@@ -109,7 +109,13 @@ export async function verifyDetachedSignature(
     const tsaTrust = ts.tsa
       ? await evaluateTrust(ts.tsa, pool, anchors, [], ts.genTime, 'timestamping')
       : undefined;
-    if (tsaTrust?.trust === 'trusted' && !options.at) at = ts.genTime;
+    if (tsaTrust?.trust === 'trusted') {
+      if (!options.at) at = ts.genTime;
+    } else {
+      report.reasons.push(
+        `signature timestamp: ${tsaTrust?.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used`,
+      );
+    }
   }
   const t = await evaluateTrust(signer, pool, anchors, [], at, 'signing');
   report.trust = t.trust;

@@ -139,6 +139,19 @@ describe('<licence-viewer>', () => {
     await noAxeViolations(el, 'indeterminate');
   });
 
+  it('forged authority: a "bureau" certificate a citizen issued with their own certificate is not trusted, and the viewer says why', async () => {
+    const made = await licence({ signer: 'forged' });
+    const el = await fixture<LicenceViewer>(`<licence-viewer style="width:900px" trust="${server.url}/api/trust"></licence-viewer>`);
+    el.document = fromB64(made.pdf);
+    await el.verified();
+    expect(el.verdict).toBe('indeterminate');
+    expect(el.report!.signatures[0]!.trust).toBe('untrusted');
+    expect(el.report!.signatures[0]!.reasons.join(' ')).toMatch(/is not a CA \(basicConstraints/);
+    const details = el.shadowRoot!.querySelector('[part=details]')!.textContent!;
+    expect(details).toContain('颁发机构不可信');
+    expect(details).toMatch(/is not a CA \(basicConstraints/);
+  });
+
   it('revoked: the registry says so, although the seal verifies', async () => {
     const made = await licence({ register: true, revoke: true });
     const { el, detail } = await viewer(made.id);
