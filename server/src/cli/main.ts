@@ -10,7 +10,7 @@ const USAGE = `usage:
   sidian sign IN.pdf -o OUT.pdf --p12 FILE --password PW [--image PNG|JPG] [--page N] [--rect x,y,w,h]
               [--mode single|every-page|seam] [--reason T] [--location T] [--field NAME] [--tsa URL] [--certify 1|2|3]
   sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json]
-  sidian serve [--port 8080] [--data ./data]
+  sidian serve [--dev] [--port 8080] [--data ./data] [--host 127.0.0.1]   (production unless --dev; docs/production.md)
   sidian dev-pki --out DIR
   sidian audit verify [--data ./data]`;
 
