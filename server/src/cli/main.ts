@@ -7,7 +7,7 @@ import { isSidianError } from '@sidian/core';
 import { signCommand } from './sign';
 
 const USAGE = `usage:
-  sidian sign IN.pdf -o OUT.pdf --p12 FILE --password PW [--image PNG|JPG] [--page N] [--rect x,y,w,h]
+  sidian sign IN.pdf -o OUT.pdf (--p12 FILE --password PW | --pkcs11-label LABEL --cert PEM) [--image PNG|JPG] [--page N] [--rect x,y,w,h]
               [--mode single|every-page|seam] [--reason T] [--location T] [--field NAME] [--tsa URL] [--certify 1|2|3]
   sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json]
   sidian serve [--dev] [--port 8080] [--data ./data] [--host 127.0.0.1]   (production unless --dev; docs/production.md)

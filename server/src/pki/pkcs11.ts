@@ -105,6 +105,11 @@ export class Pkcs11Token {
 
   /** The private key labelled `label`, as a CryptoKey-shaped handle that `pki/x509`'s subtle signs with. */
   privateKey(label: string): CryptoKey {
+    return externalEcKey(this.digestSigner(label));
+  }
+
+  /** Signs SHA-256 digests with the key labelled `label` (CKM_ECDSA: r||s), for core's signerFromRemote. */
+  digestSigner(label: string): (digest: Uint8Array) => Promise<Uint8Array> {
     const { p11, lib, session } = this;
     const handle = this.findOne([
       { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
@@ -118,7 +123,7 @@ export class Pkcs11Token {
     const [type] = lib.C_GetAttributeValue(session, handle, [{ type: p11.CKA_KEY_TYPE }]);
     if ((type?.value as Buffer | undefined)?.readUInt32LE(0) !== p11.CKK_EC)
       throw new PkiConfigError('PKCS11_KEY_UNSUPPORTED', `the key "${label}" is not an EC (P-256) key`);
-    return externalEcKey((digest) => this.serialised(() => this.signDigest(handle, digest)));
+    return (digest) => this.serialised(() => this.signDigest(handle, digest));
   }
 
   /** The raw public point (04||x||y) of the public key labelled `label`, if the token has it. */
