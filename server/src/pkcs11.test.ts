@@ -225,6 +225,20 @@ describe('production with the keys in an HSM (SoftHSM2 through PKCS#11)', { time
         }).toString(),
       ).toContain('OK');
 
+      // the CRL is signed by the CA key on the token too
+      const crl = await fetch(`${s.url}/api/crl`);
+      expect(crl.status).toBe(200);
+      fs.writeFileSync(path.join(dir, 'ca.crl'), new Uint8Array(await crl.arrayBuffer()));
+      const crlCheck = spawnSync(
+        'openssl',
+        ['crl', '-inform', 'DER', '-in', 'ca.crl', '-CAfile', 'ca.pem', '-noout'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+        },
+      );
+      expect(crlCheck.stdout + crlCheck.stderr).toMatch(/verify OK/);
+
       // a seal key label that is not on the token: a clear error, no output
       const wrong = spawnSync(
         process.execPath,

@@ -93,14 +93,24 @@ export class Pkcs11Token {
     return new Pkcs11Token(p11, lib, session, found.label);
   }
 
-  private findOne(template: { type: number; value: number | string | boolean }[]): Handle | undefined {
+  /** The one object matching `template`; two with the same label are refused rather than guessed between. */
+  private findOne(
+    template: { type: number; value: number | string | boolean }[],
+    what: string,
+  ): Handle | undefined {
     this.lib.C_FindObjectsInit(this.session, template);
+    let found: Handle[];
     try {
-      const [h] = this.lib.C_FindObjects(this.session, 2);
-      return h;
+      found = this.lib.C_FindObjects(this.session, 2);
     } finally {
       this.lib.C_FindObjectsFinal(this.session);
     }
+    if (found.length > 1)
+      throw new PkiConfigError(
+        'PKCS11_KEY',
+        `more than one ${what} on the token "${this.label}": labels must be unique`,
+      );
+    return found[0];
   }
 
   /** The private key labelled `label`, as a CryptoKey-shaped handle that `pki/x509`'s subtle signs with. */
@@ -111,10 +121,13 @@ export class Pkcs11Token {
   /** Signs SHA-256 digests with the key labelled `label` (CKM_ECDSA: r||s), for core's signerFromRemote. */
   digestSigner(label: string): (digest: Uint8Array) => Promise<Uint8Array> {
     const { p11, lib, session } = this;
-    const handle = this.findOne([
-      { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
-      { type: p11.CKA_LABEL, value: label },
-    ]);
+    const handle = this.findOne(
+      [
+        { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
+        { type: p11.CKA_LABEL, value: label },
+      ],
+      `private key labelled "${label}"`,
+    );
     if (!handle)
       throw new PkiConfigError(
         'PKCS11_KEY',
@@ -129,10 +142,13 @@ export class Pkcs11Token {
   /** The raw public point (04||x||y) of the public key labelled `label`, if the token has it. */
   publicPoint(label: string): Uint8Array | undefined {
     const { p11, lib, session } = this;
-    const handle = this.findOne([
-      { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
-      { type: p11.CKA_LABEL, value: label },
-    ]);
+    const handle = this.findOne(
+      [
+        { type: p11.CKA_CLASS, value: p11.CKO_PUBLIC_KEY },
+        { type: p11.CKA_LABEL, value: label },
+      ],
+      `public key labelled "${label}"`,
+    );
     if (!handle) return undefined;
     const [point] = lib.C_GetAttributeValue(session, handle, [{ type: p11.CKA_EC_POINT }]);
     return unwrapEcPoint(point!.value as Buffer);
