@@ -25,7 +25,8 @@ export async function buildCli() {
     sourcemap: true,
     minify: true,
     // tsx loads the server's TypeScript sources for serve, dev-pki and audit (see main.ts)
-    external: ['tsx', 'tsx/*'],
+    // pkcs11js is a native addon (sign --pkcs11-label), loaded from node_modules when used
+    external: ['tsx', 'tsx/*', 'pkcs11js'],
     // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins
     banner: {
       js: "import { createRequire as __sidianRequire } from 'node:module'; const require = __sidianRequire(import.meta.url);",

@@ -32,12 +32,15 @@ async function serverModule<T>(name: string): Promise<T> {
 const COMMANDS: Record<string, Command> = {
   sign: {
     summary: '签名或盖章 sign or seal a PDF',
-    usage: `sidian sign IN.pdf -o OUT.pdf --p12 FILE [--password-file F | --password PW]
+    usage: `sidian sign IN.pdf -o OUT.pdf (--p12 FILE [--password-file F | --password PW] | --pkcs11-label L --cert PEM)
             [--image PNG|JPG] [--page N] [--rect x,y,w,h] [--mode single|every-page|seam]
             [--reason T] [--location T] [--contact T] [--field NAME] [--tsa URL] [--certify 1|2|3]
 
   -o, --output OUT.pdf   签名后的文件 where the signed PDF goes (written only on success)
   --p12 FILE             PKCS#12 文件 the signing key and certificate
+  --pkcs11-label L       硬件密码模块中的密钥 a key on a PKCS#11 token (HSM), with --cert PEM (its certificate,
+                         chain after it); module, token and PIN from SIDIAN_PKCS11_MODULE, SIDIAN_PKCS11_TOKEN,
+                         SIDIAN_PKCS11_PIN_FILE (docs/production.md)
   --password-file F      从文件读取 PKCS#12 密码 read the PKCS#12 password from a file (first line)
   --password PW          PKCS#12 密码 the password (visible to other users in \`ps\`; prefer the above)
                          also: environment variable SIDIAN_P12_PASSWORD, or a prompt on a terminal
@@ -65,18 +68,22 @@ const COMMANDS: Record<string, Command> = {
   },
   serve: {
     summary: '启动验证服务 run the verification server',
-    usage: `sidian serve [--port 8080] [--data ./data] [--host 127.0.0.1] [--cors ORIGIN]...
-             [--public-url URL] [--production] [--quiet]
+    usage: `sidian serve [--dev] [--port 8080] [--data ./data] [--host 127.0.0.1] [--cors ORIGIN]...
+             [--public-url URL] [--quiet]
+
+  production unless --dev: the operator's CA, TSA and seal keys are required (docs/production.md)
 
   -p, --port N        端口 port (default 8080, or PORT)
   -d, --data DIR      数据文件夹 data folder (default ./data, or SIDIAN_DATA)
   --host ADDR         监听地址 address to listen on (default 127.0.0.1, or HOST)
   --cors ORIGIN       允许跨域的来源（可多次）origins allowed to call the API (repeatable)
   --public-url URL    对外地址 the URL users reach the server at (QR codes, links)
-  --production        生产模式 production mode (see docs/production.md)
+  --dev               开发模式 development mode: a made-up PKI, test tokens, loopback addresses only
+  --production        生产模式（默认）production mode (the default; accepted for old scripts)
   --quiet             不输出请求日志 no request log
   environment: DATABASE_URL (PostgreSQL), SIDIAN_PORTAL_PUBLIC_KEY, SIDIAN_PORTAL_ISSUER,
-  SIDIAN_PORTAL_AUDIENCE, SIDIAN_PORTAL_JWKS_URL, SIDIAN_VERIFY_LIMIT_MB, SIDIAN_VERIFY_WORKERS, ...`,
+  SIDIAN_PORTAL_AUDIENCE, SIDIAN_PORTAL_JWKS_URL, SIDIAN_PORTAL_MAX_TOKEN_LIFETIME, SIDIAN_CA_*,
+  SIDIAN_TSA_*, SIDIAN_SEAL_*, SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS, SIDIAN_VERIFY_LIMIT_MB, ...`,
     run: async (args) => (await serverModule<typeof import('./serve')>('serve')).serveCommand(args),
   },
   'dev-pki': {

@@ -5,6 +5,7 @@ import { dirname, basename, join } from 'node:path';
 import {
   SidianError,
   signerFromPkcs12,
+  signerFromRemote,
   signPdfUpdate,
   type Rect,
   type SealMode,
@@ -20,6 +21,8 @@ export async function signCommand(args: string[]): Promise<number> {
     p12: { type: 'string' },
     password: { type: 'string' },
     'password-file': { type: 'string' },
+    'pkcs11-label': { type: 'string' },
+    cert: { type: 'string' },
     image: { type: 'string' },
     page: { type: 'string' },
     rect: { type: 'string' },
@@ -33,7 +36,10 @@ export async function signCommand(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('只能给一个输入文件 sign takes exactly one input file');
   if (!values.output) throw new UsageError('缺少输出文件 sign needs -o OUT.pdf');
-  if (!values.p12) throw new UsageError('缺少 PKCS#12 文件 sign needs --p12 FILE');
+  if (!values.p12 && !values['pkcs11-label'])
+    throw new UsageError(
+      '缺少 PKCS#12 文件 sign needs --p12 FILE (或 or --pkcs11-label LABEL --cert PEM: 硬件密码模块中的密钥 a key in an HSM)',
+    );
   const input = positionals[0]!;
   const output = values.output;
 
@@ -59,18 +65,9 @@ export async function signCommand(args: string[]): Promise<number> {
     certify = Number(values.certify) as 1 | 2 | 3;
   }
 
-  const p12 = readFileSync(values.p12);
-  const password = await readPassword(values);
-  let signer;
-  try {
-    signer = await signerFromPkcs12(p12, password ?? '');
-  } catch (e) {
-    if (password === undefined && e instanceof SidianError && e.code === 'P12_BAD_PASSWORD')
-      throw new UsageError(
-        `${values.p12} 需要密码 needs a password: --password-file F, SIDIAN_P12_PASSWORD, or run on a terminal to be asked`,
-      );
-    throw e;
-  }
+  const signer = values['pkcs11-label']
+    ? await pkcs11Signer(values['pkcs11-label'], values.cert)
+    : await p12Signer(values.p12!, await readPassword(values));
   const image = values.image ? readFileSync(values.image) : undefined;
   const result = await signFile(input, output, {
     signer,
@@ -87,6 +84,45 @@ export async function signCommand(args: string[]): Promise<number> {
   });
   process.stderr.write(`signed ${input} -> ${output} (field "${result.field}")\n`);
   return 0;
+}
+
+/**
+ * A seal key on a PKCS#11 token (docs/production.md): the module, token and PIN from
+ * SIDIAN_PKCS11_MODULE, SIDIAN_PKCS11_TOKEN and SIDIAN_PKCS11_PIN_FILE (or SIDIAN_PKCS11_PIN) — never
+ * from the command line —, the certificate (and its chain after it) from `--cert`.
+ */
+async function pkcs11Signer(label: string, certFile: string | undefined) {
+  if (!certFile)
+    throw new UsageError('--pkcs11-label needs --cert PEM (the certificate, its chain after it)');
+  const { fromPem } = await import('../pki/x509');
+  const { Pkcs11Token } = await import('../pki/pkcs11');
+  const module = process.env.SIDIAN_PKCS11_MODULE;
+  const pinFile = process.env.SIDIAN_PKCS11_PIN_FILE;
+  const pin = pinFile ? readFileSync(pinFile, 'utf8').replace(/\r?\n$/, '') : process.env.SIDIAN_PKCS11_PIN;
+  if (!module || pin === undefined)
+    throw new UsageError(
+      '--pkcs11-label needs SIDIAN_PKCS11_MODULE and SIDIAN_PKCS11_PIN_FILE (or SIDIAN_PKCS11_PIN)',
+    );
+  const [certificate, ...chain] = fromPem(readFileSync(certFile, 'utf8'), 'CERTIFICATE');
+  if (!certificate) throw new UsageError(`${certFile} holds no PEM certificate`);
+  const token = await Pkcs11Token.open({ module, token: process.env.SIDIAN_PKCS11_TOKEN || undefined, pin });
+  process.once('exit', () => token.close());
+  const signDigest = token.digestSigner(label);
+  return signerFromRemote({ certificate, chain, signDigest: (digest) => signDigest(digest) });
+}
+
+/** The PKCS#12 signer; without any password given, a refusal says how to give one. */
+async function p12Signer(file: string, password: string | undefined) {
+  const p12 = readFileSync(file);
+  try {
+    return await signerFromPkcs12(p12, password ?? '');
+  } catch (e) {
+    if (password === undefined && e instanceof SidianError && e.code === 'P12_BAD_PASSWORD')
+      throw new UsageError(
+        `${file} 需要密码 needs a password: --password-file F, SIDIAN_P12_PASSWORD, or run on a terminal to be asked`,
+      );
+    throw e;
+  }
 }
 
 /**

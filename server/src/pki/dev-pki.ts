@@ -233,13 +233,18 @@ async function readCredential(dir: string, name: string): Promise<Credential> {
 }
 
 export interface ServerPki {
-  dir: string;
+  /** `<data>/pki` of a development PKI; undefined for the operator's own (pki/operator-pki.ts). */
+  dir?: string;
   ca: Credential;
-  tsa: Credential;
-  seal: Credential & { p12: Uint8Array; password: string };
+  /** `chain`: the TSA's issuers (default: the CA). */
+  tsa: Credential & { chain?: Uint8Array[] };
+  /** The department seal; `p12`/`password` only for the development PKI (handed to the demo portal). */
+  seal: Credential & { chain?: Uint8Array[]; p12?: Uint8Array; password?: string };
   /** Trust anchors (DER). */
   anchors: Uint8Array[];
   created: boolean;
+  /** Releases an HSM session, if any. */
+  close?: () => void;
 }
 
 /** Loads `<data>/pki`, making it on first run. Private keys are imported non-extractable. */

@@ -27,9 +27,14 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     clearInterval(window);
     loop.disable();
   });
-  app.get('/api/health', async () => {
+  // Anonymous callers learn only that the server is up; mode, database and load are for operators
+  // (callers with a department API key), as they help an attacker pick targets.
+  app.get('/api/health', async (req) => {
+    const caller = await ctx.auth.caller(req);
+    if (caller?.kind !== 'department') return { status: 'ok' };
     return {
       status: 'ok',
+      mode: ctx.devMode ? 'development' : 'production',
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       database: ctx.dbKind,
       devMode: ctx.devMode,
@@ -102,9 +107,9 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       }
       if (b.name.length > 128 || b.idNumber.length > 64) throw badRequest('name or idNumber too long');
       const ttl =
-        typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= 86400
+        typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= ctx.auth.maxTokenLifetime
           ? b.ttlSeconds
-          : 3600;
+          : Math.min(3600, ctx.auth.maxTokenLifetime);
       return { token: await ctx.auth.devToken(b.name.trim(), b.idNumber.trim(), ttl) };
     });
   }

@@ -65,6 +65,29 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     });
 
+    it('/api/health: anonymous callers and citizens learn only that it is up; operators see mode, database, uptime', async () => {
+      const health = async (headers: Record<string, string> = {}) => {
+        const r = await fetch(`${s.url}/api/health`, { headers });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok' } });
+      expect(await health({ authorization: `Bearer ${await devToken(s.url)}` })).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
+      const forged = await health({ 'x-api-key': 'sdk_' + 'f'.repeat(32) });
+      expect(forged.status).toBe(401);
+      expect(JSON.stringify(forged.body)).not.toMatch(/database|uptime|sqlite|postgres/);
+      const operator = await health({ 'x-api-key': s.apiKey });
+      expect(operator.status).toBe(200);
+      expect(operator.body).toMatchObject({
+        status: 'ok',
+        mode: 'development',
+        database: s.databaseUrl ? 'postgres' : 'sqlite',
+        uptimeSeconds: expect.any(Number),
+      });
+    });
+
     it('errors are JSON {error, message} without stack traces', async () => {
       let r = await fetch(`${s.url}/api/nope`);
       expect(r.status).toBe(404);
