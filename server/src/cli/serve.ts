@@ -3,7 +3,7 @@
  * Environment: DATABASE_URL (PostgreSQL), SIDIAN_CORS_ORIGINS (comma-separated), SIDIAN_PUBLIC_URL,
  * SIDIAN_PORTAL_PUBLIC_KEY (PEM file path), SIDIAN_PORTAL_ISSUER, SIDIAN_PORTAL_AUDIENCE,
  * SIDIAN_PORTAL_JWKS_URL, SIDIAN_VERIFY_LIMIT_MB, SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE,
- * SIDIAN_VERIFY_WORKERS, SIDIAN_PRODUCTION=1 (no development tokens, audit only for departments).
+ * SIDIAN_VERIFY_WORKERS, SIDIAN_VERIFY_HEAP_MB (each worker process's heap), SIDIAN_PRODUCTION=1 (no development tokens, audit only for departments).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +57,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(num('SIDIAN_TSA_PER_MINUTE') ? { tsaPerMinute: num('SIDIAN_TSA_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_ENROL_PER_MINUTE') ? { enrolPerMinute: num('SIDIAN_ENROL_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
+      ...(num('SIDIAN_VERIFY_HEAP_MB') ? { verifyHeapMb: num('SIDIAN_VERIFY_HEAP_MB')! } : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
   });

@@ -195,3 +195,28 @@ function paddedZlib(head: Uint8Array, total: number): Uint8Array {
   const tail = new Uint8Array([adler >>> 24, (adler >>> 16) & 255, (adler >>> 8) & 255, adler & 255]);
   return concat([new Uint8Array([0x78, 0xda]), stored, run, tail]);
 }
+
+/**
+ * A one-page PDF whose catalog carries an array of `elements` numbers (2 bytes each in the file):
+ * an honest-looking structure that a reader must hold on its heap whole — 4 million make ~8 MB of
+ * file and ~100 MB of heap, more than a small worker heap allows (a real out-of-memory, no budget
+ * of decoded bytes involved).
+ */
+export function heapHogPdf(elements = 4_000_000): Uint8Array {
+  const objs = [
+    `<< /Type /Catalog /Pages 2 0 R /Junk [${'0 '.repeat(elements)}] >>`,
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
+  ];
+  let s = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
+  const offsets: number[] = [];
+  objs.forEach((body, i) => {
+    offsets.push(s.length);
+    s += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const x = s.length;
+  s += `xref\n0 ${objs.length + 1}\n0000000000 65535 f\r\n`;
+  for (const o of offsets) s += `${String(o).padStart(10, '0')} 00000 n\r\n`;
+  s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${x}\n%%EOF\n`;
+  return latin1(s);
+}
