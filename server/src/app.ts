@@ -177,7 +177,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
   const audit = new AuditLog(database.db, database.kind);
   const auth = await Auth.create(database.db, { portal: o.portal, devMode, dataDir });
-  const pool = new WorkerPool({ size: limits.verifyWorkers });
+  const pool = new WorkerPool({ size: limits.verifyWorkers, maxOldGenerationSizeMb: limits.verifyHeapMb });
   const tsa = new TsaResponder({
     signer: { certificate: pki.tsa.der, chain: pki.tsa.chain ?? [pki.ca.der], key: pki.tsa.key },
     nextSerial: blockSerials((n) => reserveCounter(database.db, 'tsa-serial', n)),

@@ -18,8 +18,10 @@ export interface Limits {
   /** Requests per minute per client address. */
   tsaPerMinute: number;
   enrolPerMinute: number;
-  /** Worker threads for verification (default min(4, cores)). */
+  /** Worker processes for verification (default min(4, cores)). */
   verifyWorkers?: number;
+  /** V8 heap of each verification worker process (MB, default 1024); beyond it only that worker dies. */
+  verifyHeapMb?: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {

@@ -6,7 +6,8 @@
  * or SIDIAN_PORTAL_JWKS_URL, SIDIAN_PORTAL_ISSUER, SIDIAN_PORTAL_AUDIENCE,
  * SIDIAN_PORTAL_MAX_TOKEN_LIFETIME (s), the operator's PKI (SIDIAN_CA_*, SIDIAN_TSA_*, SIDIAN_SEAL_*,
  * SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS; pki/operator-pki.ts), SIDIAN_VERIFY_LIMIT_MB,
- * SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE, SIDIAN_VERIFY_WORKERS.
+ * SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE, SIDIAN_VERIFY_WORKERS, SIDIAN_VERIFY_HEAP_MB (each
+ * verification worker process's heap).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,6 +69,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(num('SIDIAN_TSA_PER_MINUTE') ? { tsaPerMinute: num('SIDIAN_TSA_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_ENROL_PER_MINUTE') ? { enrolPerMinute: num('SIDIAN_ENROL_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
+      ...(num('SIDIAN_VERIFY_HEAP_MB') ? { verifyHeapMb: num('SIDIAN_VERIFY_HEAP_MB')! } : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
   });

@@ -1,6 +1,6 @@
 /** Health, trust anchors, verification, time stamps, development tokens. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, HttpError, unprocessable } from '../errors';
@@ -12,6 +12,15 @@ export function looksLikePdf(b: Uint8Array): boolean {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** Aborted when the client closes its connection before the answer is sent (its job is then cancelled). */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
 
 export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const started = Date.now();
@@ -56,7 +65,7 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   await app.register(async (scope) => {
     binaryBodies(scope, ctx.limits.verifyBodyBytes);
 
-    scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req) => {
+    scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
@@ -68,6 +77,7 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
           options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs },
         },
         ctx.limits.verifyTimeMs * 3,
+        clientGoneSignal(reply),
       );
       return report;
     });

@@ -4,11 +4,12 @@
  */
 import { digestChunks } from '../digest';
 import { SidianError, isSidianError } from '../errors';
+import { WorkBudget } from '../pdf/budget';
 import { PdfDocument, type PdfView } from '../pdf/document';
-import type { PdfInput } from '../pdf/source';
+import { isRandomAccessFile, type PdfInput } from '../pdf/source';
 import { decodeStream } from '../pdf/filters';
 import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
-import { indexOfBytes } from '../pdf/parser';
+import { Parser, indexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
 import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields';
@@ -32,8 +33,16 @@ interface FoundSignature {
 
 export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Promise<VerificationReport> {
   const deadline = Date.now() + (options.timeBudgetMs ?? 10_000);
+  // one budget for the whole job: every stream decoded, every table built, the deadline inside both
+  const budget = WorkBudget.forFile(isRandomAccessFile(pdf) ? pdf.size : pdf.length, {
+    limitBytes: options.decodeBudgetBytes,
+    deadline,
+  });
   const checkTime = () => {
-    if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
+    // a budget overrun swallowed by some lenient read still ends the job
+    budget.rethrow();
+    if (Date.now() > deadline)
+      throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
   };
   let doc: PdfDocument;
   let fields: FieldInfo[];
@@ -41,7 +50,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   /** Set when the newest revision cannot be read and an earlier one is judged instead. */
   let damaged: string | undefined;
   try {
-    doc = PdfDocument.load(pdf, { recover: true });
+    doc = PdfDocument.load(pdf, { recover: true, budget });
     view = doc.latest;
     try {
       fields = listFields(view);
@@ -98,6 +107,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     });
   }
   if (found.length === 0) {
+    checkTime();
     if (doc.parseExhausted) throw unreadableAfterExhaustion();
     if (damaged) throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read in full: ${damaged}`);
     return { status: 'unsigned', revisions, signatures: [] };
@@ -116,6 +126,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     const report = await judgeSignature(doc, view, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
     judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
   }
+  checkTime();
   judged.sort((a, b) => a.end - b.end);
   const signatures = judged.map((j) => j.report);
   // Once failed parses have spent the file's allowance, objects read afterwards came back
@@ -424,8 +435,31 @@ function hybridConflicts(doc: PdfDocument, signed: PdfView): string[] {
  */
 function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num: number; dict: PdfDict }[] {
   const size = view.doc.size;
-  const live: { num: number; off: number }[] = [];
-  for (const [num, e] of view.entries) if (e.type === 1 && e.offset >= 0 && e.offset < size) live.push({ num, off: e.offset });
+  // One object per offset (entries that share one cannot all be there): at most one per byte of the
+  // file however many entries a cross-reference declares. Where several share it, the number the
+  // object's own header gives.
+  const byOffset = new Map<number, number>();
+  const headers = new Map<number, number>();
+  const headerNum = (off: number) => {
+    let n = headers.get(off);
+    if (n === undefined) {
+      view.doc.access.ensure(off, Math.min(size, off + 16));
+      try {
+        n = new Parser(view.doc.bytes.subarray(0, Math.min(size, off + 16)), off).readInt();
+      } catch {
+        n = -1;
+      }
+      headers.set(off, n);
+    }
+    return n;
+  };
+  for (const [num, e] of view.entries) {
+    if (e.type !== 1 || e.offset < 0 || e.offset >= size) continue;
+    const prev = byOffset.get(e.offset);
+    if (prev === undefined || (prev !== num && num === headerNum(e.offset) && prev !== headerNum(e.offset)))
+      byOffset.set(e.offset, num);
+  }
+  const live = [...byOffset].map(([off, num]) => ({ num, off }));
   live.sort((a, b) => a.off - b.off);
   const out: { num: number; dict: PdfDict }[] = [];
   for (let i = 0; i < live.length && out.length < 100; i++) {
@@ -482,8 +516,9 @@ function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; adde
       (view.array(dss.get(key)) ?? []).map((r) => view.resolve(r)).filter((s): s is PdfStream => s instanceof PdfStream);
     const decode = (s: PdfStream) => {
       try {
-        return s.dict.get('Filter') ? decodeStreamSafe(s) : s.data;
-      } catch {
+        return s.dict.get('Filter') ? decodeStream(s, 16 * 1024 * 1024, view.doc.budget) : s.data;
+      } catch (e) {
+        if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
         return undefined;
       }
     };
@@ -498,18 +533,15 @@ function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; adde
           out.addedAt = s.offset;
           break;
         }
-      } catch {
-        /* keep looking */
+      } catch (e) {
+        if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
       }
     }
-  } catch {
+  } catch (e) {
+    if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
     /* no usable DSS */
   }
   return out;
-}
-
-function decodeStreamSafe(s: PdfStream): Uint8Array {
-  return decodeStream(s, 16 * 1024 * 1024);
 }
 
 function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, number, number, number] }[] {

@@ -78,9 +78,13 @@ export function analyseModifications(
     bad(`object ${num} is defined again at byte ${off}, but the cross-reference points at an earlier definition`);
   }
   const changed: number[] = [];
-  const nums = new Set<number>([...signed.entries.keys(), ...final.entries.keys()]);
+  // every number either state lists, without collecting them (a table may declare millions)
+  function* allNums(): Generator<number> {
+    yield* final.entries.keys();
+    for (const n of signed.entries.keys()) if (!final.entries.has(n)) yield n;
+  }
   let budget = MAX_WALK;
-  for (const num of nums) {
+  for (const num of allNums()) {
     if (--budget < 0) {
       bad('too many objects to compare');
       break;
