@@ -358,7 +358,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
             return new Uint8Array(h.digest());
           },
         },
-        { trustAnchors: [ctx.trustPem] },
+        // the server's current CRL: a certificate it revoked a moment ago no longer signs materials
+        { trustAnchors: [ctx.trustPem], crls: [(await ctx.ca.currentCrl()).der] },
       );
       if (report.integrity !== 'ok' || report.status === 'invalid' || !report.signer) {
         const why = report.reasons.join('; ') || report.integrity;
