@@ -225,6 +225,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       'Tus-Max-Size',
       'Tus-Extension',
       'Upload-Expires',
+      'Sidian-Cache',
+      'Sidian-Crl-Number',
     ],
     maxAge: 600,
   });

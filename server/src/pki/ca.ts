@@ -160,7 +160,11 @@ export class EnrolmentCa {
       return own.includes(s) ? { status: 'good' } : { status: 'unknown' };
     }
     if (!row.revoked_at) return { status: 'good' };
-    return { status: 'revoked', revokedAt: new Date(row.revoked_at), reason: row.revocation_reason ?? 0 };
+    return {
+      status: 'revoked',
+      revokedAt: new Date(row.revoked_at),
+      reason: crlReason(row.revocation_reason) ?? 0,
+    };
   }
 
   /** DER of the current CRL. */
@@ -251,8 +255,7 @@ export class EnrolmentCa {
         entries: rows.map((r) => ({
           serialNumber: r.serial,
           revocationDate: new Date(r.revoked_at!),
-          // RFC 5280 §5.3.1: reasonCode unspecified (0) SHOULD be absent
-          reason: r.revocation_reason ? (r.revocation_reason as x509.X509CrlReason) : undefined,
+          reason: crlReason(r.revocation_reason),
         })),
       });
       const made: CrlsTable = {
@@ -300,6 +303,15 @@ export function normaliseSerial(serial: string): string | undefined {
   if (!/^[0-9a-f]{1,128}$/.test(s)) return undefined;
   const t = s.replace(/^(00)+/, '');
   return t === '' ? '00' : t;
+}
+
+/**
+ * The reasonCode entry extension for a stored reason: absent for unspecified (0), as RFC 5280
+ * §5.3.1 asks, and for removeFromCRL (8), which a full CRL may not carry (rows that older versions
+ * stored with 8 stay revoked: nothing here ever un-revokes).
+ */
+export function crlReason(stored: number | null): x509.X509CrlReason | undefined {
+  return stored && stored !== 8 ? (stored as x509.X509CrlReason) : undefined;
 }
 
 /** CRLReason codes (RFC 5280 §5.3.1) a full CRL may carry. */

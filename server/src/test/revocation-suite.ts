@@ -223,6 +223,13 @@ export function defineRevocationSuite(env: DbEnv): void {
       const ok = await post(cms);
       expect(ok.status).toBe(201);
       expect(await ok.json()).toMatchObject({ trust: 'trusted', status: 'valid' });
+      const material = async () =>
+        (await (
+          await fetch(`${s.url}/api/materials/${id}`, { headers: { authorization: `Bearer ${c.token}` } })
+        ).json()) as {
+          signatures: { trust: string; signerRevocation?: { revokedAt: string; reason: number } }[];
+        };
+      expect((await material()).signatures[0]!.signerRevocation).toBeUndefined();
       expect((await revoke(s.url, c, 4)).status).toBe(200);
       // a fresh signature of the same key, a moment after the revocation
       const late = await createCadesSignature({
@@ -235,6 +242,10 @@ export function defineRevocationSuite(env: DbEnv): void {
       const body = (await r.json()) as { error: string; message: string };
       expect(body.error).toBe('SIGNATURE_REJECTED');
       expect(body.message).toMatch(/revoked/);
+      // the signature received before the revocation keeps its verdict, and shows the revocation beside it
+      const [earlier, ...others] = (await material()).signatures;
+      expect(others).toEqual([]);
+      expect(earlier).toMatchObject({ trust: 'trusted', signerRevocation: { reason: 4 } });
     });
 
     it('GET /api/trust carries the current CRL: a verifier using it (as <licence-viewer> does) sees the revocation', async () => {
@@ -307,6 +318,17 @@ export function defineRevocationSuite(env: DbEnv): void {
       const held = opensslCrlText((await crlOf(s.url)).der, caFile, work);
       expect(held).toContain(c.serial.toUpperCase());
       expect(held).toContain('Certificate Hold');
+      // a row an older version stored with reason 8 stays on the CRL, without that reason
+      await s.server.ctx.db
+        .updateTable('certificates')
+        .set({ revocation_reason: 8 })
+        .where('serial', '=', c.serial)
+        .execute();
+      const d = await enrol(s.url, '王三', '110101199202020021');
+      expect((await revoke(s.url, d, 1)).status).toBe(200); // a new CRL number: the CRL is made again
+      const legacy = opensslCrlText((await crlOf(s.url)).der, caFile, work);
+      expect(legacy).toContain(c.serial.toUpperCase());
+      expect(legacy).not.toMatch(/Remove From CRL/i);
     });
 
     it('two instances on one database serve the same CRL and number; a revocation on one is seen by the other at once', async () => {
