@@ -26,8 +26,10 @@ import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
+import { ocspRoutes } from './routes/ocsp';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
 import { blockSerials, TsaResponder } from './tsa/responder';
+import { ReportCache } from './verify/cache';
 import { WorkerPool } from './verify/pool';
 
 export interface ServerOptions {
@@ -195,6 +197,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     auth,
     blobs: new BlobStore(dataDir),
     pool,
+    reports: new ReportCache(),
     tsa,
     ca: new EnrolmentCa(database.db, pki, audit, { publicUrl: o.publicUrl }),
     limits,
@@ -266,6 +269,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       'Tus-Max-Size',
       'Tus-Extension',
       'Upload-Expires',
+      'Sidian-Cache',
+      'Sidian-Crl-Number',
     ],
     maxAge: 600,
   });
@@ -283,6 +288,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await licenceRoutes(app, ctx);
   await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
+  await ocspRoutes(app, ctx);
 
   // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
   await staticRoutes(app, ctx, {

@@ -6,6 +6,7 @@ import type { Db, DbKind } from './db/index';
 import type { EnrolmentCa } from './pki/ca';
 import type { ServerPki } from './pki/dev-pki';
 import type { TsaResponder } from './tsa/responder';
+import type { ReportCache } from './verify/cache';
 import type { WorkerPool } from './verify/pool';
 
 export interface Limits {
@@ -50,6 +51,8 @@ export interface Ctx {
   auth: Auth;
   blobs: BlobStore;
   pool: WorkerPool;
+  /** Verification reports per (file hash, trust anchors, CRL number). */
+  reports: ReportCache;
   tsa: TsaResponder;
   ca: EnrolmentCa;
   limits: Limits;

@@ -5,7 +5,8 @@
 //
 //   'sidian-server'   {}  -> {url (through the proxy), directUrl, apiKey, trustPem}
 //   'sidian-proxy'    {throttle?: bytes/s|0, dropAfter?: bytes|0, reset?: true} -> {bytesUp, drops, connections}
-//   'sidian-licence'  {serial, signer?: 'server'|'untrusted'|'forged' (a citizen-issued "bureau"), register?, revoke?, tamper?, holder?: {name, idType, idNumber},
+//   'sidian-licence'  {serial, signer?: 'server'|'untrusted'|'forged' (a citizen-issued "bureau")|'enrolled', register?, revoke?, tamper?, holder?: {name, idType, idNumber},
+//                      revokeCertificate? (with signer 'enrolled': revoked through the API after signing),
 //                      typeCode?, typeName?, validUntil?, base?: fixture name, pages?: number}
 //                     -> {pdf (base64), id, sha256}
 //   'sidian-material' {id} -> {row, storedSha256} (what the server recorded and what its blob hashes to)
@@ -181,7 +182,10 @@ export function sidianServerCommands() {
     };
     const metadata = core.sampleLicence(overrides);
     const withLicence = core.embedLicence(base, metadata, { allowIncomplete: !!p.allowIncomplete });
-    const signer = p.signer === 'untrusted' ? untrustedSigner : p.signer === 'forged' ? forgedSigner : sealSigner;
+    let enrolled;
+    if (p.signer === 'enrolled') enrolled = await enrol();
+    const signer =
+      p.signer === 'untrusted' ? untrustedSigner : p.signer === 'forged' ? forgedSigner : enrolled ? enrolled.signer : sealSigner;
     let pdf = await core.signPdf(withLicence, { signer, image: sealImage, page: 1, reason: '电子证照签发', location: '项城市', certify: 2 });
     if (p.register) {
       const r = await fetch(`${directUrl()}/api/licences`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/pdf' }, body: pdf });
@@ -195,6 +199,14 @@ export function sidianServerCommands() {
       });
       if (r.status !== 200) throw new Error(`revoke: ${r.status} ${await r.text()}`);
     }
+    if (p.revokeCertificate && enrolled) {
+      const r = await fetch(`${directUrl()}/api/certificates/${enrolled.serial}/revoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${enrolled.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 1 }),
+      });
+      if (r.status !== 200) throw new Error(`revoke certificate: ${r.status} ${await r.text()}`);
+    }
     if (p.tamper) {
       // change one digit of the licence number inside licence.json (stored unfiltered), after signing
       pdf = Buffer.from(pdf);
@@ -205,6 +217,23 @@ export function sidianServerCommands() {
       pdf = new Uint8Array(pdf);
     }
     return { pdf: b64(pdf), id: metadata.identifier, sha256: createHash('sha256').update(pdf).digest('hex'), metadata };
+  }
+
+  /** A certificate from the server's own enrolment CA (POST /api/enrol), key in WebCrypto. */
+  async function enrol() {
+    const t = await fetch(`${directUrl()}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '印章管理员', idNumber: `11010119800101${String(Date.now() % 10000).padStart(4, '0')}` }),
+    });
+    const { token } = await t.json();
+    const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+    const csr = await core.createCertificationRequest(keys, { commonName: 'ignored' });
+    const r = await fetch(`${directUrl()}/api/enrol`, { method: 'POST', headers: { 'content-type': 'application/pkcs10', authorization: `Bearer ${token}` }, body: csr });
+    if (r.status !== 201) throw new Error(`enrol: ${r.status} ${await r.text()}`);
+    const body = await r.json();
+    const der = (pem) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+    return { token, serial: body.serialNumber, signer: core.signerFromCryptoKey(keys.privateKey, der(body.certificate), body.chain.map(der)) };
   }
 
   const directUrl = () => `http://127.0.0.1:${server.app.server.address().port}`;

@@ -81,6 +81,8 @@ export interface IssueOptions {
   validityMs: number;
   serialNumber?: string;
   crlUrl?: string;
+  /** OCSP responder URL for the authorityInfoAccess extension. */
+  ocspUrl?: string;
 }
 
 /** Issues an end-entity certificate under `ca`. */
@@ -109,6 +111,7 @@ export async function issueCertificate(ca: Credential, o: IssueOptions): Promise
     );
   }
   if (o.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([o.crlUrl]));
+  if (o.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [o.ocspUrl] }));
   return x509.X509CertificateGenerator.create({
     serialNumber: o.serialNumber ?? randomSerial(),
     subject: o.subject,

@@ -1,10 +1,10 @@
 /** Health, trust anchors, verification, time stamps, development tokens. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { binaryBodies } from '../body';
+import { binaryBodies, bodySha256 } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, HttpError, unprocessable } from '../errors';
-import type { VerificationReport } from '../../../packages/core/src/verify/types';
+import { verifyWithServerState } from '../verify/cache';
 
 export function looksLikePdf(b: Uint8Array): boolean {
   const head = Buffer.from(b.subarray(0, Math.min(b.length, 1024))).toString('latin1');
@@ -57,29 +57,30 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     };
   });
 
-  app.get('/api/trust', async (_req, reply) => {
-    return reply.type('application/x-pem-file; charset=utf-8').send(ctx.trustPem);
+  // The trust anchors, then the enrolment CA's current CRL (an `X509 CRL` PEM block): what
+  // <licence-viewer trust="/api/trust"> checks seals against, so that a certificate revoked through
+  // this server is `revoked` in the viewer too. `?crl=0` gives the certificates alone.
+  app.get('/api/trust', async (req, reply) => {
+    reply.type('application/x-pem-file; charset=utf-8').header('cache-control', 'no-cache');
+    if ((req.query as { crl?: string }).crl === '0') return reply.send(ctx.trustPem);
+    const crl = await ctx.ca.currentCrl();
+    return reply.header('sidian-crl-number', String(crl.number)).send(ctx.trustPem + crl.pem);
   });
 
   // Binary bodies (PDF, timestamp queries) in their own scope: every content type arrives as a Buffer.
   await app.register(async (scope) => {
     binaryBodies(scope, ctx.limits.verifyBodyBytes);
 
+    // against the trust anchors and the server's current CRL, through the report cache (verify/cache.ts)
     scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
-      const report = await ctx.pool.run<VerificationReport>(
-        {
-          kind: 'verify',
-          pdf: body,
-          transferOk: true,
-          options: { trustAnchors: [ctx.trustPem], timeBudgetMs: ctx.limits.verifyTimeMs },
-        },
-        ctx.limits.verifyTimeMs * 3,
-        clientGoneSignal(reply),
-      );
-      return report;
+      const { report, cache, crlNumber } = await verifyWithServerState(ctx, bodySha256(body), () => body, {
+        transferOk: true,
+        signal: clientGoneSignal(reply),
+      });
+      return reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber)).send(report);
     });
 
     scope.post(

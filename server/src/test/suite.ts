@@ -15,6 +15,7 @@ import { writePkcs12 } from '../pki/pkcs12';
 import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { devToken, runCli, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
+import { defineRevocationSuite } from './revocation-suite';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -150,7 +151,10 @@ export function defineServerSuite(env: DbEnv): void {
       const f = path.join(work, 'trust.pem');
       fs.writeFileSync(f, pem);
       expect(openssl(['x509', '-in', f, '-noout', '-subject'])).toContain('Sidian Development Root CA');
-      expect(pem).toBe(fs.readFileSync(path.join(s.dataDir, 'pki', 'ca.pem'), 'utf8'));
+      // the anchors, then the enrolment CA's current CRL (see revocation-suite.ts)
+      const ca = fs.readFileSync(path.join(s.dataDir, 'pki', 'ca.pem'), 'utf8');
+      expect(pem.startsWith(ca)).toBe(true);
+      expect(pem.slice(ca.length)).toMatch(/^-----BEGIN X509 CRL-----\n[\s\S]+-----END X509 CRL-----\n$/);
     });
 
     it('the development PKI: TSA with critical timeStamping EKU, seal certificate and PKCS#12 that core reads', async () => {
@@ -983,4 +987,6 @@ export function defineServerSuite(env: DbEnv): void {
       expect(check2.ok).toBe(false);
     });
   });
+
+  defineRevocationSuite(env);
 }

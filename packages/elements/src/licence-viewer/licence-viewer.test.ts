@@ -165,6 +165,24 @@ describe('<licence-viewer>', () => {
     await noAxeViolations(el, 'revoked');
   });
 
+  it('a seal whose certificate the server revoked: revoked through trust="/api/trust" (its current CRL)', async () => {
+    const check = async (made: MadeLicence) => {
+      const el = await fixture<LicenceViewer>(`<licence-viewer style="width:900px" trust="${server.url}/api/trust"></licence-viewer>`);
+      let detail: VerifiedDetail | undefined;
+      el.addEventListener('verified', (e) => (detail = e.detail));
+      el.document = fromB64(made.pdf);
+      await el.verified();
+      return { el, detail: detail! };
+    };
+    const kept = await check(await licence({ signer: 'enrolled' }));
+    expect(kept.detail.report.signatures[0]!.trust).toBe('trusted');
+    const revoked = await check(await licence({ signer: 'enrolled', revokeCertificate: true }));
+    expect(revoked.detail.report.signatures[0]!.trust).toBe('revoked');
+    expect(revoked.detail.report.status).toMatch(/^(invalid|indeterminate)$/);
+    expect(revoked.el.verdict).toMatch(/^(invalid|indeterminate)$/);
+    expect(revoked.el.shadowRoot!.querySelector('[part=details]')!.textContent).toMatch(/吊销|revoked/);
+  });
+
   it('unsigned: a PDF without seals', async () => {
     const el = await fixture<LicenceViewer>('<licence-viewer style="width:900px"></licence-viewer>');
     el.document = await loadFixturePdf('five-pages');
