@@ -133,14 +133,16 @@ export class Auth {
   /** A development portal token for a named person (dev mode only). */
   async devToken(name: string, idNumber: string, ttlSeconds = 3600): Promise<string> {
     if (!this.devKey) throw new Error('development tokens are disabled');
+    // one clock reading for iat and exp, so that exp - iat is exactly the ttl the lifetime check sees
+    const now = Math.floor(Date.now() / 1000);
     return new jose.SignJWT({ name, idNumber })
       .setProtectedHeader({ alg: 'ES256' })
       .setIssuer(DEV_ISSUER)
       .setAudience(DEV_AUDIENCE)
       .setSubject(pseudonym(idNumber))
-      .setIssuedAt()
+      .setIssuedAt(now)
       .setJti(randomUUID())
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .setExpirationTime(now + ttlSeconds)
       .sign(this.devKey);
   }
 

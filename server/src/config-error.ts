@@ -9,6 +9,9 @@ export class ConfigError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'ConfigError';
+    // The CLI prints any error named SidianError that carries a string code as one line
+    // `sidian: CODE: message` with exit 1 (cli/main.ts matches by name, as the built CLI bundle has
+    // its own copy of core's class); a configuration error is reported the same way.
+    this.name = 'SidianError';
   }
 }
