@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in how the command was called: printed with the command's usage, exit 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  // matched by name too: serve, dev-pki and audit run from the TypeScript sources and throw their own copy
+  override name = 'UsageError';
+}
 
 /** parseArgs with our usage errors (messages in zh-CN and English). */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {

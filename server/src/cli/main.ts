@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || (e as Error | undefined)?.name === 'UsageError') {
       const command = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
       process.stderr.write(
         `sidian: ${e.message}\n` +
