@@ -146,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || (e as Error | undefined)?.name === 'UsageError') {
       const command = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
       process.stderr.write(
-        `sidian: ${e.message}\n` +
+        `sidian: ${(e as Error).message}\n` +
           (command
             ? `usage: ${command.usage.split('\n\n')[0]}\n(sidian ${name} --help)\n`
             : `(sidian --help)\n`),
