@@ -477,6 +477,21 @@ export function defineRevocationSuite(env: DbEnv): void {
         }
       });
 
+      it("the server's own seal and TSA certificates (issued by the CA, never enrolled) are good", async () => {
+        for (const name of ['seal', 'tsa']) {
+          const r = await ocsp([
+            '-cert',
+            path.join(s.dataDir, 'pki', `${name}.pem`),
+            '-url',
+            `${s.url}/api/ocsp`,
+            '-resp_text',
+          ]);
+          expect(r.status, r.stderr).toBe(0);
+          expect(r.stderr + r.stdout).toMatch(/Response verify OK/);
+          expect(r.stdout).toMatch(/: good/);
+        }
+      });
+
       it('unknown for serials the CA never issued and for another issuer claiming a known serial', async () => {
         let r = await ocsp(['-serial', '0x1234567890abcdef', '-url', `${s.url}/api/ocsp`, '-resp_text']);
         expect(r.status).toBe(0);
