@@ -158,6 +158,7 @@ export function defineRevocationSuite(env: DbEnv): void {
     });
     afterAll(async () => {
       await s?.close();
+      if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it('a PDF signed with an enrolled certificate is trusted, then revoked at once after POST .../revoke; the cache follows the CRL number', async () => {
