@@ -448,6 +448,11 @@ export function defineRevocationSuite(env: DbEnv): void {
         expect(r.stderr + r.stdout).toMatch(/Response verify OK/);
         expect(r.stdout).toMatch(/: revoked/);
         expect(r.stdout).toMatch(/Reason: keyCompromise/);
+        // a CertID hashed with SHA-256 instead of SHA-1 (RFC 6960 §4.1.1 leaves the choice to the client)
+        r = await ocsp(['-sha256', '-cert', certFile(bad), '-url', `${s.url}/api/ocsp`, '-resp_text']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/Hash Algorithm: sha256/);
+        expect(r.stdout).toMatch(/: revoked/);
         // both in one request: one answer each, in order
         r = await ocsp(['-cert', certFile(good), '-cert', certFile(bad), '-url', `${s.url}/api/ocsp`]);
         expect(r.status).toBe(0);
