@@ -167,11 +167,6 @@ export class EnrolmentCa {
     };
   }
 
-  /** DER of the current CRL. */
-  async crl(): Promise<Uint8Array> {
-    return (await this.currentCrl()).der;
-  }
-
   /**
    * The current CRL: the one stored under the number the 'crl-number' counter holds, made when
    * missing (after a revocation) or when less than half of its validity remains. One query when the

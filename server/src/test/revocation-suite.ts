@@ -158,6 +158,7 @@ export function defineRevocationSuite(env: DbEnv): void {
     });
     afterAll(async () => {
       await s?.close();
+      if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it('a PDF signed with an enrolled certificate is trusted, then revoked at once after POST .../revoke; the cache follows the CRL number', async () => {
@@ -331,6 +332,27 @@ export function defineRevocationSuite(env: DbEnv): void {
       expect(legacy).not.toMatch(/Remove From CRL/i);
     });
 
+    it('a CRL past half its validity is re-issued under the next number, with the same entries', async () => {
+      const c = await enrol(s.url, '褚六', '110101199505050010');
+      expect((await revoke(s.url, c, 3)).status).toBe(200);
+      const before = await crlOf(s.url);
+      expect((await crlOf(s.url)).number).toBe(before.number); // fresh: served as stored
+      // 11 hours of its 24 left
+      await s.server.ctx.db
+        .updateTable('crls')
+        .set({ next_update: new Date(Date.now() + 11 * 3600_000).toISOString() })
+        .where('number', '=', before.number!)
+        .execute();
+      const after = await crlOf(s.url);
+      expect(BigInt(after.number!)).toBe(BigInt(before.number!) + 1n);
+      const text = opensslCrlText(after.der, caFile, work);
+      expect(text).toContain(c.serial.toUpperCase());
+      expect(text).toContain('Affiliation Changed');
+      expect(crlNumberIn(text)).toBe(BigInt(after.number!));
+      const next = /Next Update: (.+)/.exec(text)![1]!;
+      expect(Date.parse(next) - Date.now()).toBeGreaterThan(23 * 3600_000);
+    });
+
     it('two instances on one database serve the same CRL and number; a revocation on one is seen by the other at once', async () => {
       const t = await startTestServer({
         dataDir: s.dataDir,
@@ -426,6 +448,15 @@ export function defineRevocationSuite(env: DbEnv): void {
         expect(r.stderr + r.stdout).toMatch(/Response verify OK/);
         expect(r.stdout).toMatch(/: revoked/);
         expect(r.stdout).toMatch(/Reason: keyCompromise/);
+        // a CertID hashed with SHA-256 instead of SHA-1 (RFC 6960 §4.1.1 leaves the choice to the client)
+        r = await ocsp(['-sha256', '-cert', certFile(bad), '-url', `${s.url}/api/ocsp`, '-resp_text']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/Hash Algorithm: sha256/);
+        expect(r.stdout).toMatch(/: revoked/);
+        // both in one request: one answer each, in order
+        r = await ocsp(['-cert', certFile(good), '-cert', certFile(bad), '-url', `${s.url}/api/ocsp`]);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`${good.serial}.*: good[\\s\\S]*: revoked`, 'i'));
       });
 
       it('GET /api/ocsp/<base64>: the same answers', async () => {
@@ -435,17 +466,35 @@ export function defineRevocationSuite(env: DbEnv): void {
           [good, /: good/],
           [bad, /: revoked/],
         ] as const) {
-          let r = await ocsp(['-cert', certFile(c), '-reqout', reqFile, '-no_nonce']);
+          let r = await ocsp(['-cert', certFile(c), '-reqout', reqFile]); // with a nonce
           expect(r.status).toBe(0);
           const b64 = fs.readFileSync(reqFile).toString('base64');
           const res = await fetch(`${s.url}/api/ocsp/${encodeURIComponent(b64)}`);
           expect(res.status).toBe(200);
           expect(res.headers.get('content-type')).toBe('application/ocsp-response');
           fs.writeFileSync(respFile, new Uint8Array(await res.arrayBuffer()));
-          r = await ocsp(['-cert', certFile(c), '-respin', respFile, '-resp_text', '-no_nonce']);
-          expect(r.status).toBe(0);
+          // -reqin: openssl compares the nonces of request and response
+          r = await ocsp(['-reqin', reqFile, '-respin', respFile, '-resp_text']);
+          expect(r.status, r.stderr).toBe(0);
           expect(r.stderr + r.stdout).toMatch(/Response verify OK/);
+          expect(r.stderr + r.stdout).not.toMatch(/no nonce|nonce verify error/i);
+          expect(r.stdout).toMatch(/OCSP Nonce/);
           expect(r.stdout).toMatch(expected);
+        }
+      });
+
+      it("the server's own seal and TSA certificates (issued by the CA, never enrolled) are good", async () => {
+        for (const name of ['seal', 'tsa']) {
+          const r = await ocsp([
+            '-cert',
+            path.join(s.dataDir, 'pki', `${name}.pem`),
+            '-url',
+            `${s.url}/api/ocsp`,
+            '-resp_text',
+          ]);
+          expect(r.status, r.stderr).toBe(0);
+          expect(r.stderr + r.stdout).toMatch(/Response verify OK/);
+          expect(r.stdout).toMatch(/: good/);
         }
       });
 
