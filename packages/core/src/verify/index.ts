@@ -88,7 +88,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   }
   // A signature dictionary that no field names any more (its field lost /V or /FT, or left the
   // form) is a signature taken out of the document, not nothing: report it as broken.
-  for (const orphan of orphanSignatures(view, users)) {
+  for (const orphan of orphanSignatures(view, new Map([...users, ...usageRightsSignatures(view)]))) {
     const name = `(no field: object ${orphan.num})`;
     found.push({
       field: { ref: undefined, dict: new PdfDict(), fullName: name, type: 'Sig', widgets: [] },
@@ -97,7 +97,10 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       unreadable: `signature dictionary ${orphan.num} is in the document but no signature field refers to it (a signature was removed from the form)`,
     });
   }
-  if (found.length === 0) {
+  // Signatures an earlier revision had and the final one dropped with their objects (freed or
+  // overwritten): they must not vanish from the report.
+  const removed = removedSignatures(doc, view, found);
+  if (found.length === 0 && removed.length === 0) {
     if (doc.parseExhausted) throw unreadableAfterExhaustion();
     if (damaged) throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read in full: ${damaged}`);
     return { status: 'unsigned', revisions, signatures: [] };
@@ -116,8 +119,17 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     const report = await judgeSignature(doc, view, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
     judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
   }
+  for (const rm of removed) judged.push({ end: rm.end, report: removedReport(rm) });
   judged.sort((a, b) => a.end - b.end);
   const signatures = judged.map((j) => j.report);
+  for (const rm of removed) {
+    for (const j of judged) {
+      if (j.end >= rm.end) continue;
+      j.report.status = 'invalid';
+      j.report.modificationsAfter = 'disallowed';
+      j.report.reasons.push(`a later signature (signature dictionary ${rm.num}, signed up to byte ${rm.end}) was removed from the document: ${rm.how}`);
+    }
+  }
   // Once failed parses have spent the file's allowance, objects read afterwards came back
   // unreadable whatever they hold: no verdict built on them may stand.
   if (doc.parseExhausted) {
@@ -353,6 +365,70 @@ async function judgeSignature(
  * The newest revision before the last whose form can be read, with its fields; revisions are tried
  * newest first, at most 32 of them.
  */
+interface RemovedSignature {
+  num: number;
+  /** Where its signed bytes end (else where the revision that had it ends). */
+  end: number;
+  dict: PdfDict;
+  how: string;
+}
+
+/**
+ * Signature dictionaries that a section of the final cross-reference chain defines but that the
+ * final revision no longer has as that object (freed, or the number re-used): a later update took
+ * the signature out. Only definitions the final view does not use are read, each only when its
+ * bytes hold `/ByteRange`, at most 10 000 of them.
+ */
+function removedSignatures(doc: PdfDocument, view: PdfView, found: FoundSignature[]): RemovedSignature[] {
+  const present = new Set(found.map((f) => f.ref.num));
+  const out = new Map<number, RemovedSignature>();
+  let budget = 10_000;
+  for (const sec of doc.sections) {
+    if (sec.offset < 0) continue; // a rebuilt cross-reference has no history
+    for (const [num, e] of sec.entries) {
+      if (e.type !== 1 || present.has(num) || out.has(num)) continue;
+      const now = view.entries.get(num);
+      if (now && now.type === 1 && now.offset === e.offset) continue;
+      if (--budget < 0) return [...out.values()];
+      const off = e.offset;
+      if (off < 0 || off >= doc.size) continue;
+      doc.access.ensure(off, Math.min(doc.size, off + 4096));
+      const head = indexOfBytes(doc.bytes, STREAM_KEY, off, Math.min(doc.size, off + 4096));
+      if (indexOfBytes(doc.bytes, BYTE_RANGE_KEY, off, head >= 0 ? head : Math.min(doc.size, off + 4096)) < 0) continue;
+      const o = doc.parseIndirectAt(off);
+      if (!o || o.num !== num || !(o.value instanceof PdfDict)) continue;
+      const d = o.value;
+      if (!d.has('ByteRange') || !d.has('Contents')) continue;
+      const br = numbers(d.get('ByteRange'));
+      const end = br && br.length === 4 ? br[2]! + br[3]! : sec.eofEnd > 0 ? sec.eofEnd : doc.size;
+      const how = !now || now.type === 0 ? 'its objects were freed' : `object ${num} was overwritten with something else`;
+      out.set(num, { num, end, dict: d, how });
+    }
+  }
+  return [...out.values()];
+}
+
+function removedReport(rm: RemovedSignature): SignatureReport {
+  const subFilter = rm.dict.name('SubFilter') ?? null;
+  const docTs = rm.dict.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
+  return {
+    field: `(removed: object ${rm.num})`,
+    kind: docTs ? 'document-timestamp' : 'approval',
+    subFilter,
+    level: null,
+    signer: null,
+    claimedTime: pdfDateToIso(rm.dict.get('M')),
+    timestampTime: null,
+    integrity: 'malformed',
+    coverage: 'partial',
+    modificationsAfter: 'disallowed',
+    trust: 'unknown',
+    status: 'invalid',
+    reasons: [`signature dictionary ${rm.num} was signed into an earlier revision, but a later update removed it: ${rm.how}`],
+    byteRange: numbers(rm.dict.get('ByteRange')),
+  };
+}
+
 function readableRevision(doc: PdfDocument): { view: PdfView; fields: FieldInfo[]; end: number } | undefined {
   const ends = [...new Set(doc.sections.map((s) => s.eofEnd))]
     .filter((e) => e > 0)
@@ -452,6 +528,20 @@ function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num
     if (d instanceof PdfDict && d.has('ByteRange') && d.has('Contents')) out.push({ num, dict: d });
   }
   return out;
+}
+
+/**
+ * The usage-rights signatures (`/Perms /UR3`, and the older `/UR`; ISO 32000-2 §12.8.2.3): they
+ * grant Reader features to the form and belong to no field, so they are not form signatures whose
+ * field was taken away.
+ */
+function usageRightsSignatures(view: PdfView): [number, number][] {
+  try {
+    const perms = view.dict(view.catalog().get('Perms'));
+    return ['UR3', 'UR'].map((k) => perms?.get(k)).filter((r): r is PdfRef => r instanceof PdfRef).map((r) => [r.num, 0]);
+  } catch {
+    return [];
+  }
 }
 
 const STREAM_KEY = latin1Bytes('stream');
