@@ -8,7 +8,7 @@ import { PdfDocument, type PdfView } from '../pdf/document';
 import type { PdfInput } from '../pdf/source';
 import { decodeStream } from '../pdf/filters';
 import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
-import { indexOfBytes } from '../pdf/parser';
+import { indexOfBytes, lastIndexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
 import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields';
@@ -340,6 +340,13 @@ async function judgeSignature(
           }
         }
       }
+      // Bytes after the signed revision must be updates that read as written, and leave the
+      // file as every reader takes it: never `none` (nor `allowed`) otherwise.
+      const unreadable = unreadableAfter(doc, end);
+      if (unreadable.length) {
+        report.modificationsAfter = 'disallowed';
+        reasons.push(...unreadable);
+      }
     }
   } catch (e) {
     if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
@@ -377,12 +384,13 @@ interface RemovedSignature {
  * Signature dictionaries that a section of the final cross-reference chain defines but that the
  * final revision no longer has as that object (freed, or the number re-used): a later update took
  * the signature out. Only definitions the final view does not use are read, each only when its
- * bytes hold `/ByteRange`, at most 10 000 of them.
+ * bytes hold `/ByteRange`, at most 10 000 of them and 16 MB of bytes looked at.
  */
 function removedSignatures(doc: PdfDocument, view: PdfView, found: FoundSignature[]): RemovedSignature[] {
   const present = new Set(found.map((f) => f.ref.num));
   const out = new Map<number, RemovedSignature>();
   let budget = 10_000;
+  let scanned = 0;
   for (const sec of doc.sections) {
     if (sec.offset < 0) continue; // a rebuilt cross-reference has no history
     for (const [num, e] of sec.entries) {
@@ -392,9 +400,12 @@ function removedSignatures(doc: PdfDocument, view: PdfView, found: FoundSignatur
       if (--budget < 0) return [...out.values()];
       const off = e.offset;
       if (off < 0 || off >= doc.size) continue;
-      doc.access.ensure(off, Math.min(doc.size, off + 4096));
-      const head = indexOfBytes(doc.bytes, STREAM_KEY, off, Math.min(doc.size, off + 4096));
-      if (indexOfBytes(doc.bytes, BYTE_RANGE_KEY, off, head >= 0 ? head : Math.min(doc.size, off + 4096)) < 0) continue;
+      // a signature dictionary's /ByteRange may follow its /Contents (pyHanko writes it so)
+      const limit = Math.min(doc.size, off + 128 * 1024);
+      if ((scanned += limit - off) > 16 * 1024 * 1024) return [...out.values()];
+      doc.access.ensure(off, limit);
+      const head = indexOfBytes(doc.bytes, STREAM_KEY, off, limit);
+      if (indexOfBytes(doc.bytes, BYTE_RANGE_KEY, off, head >= 0 ? head : limit) < 0) continue;
       const o = doc.parseIndirectAt(off);
       if (!o || o.num !== num || !(o.value instanceof PdfDict)) continue;
       const d = o.value;
@@ -430,7 +441,10 @@ function removedReport(rm: RemovedSignature): SignatureReport {
 }
 
 function readableRevision(doc: PdfDocument): { view: PdfView; fields: FieldInfo[]; end: number } | undefined {
-  const ends = [...new Set(doc.sections.map((s) => s.eofEnd))]
+  // A cross-reference rebuilt from object markers has no revisions of its own: the file's
+  // %%EOF markers still say where each revision ended.
+  const known = doc.recovered ? eofEnds(doc, 33) : doc.sections.map((s) => s.eofEnd);
+  const ends = [...new Set(known)]
     .filter((e) => e > 0)
     .sort((a, b) => b - a)
     .slice(1, 33);
@@ -468,6 +482,66 @@ function chainBreak(doc: PdfDocument, signed: PdfView, end: number): string | un
 }
 
 /**
+ * Why what follows the signed bytes [0, end) is not simply the updates this reader judged, if it
+ * is not: a linearization dictionary whose /L the file's length now matches (pdf.js and poppler
+ * then read only the first-page cross-reference, ISO 32000-2 Annex F.3.3, and show the revision it
+ * starts), an update whose cross-reference lists objects past the end of the file or where
+ * nothing of that number can be read, or bytes after the last update's %%EOF.
+ */
+function unreadableAfter(doc: PdfDocument, end: number): string[] {
+  const out: string[] = [];
+  const linearized = linearizationLength(doc);
+  if (linearized !== undefined && linearized === doc.size) {
+    out.push(
+      `the file is now exactly as long as its linearization dictionary's /L (${linearized} bytes): linearization-aware readers ` +
+        `(pdf.js, poppler) then read only the first-page cross-reference and the revision it starts, not what was signed up to byte ${end}`,
+    );
+  }
+  const later = doc.sections.filter((sec) => sec.offset >= end);
+  let checked = 0;
+  for (const sec of later) {
+    for (const [num, e] of sec.entries) {
+      if (e.type !== 1 || out.length >= 5) continue;
+      if (++checked > 5_000) break;
+      if (e.offset < 0 || e.offset >= doc.size) {
+        out.push(`the update at byte ${sec.offset} lists object ${num} at byte ${e.offset}, past the end of the file: readers that rebuild its cross-reference may show other objects`);
+        continue;
+      }
+      if (doc.parseIndirectAt(e.offset)?.num === num) continue;
+      const markers = (doc.objectMarkers().get(num) ?? []).filter((m) => m >= end).slice(-4);
+      if (!markers.some((m) => doc.parseIndirectAt(m)?.num === num)) {
+        out.push(`the update at byte ${sec.offset} lists object ${num} at byte ${e.offset}, where it cannot be read`);
+      }
+    }
+  }
+  const lastEof = Math.max(...later.map((sec) => sec.eofEnd));
+  if (later.length && lastEof > 0 && lastEof < doc.size) {
+    doc.access.ensure(lastEof, doc.size);
+    const tail = doc.bytes.subarray(lastEof);
+    if (!tail.every((x) => x === 0x20 || x === 0x0a || x === 0x0d || x === 0x00 || x === 0x09)) {
+      out.push(`${doc.size - lastEof} bytes after the last update's %%EOF belong to no revision`);
+    }
+  }
+  return out;
+}
+
+/** /L of the linearization dictionary, when the file's first object is one (ISO 32000-2 Annex F.2.2). */
+function linearizationLength(doc: PdfDocument): number | undefined {
+  const n = Math.min(doc.size, 2048);
+  doc.access.ensure(0, n);
+  let head = '';
+  for (let i = 0; i < n; i++) head += String.fromCharCode(doc.bytes[i]!);
+  const m = /(?:^|[\s>])(\d+)\s+\d+\s+obj\b/.exec(head);
+  if (!m) return undefined;
+  const at = m.index + m[0].indexOf(m[1]!);
+  const o = doc.parseIndirectAt(at);
+  const d = o?.value instanceof PdfDict ? o.value : undefined;
+  const lin = d?.get('Linearized');
+  const length = d?.get('L');
+  return typeof lin === 'number' && lin > 0 && typeof length === 'number' ? length : undefined;
+}
+
+/**
  * The hybrid sections written after the signed revision whose classic table and /XRefStm disagree
  * about an object, where readers then show different things: an object of the signed revision
  * that the table frees (or points elsewhere) while the stream re-declares it, or any object both
@@ -493,6 +567,21 @@ function hybridConflicts(doc: PdfDocument, signed: PdfView): string[] {
   }
   return out;
 }
+
+/** Where the last `max` `%%EOF` markers of the file end (with their line end), newest first. */
+function eofEnds(doc: PdfDocument, max: number): number[] {
+  const bytes = doc.access.all();
+  const out: number[] = [];
+  for (let k = lastIndexOfBytes(bytes, EOF_KEY); k >= 0 && out.length < max; k = lastIndexOfBytes(bytes, EOF_KEY, k - 1)) {
+    let e = k + EOF_KEY.length;
+    if (bytes[e] === 0x0d) e++;
+    if (bytes[e] === 0x0a) e++;
+    out.push(e);
+  }
+  return out;
+}
+
+const EOF_KEY = latin1Bytes('%%EOF');
 
 /**
  * Live signature dictionaries (with /ByteRange and /Contents) that are no field's /V. Only each

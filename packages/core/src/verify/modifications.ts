@@ -713,7 +713,10 @@ function indexReferences(view: PdfView, dss: Set<number>, rootNum: number, limit
       for (const [k, v] of d.map) scan(v, from, owner, inAp || k === 'AP', depth + 1);
     }
   };
+  // Every trailer of the revision counts, not only the newest: an object an earlier trailer names
+  // is shared with the trailer all the same (pyHanko rejects rewriting it as an appearance).
   scan(view.trailer, ['all', 'trailer'], undefined, false, 0);
+  for (const sec of view.sections.slice(1, 64)) if (sec.trailer !== view.trailer) scan(sec.trailer, ['all', 'trailer'], undefined, false, 0);
   let n = 0;
   let complete = true;
   for (const [objNum, e] of view.entries) {
