@@ -2399,6 +2399,24 @@ export function fillChoiceField(pdf: Uint8Array, name: string, index: number, op
 
 // --- What viewers show -----------------------------------------------------------------------
 
+/** The text pdf.js (the legacy build, as in Node) extracts from every page of `pdf`. */
+export async function pdfjsText(pdf: Uint8Array): Promise<string> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  try {
+    const doc = await pdfjs.getDocument({ data: pdf.slice(), isEvalSupported: false, verbosity: 0 }).promise;
+    let out = '';
+    for (let i = 1; i <= doc.numPages; i++) {
+      const page = await doc.getPage(i);
+      const text = await page.getTextContent();
+      out += text.items.map((x) => ('str' in x ? x.str : '')).join(' ') + '\n';
+    }
+    await doc.destroy();
+    return out;
+  } catch (e) {
+    return `(unreadable: ${(e as Error).message})`;
+  }
+}
+
 /** The text poppler (pdftotext) and MuPDF (mutool draw -F txt) extract from `pdf`, all pages. */
 export function viewerText(pdf: Uint8Array, dir: string, tool: 'poppler' | 'mupdf'): string {
   const f = path.join(dir, `viewer-${Date.now()}-${Math.random().toString(36).slice(2)}.pdf`);

@@ -54,6 +54,16 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       ({ view, fields } = earlier);
       damaged = `the update written after byte ${earlier.end} cannot be read (${e.message}), so what readers show of this document is unknown`;
     }
+    if (doc.recovered && !damaged) {
+      // The cross-reference had to be rebuilt from object headers (objects inside object streams
+      // are lost to it): signatures of the revisions the file's %%EOF markers end are judged in
+      // the newest of them that reads, and the rest is reported as unknown.
+      const earlier = readableRevision(doc);
+      if (earlier?.fields.some((f) => f.type === 'Sig' && f.dict.has('V'))) {
+        ({ view, fields } = earlier);
+        damaged = `the update written after byte ${earlier.end} cannot be read (its cross-reference is damaged), so what readers show of this document is unknown`;
+      }
+    }
   } catch (e) {
     if (isSidianError(e)) throw e;
     throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read: ${(e as Error).message}`);
@@ -137,6 +147,17 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       r.status = 'invalid';
       if (r.modificationsAfter !== 'none') r.modificationsAfter = 'disallowed';
       r.reasons.push(unreadableAfterExhaustion().message);
+    }
+  }
+  // A cross-reference rebuilt from object headers (startxref or the chain unreadable) says nothing
+  // about revisions: what follows a signature is then not a readable update, never `none`.
+  if (doc.recovered) {
+    for (const r of signatures) {
+      const end = r.byteRange?.length === 4 ? r.byteRange[2]! + r.byteRange[3]! : undefined;
+      if (end === doc.size) continue;
+      r.status = 'invalid';
+      r.modificationsAfter = 'disallowed';
+      r.reasons.push('the cross-reference of the file cannot be read as written and was rebuilt from its object headers: what follows the signature is not a readable update');
     }
   }
   if (damaged) {
