@@ -800,21 +800,34 @@ function readXrefStreamAt(
   };
 }
 
-/** Finds every `n g obj` marker at a line start (bounded: one linear pass). */
+/**
+ * Finds every `n g obj` marker (bounded: one linear pass), where a repairing reader would: MuPDF's
+ * repair (pdf-repair.c) lexes the file token by token, so a marker counts after any whitespace run
+ * and after any delimiter that ends a token (`(x)5 0 obj`, `[]5 0 obj`, `>>5 0 obj`), not only at
+ * a line start.
+ */
 function scanObjects(bytes: Uint8Array): Map<number, number[]> {
   const index = new Map<number, number[]>();
-  const OBJ = enc(' obj');
-  for (let k = indexOfBytes(bytes, OBJ, 0); k >= 0; k = indexOfBytes(bytes, OBJ, k + 4)) {
-    // walk back over "gen" and "num"
+  const OBJ = enc('obj');
+  const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+  for (let k = indexOfBytes(bytes, OBJ, 0); k >= 0; k = indexOfBytes(bytes, OBJ, k + 3)) {
+    // `obj` must end its token
+    const after = bytes[k + 3];
+    if (after !== undefined && !isWhite(after) && !isDelimiter(after)) continue;
+    // walk back over whitespace, "gen", whitespace, "num"
     let p = k;
-    let e = p;
-    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
-    if (p === e || p === 0 || bytes[p - 1] !== 0x20) continue;
-    e = p - 1;
-    p = e;
-    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
-    if (p === e) continue;
-    if (p > 0 && !isWhite(bytes[p - 1]!) && bytes[p - 1] !== 0x3e /* > */) continue;
+    if (p === 0 || !isWhite(bytes[p - 1]!)) continue;
+    while (p > 0 && isWhite(bytes[p - 1]!)) p--;
+    const genEnd = p;
+    while (p > 0 && isDigit(bytes[p - 1])) p--;
+    if (p === genEnd || genEnd - p > 5 || p === 0 || !isWhite(bytes[p - 1]!)) continue;
+    while (p > 0 && isWhite(bytes[p - 1]!)) p--;
+    const e = p;
+    while (p > 0 && isDigit(bytes[p - 1])) p--;
+    if (p === e || e - p > 8) continue;
+    // after a token-ending delimiter; `/5` is a name and `%5` a comment
+    const before = bytes[p - 1];
+    if (p > 0 && !isWhite(before!) && (!isDelimiter(before!) || before === 0x2f || before === 0x25)) continue;
     let num = 0;
     for (let i = p; i < e; i++) num = num * 10 + bytes[i]! - 0x30;
     if (num > 10_000_000) continue;
@@ -823,6 +836,11 @@ function scanObjects(bytes: Uint8Array): Map<number, number[]> {
     index.set(num, list);
   }
   return index;
+}
+
+/** PDF delimiters (ISO 32000-2 §7.2.3), which end the token before them. */
+function isDelimiter(c: number): boolean {
+  return c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 }
 
 /** One state of the document: the merged cross-reference of a set of sections. */
@@ -922,7 +940,12 @@ export class PdfView {
     throw e;
   }
 
-  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+  /** The object numbers object stream `streamNum` declares in its header, in order. */
+  objectStreamNumbers(streamNum: number): number[] {
+    return this.objectStream(streamNum).nums;
+  }
+
+  private objectStream(streamNum: number): { offsets: number[]; nums: number[]; data: Uint8Array; first: number } {
     let os = this.objStreams.get(streamNum);
     if (!os) {
       const e = this.entries.get(streamNum);
@@ -945,6 +968,11 @@ export class PdfView {
       os = { nums, offsets, data, first };
       this.objStreams.set(streamNum, os);
     }
+    return os;
+  }
+
+  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+    const os = this.objectStream(streamNum);
     // The entry's index must name this object (as poppler requires): an entry that names another
     // slot is broken, not a hint to search the stream for the number (MuPDF does, and the two
     // would then show different objects).

@@ -137,6 +137,16 @@ export async function verifySignedData(
     }
     out.signer = signer;
 
+    // A detached signature (adbe.pkcs7.detached, ETSI.CAdES.detached) signs the byte ranges, never
+    // content it carries itself (ISO 32000-1 §12.8.3.3.1: "No data shall be encapsulated in the
+    // PKCS#7 SignedData field"): a CMS with eContent would be checked against that content while the
+    // signed bytes are never hashed (a signature transplanted from any other signed document).
+    if (detachedDigest && out.eContent) {
+      out.reasons.push(
+        'the CMS of a detached signature carries encapsulated content (eContent): the signed bytes would not be what it signs',
+      );
+      return out;
+    }
     // The content digest.
     const contentDigest = out.eContent
       ? await digestChunks(hash, [out.eContent])

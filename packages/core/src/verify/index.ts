@@ -9,7 +9,7 @@ import { PdfDocument, type PdfView } from '../pdf/document';
 import { isRandomAccessFile, type PdfInput } from '../pdf/source';
 import { decodeStream } from '../pdf/filters';
 import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
-import { Parser, indexOfBytes } from '../pdf/parser';
+import { Parser, indexOfBytes, lastIndexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
 import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields';
@@ -63,6 +63,16 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       ({ view, fields } = earlier);
       damaged = `the update written after byte ${earlier.end} cannot be read (${e.message}), so what readers show of this document is unknown`;
     }
+    if (doc.recovered && !damaged) {
+      // The cross-reference had to be rebuilt from object headers (objects inside object streams
+      // are lost to it): signatures of the revisions the file's %%EOF markers end are judged in
+      // the newest of them that reads, and the rest is reported as unknown.
+      const earlier = readableRevision(doc);
+      if (earlier?.fields.some((f) => f.type === 'Sig' && f.dict.has('V'))) {
+        ({ view, fields } = earlier);
+        damaged = `the update written after byte ${earlier.end} cannot be read (its cross-reference is damaged), so what readers show of this document is unknown`;
+      }
+    }
   } catch (e) {
     if (isSidianError(e)) throw e;
     throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read: ${(e as Error).message}`);
@@ -97,7 +107,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   }
   // A signature dictionary that no field names any more (its field lost /V or /FT, or left the
   // form) is a signature taken out of the document, not nothing: report it as broken.
-  for (const orphan of orphanSignatures(view, users)) {
+  for (const orphan of orphanSignatures(view, new Map([...users, ...usageRightsSignatures(view)]))) {
     const name = `(no field: object ${orphan.num})`;
     found.push({
       field: { ref: undefined, dict: new PdfDict(), fullName: name, type: 'Sig', widgets: [] },
@@ -106,7 +116,10 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       unreadable: `signature dictionary ${orphan.num} is in the document but no signature field refers to it (a signature was removed from the form)`,
     });
   }
-  if (found.length === 0) {
+  // Signatures an earlier revision had and the final one dropped with their objects (freed or
+  // overwritten): they must not vanish from the report.
+  const removed = removedSignatures(doc, view, found);
+  if (found.length === 0 && removed.length === 0) {
     checkTime();
     if (doc.parseExhausted) throw unreadableAfterExhaustion();
     if (damaged) throw new SidianError('VERIFY_UNREADABLE', `the PDF cannot be read in full: ${damaged}`);
@@ -127,8 +140,17 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
   }
   checkTime();
+  for (const rm of removed) judged.push({ end: rm.end, report: removedReport(rm) });
   judged.sort((a, b) => a.end - b.end);
   const signatures = judged.map((j) => j.report);
+  for (const rm of removed) {
+    for (const j of judged) {
+      if (j.end >= rm.end) continue;
+      j.report.status = 'invalid';
+      j.report.modificationsAfter = 'disallowed';
+      j.report.reasons.push(`a later signature (signature dictionary ${rm.num}, signed up to byte ${rm.end}) was removed from the document: ${rm.how}`);
+    }
+  }
   // Once failed parses have spent the file's allowance, objects read afterwards came back
   // unreadable whatever they hold: no verdict built on them may stand.
   if (doc.parseExhausted) {
@@ -136,6 +158,17 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       r.status = 'invalid';
       if (r.modificationsAfter !== 'none') r.modificationsAfter = 'disallowed';
       r.reasons.push(unreadableAfterExhaustion().message);
+    }
+  }
+  // A cross-reference rebuilt from object headers (startxref or the chain unreadable) says nothing
+  // about revisions: what follows a signature is then not a readable update, never `none`.
+  if (doc.recovered) {
+    for (const r of signatures) {
+      const end = r.byteRange?.length === 4 ? r.byteRange[2]! + r.byteRange[3]! : undefined;
+      if (end === doc.size) continue;
+      r.status = 'invalid';
+      r.modificationsAfter = 'disallowed';
+      r.reasons.push('the cross-reference of the file cannot be read as written and was rebuilt from its object headers: what follows the signature is not a readable update');
     }
   }
   if (damaged) {
@@ -339,6 +372,13 @@ async function judgeSignature(
           }
         }
       }
+      // Bytes after the signed revision must be updates that read as written, and leave the
+      // file as every reader takes it: never `none` (nor `allowed`) otherwise.
+      const unreadable = unreadableAfter(doc, end);
+      if (unreadable.length) {
+        report.modificationsAfter = 'disallowed';
+        reasons.push(...unreadable);
+      }
     }
   } catch (e) {
     if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
@@ -364,8 +404,79 @@ async function judgeSignature(
  * The newest revision before the last whose form can be read, with its fields; revisions are tried
  * newest first, at most 32 of them.
  */
+interface RemovedSignature {
+  num: number;
+  /** Where its signed bytes end (else where the revision that had it ends). */
+  end: number;
+  dict: PdfDict;
+  how: string;
+}
+
+/**
+ * Signature dictionaries that a section of the final cross-reference chain defines but that the
+ * final revision no longer has as that object (freed, or the number re-used): a later update took
+ * the signature out. Only definitions the final view does not use are read, each only when its
+ * bytes hold `/ByteRange`, at most 10 000 of them and 16 MB of bytes looked at.
+ */
+function removedSignatures(doc: PdfDocument, view: PdfView, found: FoundSignature[]): RemovedSignature[] {
+  const present = new Set(found.map((f) => f.ref.num));
+  const out = new Map<number, RemovedSignature>();
+  let budget = 10_000;
+  let scanned = 0;
+  for (const sec of doc.sections) {
+    if (sec.offset < 0) continue; // a rebuilt cross-reference has no history
+    for (const [num, e] of sec.entries) {
+      if (e.type !== 1 || present.has(num) || out.has(num)) continue;
+      const now = view.entries.get(num);
+      if (now && now.type === 1 && now.offset === e.offset) continue;
+      if (--budget < 0) return [...out.values()];
+      const off = e.offset;
+      if (off < 0 || off >= doc.size) continue;
+      // a signature dictionary's /ByteRange may follow its /Contents (pyHanko writes it so)
+      const limit = Math.min(doc.size, off + 128 * 1024);
+      if ((scanned += limit - off) > 16 * 1024 * 1024) return [...out.values()];
+      doc.access.ensure(off, limit);
+      const head = indexOfBytes(doc.bytes, STREAM_KEY, off, limit);
+      if (indexOfBytes(doc.bytes, BYTE_RANGE_KEY, off, head >= 0 ? head : limit) < 0) continue;
+      const o = doc.parseIndirectAt(off);
+      if (!o || o.num !== num || !(o.value instanceof PdfDict)) continue;
+      const d = o.value;
+      if (!d.has('ByteRange') || !d.has('Contents')) continue;
+      const br = numbers(d.get('ByteRange'));
+      const end = br && br.length === 4 ? br[2]! + br[3]! : sec.eofEnd > 0 ? sec.eofEnd : doc.size;
+      const how = !now || now.type === 0 ? 'its objects were freed' : `object ${num} was overwritten with something else`;
+      out.set(num, { num, end, dict: d, how });
+    }
+  }
+  return [...out.values()];
+}
+
+function removedReport(rm: RemovedSignature): SignatureReport {
+  const subFilter = rm.dict.name('SubFilter') ?? null;
+  const docTs = rm.dict.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
+  return {
+    field: `(removed: object ${rm.num})`,
+    kind: docTs ? 'document-timestamp' : 'approval',
+    subFilter,
+    level: null,
+    signer: null,
+    claimedTime: pdfDateToIso(rm.dict.get('M')),
+    timestampTime: null,
+    integrity: 'malformed',
+    coverage: 'partial',
+    modificationsAfter: 'disallowed',
+    trust: 'unknown',
+    status: 'invalid',
+    reasons: [`signature dictionary ${rm.num} was signed into an earlier revision, but a later update removed it: ${rm.how}`],
+    byteRange: numbers(rm.dict.get('ByteRange')),
+  };
+}
+
 function readableRevision(doc: PdfDocument): { view: PdfView; fields: FieldInfo[]; end: number } | undefined {
-  const ends = [...new Set(doc.sections.map((s) => s.eofEnd))]
+  // A cross-reference rebuilt from object markers has no revisions of its own: the file's
+  // %%EOF markers still say where each revision ended.
+  const known = doc.recovered ? eofEnds(doc, 33) : doc.sections.map((s) => s.eofEnd);
+  const ends = [...new Set(known)]
     .filter((e) => e > 0)
     .sort((a, b) => b - a)
     .slice(1, 33);
@@ -403,6 +514,66 @@ function chainBreak(doc: PdfDocument, signed: PdfView, end: number): string | un
 }
 
 /**
+ * Why what follows the signed bytes [0, end) is not simply the updates this reader judged, if it
+ * is not: a linearization dictionary whose /L the file's length now matches (pdf.js and poppler
+ * then read only the first-page cross-reference, ISO 32000-2 Annex F.3.3, and show the revision it
+ * starts), an update whose cross-reference lists objects past the end of the file or where
+ * nothing of that number can be read, or bytes after the last update's %%EOF.
+ */
+function unreadableAfter(doc: PdfDocument, end: number): string[] {
+  const out: string[] = [];
+  const linearized = linearizationLength(doc);
+  if (linearized !== undefined && linearized === doc.size) {
+    out.push(
+      `the file is now exactly as long as its linearization dictionary's /L (${linearized} bytes): linearization-aware readers ` +
+        `(pdf.js, poppler) then read only the first-page cross-reference and the revision it starts, not what was signed up to byte ${end}`,
+    );
+  }
+  const later = doc.sections.filter((sec) => sec.offset >= end);
+  let checked = 0;
+  for (const sec of later) {
+    for (const [num, e] of sec.entries) {
+      if (e.type !== 1 || out.length >= 5) continue;
+      if (++checked > 5_000) break;
+      if (e.offset < 0 || e.offset >= doc.size) {
+        out.push(`the update at byte ${sec.offset} lists object ${num} at byte ${e.offset}, past the end of the file: readers that rebuild its cross-reference may show other objects`);
+        continue;
+      }
+      if (doc.parseIndirectAt(e.offset)?.num === num) continue;
+      const markers = (doc.objectMarkers().get(num) ?? []).filter((m) => m >= end).slice(-4);
+      if (!markers.some((m) => doc.parseIndirectAt(m)?.num === num)) {
+        out.push(`the update at byte ${sec.offset} lists object ${num} at byte ${e.offset}, where it cannot be read`);
+      }
+    }
+  }
+  const lastEof = Math.max(...later.map((sec) => sec.eofEnd));
+  if (later.length && lastEof > 0 && lastEof < doc.size) {
+    doc.access.ensure(lastEof, doc.size);
+    const tail = doc.bytes.subarray(lastEof);
+    if (!tail.every((x) => x === 0x20 || x === 0x0a || x === 0x0d || x === 0x00 || x === 0x09)) {
+      out.push(`${doc.size - lastEof} bytes after the last update's %%EOF belong to no revision`);
+    }
+  }
+  return out;
+}
+
+/** /L of the linearization dictionary, when the file's first object is one (ISO 32000-2 Annex F.2.2). */
+function linearizationLength(doc: PdfDocument): number | undefined {
+  const n = Math.min(doc.size, 2048);
+  doc.access.ensure(0, n);
+  let head = '';
+  for (let i = 0; i < n; i++) head += String.fromCharCode(doc.bytes[i]!);
+  const m = /(?:^|[\s>])(\d+)\s+\d+\s+obj\b/.exec(head);
+  if (!m) return undefined;
+  const at = m.index + m[0].indexOf(m[1]!);
+  const o = doc.parseIndirectAt(at);
+  const d = o?.value instanceof PdfDict ? o.value : undefined;
+  const lin = d?.get('Linearized');
+  const length = d?.get('L');
+  return typeof lin === 'number' && lin > 0 && typeof length === 'number' ? length : undefined;
+}
+
+/**
  * The hybrid sections written after the signed revision whose classic table and /XRefStm disagree
  * about an object, where readers then show different things: an object of the signed revision
  * that the table frees (or points elsewhere) while the stream re-declares it, or any object both
@@ -428,6 +599,21 @@ function hybridConflicts(doc: PdfDocument, signed: PdfView): string[] {
   }
   return out;
 }
+
+/** Where the last `max` `%%EOF` markers of the file end (with their line end), newest first. */
+function eofEnds(doc: PdfDocument, max: number): number[] {
+  const bytes = doc.access.all();
+  const out: number[] = [];
+  for (let k = lastIndexOfBytes(bytes, EOF_KEY); k >= 0 && out.length < max; k = lastIndexOfBytes(bytes, EOF_KEY, k - 1)) {
+    let e = k + EOF_KEY.length;
+    if (bytes[e] === 0x0d) e++;
+    if (bytes[e] === 0x0a) e++;
+    out.push(e);
+  }
+  return out;
+}
+
+const EOF_KEY = latin1Bytes('%%EOF');
 
 /**
  * Live signature dictionaries (with /ByteRange and /Contents) that are no field's /V. Only each
@@ -486,6 +672,20 @@ function orphanSignatures(view: PdfView, referenced: Map<number, number>): { num
     if (d instanceof PdfDict && d.has('ByteRange') && d.has('Contents')) out.push({ num, dict: d });
   }
   return out;
+}
+
+/**
+ * The usage-rights signatures (`/Perms /UR3`, and the older `/UR`; ISO 32000-2 §12.8.2.3): they
+ * grant Reader features to the form and belong to no field, so they are not form signatures whose
+ * field was taken away.
+ */
+function usageRightsSignatures(view: PdfView): [number, number][] {
+  try {
+    const perms = view.dict(view.catalog().get('Perms'));
+    return ['UR3', 'UR'].map((k) => perms?.get(k)).filter((r): r is PdfRef => r instanceof PdfRef).map((r) => [r.num, 0]);
+  } catch {
+    return [];
+  }
 }
 
 const STREAM_KEY = latin1Bytes('stream');
