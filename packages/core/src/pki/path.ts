@@ -4,14 +4,20 @@
  * target to a trust anchor by names alone (`buildCandidatePaths`), then checking one path step by
  * step with the state the RFC names (`checkPath`). Revocation from CRLs given as input follows
  * §6.3 (path-crl.ts); each CRL issuer is itself path-validated here.
- *
- * Not processed: certificate policies (§6.1.3 (d)-(f), §6.1.4 (a)-(b), (h)-(j)): the policy
- * extensions are recognised so that marking them critical does not fail a path, and the PKITS
- * policy sections (4.8-4.12) are reported, not asserted.
+ * Certificate policies (§6.1.3 (d)-(f), §6.1.4 (a)-(b), (h)-(j), §6.1.5) are processed in
+ * path-policy.ts with user-initial-policy-set {anyPolicy} and no initial inhibits.
  */
 import { type CertificateInfo, describeName, nameAttributes, parseCertificate } from './certificate';
 import { bytesEqual, toHex } from './der';
 import { pemToDer } from './pem';
+import {
+  type PolicyState,
+  PolicyError,
+  initialPolicyState,
+  preparePolicies,
+  processPolicies,
+  wrapUpPolicies,
+} from './path-policy';
 import { type CrlSignerCheck, type ParsedCrl, crlStatus, parseCrl } from './path-crl';
 import {
   type GeneralName,
@@ -67,6 +73,7 @@ export type PathProblem =
   | 'extended-key-usage'
   | 'critical-extension'
   | 'name-constraints'
+  | 'policy'
   | 'revoked'
   | 'revocation-unknown';
 
@@ -224,6 +231,8 @@ interface State {
   workingIssuerName: Uint8Array;
   /** (k) max_path_length */
   maxPathLength: number;
+  /** (a), (d)-(f) valid_policy_tree, explicit_policy, inhibit_anyPolicy, policy_mapping */
+  policy: PolicyState;
 }
 
 class PathFailure extends Error {
@@ -262,9 +271,14 @@ async function checkPath(
       }
       checkValidity(cert, ctx.time, role); // §6.1.3 (a)(2)
       checkNameConstraints(cert, state, i === n); // §6.1.3 (b)-(c)
-      if (i < n)
+      policyStep(() => processPolicies(cert, i, n, isSelfIssued(cert), state.policy)); // §6.1.3 (d)-(f)
+      if (i < n) {
+        policyStep(() => preparePolicies(cert, i, isSelfIssued(cert), state.policy)); // §6.1.4 (a)-(b), (h)-(j)
         prepareNext(cert, state); // §6.1.4
-      else wrapUp(cert, purpose); // §6.1.5
+      } else {
+        policyStep(() => wrapUpPolicies(cert, state.policy)); // §6.1.5 (a)-(b), (g)
+        wrapUp(cert, purpose); // §6.1.5
+      }
     }
     // §6.1.3 (a)(3): revocation, after the structural checks so a broken path reports why it is broken
     if (!anchorIsTarget) {
@@ -295,6 +309,7 @@ function initialise(anchor: CertificateInfo, n: number): State {
     workingPublicKey: workingKeyOf(anchor),
     workingIssuerName: anchor.subject,
     maxPathLength: n,
+    policy: initialPolicyState(n),
   };
 }
 
@@ -424,7 +439,7 @@ const RECOGNISED = new Set<string>([
   X509.freshestCRL,
   X509.authorityInfoAccess,
   X509.subjectInfoAccess,
-  // policy extensions: recognised, not processed (see the module comment)
+  // certificate policies (path-policy.ts)
   X509.certificatePolicies,
   X509.policyMappings,
   X509.policyConstraints,
@@ -522,6 +537,18 @@ function checkCriticalExtensions(cert: CertificateInfo, who: string): void {
         'critical-extension',
         `${who} has an unrecognised critical extension ${oid} (RFC 5280 §6.1.4 (o))`,
       );
+  }
+}
+
+function policyStep(step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PathFailure('policy', e.message);
+    throw new PathFailure(
+      'malformed',
+      `a certificate policy extension cannot be read: ${(e as Error).message}`,
+    );
   }
 }
 
