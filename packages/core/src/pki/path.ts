@@ -25,8 +25,10 @@ import {
   type NameConstraints,
   type WorkingPublicKey,
   X509,
+  authorityKeyIdentifierOf,
   basicConstraintsOf,
   extKeyUsageOf,
+  keyIdentifierOf,
   keyUsageOf,
   nameConstraintsOf,
   nameRdns,
@@ -168,6 +170,19 @@ async function validateIn(
   return best!;
 }
 
+function safeKeyId(read: () => Uint8Array | undefined): Uint8Array | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function keyIdMatches(cert: CertificateInfo, aki: Uint8Array): boolean {
+  const ski = safeKeyId(() => keyIdentifierOf(cert));
+  return !!ski && bytesEqual(ski, aki);
+}
+
 /** How far a failed path got: revocation faults last, then by certificates passed; a wrong key (the wrong path) lowest. */
 function rank(r: PathValidationResult & { reached?: number }): number {
   if (r.problem === 'revoked') return 10_000;
@@ -206,12 +221,19 @@ export function buildCandidatePaths(
         candidates.push({ certs: chain, anchor: a });
     }
     if (chain.length >= MAX_PATH_CERTS) return;
-    for (const c of ctx.pool) {
-      if (!namesEqual(c.subject, cur.issuer)) continue;
-      if (chain.some((p) => bytesEqual(p.der, c.der))) continue;
-      if (ctx.anchors.some((a) => bytesEqual(a.der, c.der))) continue; // reached as an anchor above
-      walk([...chain, c]);
-    }
+    const issuers = ctx.pool.filter(
+      (c) =>
+        namesEqual(c.subject, cur.issuer) &&
+        !chain.some((p) => bytesEqual(p.der, c.der)) &&
+        !ctx.anchors.some((a) => bytesEqual(a.der, c.der)), // reached as an anchor above
+    );
+    // issuers whose key identifier is the one the certificate names first (RFC 5280 §4.2.1.1):
+    // look-alikes with the same name cannot use up the search before the real issuer is tried
+    const aki = safeKeyId(() =>
+      authorityKeyIdentifierOf(cur.extensions.get(X509.authorityKeyIdentifier)?.value),
+    );
+    if (aki) issuers.sort((a, b) => Number(keyIdMatches(b, aki)) - Number(keyIdMatches(a, aki)));
+    for (const c of issuers) walk([...chain, c]);
   };
   walk([target]);
   candidates.sort((a, b) => a.certs.length - b.certs.length);
