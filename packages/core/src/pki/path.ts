@@ -86,6 +86,8 @@ export interface PathValidationResult {
   reasons: string[];
   /** The path checked (or the longest built), target first, the trust anchor last when reached (DER). */
   path: Uint8Array[];
+  /** With revocation 'if-available': CRLs that were given for a certificate on the path but could not be used. */
+  warnings?: string[];
 }
 
 /**
@@ -107,6 +109,8 @@ interface Context {
   depth: number;
   /** Certificates whose revocation is being established further up (a CRL signer checking itself). */
   checking: Set<string>;
+  /** CRLs set aside while revocation was optional ('if-available'): worth telling, not failing. */
+  warnings: string[];
 }
 
 /** Validates the target's path to a trust anchor at the given time (RFC 5280 §6.1, §6.3). */
@@ -136,8 +140,10 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
     revocation: options.revocation ?? 'if-available',
     depth: 0,
     checking: new Set(),
+    warnings: [],
   };
-  return validateIn(target, options.purpose ?? 'any', ctx);
+  const result = await validateIn(target, options.purpose ?? 'any', ctx);
+  return { ...result, warnings: [...new Set(ctx.warnings)] };
 }
 
 async function validateIn(
@@ -598,6 +604,8 @@ async function checkRevocation(cert: CertificateInfo, issuer: CertificateInfo, c
       crlSignedByValidIssuer: (crl) => crlSignedByValidIssuer(crl, issuer, ctx),
     });
     if (status.status === 'revoked') throw new PathFailure('revoked', status.reasons.join('; '));
+    if (status.status === 'unknown' && ctx.revocation === 'if-available')
+      ctx.warnings.push(...status.unusable);
     if (status.status === 'unknown' && ctx.revocation === 'require') {
       throw new PathFailure(
         'revocation-unknown',
