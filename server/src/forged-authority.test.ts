@@ -166,6 +166,10 @@ describe('a citizen acting as a certificate authority', () => {
     expect(cli.code).toBe(2); // indeterminate
     expect(cli.report.signatures[0]!.trust).toBe('untrusted');
     expect(cli.report.signatures[0]!.reasons.join('\n')).toMatch(/is not a CA \(basicConstraints/);
+    // the human-readable output names it too
+    const text = runCli(['verify', path.join(work, 'bureau.pdf'), '--trust', trustPemFile]);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toMatch(/is not a CA \(basicConstraints/);
   });
 
   it('the fake TSA dating its token in the future (2027): the time-stamp is invalid, the signature too', async () => {

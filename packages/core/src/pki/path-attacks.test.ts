@@ -37,7 +37,11 @@ async function make(
   } = {},
 ): Promise<Cred> {
   const keys = (await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(!!o.ca, undefined, true)];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(!!o.ca, undefined, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
+  if (issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey));
   if (o.usage !== undefined) extensions.push(new x509.KeyUsagesExtension(o.usage, true));
   if (o.eku) extensions.push(new x509.ExtendedKeyUsageExtension([TIME_STAMPING], o.eku.critical));
   extensions.push(...(o.extra ?? []));
@@ -261,6 +265,24 @@ describe('validatePath refuses what a certificate does not grant', () => {
     });
     expect(r).toMatchObject({ valid: false, problem: 'no-path' });
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('look-alike issuers listed before the real one do not hide the real path (key identifiers first)', async () => {
+    const lookAlikes: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++)
+      lookAlikes.push(
+        (await make('C=CN, CN=Same Name CA', undefined, { ca: true, usage: KU.keyCertSign })).der,
+      );
+    const real = await make('C=CN, CN=Same Name CA', root, { ca: true, usage: KU.keyCertSign });
+    const leaf = await make('C=CN, CN=leaf f', real, { usage: KU.digitalSignature });
+    const r = await validatePath({
+      target: leaf.der,
+      intermediates: [...lookAlikes, real.der],
+      trustAnchors: [root.der],
+      time: now,
+      purpose: 'signer',
+    });
+    expect(r.valid).toBe(true);
   });
 
   it('unreadable input is a clear invalid result, not a crash', async () => {

@@ -194,7 +194,7 @@ function readIdp(n: Asn1Node): IssuingDistributionPoint {
 export type RevocationStatus =
   | { status: 'good'; reasons: string[] }
   | { status: 'revoked'; reasons: string[]; date: Date; reason: string }
-  | { status: 'unknown'; reasons: string[] };
+  | { status: 'unknown'; reasons: string[]; unusable: string[] };
 
 export interface CrlSignerCheck {
   ok: boolean;
@@ -221,6 +221,8 @@ export interface RevocationInput {
 export async function crlStatus(input: RevocationInput): Promise<RevocationStatus> {
   const { cert, issuer, time } = input;
   const reasons: string[] = [];
+  /** CRLs in scope that had to be set aside (stale, unverifiable, unknown critical extensions). */
+  const unusable: string[] = [];
   const who = describeName(cert.subject);
   // No cRLDistributionPoints: one implied point whose CRL issuer is the certificate issuer.
   const points: DistributionPoint[] = distributionPointsOf(cert) ?? [{}];
@@ -254,13 +256,13 @@ export async function crlStatus(input: RevocationInput): Promise<RevocationStatu
       if (!interim.some((r) => !reasonsMask.has(r))) continue;
       // (a) update check
       if (crl.nextUpdate && crl.nextUpdate < time) {
-        reasons.push(
+        unusable.push(
           `the CRL from "${describeName(crl.issuer)}" is out of date (nextUpdate ${crl.nextUpdate.toISOString()}, validation time ${time.toISOString()})`,
         );
         continue;
       }
       if (crl.unknownCritical.length) {
-        reasons.push(
+        unusable.push(
           `the CRL from "${describeName(crl.issuer)}" has unrecognised critical extensions (${crl.unknownCritical.join(', ')})`,
         );
         continue;
@@ -275,7 +277,7 @@ export async function crlStatus(input: RevocationInput): Promise<RevocationStatu
           reasons: [signed.reason ?? 'the CRL issuer is revoked'],
         };
       if (!signed.ok) {
-        reasons.push(signed.reason ?? `the CRL from "${describeName(crl.issuer)}" cannot be verified`);
+        unusable.push(signed.reason ?? `the CRL from "${describeName(crl.issuer)}" cannot be verified`);
         continue;
       }
       // (c) of §6.3.3 with deltas: a delta CRL for this complete CRL, of the same issuer and scope
@@ -291,7 +293,7 @@ export async function crlStatus(input: RevocationInput): Promise<RevocationStatu
         if (!delta || (d.crlNumber ?? 0n) > (delta.crlNumber ?? 0n)) delta = d;
       }
       if (delta?.nextUpdate && delta.nextUpdate < time) {
-        reasons.push(
+        unusable.push(
           `the delta CRL from "${describeName(delta.issuer)}" is out of date (nextUpdate ${delta.nextUpdate.toISOString()})`,
         );
         continue;
@@ -301,8 +303,8 @@ export async function crlStatus(input: RevocationInput): Promise<RevocationStatu
         const entry = entryFor(source, cert, input.namesEqual);
         if (!entry) continue;
         if (entry.unknownCritical) {
-          reasons.push(`the CRL entry for "${who}" has an unrecognised critical extension`);
-          return { status: 'unknown', reasons };
+          unusable.push(`the CRL entry for "${who}" has an unrecognised critical extension`);
+          return { status: 'unknown', reasons: [...reasons, ...unusable], unusable };
         }
         if (entry.reason === REMOVE_FROM_CRL) break; // (k): unrevoked by the delta
         if (entry.revocationDate > time) break; // revoked after the validation time
@@ -318,8 +320,11 @@ export async function crlStatus(input: RevocationInput): Promise<RevocationStatu
     }
   }
   if (ALL_REASONS.every((r) => reasonsMask.has(r))) return { status: 'good', reasons: [] };
-  reasons.push(`no CRL covering "${who}" (issued by "${describeName(issuer.subject)}") could be used`);
-  return { status: 'unknown', reasons };
+  reasons.push(
+    ...unusable,
+    `no CRL covering "${who}" (issued by "${describeName(issuer.subject)}") could be used`,
+  );
+  return { status: 'unknown', reasons, unusable };
 }
 
 /** RFC 5280 §6.3.3 (b)(2): why this CRL's scope does not include the certificate, or undefined. */

@@ -4,14 +4,20 @@
  * target to a trust anchor by names alone (`buildCandidatePaths`), then checking one path step by
  * step with the state the RFC names (`checkPath`). Revocation from CRLs given as input follows
  * §6.3 (path-crl.ts); each CRL issuer is itself path-validated here.
- *
- * Not processed: certificate policies (§6.1.3 (d)-(f), §6.1.4 (a)-(b), (h)-(j)): the policy
- * extensions are recognised so that marking them critical does not fail a path, and the PKITS
- * policy sections (4.8-4.12) are reported, not asserted.
+ * Certificate policies (§6.1.3 (d)-(f), §6.1.4 (a)-(b), (h)-(j), §6.1.5) are processed in
+ * path-policy.ts with user-initial-policy-set {anyPolicy} and no initial inhibits.
  */
 import { type CertificateInfo, describeName, nameAttributes, parseCertificate } from './certificate';
 import { bytesEqual, toHex } from './der';
 import { pemToDer } from './pem';
+import {
+  type PolicyState,
+  PolicyError,
+  initialPolicyState,
+  preparePolicies,
+  processPolicies,
+  wrapUpPolicies,
+} from './path-policy';
 import { type CrlSignerCheck, type ParsedCrl, crlStatus, parseCrl } from './path-crl';
 import {
   type GeneralName,
@@ -19,8 +25,10 @@ import {
   type NameConstraints,
   type WorkingPublicKey,
   X509,
+  authorityKeyIdentifierOf,
   basicConstraintsOf,
   extKeyUsageOf,
+  keyIdentifierOf,
   keyUsageOf,
   nameConstraintsOf,
   nameRdns,
@@ -67,6 +75,7 @@ export type PathProblem =
   | 'extended-key-usage'
   | 'critical-extension'
   | 'name-constraints'
+  | 'policy'
   | 'revoked'
   | 'revocation-unknown';
 
@@ -77,6 +86,8 @@ export interface PathValidationResult {
   reasons: string[];
   /** The path checked (or the longest built), target first, the trust anchor last when reached (DER). */
   path: Uint8Array[];
+  /** With revocation 'if-available': CRLs that were given for a certificate on the path but could not be used. */
+  warnings?: string[];
 }
 
 /**
@@ -98,6 +109,8 @@ interface Context {
   depth: number;
   /** Certificates whose revocation is being established further up (a CRL signer checking itself). */
   checking: Set<string>;
+  /** CRLs set aside while revocation was optional ('if-available'): worth telling, not failing. */
+  warnings: string[];
 }
 
 /** Validates the target's path to a trust anchor at the given time (RFC 5280 §6.1, §6.3). */
@@ -127,8 +140,10 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
     revocation: options.revocation ?? 'if-available',
     depth: 0,
     checking: new Set(),
+    warnings: [],
   };
-  return validateIn(target, options.purpose ?? 'any', ctx);
+  const result = await validateIn(target, options.purpose ?? 'any', ctx);
+  return { ...result, warnings: [...new Set(ctx.warnings)] };
 }
 
 async function validateIn(
@@ -159,6 +174,19 @@ async function validateIn(
     if (!best || rank(result) > rank(best)) best = result;
   }
   return best!;
+}
+
+function safeKeyId(read: () => Uint8Array | undefined): Uint8Array | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function keyIdMatches(cert: CertificateInfo, aki: Uint8Array): boolean {
+  const ski = safeKeyId(() => keyIdentifierOf(cert));
+  return !!ski && bytesEqual(ski, aki);
 }
 
 /** How far a failed path got: revocation faults last, then by certificates passed; a wrong key (the wrong path) lowest. */
@@ -199,12 +227,19 @@ export function buildCandidatePaths(
         candidates.push({ certs: chain, anchor: a });
     }
     if (chain.length >= MAX_PATH_CERTS) return;
-    for (const c of ctx.pool) {
-      if (!namesEqual(c.subject, cur.issuer)) continue;
-      if (chain.some((p) => bytesEqual(p.der, c.der))) continue;
-      if (ctx.anchors.some((a) => bytesEqual(a.der, c.der))) continue; // reached as an anchor above
-      walk([...chain, c]);
-    }
+    const issuers = ctx.pool.filter(
+      (c) =>
+        namesEqual(c.subject, cur.issuer) &&
+        !chain.some((p) => bytesEqual(p.der, c.der)) &&
+        !ctx.anchors.some((a) => bytesEqual(a.der, c.der)), // reached as an anchor above
+    );
+    // issuers whose key identifier is the one the certificate names first (RFC 5280 §4.2.1.1):
+    // look-alikes with the same name cannot use up the search before the real issuer is tried
+    const aki = safeKeyId(() =>
+      authorityKeyIdentifierOf(cur.extensions.get(X509.authorityKeyIdentifier)?.value),
+    );
+    if (aki) issuers.sort((a, b) => Number(keyIdMatches(b, aki)) - Number(keyIdMatches(a, aki)));
+    for (const c of issuers) walk([...chain, c]);
   };
   walk([target]);
   candidates.sort((a, b) => a.certs.length - b.certs.length);
@@ -224,6 +259,8 @@ interface State {
   workingIssuerName: Uint8Array;
   /** (k) max_path_length */
   maxPathLength: number;
+  /** (a), (d)-(f) valid_policy_tree, explicit_policy, inhibit_anyPolicy, policy_mapping */
+  policy: PolicyState;
 }
 
 class PathFailure extends Error {
@@ -262,9 +299,14 @@ async function checkPath(
       }
       checkValidity(cert, ctx.time, role); // §6.1.3 (a)(2)
       checkNameConstraints(cert, state, i === n); // §6.1.3 (b)-(c)
-      if (i < n)
+      policyStep(() => processPolicies(cert, i, n, isSelfIssued(cert), state.policy)); // §6.1.3 (d)-(f)
+      if (i < n) {
+        policyStep(() => preparePolicies(cert, i, isSelfIssued(cert), state.policy)); // §6.1.4 (a)-(b), (h)-(j)
         prepareNext(cert, state); // §6.1.4
-      else wrapUp(cert, purpose); // §6.1.5
+      } else {
+        policyStep(() => wrapUpPolicies(cert, state.policy)); // §6.1.5 (a)-(b), (g)
+        wrapUp(cert, purpose); // §6.1.5
+      }
     }
     // §6.1.3 (a)(3): revocation, after the structural checks so a broken path reports why it is broken
     if (!anchorIsTarget) {
@@ -295,6 +337,7 @@ function initialise(anchor: CertificateInfo, n: number): State {
     workingPublicKey: workingKeyOf(anchor),
     workingIssuerName: anchor.subject,
     maxPathLength: n,
+    policy: initialPolicyState(n),
   };
 }
 
@@ -424,7 +467,7 @@ const RECOGNISED = new Set<string>([
   X509.freshestCRL,
   X509.authorityInfoAccess,
   X509.subjectInfoAccess,
-  // policy extensions: recognised, not processed (see the module comment)
+  // certificate policies (path-policy.ts)
   X509.certificatePolicies,
   X509.policyMappings,
   X509.policyConstraints,
@@ -525,6 +568,18 @@ function checkCriticalExtensions(cert: CertificateInfo, who: string): void {
   }
 }
 
+function policyStep(step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PathFailure('policy', e.message);
+    throw new PathFailure(
+      'malformed',
+      `a certificate policy extension cannot be read: ${(e as Error).message}`,
+    );
+  }
+}
+
 function readOrFail<T>(read: () => T, who: string, what: string): T {
   try {
     return read();
@@ -549,6 +604,8 @@ async function checkRevocation(cert: CertificateInfo, issuer: CertificateInfo, c
       crlSignedByValidIssuer: (crl) => crlSignedByValidIssuer(crl, issuer, ctx),
     });
     if (status.status === 'revoked') throw new PathFailure('revoked', status.reasons.join('; '));
+    if (status.status === 'unknown' && ctx.revocation === 'if-available')
+      ctx.warnings.push(...status.unusable);
     if (status.status === 'unknown' && ctx.revocation === 'require') {
       throw new PathFailure(
         'revocation-unknown',

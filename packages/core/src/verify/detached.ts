@@ -122,7 +122,7 @@ export async function verifyDetachedSignature(
   }
   const t = await evaluateTrust(signer, pool, anchors, crls, at, 'signing');
   report.trust = t.trust;
-  if (t.trust !== 'trusted') report.reasons.push(...t.reasons);
+  report.reasons.push(...t.reasons);
   report.status = t.trust === 'trusted' ? 'valid' : t.trust === 'revoked' ? 'invalid' : 'indeterminate';
   return report;
 }

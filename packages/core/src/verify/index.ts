@@ -336,7 +336,7 @@ async function judgeSignature(
       const t = await evaluateTrust(signerCert, [...pool, ...dssCerts], anchors, crls, validationTime, docTs ? 'timestamping' : 'signing');
       report.trust = t.trust;
       report.chain = t.path.map(toBase64);
-      if (t.trust !== 'trusted') reasons.push(...t.reasons);
+      reasons.push(...t.reasons);
     }
 
     // What changed after this signature.

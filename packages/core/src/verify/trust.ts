@@ -49,5 +49,6 @@ export async function evaluateTrust(
       : r.problem === 'validity'
         ? 'expired'
         : 'untrusted';
-  return { trust, reasons: r.reasons, path: r.path, problem: r.problem };
+  // a trusted path may still come with CRLs that had to be set aside: say so
+  return { trust, reasons: r.valid ? (r.warnings ?? []) : r.reasons, path: r.path, problem: r.problem };
 }
