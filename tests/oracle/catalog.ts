@@ -1,0 +1,160 @@
+/**
+ * Every attack and modification the generator (tests/verify/generator.ts) makes, applied to
+ * Sidian-signed bases, as one named list of files: the input of both oracles (issue 14). The
+ * render oracle (render-oracle.test.ts) builds it afresh on each run; the pyHanko oracle
+ * (`npm run oracle:pyhanko`) stores the files it judged under tests/oracle/generated/ so that the
+ * table it writes can name them by hash.
+ *
+ * A recipe name says base + change, e.g. `classic/isa-redirect-content-object`. Node-only.
+ */
+import { signPdf } from '../../packages/core/src/sign/sign-pdf';
+import {
+  ISA_VARIANTS,
+  SHADOW,
+  STRIP_VARIANTS,
+  SWA_VARIANTS,
+  USF_SIGNED_VARIANTS,
+  USF_VARIANTS,
+  addCoveringAnnotation,
+  addDocumentTimestamp,
+  addDss,
+  addPage,
+  changeContentStream,
+  emptySneakyField,
+  fillTextField,
+  isa,
+  loadInput,
+  loadSealPng,
+  reorderPages,
+  replaceFont,
+  replaceImage,
+  replacePageTree,
+  setOpenAction,
+  sneakySignature,
+  stripNewestSignature,
+  swa,
+  usf,
+  usfSigned,
+  type InputName,
+  type SneakyWidget,
+  type TestPki,
+  type Tsa,
+} from '../verify/generator';
+
+export interface CatalogFile {
+  /** Recipe: base/change. */
+  name: string;
+  pdf: Uint8Array;
+}
+
+const SNEAKY: SneakyWidget[] = ['visible', 'noview-flag', 'hidden-flag', 'zero-rect', 'no-appearance'];
+
+/**
+ * Builds the catalog. Signatures reserve little room (invisible, 3-4 KB of CMS) so the files stay
+ * small; the TSA is the openssl shim of tests/helpers/tsa-shim.ts.
+ */
+export async function buildCatalog(pki: TestPki, tsa: Tsa): Promise<CatalogFile[]> {
+  const signer = pki.signer;
+  const sign = (pdf: Uint8Array, opts: { certify?: 1 | 2 | 3; field?: string; image?: boolean } = {}) =>
+    signPdf(pdf, {
+      signer,
+      contentsSize: 3072,
+      certify: opts.certify,
+      field: opts.field,
+      image: opts.image ? loadSealPng() : undefined,
+    });
+  const signedInput = (name: InputName, opts?: Parameters<typeof sign>[1]) => sign(loadInput(name), opts);
+
+  const out: CatalogFile[] = [];
+  const add = (name: string, pdf: Uint8Array) => out.push({ name, pdf });
+  const addAsync = async (name: string, make: () => Promise<Uint8Array>) => add(name, await make());
+
+  const classic = await signedInput('classic-1.3');
+  const objstm = await signedInput('objstm-1.5');
+  const fivePages = await signedInput('five-pages');
+  const form = await signedInput('acroform');
+  const certified2 = await signedInput('acroform', { certify: 2, field: 'applicant-signature' });
+  const certified1 = await signedInput('acroform', { certify: 1, field: 'applicant-signature' });
+  const certified3 = await signedInput('acroform', { certify: 3, field: 'applicant-signature' });
+  const sealed = await signedInput('classic-1.3', { image: true });
+  const twice = await sign(classic);
+
+  // the bases themselves (nothing after the signature)
+  add('classic/as-signed', classic);
+  add('objstm/as-signed', objstm);
+  add('linearized/as-signed', await signedInput('linearized'));
+  add('hybrid/as-signed', await signedInput('hybrid'));
+  add('rotated/as-signed', await signedInput('rotated'));
+  add('sealed/as-signed', sealed);
+  add('certified-p2/as-signed', certified2);
+  add('twice/as-signed', twice);
+
+  // modifications that must be disallowed
+  for (const [base, pdf] of [
+    ['classic', classic],
+    ['objstm', objstm],
+  ] as const) {
+    add(`${base}/add-page`, addPage(pdf));
+    add(`${base}/change-content-stream`, changeContentStream(pdf));
+    add(`${base}/annotation-square`, addCoveringAnnotation(pdf, 'Square'));
+    add(`${base}/annotation-freetext`, addCoveringAnnotation(pdf, 'FreeText'));
+    add(`${base}/annotation-text`, addCoveringAnnotation(pdf, 'Text'));
+    add(`${base}/replace-font`, replaceFont(pdf));
+    add(`${base}/open-action`, setOpenAction(pdf));
+  }
+  add('sealed/replace-image', replaceImage(sealed));
+  add('five-pages/reorder-pages', reorderPages(fivePages));
+  add('five-pages/replace-page-tree', replacePageTree(fivePages));
+
+  // changes that are allowed
+  add('form/fill-text-field', fillTextField(form, 'applicant-name', 'Li Si'));
+  add('certified-p2/fill-text-field', fillTextField(certified2, 'applicant-name', 'Li Si'));
+  add('certified-p1/fill-text-field', fillTextField(certified1, 'applicant-name', 'Li Si'));
+  add('classic/dss', addDss(classic, { certs: [pki.leaf.certDer, pki.ca.certDer] }));
+  await addAsync('classic/document-timestamp', () => addDocumentTimestamp(classic, tsa));
+  await addAsync('certified-p1/dss-document-timestamp', () =>
+    addDocumentTimestamp(addDss(certified1, { certs: [pki.leaf.certDer] }), tsa),
+  );
+  await addAsync('certified-p2/fill-then-sign', () =>
+    sign(fillTextField(certified2, 'applicant-name', 'Li Si')),
+  );
+  await addAsync('classic/visible-second-seal', () =>
+    signPdf(classic, { signer, contentsSize: 3072, image: loadSealPng(), page: 1 }),
+  );
+
+  // Universal Signature Forgery
+  for (const v of USF_VARIANTS) add(`classic/usf-${v}`, usf(classic, v));
+  for (const v of USF_SIGNED_VARIANTS)
+    await addAsync(`classic/usf-signed-${v}`, async () => (await usfSigned(classic, signer, v)).pdf);
+  // Signature Wrapping
+  for (const v of SWA_VARIANTS)
+    await addAsync(`classic/swa-${v}`, async () => (await swa(classic, signer, v)).pdf);
+  // Incremental Saving
+  for (const [base, pdf] of [
+    ['classic', classic],
+    ['objstm', objstm],
+  ] as const)
+    for (const v of ISA_VARIANTS) add(`${base}/isa-${v}`, isa(pdf, v));
+  // the newest signature taken out of the form
+  for (const v of STRIP_VARIANTS) add(`twice/strip-${v}`, stripNewestSignature(twice, v));
+  // shadow attacks: prepared before signing, revealed after
+  for (const [v, attack] of Object.entries(SHADOW)) {
+    const signed = await sign(attack.prepare(loadInput(attack.input)));
+    add(`shadow/${v}`, attack.reveal(signed));
+  }
+  // sneaky signatures and empty sneaky fields over certified and approval-signed forms
+  for (const [base, pdf] of [
+    ['certified-p2', certified2],
+    ['certified-p3', certified3],
+    ['form', form],
+  ] as const) {
+    for (const w of SNEAKY) {
+      await addAsync(`${base}/sneaky-signature-${w}`, () => sneakySignature(pdf, w, { kind: 'cms', signer }));
+      add(`${base}/sneaky-empty-field-${w}`, emptySneakyField(pdf, w));
+    }
+  }
+  await addAsync('certified-p1/sneaky-timestamp-visible', () =>
+    sneakySignature(certified1, 'visible', { kind: 'doc-timestamp', tsa }),
+  );
+  return out;
+}
