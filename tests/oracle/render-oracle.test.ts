@@ -17,7 +17,7 @@ import { mutate, type FuzzInput } from '../fuzz/mutate';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
 import { createTestPki, prng, type TestPki } from '../verify/generator';
-import { buildCatalog, type CatalogFile } from './catalog';
+import { buildCatalog, delimitedHeaderUpdate, type CatalogFile } from './catalog';
 import { allowedRects, compare, render, type Difference, type Permission, type Rendering } from './render';
 
 /** Fuzzed files: a fixed seed, a bounded count (most mutations break a signature and need no rendering). */
@@ -151,6 +151,12 @@ describe('render oracle: a none/allowed verdict never hides what viewers show', 
     // ... which P=1 does not allow
     const locked = await diff(form, filled, 'nothing');
     expect(locked.some((d) => /Li|Si|pixels/.test(d.what))).toBe(true);
+    // a repairing viewer (MuPDF) finds an object header after a delimiter and shows new content
+    // (issue 14 class 5): the oracle sees what MuPDF shows even where the others show the signed page
+    const delimited = await diff(classic, delimitedHeaderUpdate(classic, '(x)'), 'form');
+    expect(delimited.filter((d) => d.renderer === 'mupdf').map((d) => d.what)).toContain(
+      'text added: PAID - nothing owed',
+    );
   }, 120_000);
 
   let catalog: Promise<CatalogFile[]> | undefined;
