@@ -8,6 +8,9 @@
  * let change — the verdict is wrong and this test fails.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CORPUS_DIR } from '../fixtures/paths';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
 import { verifyPdf } from '../../packages/core/src/verify';
@@ -192,6 +195,22 @@ describe('render oracle: a none/allowed verdict never hides what viewers show', 
     );
     expect(missing, 'add these to tests/oracle/catalog.ts').toEqual([]);
   });
+
+  it('over the third-party corpus (tests/corpus)', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(CORPUS_DIR, 'manifest.json'), 'utf8')) as {
+      files: { file: string }[];
+    };
+    const files = manifest.files.map((f) => ({
+      name: `corpus/${f.file}`,
+      pdf: new Uint8Array(readFileSync(path.join(CORPUS_DIR, f.file))),
+    }));
+    const run = await runOracle(files);
+    console.log(
+      `render oracle, corpus: ${run.files} files, ${run.compared} signature verdicts rendered and compared, ${run.wholeFile} over the whole file, ${run.findings.length} wrong`,
+    );
+    expect(run.compared).toBeGreaterThan(10);
+    expect(run.findings, describeFindings(run.findings)).toEqual([]);
+  }, 240_000);
 
   it(`over ${FUZZ_CASES} fuzzed signed files (seed ${FUZZ_SEED})`, async () => {
     const inputs: FuzzInput[] = await buildFuzzInputs(pki, anchors, tsa.url);
