@@ -138,14 +138,14 @@ describe('render oracle: a none/allowed verdict never hides what viewers show', 
     const rewritten = await diff(classic, changeContentStream(classic), 'form');
     expect(rewritten.some((d) => d.renderer === 'pdfjs' && /PAID/.test(d.what))).toBe(true);
     expect(rewritten.some((d) => /pixels changed/.test(d.what))).toBe(true);
-    // a white square over the text: the words are still there, only the pixels tell
+    // a white square over the text: the words are still there, only the pixels tell (all three draw it)
     const covered = await diff(classic, addCoveringAnnotation(classic, 'Square'), 'form');
     expect(
       covered
         .filter((d) => /pixels changed/.test(d.what))
         .map((d) => d.renderer)
         .sort(),
-    ).toEqual(['mupdf', 'poppler']);
+    ).toEqual(['mupdf', 'pdfjs', 'poppler']);
     // ... which DocMDP P=3 allows: inside the annotation's rectangle
     expect(await diff(classic, addCoveringAnnotation(classic, 'Square'), 'annotations')).toEqual([]);
     // form filling changes only the field's widget

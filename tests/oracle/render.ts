@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT } from '../fixtures/paths';
 
 export type Renderer = 'pdfjs' | 'poppler' | 'mupdf';
 export const RENDERERS: Renderer[] = ['pdfjs', 'poppler', 'mupdf'];
@@ -217,10 +218,50 @@ async function viewMupdf(file: string, dir: string): Promise<View> {
 // pdf.js, as the elements use it in browsers; the legacy build runs on Node 20
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 let pdfjsModule: Promise<PdfJs> | undefined;
+const STANDARD_FONTS = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist', 'standard_fonts') + path.sep;
 const pdfjs = (): Promise<PdfJs> => (pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
 
 function normalise(r: number[]): Box {
   return [Math.min(r[0]!, r[2]!), Math.min(r[1]!, r[3]!), Math.max(r[0]!, r[2]!), Math.max(r[1]!, r[3]!)];
+}
+
+type PdfJsDocument = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
+type PdfJsPage = Awaited<ReturnType<PdfJsDocument['getPage']>>;
+
+/** The page drawn by pdf.js (annotations' appearances included) at DPI, in grey over white. */
+async function rasterPdfjs(doc: PdfJsDocument, page: PdfJsPage): Promise<Raster | undefined> {
+  try {
+    const vp = page.getViewport({ scale: DPI / 72 });
+    const width = Math.ceil(vp.width);
+    const height = Math.ceil(vp.height);
+    const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
+    const { canvas, context } = factory.create(width, height);
+    await page.render({ canvasContext: context, viewport: vp, canvas } as unknown as Parameters<
+      PdfJsPage['render']
+    >[0]).promise;
+    const rgba = context.getImageData(0, 0, width, height).data;
+    const data = new Uint8Array(width * height);
+    for (let i = 0; i < data.length; i++) {
+      const a = rgba[i * 4 + 3]! / 255;
+      const grey = 0.299 * rgba[i * 4]! + 0.587 * rgba[i * 4 + 1]! + 0.114 * rgba[i * 4 + 2]!;
+      data[i] = Math.round(grey * a + 255 * (1 - a));
+    }
+    factory.destroy({ canvas, context });
+    return { width, height, data };
+  } catch {
+    return undefined; // no raster: the text comparison still runs
+  }
+}
+
+interface CanvasFactory {
+  create(
+    w: number,
+    h: number,
+  ): {
+    canvas: unknown;
+    context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+  };
+  destroy(c: { canvas: unknown; context: unknown }): void;
 }
 
 async function viewPdfjs(bytes: Uint8Array): Promise<{ view: View; annotations: Annotation[][] | null }> {
@@ -232,6 +273,7 @@ async function viewPdfjs(bytes: Uint8Array): Promise<{ view: View; annotations: 
     useSystemFonts: false,
     stopAtErrors: false,
     verbosity: 0,
+    standardFontDataUrl: STANDARD_FONTS,
   });
   try {
     const doc = await task.promise;
@@ -259,7 +301,7 @@ async function viewPdfjs(bytes: Uint8Array): Promise<{ view: View; annotations: 
           box: normalise(vp.convertToViewportRectangle(a.rect)),
         });
       }
-      pages.push({ width: vp.width, height: vp.height, words });
+      pages.push({ width: vp.width, height: vp.height, words, raster: await rasterPdfjs(doc, page) });
       annotations.push(annots);
     }
     return { view: { renderer: 'pdfjs', pages }, annotations };
