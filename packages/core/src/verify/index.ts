@@ -21,7 +21,12 @@ import type { SignatureReport, VerificationReport, VerifyOptions } from './types
 
 export type { SignatureReport, VerificationReport, VerifyOptions } from './types';
 
-const ACCEPTED_SUBFILTERS = new Set(['ETSI.CAdES.detached', 'adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.RFC3161']);
+const ACCEPTED_SUBFILTERS = new Set([
+  'ETSI.CAdES.detached',
+  'adbe.pkcs7.detached',
+  'adbe.pkcs7.sha1',
+  'ETSI.RFC3161',
+]);
 
 interface FoundSignature {
   field: FieldInfo;
@@ -97,7 +102,8 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     let unreadable: string | undefined;
     try {
       d = view.dict(v);
-      if (!d) unreadable = `the signature value of field "${f.fullName}" (object ${v.num}) is missing or not a dictionary`;
+      if (!d)
+        unreadable = `the signature value of field "${f.fullName}" (object ${v.num}) is missing or not a dictionary`;
     } catch (e) {
       if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
       unreadable = `the signature dictionary of field "${f.fullName}" (object ${v.num}) cannot be read: ${(e as Error).message}`;
@@ -136,8 +142,23 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
   const judged: { end: number; report: SignatureReport }[] = [];
   for (const s of found) {
     checkTime();
-    const report = await judgeSignature(doc, view, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
-    judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
+    const report = await judgeSignature(
+      doc,
+      view,
+      s,
+      users,
+      anchors,
+      crls,
+      dss.certs,
+      options,
+      certifier,
+      certifierP,
+      deadline,
+    );
+    judged.push({
+      end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER,
+      report,
+    });
   }
   checkTime();
   for (const rm of removed) judged.push({ end: rm.end, report: removedReport(rm) });
@@ -185,7 +206,13 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     const end = r.byteRange ? r.byteRange[2]! + r.byteRange[3]! : 0;
     if (dssEnd !== undefined && dssEnd > end) {
       r.level = 'B-LT';
-      const lta = signatures.some((t) => t.kind === 'document-timestamp' && t.integrity === 'ok' && t.byteRange && t.byteRange[2]! + t.byteRange[3]! > dssEnd);
+      const lta = signatures.some(
+        (t) =>
+          t.kind === 'document-timestamp' &&
+          t.integrity === 'ok' &&
+          t.byteRange &&
+          t.byteRange[2]! + t.byteRange[3]! > dssEnd,
+      );
       if (lta) r.level = 'B-LTA';
     }
   }
@@ -238,7 +265,9 @@ async function judgeSignature(
       return report;
     }
     if (s.ref.num < 0) {
-      reasons.push('the signature dictionary is a direct object, so it cannot be located in the signed bytes');
+      reasons.push(
+        'the signature dictionary is a direct object, so it cannot be located in the signed bytes',
+      );
       return report;
     }
     if ((users.get(s.ref.num) ?? 0) > 1) {
@@ -253,6 +282,11 @@ async function judgeSignature(
     if (!br.ok) {
       reasons.push(...br.reasons);
       report.byteRange = numbers(view.resolve(d.get('ByteRange')));
+      // Bytes past the range it names were never analysed: `none` would say nothing follows
+      // (found by the render oracle: a copied ByteRange over a rewritten page read `none`).
+      const named = report.byteRange;
+      if (!(named?.length === 4 && named[2]! + named[3]! >= doc.size))
+        report.modificationsAfter = 'disallowed';
       return report;
     }
     report.byteRange = [...br.loc.byteRange];
@@ -275,7 +309,11 @@ async function judgeSignature(
       pool = ts.certificates;
       signerCert = ts.tsa;
       if (!ts.ok) {
-        report.integrity = ts.reasons.some((r) => r.includes('imprint')) ? 'digest-mismatch' : ts.tsa ? 'bad-signature' : 'malformed';
+        report.integrity = ts.reasons.some((r) => r.includes('imprint'))
+          ? 'digest-mismatch'
+          : ts.tsa
+            ? 'bad-signature'
+            : 'malformed';
         reasons.push(...ts.reasons);
       } else {
         report.integrity = 'ok';
@@ -297,8 +335,10 @@ async function judgeSignature(
       }
       if (sd.integrity === 'ok' && subFilter === 'ETSI.CAdES.detached') {
         report.level = sd.hasSigningCertificateV2 ? 'B-B' : null;
-        if (!sd.hasSigningCertificateV2) reasons.push('no signing-certificate-v2 attribute: not PAdES baseline');
-        if (sd.hasSigningTime) reasons.push('a signing-time attribute is present, which PAdES baseline forbids');
+        if (!sd.hasSigningCertificateV2)
+          reasons.push('no signing-certificate-v2 attribute: not PAdES baseline');
+        if (sd.hasSigningTime)
+          reasons.push('a signing-time attribute is present, which PAdES baseline forbids');
       }
       if (sd.timestampToken && sd.signatureValue) {
         const sigValue = sd.signatureValue;
@@ -311,7 +351,14 @@ async function judgeSignature(
           // one (anyone can run a TSA) must not move the validation time back before an expiry
           // or a revocation.
           const tsaTrust = ts.tsa
-            ? await evaluateTrust(ts.tsa, [...ts.certificates, ...dssCerts], anchors, crls, ts.genTime, 'timestamping')
+            ? await evaluateTrust(
+                ts.tsa,
+                [...ts.certificates, ...dssCerts],
+                anchors,
+                crls,
+                ts.genTime,
+                'timestamping',
+              )
             : undefined;
           if (tsaTrust?.trust === 'trusted') validationTime = ts.genTime;
           else {
@@ -332,8 +379,16 @@ async function judgeSignature(
         serialNumber: signerCert.serialNumberHex,
         issuer: describeName(signerCert.issuer),
       };
-      if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
-      const t = await evaluateTrust(signerCert, [...pool, ...dssCerts], anchors, crls, validationTime, docTs ? 'timestamping' : 'signing');
+      if (Date.now() > deadline)
+        throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
+      const t = await evaluateTrust(
+        signerCert,
+        [...pool, ...dssCerts],
+        anchors,
+        crls,
+        validationTime,
+        docTs ? 'timestamping' : 'signing',
+      );
       report.trust = t.trust;
       report.chain = t.path.map(toBase64);
       reasons.push(...t.reasons);
@@ -357,12 +412,17 @@ async function judgeSignature(
         // startxref), never the final chain cut at `end`: an update whose /Prev skips the signed
         // revision would otherwise be compared with the revision before the signature.
         const signedView = doc.revisionAt(end);
-        const chain = signedView ? chainBreak(doc, signedView, end) : 'the cross-reference of the signed revision cannot be read';
+        const chain = signedView
+          ? chainBreak(doc, signedView, end)
+          : 'the cross-reference of the signed revision cannot be read';
         if (chain) {
           report.modificationsAfter = 'disallowed';
           reasons.push(chain);
         } else {
-          const m = analyseModifications(signedView!, view, cap, { certified, locks: signatureLocks(view, signedView!, s) });
+          const m = analyseModifications(signedView!, view, cap, {
+            certified,
+            locks: signatureLocks(view, signedView!, s),
+          });
           report.modificationsAfter = m.verdict;
           reasons.push(...m.reasons);
           const conflicts = hybridConflicts(doc, signedView!);
@@ -695,9 +755,10 @@ function isCertification(view: PdfView, s: FoundSignature): boolean {
   const perms = view.dict(view.catalog().get('Perms'));
   const docMdp = perms?.get('DocMDP');
   if (docMdp instanceof PdfRef && docMdp.num === s.ref.num) return true;
-  return (view.array(s.dict.get('Reference')) ?? []).some((r) => view.dict(r)?.name('TransformMethod') === 'DocMDP');
+  return (view.array(s.dict.get('Reference')) ?? []).some(
+    (r) => view.dict(r)?.name('TransformMethod') === 'DocMDP',
+  );
 }
-
 
 /** What a signature locks (FieldMDP): its /Reference, and its field's /Lock as it was when signed. */
 function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {
@@ -713,7 +774,9 @@ function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; adde
     const dss = view.dict(dssObj);
     if (!dss) return out;
     const streams = (key: string) =>
-      (view.array(dss.get(key)) ?? []).map((r) => view.resolve(r)).filter((s): s is PdfStream => s instanceof PdfStream);
+      (view.array(dss.get(key)) ?? [])
+        .map((r) => view.resolve(r))
+        .filter((s): s is PdfStream => s instanceof PdfStream);
     const decode = (s: PdfStream) => {
       try {
         return s.dict.get('Filter') ? decodeStream(s, 16 * 1024 * 1024, view.doc.budget) : s.data;
@@ -722,8 +785,12 @@ function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; adde
         return undefined;
       }
     };
-    out.certs = streams('Certs').map(decode).filter((x): x is Uint8Array => !!x);
-    out.crls = streams('CRLs').map(decode).filter((x): x is Uint8Array => !!x);
+    out.certs = streams('Certs')
+      .map(decode)
+      .filter((x): x is Uint8Array => !!x);
+    out.crls = streams('CRLs')
+      .map(decode)
+      .filter((x): x is Uint8Array => !!x);
     // The revision that added the DSS: the first section whose view has it.
     const secs = [...view.doc.sections].sort((a, b) => a.offset - b.offset);
     for (const s of secs) {
@@ -752,7 +819,14 @@ function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, 
       const p = w.dict.get('P');
       // by /P without reading every page (a long licence's tree); else by the pages' /Annots
       let idx = p instanceof PdfRef ? view.pageIndexOf(p) : -1;
-      if (idx < 0 && w.ref) idx = view.pages().findIndex((pg) => (view.array(pg.dict.get('Annots')) ?? []).some((a) => a instanceof PdfRef && a.num === w.ref!.num));
+      if (idx < 0 && w.ref)
+        idx = view
+          .pages()
+          .findIndex((pg) =>
+            (view.array(pg.dict.get('Annots')) ?? []).some(
+              (a) => a instanceof PdfRef && a.num === w.ref!.num,
+            ),
+          );
       if (idx < 0) return [];
       return [{ page: idx + 1, rect: r as [number, number, number, number] }];
     });
@@ -806,4 +880,3 @@ export function pdfDateToIso(o: unknown): string | null {
   if (sign === '+' || sign === '-') t -= (sign === '+' ? 1 : -1) * (+oh * 60 + +om) * 60_000;
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
-
