@@ -80,8 +80,8 @@ export function analyseModifications(
   const changed: number[] = [];
   // every number either state lists, without collecting them (a table may declare millions)
   function* allNums(): Generator<number> {
-    yield* final.entries.keys();
-    for (const n of signed.entries.keys()) if (!final.entries.has(n)) yield n;
+    yield* signed.entries.keys();
+    for (const n of final.entries.keys()) if (!signed.entries.has(n)) yield n;
   }
   let budget = MAX_WALK;
   for (const num of allNums()) {
