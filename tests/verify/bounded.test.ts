@@ -20,7 +20,12 @@ import { PdfRef } from '../../packages/core/src/pdf/objects';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { listFields } from '../../packages/core/src/sign/fields';
 import { verifyPdf } from '../../packages/core/src/verify';
-import { heapHogPdf, objectStreamBomb, xrefSizeBomb, xrefSizeBombUpdate } from '../../packages/core/src/pdf/bombs.test-helpers';
+import {
+  heapHogPdf,
+  objectStreamBomb,
+  xrefSizeBomb,
+  xrefSizeBombUpdate,
+} from '../../packages/core/src/pdf/bombs.test-helpers';
 import { REPO_ROOT } from '../fixtures/paths';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { concat, createTestPki, firstContentRef, loadInput, type TestPki } from './generator';
@@ -652,13 +657,21 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
 describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
   const PEAK_BOUND_MB = 300; // node + tsx + the core loaded is ~100 MB here; the budget's floor is 32 MB
   const bombs: { name: string; pdf: () => Uint8Array; declaresMb: number }[] = [
-    { name: 'a file whose only xref stream has 9,500,000 in-use rows', pdf: () => xrefSizeBomb(9_500_000), declaresMb: 47 },
+    {
+      name: 'a file whose only xref stream has 9,500,000 in-use rows',
+      pdf: () => xrefSizeBomb(9_500_000),
+      declaresMb: 47,
+    },
     {
       name: 'a signed file with an update of 9,500,000 free rows',
       pdf: () => xrefSizeBombUpdate(xstream, 9_500_000, { free: true }),
       declaresMb: 47,
     },
-    { name: 'eight object streams of 128 MB each', pdf: () => objectStreamBomb(8, 128 * 1024 * 1024), declaresMb: 1024 },
+    {
+      name: 'eight object streams of 128 MB each',
+      pdf: () => objectStreamBomb(8, 128 * 1024 * 1024),
+      declaresMb: 1024,
+    },
   ];
   for (const b of bombs) {
     it(b.name, async () => {
@@ -666,7 +679,9 @@ describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
       const pdf = b.pdf();
       writeFileSync(f, pdf);
       const r = await peak(f);
-      console.log(`[bombs] ${b.name}: ${(pdf.length / 1024).toFixed(0)} KB declaring ${b.declaresMb} MB -> ${JSON.stringify(r)}`);
+      console.log(
+        `[bombs] ${b.name}: ${(pdf.length / 1024).toFixed(0)} KB declaring ${b.declaresMb} MB -> ${JSON.stringify(r)}`,
+      );
       expect(r.name).toBe('SidianError');
       expect(r.code).toBe('LIMIT_EXCEEDED');
       expect(r.message).toMatch(/MB this file may decode/);
@@ -674,11 +689,17 @@ describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
       expect(r.maxRssMb).toBeLessThan(PEAK_BOUND_MB);
       // and in this process too: the error is the typed one
       await expect(verifyPdf(pdf)).rejects.toSatisfy((e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED');
+      // the CLI: exit 4, one line naming the code
+      const c = await cli(['verify', f]);
+      expect(c.code).toBe(4);
+      expect(c.stderr.trim()).toMatch(/^sidian: .*: LIMIT_EXCEEDED: .*MB this file may decode$/);
     });
   }
 
   it('the same budget lets an honest file through, and a smaller one stops it', async () => {
-    await expect(verifyPdf(xstream, { trustAnchors: [pki.ca.certPem] })).resolves.toMatchObject({ status: 'valid' });
+    await expect(verifyPdf(xstream, { trustAnchors: [pki.ca.certPem] })).resolves.toMatchObject({
+      status: 'valid',
+    });
     await expect(verifyPdf(xstream, { decodeBudgetBytes: 64 })).rejects.toSatisfy(
       (e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED',
     );
@@ -691,7 +712,9 @@ describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
   });
 });
 
-function peak(file: string): Promise<{ name?: string; code?: string; message?: string; ms: number; maxRssMb: number }> {
+function peak(
+  file: string,
+): Promise<{ name?: string; code?: string; message?: string; ms: number; maxRssMb: number }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -33,4 +33,26 @@ describe('WorkerPool', { timeout: 120_000 }, () => {
       pool.run({ kind: 'verify', pdf: new TextEncoder().encode('not a pdf'), options: {} }),
     ).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
   });
+
+  it('a job whose caller gives up is cancelled: taken from the queue at once, or its worker killed and replaced', async () => {
+    const slow = new TextEncoder().encode('%PDF-1.7\n' + '9 0 obj\n'.repeat(2_000_000));
+    const running = new AbortController();
+    const queued = new AbortController();
+    const a = pool.run(
+      { kind: 'verify', pdf: slow, options: { timeBudgetMs: 60_000 } },
+      60_000,
+      running.signal,
+    );
+    const b = pool.run({ kind: 'verify', pdf: minimalPdf(), options: {} }, 60_000, queued.signal);
+    queued.abort();
+    await expect(b).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    running.abort();
+    await expect(a).rejects.toMatchObject({ code: 'CLIENT_GONE' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // the replacement worker answers
+    const next = await pool.run<{ status: string }>({ kind: 'verify', pdf: minimalPdf(), options: {} });
+    expect(next.status).toBe('unsigned');
+  });
 });

@@ -862,11 +862,11 @@ export class PdfView {
       // one section (an unchanged file, the usual input to signing): its entries are the view's
       this.entries = sections[0]!.entries;
     } else if (sections.every((s) => s.entries instanceof XrefTable)) {
-      // newest first: the first table holding a number wins
-      this.entries = XrefTable.merge(
-        sections.map((s) => s.entries as XrefTable),
-        doc.budget,
-      );
+      // Newest first: the first table holding a number wins. Not charged to the budget: a view is
+      // derived from sections already charged, no larger than they are together, and passing (a
+      // revision's view per signature, per DSS check); charging each would make a file of many
+      // revisions pay for its history once per view.
+      this.entries = XrefTable.merge(sections.map((s) => s.entries as XrefTable));
     } else {
       this.entries = new Map();
       // oldest first so that newer sections override

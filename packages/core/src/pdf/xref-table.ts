@@ -39,14 +39,6 @@ export class XrefTable extends Map<number, XrefEntry> {
     new Float64Array(0),
   );
 
-  /** A table of the entries of `m` (a small map: a reconstructed or hand-made section). */
-  static fromMap(m: Map<number, XrefEntry>, budget?: WorkBudget): XrefTable {
-    const b = new XrefTableBuilder(budget, m.size);
-    for (const [n, e] of m)
-      b.add(n, e.type, e.type === 1 ? e.offset : e.type === 2 ? e.stream : 0, e.type === 2 ? e.index : e.gen);
-    return b.build();
-  }
-
   private find(num: number): number {
     let lo = 0;
     let hi = this.nums.length - 1;

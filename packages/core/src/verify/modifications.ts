@@ -80,8 +80,8 @@ export function analyseModifications(
   const changed: number[] = [];
   // every number either state lists, without collecting them (a table may declare millions)
   function* allNums(): Generator<number> {
-    yield* final.entries.keys();
-    for (const n of signed.entries.keys()) if (!final.entries.has(n)) yield n;
+    yield* signed.entries.keys();
+    for (const n of final.entries.keys()) if (!signed.entries.has(n)) yield n;
   }
   /** Object and cross-reference streams of the signed revision freed later: judged once references are indexed. */
   const freedStructural: number[] = [];
