@@ -14,7 +14,7 @@ import { Auth, type PortalConfig } from './auth';
 import { BlobStore } from './blobs';
 import { DEFAULT_LIMITS, type Ctx, type Limits, type TestHooks } from './context';
 import { openDatabase, reserveCounter } from './db/index';
-import { installErrorHandlers } from './errors';
+import { frameworkErrors, installErrorHandlers } from './errors';
 import { EnrolmentCa } from './pki/ca';
 import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
 import { toPem } from './pki/x509';
@@ -25,6 +25,7 @@ import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
+import { OID_TEXT } from './tsa/der';
 import { blockSerials, TsaResponder } from './tsa/responder';
 import { WorkerPool } from './verify/pool';
 
@@ -129,6 +130,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
   const corsOrigins = (o.corsOrigins ?? []).map((s) => s.replace(/\/+$/, ''));
 
+  if (o.tsaPolicy !== undefined && !OID_TEXT.test(o.tsaPolicy))
+    throw new Error(`the TSA policy "${o.tsaPolicy}" is not an OID (e.g. 2.25.<uuid as integer>)`);
   const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
   const pki = await loadOrCreateServerPki(dataDir);
   const audit = new AuditLog(database.db, database.kind);
@@ -173,6 +176,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     trustProxy: false,
     forceCloseConnections: true,
     requestTimeout: 10 * 60_000,
+    frameworkErrors,
   });
   installErrorHandlers(app);
 

@@ -59,6 +59,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
+    tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
   });
   const url = await server.listen();
   const out = process.stdout;

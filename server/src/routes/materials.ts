@@ -16,7 +16,7 @@ import { actorOf, type Caller } from '../auth';
 import { SHA256_HEX } from '../blobs';
 import type { Ctx } from '../context';
 import type { MaterialSignaturesTable, MaterialsTable } from '../db/schema';
-import { badRequest, forbidden, notFound, unauthorized, unprocessable } from '../errors';
+import { badRequest, forbidden, HttpError, notFound, unauthorized, unprocessable } from '../errors';
 
 const UPLOAD_PATH = '/api/materials/uploads';
 const ID = /^[0-9a-f]{32}$/;
@@ -66,6 +66,20 @@ function cleanText(v: unknown, max: number, dflt = ''): string {
   if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v))
     throw badRequest('metadata values must be short texts', 'BAD_METADATA');
   return v;
+}
+
+/** tus answers some client errors itself in plain text (412, invalid headers): those leave as `{error, message}` too. */
+class JsonErrorTusServer extends TusServer {
+  override write(...[context, headers, status, body]: Parameters<TusServer['write']>) {
+    if (status >= 400 && body !== undefined) headers.set('Content-Type', 'application/json; charset=utf-8');
+    if (status >= 400 && body !== undefined && !body.startsWith('{')) {
+      body = JSON.stringify({
+        error: status === 412 ? 'TUS_RESUMABLE_REQUIRED' : status >= 500 ? 'INTERNAL' : 'UPLOAD_ERROR',
+        message: status >= 500 ? 'upload failed' : body.trim() || 'upload request rejected',
+      });
+    }
+    return super.write(context, headers, status, body);
+  }
 }
 
 export class Materials {
@@ -151,7 +165,10 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     (r as { runtime?: { node?: { req?: IncomingMessage } }; node?: { req?: IncomingMessage } }).runtime?.node
       ?.req;
 
-  const tus = new TusServer({
+  /** The upload id each request was checked for: tus must act on this id, never re-read the URL. */
+  const checkedIds = new WeakMap<IncomingMessage, string>();
+
+  const tus = new JsonErrorTusServer({
     path: UPLOAD_PATH,
     datastore: materials.store,
     maxSize: ctx.limits.materialBytes,
@@ -159,6 +176,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     respectForwardedHeaders: false,
     disableTerminationForFinishedUploads: true,
     namingFunction: () => randomBytes(16).toString('hex'),
+    // tus would take the last `/…` of the whole URL (query included); we hand it the id we checked.
+    getFileIdFromRequest: (req) => checkedIds.get(nodeReq(req)!),
     allowedOrigins: () => false, // CORS headers come from our own configuration (below)
     async onUploadCreate(req, upload) {
       const caller = callers.get(nodeReq(req)!);
@@ -208,6 +227,16 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method !== 'OPTIONS') {
+      // tus 1.0 URLs carry no query; a query is where `?x=/<another id>` would steer tus elsewhere.
+      if (req.raw.url?.includes('?'))
+        throw badRequest('upload URLs take no query string / 上传地址不接受查询参数', 'UPLOAD_URL_QUERY');
+      if (!req.headers['tus-resumable'])
+        throw new HttpError(412, 'TUS_RESUMABLE_REQUIRED', 'send Tus-Resumable: 1.0.0');
+      if (req.headers['upload-checksum'] !== undefined)
+        throw badRequest(
+          'Upload-Checksum is not supported here (the checksum extension is not offered); the server hashes every completed upload with SHA-256',
+          'CHECKSUM_UNSUPPORTED',
+        );
       const caller = await ctx.auth.caller(req);
       if (!caller)
         throw unauthorized('a portal token (Authorization: Bearer) or department API key is required');
@@ -221,6 +250,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
           throw notFound('no such upload');
         }
         if (owner !== actorOf(caller) && caller.kind !== 'department') throw notFound('no such upload');
+        checkedIds.set(req.raw, id);
       } else if (req.method !== 'POST') {
         throw badRequest('use POST to create an upload');
       }

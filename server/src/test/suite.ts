@@ -15,6 +15,7 @@ import { writePkcs12 } from '../pki/pkcs12';
 import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { devToken, runCli, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
+import { defineDataSafetySuite } from './data-safety';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -904,6 +905,8 @@ export function defineServerSuite(env: DbEnv): void {
       expect(p.status).toBe(409);
     });
   });
+
+  defineDataSafetySuite(env);
 
   // ------------------------------------------------------------------ audit (last: it edits the database)
   describe('audit trail (全程留痕)', () => {
