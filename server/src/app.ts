@@ -50,6 +50,8 @@ export interface ServerOptions {
   logger?: boolean;
   hooks?: TestHooks;
   tsaPolicy?: string;
+  /** Key of the citizens' pseudonyms (≥ 32 bytes); default `<data>/secrets/pseudonym.key`, made on first start. */
+  pseudonymSecret?: string | Uint8Array;
 }
 
 export interface SidianServer {
@@ -135,7 +137,12 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
   const pki = await loadOrCreateServerPki(dataDir);
   const audit = new AuditLog(database.db, database.kind);
-  const auth = await Auth.create(database.db, { portal: o.portal, devMode, dataDir });
+  const auth = await Auth.create(database.db, {
+    portal: o.portal,
+    devMode,
+    dataDir,
+    pseudonymSecret: o.pseudonymSecret,
+  });
   const pool = new WorkerPool({ size: limits.verifyWorkers });
   const tsa = new TsaResponder({
     signer: { certificate: pki.tsa.der, chain: [pki.ca.der], key: pki.tsa.key },

@@ -60,6 +60,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
     tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
+    pseudonymSecret: process.env.SIDIAN_PSEUDONYM_SECRET_FILE
+      ? fs.readFileSync(process.env.SIDIAN_PSEUDONYM_SECRET_FILE, 'utf8')
+      : undefined,
   });
   const url = await server.listen();
   const out = process.stdout;

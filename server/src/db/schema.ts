@@ -19,7 +19,7 @@ export interface CertificatesTable {
   serial: string; // hex, lower case
   kind: string; // 'citizen' | 'seal' | 'tsa' | ...
   subject: string;
-  subject_hash: string; // pseudonymous owner (sha256 of the id number)
+  subject_hash: string; // pseudonymous owner (keyed HMAC of the id number, see auth.ts)
   issued_at: string;
   not_after: string;
   der: string; // base64

@@ -4,10 +4,11 @@
  * suite on SQLite and on PostgreSQL; every test goes through the real server over HTTP.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { startTestServer, tempDir, devToken, type TestServer } from './harness';
 
 export interface DataSafetyEnv {
@@ -229,6 +230,114 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
             tsaPolicy: '2.25.x',
           }),
         ).rejects.toThrow(/not an OID/);
+      });
+    });
+
+    describe('citizen pseudonyms', () => {
+      const ID = '110101199003071234';
+      const enrolSerialNumber = async (url: string, idNumber = ID) => {
+        const token = await devToken(url, '周九', idNumber);
+        const k = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair;
+        const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+          name: 'CN=ignored',
+          keys: k,
+          signingAlgorithm: ECDSA_SHA256,
+        });
+        const r = await fetch(`${url}/api/enrol`, {
+          method: 'POST',
+          body: JSON.stringify({ csr: csr.toString('pem') }),
+          headers: { 'content-type': 'application/json', ...auth(token) },
+        });
+        expect(r.status).toBe(201);
+        const cert = new x509.X509Certificate(((await r.json()) as { certificate: string }).certificate);
+        const sn = cert.subjectName.getField('2.5.4.5')[0]!;
+        expect(sn).toMatch(/^[0-9a-f]{32}$/);
+        return sn;
+      };
+      /** What main computed: anyone who knows the scheme recomputes it from a guessed 身份证号. */
+      const unkeyed = (idNumber: string) =>
+        createHash('sha256')
+          .update('sidian-citizen\0' + idNumber)
+          .digest('hex')
+          .slice(0, 32);
+
+      it('the certificate serialNumber is keyed by a server secret: stable per person, not recomputable from the ID number', async () => {
+        const sn = await enrolSerialNumber(s.url);
+        expect(await enrolSerialNumber(s.url)).toBe(sn); // the same person, a second enrolment
+        expect(await enrolSerialNumber(s.url, '110101199003075678')).not.toBe(sn);
+        // an attacker who knows the ID number and every public detail of the scheme
+        expect(sn).not.toBe(unkeyed(ID));
+        expect(sn).not.toBe(createHash('sha256').update(ID).digest('hex').slice(0, 32));
+        // ... but not the secret: it is the server's, 0600 in a 0700 folder
+        const keyFile = path.join(s.dataDir, 'secrets', 'pseudonym.key');
+        expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(path.dirname(keyFile)).mode & 0o777).toBe(0o700);
+        const key = Buffer.from(fs.readFileSync(keyFile, 'utf8').trim(), 'hex');
+        expect(key.length).toBeGreaterThanOrEqual(32);
+        expect(sn).toBe(
+          createHmac('sha256', key)
+            .update('sidian-citizen\0' + ID)
+            .digest('hex')
+            .slice(0, 32),
+        );
+        // another server (another secret) gives the same person another pseudonym
+        const other = await startTestServer({ databaseUrl: await env.newDatabaseUrl() });
+        try {
+          expect(await enrolSerialNumber(other.url)).not.toBe(sn);
+        } finally {
+          await other.close();
+        }
+        // an operator-given secret is used as given
+        const secret = 'operator-secret-'.padEnd(48, 'x');
+        const given = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          pseudonymSecret: secret,
+        });
+        try {
+          expect(await enrolSerialNumber(given.url)).toBe(
+            createHmac('sha256', Buffer.from(secret))
+              .update('sidian-citizen\0' + ID)
+              .digest('hex')
+              .slice(0, 32),
+          );
+          expect(fs.existsSync(path.join(given.dataDir, 'secrets', 'pseudonym.key'))).toBe(false);
+        } finally {
+          await given.close();
+        }
+      });
+
+      it('the audit log and upload metadata carry the keyed pseudonym only; a restart keeps it', async () => {
+        const token = await devToken(s.url, '周九', ID);
+        const data = new Uint8Array(5000).fill(9);
+        const id = await tusClient(s.url).upload(data, token);
+        const sn = await enrolSerialNumber(s.url);
+        const rows = await s.server.ctx.db
+          .selectFrom('audit_log')
+          .select(['actor', 'subject'])
+          .where('subject', 'like', `material:${id}:%`)
+          .execute();
+        expect(rows).toHaveLength(1);
+        expect(rows[0]!.actor).toBe(`citizen:${sn}`);
+        const everything = JSON.stringify(
+          await s.server.ctx.db.selectFrom('audit_log').selectAll().execute(),
+        );
+        const meta = fs.readFileSync(path.join(s.dataDir, 'uploads', `${id}.json`), 'utf8');
+        for (const text of [everything, meta]) {
+          expect(text).not.toContain(unkeyed(ID));
+          expect(text).not.toContain(ID);
+        }
+        expect(meta).toContain(sn);
+        // the same data folder after a restart: same secret, same pseudonym, the material still the citizen's
+        const again = await startTestServer({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        try {
+          expect(await enrolSerialNumber(again.url)).toBe(sn);
+          const m = await fetch(`${again.url}/api/materials/${id}`, {
+            headers: auth(await devToken(again.url, '周九', ID)),
+          });
+          expect(m.status).toBe(200);
+        } finally {
+          await again.close();
+        }
       });
     });
 
