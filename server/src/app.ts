@@ -52,6 +52,8 @@ export interface ServerOptions {
   tsaPolicy?: string;
   /** Key of the citizens' pseudonyms (≥ 32 bytes); default `<data>/secrets/pseudonym.key`, made on first start. */
   pseudonymSecret?: string | Uint8Array;
+  /** Department ids that act as the CA operator: they, besides a certificate's holder, revoke it. */
+  caOperators?: string[];
 }
 
 export interface SidianServer {
@@ -165,6 +167,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     ca: new EnrolmentCa(database.db, pki, audit, { publicUrl: o.publicUrl }),
     limits,
     hooks: o.hooks ?? {},
+    caOperators: o.caOperators ?? [],
   };
   await loadDepartments(ctx);
   if (devMode) await ensureDevDepartment(ctx);

@@ -52,4 +52,6 @@ export interface Ctx {
   ca: EnrolmentCa;
   limits: Limits;
   hooks: TestHooks;
+  /** Departments acting as the CA operator (revoke any citizen certificate). */
+  caOperators: string[];
 }

@@ -60,6 +60,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
     tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
+    caOperators: (process.env.SIDIAN_CA_OPERATORS ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
     pseudonymSecret: process.env.SIDIAN_PSEUDONYM_SECRET_FILE
       ? fs.readFileSync(process.env.SIDIAN_PSEUDONYM_SECRET_FILE, 'utf8')
       : undefined,

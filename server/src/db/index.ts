@@ -143,6 +143,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_material_department': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // the department an application (and so its materials) is made to: the only one that reads them
+      await db.schema.alterTable('materials').addColumn('department_id', 'text').execute();
+      await db.schema
+        .createIndex('materials_department_sha')
+        .on('materials')
+        .columns(['department_id', 'sha256'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -69,6 +69,8 @@ export interface MaterialsTable {
   requirement: string;
   owner: string; // 'citizen:<hash>' or 'department:<id>'
   created_at: string;
+  /** The department the application is made to (it alone, besides the owner, reads the material). */
+  department_id: string | null;
 }
 
 /** An applicant's signature over a material, as the server verified it when it arrived. */

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth';
 import type { Ctx } from '../context';
-import { badRequest, unauthorized } from '../errors';
+import { badRequest, forbidden, unauthorized } from '../errors';
 
 export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (scope) => {
@@ -53,10 +53,20 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       .send(Buffer.from(der));
   });
 
-  // A citizen revokes their own certificate; a department revokes any (e.g. on a report of loss).
+  /**
+   * Revocation belongs to the certificate's holder (portal token; someone else's serial is "not
+   * found") and to the CA operator (a department named in `caOperators`). Other departments may not
+   * revoke citizens' certificates (RFC 5280 §3.3: the CA revokes, on the subject's or an authorised
+   * party's request).
+   */
   app.post('/api/certificates/:serial/revoke', async (req) => {
     const caller = await ctx.auth.caller(req);
     if (!caller) throw unauthorized('a portal token or department API key is required');
+    if (caller.kind === 'department' && !ctx.caOperators.includes(caller.id))
+      throw forbidden(
+        'only the holder or the CA operator revokes a certificate / 只有持有人或 CA 运营方可以吊销证书',
+        'CA_OPERATOR_REQUIRED',
+      );
     const { serial } = req.params as { serial: string };
     const reason = Number((req.body as { reason?: unknown } | undefined)?.reason ?? 0);
     if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7)

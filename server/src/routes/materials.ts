@@ -43,6 +43,7 @@ export function publicSignature(r: MaterialSignaturesTable) {
 export function publicMaterial(r: MaterialsTable, signatures: MaterialSignaturesTable[] = []) {
   return {
     id: r.id,
+    department: r.department_id,
     sha256: r.sha256,
     size: Number(r.size),
     name: r.name,
@@ -57,8 +58,12 @@ export function publicMaterial(r: MaterialsTable, signatures: MaterialSignatures
 /** The largest detached CMS accepted: a signature with its chain and a timestamp is a few KiB. */
 const SIGNATURE_BYTES = 256 * 1024;
 
-function canRead(caller: Caller, row: Pick<MaterialsTable, 'owner'>): boolean {
-  return caller.kind === 'department' || row.owner === caller.id;
+/**
+ * Who reads a material: its owner, and the department the application was made to. Other
+ * departments do not: a department sees only what citizens hand in to it.
+ */
+function canRead(caller: Caller, row: Pick<MaterialsTable, 'owner' | 'department_id'>): boolean {
+  return row.owner === actorOf(caller) || (caller.kind === 'department' && row.department_id === caller.id);
 }
 
 function cleanText(v: unknown, max: number, dflt = ''): string {
@@ -119,6 +124,7 @@ export class Materials {
       requirement: md.requirement ?? '',
       owner,
       created_at: now,
+      department_id: md.department || null,
     };
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
@@ -158,6 +164,15 @@ export class Materials {
 }
 
 export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  /** The department an application is made to, by id; unknown ids are refused. */
+  const departmentOf = async (v: unknown): Promise<string> => {
+    if (typeof v !== 'string' || !v || v.length > 128)
+      throw badRequest('department must be a department id', 'BAD_METADATA');
+    const d = await ctx.db.selectFrom('departments').select('id').where('id', '=', v).executeTakeFirst();
+    if (!d) throw unprocessable(`no department "${v}"`, 'DEPARTMENT_UNKNOWN');
+    return d.id;
+  };
+
   const materials = new Materials(ctx);
   await materials.recover();
   const callers = new WeakMap<IncomingMessage, Caller>();
@@ -193,18 +208,28 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
         };
       }
       const md = upload.metadata ?? {};
-      let filename: string, filetype: string, requirement: string;
+      let filename: string, filetype: string, requirement: string, department: string;
       try {
         filename = cleanText(md.filename ?? md.name, 255, 'material');
         filetype = cleanText(md.filetype ?? md.type, 128, 'application/octet-stream');
         requirement = cleanText(md.requirement, 128, '');
+        department = (md.department ? await departmentOf(md.department) : null) ?? '';
       } catch (e) {
+        const h = e as HttpError;
         throw {
-          status_code: 400,
-          body: JSON.stringify({ error: 'BAD_METADATA', message: (e as Error).message }),
+          status_code: h.status ?? 400,
+          body: JSON.stringify({ error: h.code ?? 'BAD_METADATA', message: h.message }),
         };
       }
-      return { metadata: { filename, filetype, requirement, owner: actorOf(caller) } };
+      return {
+        metadata: {
+          filename,
+          filetype,
+          requirement,
+          owner: actorOf(caller),
+          ...(department ? { department } : {}),
+        },
+      };
     },
     async onUploadFinish(_req, upload) {
       const row = await materials.finalize(upload.id);
@@ -249,7 +274,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
         } catch {
           throw notFound('no such upload');
         }
-        if (owner !== actorOf(caller) && caller.kind !== 'department') throw notFound('no such upload');
+        if (owner !== actorOf(caller)) throw notFound('no such upload');
         checkedIds.set(req.raw, id);
       } else if (req.method !== 'POST') {
         throw badRequest('use POST to create an upload');
@@ -283,12 +308,25 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     const h = sha256.toLowerCase();
     if (!SHA256_HEX.test(h)) throw badRequest('not a SHA-256 hex digest');
     // Only content this caller already holds counts: a bare hash is no proof of having the bytes.
-    let q = ctx.db.selectFrom('materials').select(['id', 'size']).where('sha256', '=', h);
-    if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
-    const row = await q.limit(1).executeTakeFirst();
+    // A department learns only about materials handed in to it, never whether a citizen holds a file.
+    const actor = actorOf(caller);
+    const row = await ctx.db
+      .selectFrom('materials')
+      .select(['id', 'size', 'owner'])
+      .where('sha256', '=', h)
+      .where((eb) =>
+        caller.kind === 'department'
+          ? eb.or([eb('owner', '=', actor), eb('department_id', '=', caller.id)])
+          : eb('owner', '=', actor),
+      )
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
     if (!row || !ctx.blobs.has(h)) {
       return reply.status(404).send();
     }
+    if (row.owner !== actor)
+      await ctx.audit.record({ actor, action: 'material.lookup', subject: `material:${row.id}` });
     return reply
       .status(200)
       .header('x-material-id', row.id)
@@ -303,9 +341,13 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     const b = (req.body ?? {}) as Record<string, unknown>;
     const h = typeof b.sha256 === 'string' ? b.sha256.toLowerCase() : '';
     if (!SHA256_HEX.test(h)) throw badRequest('sha256 must be a SHA-256 hex digest');
-    let q = ctx.db.selectFrom('materials').selectAll().where('sha256', '=', h);
-    if (caller.kind === 'citizen') q = q.where('owner', '=', caller.id);
-    const prev = await q.limit(1).executeTakeFirst();
+    const prev = await ctx.db
+      .selectFrom('materials')
+      .selectAll()
+      .where('sha256', '=', h)
+      .where('owner', '=', actorOf(caller))
+      .limit(1)
+      .executeTakeFirst();
     if (!prev || !ctx.blobs.has(h))
       throw notFound('upload the content first: it is not among your materials', 'CONTENT_UNKNOWN');
     const row: MaterialsTable = {
@@ -317,6 +359,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       requirement: cleanText(b.requirement, 128, prev.requirement),
       owner: actorOf(caller),
       created_at: new Date().toISOString(),
+      department_id: b.department === undefined ? prev.department_id : await departmentOf(b.department),
     };
     await ctx.db.transaction().execute(async (trx) => {
       await trx.insertInto('materials').values(row).execute();
@@ -336,8 +379,15 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     if (!ID.test(id)) throw notFound('no such material');
     const row = await ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('no such material');
-    if (!canRead(caller, row)) throw caller.kind === 'citizen' ? notFound('no such material') : forbidden();
-    return row;
+    if (!canRead(caller, row)) throw notFound('no such material');
+    return { row, caller };
+  };
+
+  /** Every read of a material (personal data) leaves an audit entry with who read what. */
+  const readAudited = async (req: FastifyRequest, action: 'material.read' | 'material.download') => {
+    const { row, caller } = await readable(req);
+    await ctx.audit.record({ actor: actorOf(caller), action, subject: `material:${row.id}:${row.sha256}` });
+    return { row, caller };
   };
 
   const signaturesOf = (materialId: string) =>
@@ -349,7 +399,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       .execute();
 
   app.get('/api/materials/:id', async (req) => {
-    const row = await readable(req);
+    const { row } = await readAudited(req, 'material.read');
     return publicMaterial(row, await signaturesOf(row.id));
   });
 
@@ -367,9 +417,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       (_r, b, done) => done(null, b),
     );
     scope.post('/api/materials/:id/signatures', { bodyLimit: SIGNATURE_BYTES }, async (req, reply) => {
-      const caller = await ctx.auth.caller(req);
-      if (!caller) throw unauthorized();
-      const material = await readable(req);
+      const { row: material, caller } = await readable(req);
       if (material.owner !== actorOf(caller))
         throw forbidden('only the applicant who handed in a material can sign it');
       if (material.type === 'application/pkcs7-signature')
@@ -418,6 +466,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
         requirement: material.requirement,
         owner: material.owner,
         created_at: now,
+        department_id: material.department_id,
       };
       const sig: MaterialSignaturesTable = {
         id: sigMaterial.id,
@@ -451,7 +500,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   });
 
   app.get('/api/materials/:id/content', async (req, reply) => {
-    const row = await readable(req);
+    const { row } = await readAudited(req, 'material.download');
     return reply
       .type(/^[\w.+-]+\/[\w.+-]+$/.test(row.type) ? row.type : 'application/octet-stream')
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(row.name || row.id)}`)

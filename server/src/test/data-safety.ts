@@ -73,7 +73,7 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
     let s: TestServer;
     let work: string;
     beforeAll(async () => {
-      s = await startTestServer({ databaseUrl: await env.newDatabaseUrl() });
+      s = await startTestServer({ databaseUrl: await env.newDatabaseUrl(), caOperators: ['ca-operator'] });
       work = tempDir('sidian-safety-');
     });
     afterAll(async () => {
@@ -338,6 +338,128 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
         } finally {
           await again.close();
         }
+      });
+    });
+
+    describe('departments scoped', () => {
+      const get = (url: string, key: string) => fetch(url, { headers: auth(key) });
+
+      it('a department reads only materials handed in to it; each read is in the audit log', async () => {
+        const ctx = s.server.ctx;
+        const a = await ctx.auth.createDepartment({
+          id: 'dept-a',
+          name: '甲局',
+          creditCode: '11410000MB0000001A',
+        });
+        const b = await ctx.auth.createDepartment({
+          id: 'dept-b',
+          name: '乙局',
+          creditCode: '11410000MB0000002B',
+        });
+        const citizen = await devToken(s.url, '吴十', '110101199205051234');
+        const data = new Uint8Array(20_000).fill(3);
+        data[0] = 42;
+        const tus = tusClient(s.url);
+        const m1 = await tus.upload(data, citizen, { department: a.id });
+        const m = `${s.url}/api/materials/${m1}`;
+        const byHash = (key: string) =>
+          fetch(`${s.url}/api/materials/by-hash/${sha256(data)}`, { method: 'HEAD', headers: auth(key) });
+
+        expect(await (await get(m, a.apiKey)).json()).toMatchObject({ id: m1, department: a.id });
+        expect((await get(`${m}/content`, a.apiKey)).status).toBe(200);
+        expect((await byHash(a.apiKey)).status).toBe(200);
+        // department B: nothing — not the metadata, not the bytes, not whether the citizen has the file
+        for (const r of [await get(m, b.apiKey), await get(`${m}/content`, b.apiKey)]) {
+          expect(r.status).toBe(404);
+          expectJsonError(await r.json());
+        }
+        expect((await byHash(b.apiKey)).status).toBe(404);
+        const steal = await fetch(`${s.url}/api/materials`, {
+          method: 'POST',
+          body: JSON.stringify({ sha256: sha256(data) }),
+          headers: { 'content-type': 'application/json', ...auth(b.apiKey) },
+        });
+        expect(steal.status).toBe(404);
+        // nor the upload itself (tus HEAD/PATCH/DELETE), for any department
+        expect((await tus.head(`/api/materials/uploads/${m1}`, a.apiKey)).status).toBe(404);
+        expect((await tus.head(`/api/materials/uploads/${m1}`, b.apiKey)).status).toBe(404);
+        // an unknown department is refused at creation
+        const bad = await tus.create(10, citizen, { department: 'no-such-department' });
+        expect(bad.status).toBe(422);
+        expectJsonError(await bad.json(), 'DEPARTMENT_UNKNOWN');
+
+        // the citizen applies to B with the same content: B sees that material, still not the first
+        const reuse = await fetch(`${s.url}/api/materials`, {
+          method: 'POST',
+          body: JSON.stringify({ sha256: sha256(data), department: b.id }),
+          headers: { 'content-type': 'application/json', ...auth(citizen) },
+        });
+        expect(reuse.status).toBe(201);
+        const m3 = ((await reuse.json()) as { id: string }).id;
+        expect((await get(`${s.url}/api/materials/${m3}/content`, b.apiKey)).status).toBe(200);
+        expect((await get(m, b.apiKey)).status).toBe(404);
+        expect((await get(`${s.url}/api/materials/${m3}`, a.apiKey)).status).toBe(404);
+
+        const audit = await ctx.db
+          .selectFrom('audit_log')
+          .select(['actor', 'action', 'subject'])
+          .where('action', 'in', ['material.read', 'material.download', 'material.lookup'])
+          .execute();
+        const seen = audit.map((e) => `${e.actor} ${e.action} ${e.subject.split(':')[1]}`);
+        expect(seen).toContain(`department:${a.id} material.read ${m1}`);
+        expect(seen).toContain(`department:${a.id} material.download ${m1}`);
+        expect(seen).toContain(`department:${a.id} material.lookup ${m1}`);
+        expect(seen).toContain(`department:${b.id} material.download ${m3}`);
+        // refused attempts read nothing, so they record no read
+        expect(seen.filter((x) => x.startsWith(`department:${b.id}`) && x.endsWith(m1))).toEqual([]);
+      });
+
+      it('certificate revocation: the holder or the CA operator, not any department', async () => {
+        const ctx = s.server.ctx;
+        const op = await ctx.auth.createDepartment({
+          id: 'ca-operator',
+          name: 'CA',
+          creditCode: '11410000MB0000003C',
+        });
+        const dept = await ctx.auth.createDepartment({ name: '丙局', creditCode: '11410000MB0000004D' });
+        const token = await devToken(s.url, '郑十一', '110101199306061234');
+        const k = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair;
+        const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+          name: 'CN=x',
+          keys: k,
+          signingAlgorithm: ECDSA_SHA256,
+        });
+        const e = await fetch(`${s.url}/api/enrol`, {
+          method: 'POST',
+          body: JSON.stringify({ csr: csr.toString('pem') }),
+          headers: { 'content-type': 'application/json', ...auth(token) },
+        });
+        const { serialNumber } = (await e.json()) as { serialNumber: string };
+        const revoke = (key: string) =>
+          fetch(`${s.url}/api/certificates/${serialNumber}/revoke`, {
+            method: 'POST',
+            body: JSON.stringify({ reason: 1 }),
+            headers: { 'content-type': 'application/json', ...auth(key) },
+          });
+        const r = await revoke(dept.apiKey);
+        expect(r.status).toBe(403);
+        expectJsonError(await r.json(), 'CA_OPERATOR_REQUIRED');
+        const row = () =>
+          ctx.db
+            .selectFrom('certificates')
+            .select('revoked_at')
+            .where('serial', '=', serialNumber)
+            .executeTakeFirstOrThrow();
+        expect((await row()).revoked_at).toBeNull();
+        expect((await revoke(op.apiKey)).status).toBe(200);
+        expect((await row()).revoked_at).not.toBeNull();
+        const entry = await ctx.db
+          .selectFrom('audit_log')
+          .select('actor')
+          .where('action', '=', 'certificate.revoke')
+          .where('subject', '=', `certificate:${serialNumber}`)
+          .executeTakeFirstOrThrow();
+        expect(entry.actor).toBe('department:ca-operator');
       });
     });
 
