@@ -10,6 +10,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { AuditLog } from './audit';
+import { AuditAnchors } from './audit-anchor';
 import { Auth, type PortalConfig } from './auth';
 import { BlobStore } from './blobs';
 import { DEFAULT_LIMITS, type Ctx, type Limits, type TestHooks } from './context';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   pseudonymSecret?: string | Uint8Array;
   /** Department ids that act as the CA operator: they, besides a certificate's holder, revoke it. */
   caOperators?: string[];
+  /** How often the audit chain's head is time-stamped (ms; default 10 minutes; 0 = only at start and close). */
+  auditAnchorMs?: number;
 }
 
 export interface SidianServer {
@@ -168,6 +171,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     limits,
     hooks: o.hooks ?? {},
     caOperators: o.caOperators ?? [],
+    auditAnchors: new AuditAnchors(database.db, audit, tsa, dataDir),
   };
   await loadDepartments(ctx);
   if (devMode) await ensureDevDepartment(ctx);
@@ -261,6 +265,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   });
 
   void pool.warmup();
+  ctx.auditAnchors.start(o.auditAnchorMs ?? 10 * 60_000);
+  await ctx.auditAnchors.anchorNow().catch(() => undefined);
 
   let closed = false;
   return {
@@ -273,6 +279,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       if (closed) return;
       closed = true;
       await app.close();
+      await ctx.auditAnchors.stop();
+      await ctx.auditAnchors.anchorNow().catch(() => undefined); // the last head, as the server stops
       await pool.close();
       await database.close();
     },

@@ -1,5 +1,6 @@
 /** What every route can reach. */
 import type { AuditLog } from './audit';
+import type { AuditAnchors } from './audit-anchor';
 import type { Auth } from './auth';
 import type { BlobStore } from './blobs';
 import type { Db, DbKind } from './db/index';
@@ -54,4 +55,6 @@ export interface Ctx {
   hooks: TestHooks;
   /** Departments acting as the CA operator (revoke any citizen certificate). */
   caOperators: string[];
+  /** Time-stamps the audit chain's head (audit-anchor.ts). */
+  auditAnchors: AuditAnchors;
 }

@@ -12,7 +12,8 @@ const USAGE = `usage:
   sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json]
   sidian serve [--port 8080] [--data ./data]
   sidian dev-pki --out DIR
-  sidian audit verify [--data ./data]`;
+  sidian audit verify [--data ./data] [--anchors FILE]... [--tsa-cert PEM]
+  sidian audit anchor-export --out FILE [--data ./data]`;
 
 export class UsageError extends Error {}
 

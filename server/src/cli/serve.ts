@@ -60,6 +60,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
     tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
+    ...(num('SIDIAN_AUDIT_ANCHOR_MINUTES')
+      ? { auditAnchorMs: num('SIDIAN_AUDIT_ANCHOR_MINUTES')! * 60_000 }
+      : {}),
     caOperators: (process.env.SIDIAN_CA_OPERATORS ?? '')
       .split(',')
       .map((x) => x.trim())

@@ -155,6 +155,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_audit_anchors': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // time-stamped heads of the audit chain, kept apart from its rows (audit-anchor.ts)
+      await db.schema
+        .createTable('audit_anchors')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

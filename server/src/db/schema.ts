@@ -37,6 +37,14 @@ export interface AuditTable {
   hash: string;
 }
 
+/** A time-stamped head of the audit chain (audit-anchor.ts). */
+export interface AuditAnchorsTable {
+  seq: number;
+  hash: string;
+  time: string;
+  token: string; // RFC 3161 TimeStampToken, base64 DER
+}
+
 export interface LicencesTable {
   id: string; // the licence identifier 1.2.156.3005.2....
   number: string;
@@ -99,6 +107,7 @@ export interface Database {
   departments: DepartmentsTable;
   certificates: CertificatesTable;
   audit_log: AuditTable;
+  audit_anchors: AuditAnchorsTable;
   licences: LicencesTable;
   materials: MaterialsTable;
   material_signatures: MaterialSignaturesTable;

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
-import { startTestServer, tempDir, devToken, type TestServer } from './harness';
+import { auditHash, verifyAuditChain } from '../audit';
+import { readAnchorFile, verifyAnchoredAudit } from '../audit-anchor';
+import { runCli, startTestServer, tempDir, devToken, type TestServer } from './harness';
 
 export interface DataSafetyEnv {
   newDatabaseUrl(): Promise<string | undefined>;
@@ -461,6 +463,179 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
           .executeTakeFirstOrThrow();
         expect(entry.actor).toBe('department:ca-operator');
       });
+    });
+
+    describe('audit chain anchored', () => {
+      /** A server with some history: uploads, reads, enrolments — then anchored. */
+      const withHistory = async (o: { auditAnchorMs?: number } = {}) => {
+        const srv = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          auditAnchorMs: 0,
+          ...o,
+        });
+        const token = await devToken(srv.url, '王十二', '110101199407071234');
+        const tus = tusClient(srv.url);
+        for (let i = 0; i < 4; i++) {
+          const id = await tus.upload(new Uint8Array(100 + i).fill(i), token);
+          await fetch(`${srv.url}/api/materials/${id}`, { headers: auth(token) });
+        }
+        return srv;
+      };
+      /** The same check in-process, where the command itself is not the point. */
+      const check = (srv: TestServer) =>
+        verifyAnchoredAudit(srv.server.ctx.db, {
+          tsaCertificate: srv.server.ctx.pki.tsa.der,
+          exports: [path.join(srv.dataDir, 'audit-anchors.jsonl')]
+            .filter((f) => fs.existsSync(f))
+            .map(readAnchorFile),
+        });
+      const cli = (srv: TestServer, ...extra: string[]) =>
+        runCli(['audit', 'verify', '--data', srv.dataDir, ...extra], { DATABASE_URL: srv.databaseUrl ?? '' });
+      /** What an attacker with write access to the database does after editing entry `from`: recompute every hash after it. */
+      const rehash = async (srv: TestServer, from: number) => {
+        const db = srv.server.ctx.db;
+        const rows = await db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('seq', '>=', from)
+          .orderBy('seq')
+          .execute();
+        let prev = (await db
+          .selectFrom('audit_log')
+          .select('hash')
+          .where('seq', '=', from - 1)
+          .executeTakeFirst())!.hash;
+        for (const r of rows) {
+          const hash = auditHash({ ...r, seq: Number(r.seq), prevHash: prev });
+          await db.updateTable('audit_log').set({ prev_hash: prev, hash }).where('seq', '=', r.seq).execute();
+          prev = hash;
+        }
+      };
+
+      it('a rewritten history with recomputed hashes fails `sidian audit verify`, even with the anchor table wiped', async () => {
+        const srv = await withHistory();
+        try {
+          const anchor = await srv.server.ctx.auditAnchors.anchorNow();
+          expect(anchor).toMatchObject({
+            seq: expect.any(Number),
+            hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          });
+          // the signed head is an RFC 3161 token that openssl verifies against the CA
+          const tokenFile = path.join(work, 'anchor.tst');
+          fs.writeFileSync(tokenFile, Buffer.from(anchor!.token, 'base64'));
+          const imprint = createHash('sha256')
+            .update(`sidian-audit-head\0${anchor!.seq}\0${anchor!.hash}`)
+            .digest('hex');
+          execFileSync(
+            'openssl',
+            [
+              'ts',
+              '-verify',
+              '-digest',
+              imprint,
+              '-token_in',
+              '-in',
+              tokenFile,
+              '-CAfile',
+              path.join(srv.dataDir, 'pki', 'ca.pem'),
+            ],
+            { stdio: 'pipe' },
+          );
+          let r = cli(srv);
+          expect(r.code).toBe(0);
+          expect(r.stdout).toMatch(
+            new RegExp(`anchored: 1 time-stamped heads, the newest at entry ${anchor!.seq}`),
+          );
+          const exported = path.join(work, `anchors-${Date.now()}.jsonl`);
+          r = runCli(['audit', 'anchor-export', '--data', srv.dataDir, '--out', exported], {
+            DATABASE_URL: srv.databaseUrl ?? '',
+          });
+          expect(r.code).toBe(0);
+          // later acts, not yet anchored
+          await fetch(`${srv.url}/api/materials/by-hash/${'0'.repeat(64)}`, {
+            method: 'HEAD',
+            headers: auth(await devToken(srv.url)),
+          });
+
+          // the attacker edits entry 2 and recomputes the chain: the chain alone looks fine
+          const db = srv.server.ctx.db;
+          await db
+            .updateTable('audit_log')
+            .set({ actor: 'citizen:someone-else' })
+            .where('seq', '=', 2)
+            .execute();
+          await rehash(srv, 2);
+          expect((await verifyAuditChain(db)).ok).toBe(true);
+          r = cli(srv);
+          expect(r.code).toBe(1);
+          expect(r.stdout).toMatch(/BROKEN at entry \d+: .*rewritten/);
+
+          // and wipes the anchor table and the local file too: the exported copy still tells
+          await db.deleteFrom('audit_anchors').execute();
+          fs.rmSync(path.join(srv.dataDir, 'audit-anchors.jsonl'));
+          expect((await check(srv)).ok).toBe(true); // nothing left here to compare with ...
+          r = cli(srv, '--anchors', exported); // ... but the operator's copy
+          expect(r.code).toBe(1);
+          expect(r.stdout).toContain('missing from the anchor table');
+
+          // a forged anchor (the rewritten head, with the old token) does not verify
+          await db
+            .insertInto('audit_anchors')
+            .values({
+              ...anchor!,
+              hash: (
+                await db
+                  .selectFrom('audit_log')
+                  .select('hash')
+                  .where('seq', '=', anchor!.seq)
+                  .executeTakeFirstOrThrow()
+              ).hash,
+            })
+            .execute();
+          expect((await check(srv)).broken?.reason).toMatch(/does not verify/);
+        } finally {
+          await srv.close();
+        }
+      }, 240_000);
+
+      it('deleting the newest rows fails `sidian audit verify`; the server anchors the head by itself', async () => {
+        const srv = await withHistory({ auditAnchorMs: 200 });
+        try {
+          const db = srv.server.ctx.db;
+          const head = await srv.server.ctx.audit.head();
+          // the timer time-stamps the head without being asked
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            const a = await db
+              .selectFrom('audit_anchors')
+              .select('seq')
+              .where('seq', '=', head.seq)
+              .executeTakeFirst();
+            if (a) break;
+            if (Date.now() > deadline) throw new Error('the head was not anchored in 10 s');
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          const mode = fs.statSync(path.join(srv.dataDir, 'audit-anchors.jsonl')).mode & 0o777;
+          expect(mode).toBe(0o600);
+          // the anchors API gives departments the same lines for their own copy
+          const api = await fetch(`${srv.url}/api/audit/anchors`, { headers: auth(srv.apiKey) });
+          expect(api.status).toBe(200);
+          expect(await api.text()).toContain(`"seq":${head.seq},`);
+          expect((await check(srv)).ok).toBe(true);
+          // the newest two rows go; the chain that is left is still a valid chain
+          await db
+            .deleteFrom('audit_log')
+            .where('seq', '>', head.seq - 2)
+            .execute();
+          expect((await verifyAuditChain(db)).ok).toBe(true);
+          const r = cli(srv);
+          expect(r.code).toBe(1);
+          expect(r.stdout).toContain(`BROKEN at entry ${head.seq}`);
+          expect(r.stdout).toContain('truncated');
+        } finally {
+          await srv.close();
+        }
+      }, 240_000);
     });
 
     void sha256;
