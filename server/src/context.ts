@@ -21,6 +21,12 @@ export interface Limits {
   enrolPerMinute: number;
   /** Worker threads for verification (default min(4, cores)). */
   verifyWorkers?: number;
+  /** Bytes one owner may keep: materials plus the declared lengths of uploads in progress (default 5 GiB). */
+  userQuotaBytes: number;
+  /** Uploads one owner may have in progress at once (default 20). */
+  concurrentUploads: number;
+  /** An incomplete upload expires this long after creation (ms, default 24 h; tus expiration extension). */
+  uploadExpiryMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -29,6 +35,9 @@ export const DEFAULT_LIMITS: Limits = {
   verifyTimeMs: 10_000,
   tsaPerMinute: 6000,
   enrolPerMinute: 20,
+  userQuotaBytes: 5 * 1024 * 1024 * 1024,
+  concurrentUploads: 20,
+  uploadExpiryMs: 24 * 3600_000,
 };
 
 /** Failure injection for tests of transactional behaviour (never set in production). */

@@ -96,6 +96,15 @@ export interface MaterialSignaturesTable {
   verified_at: string;
 }
 
+/** An upload in progress (tus), counted against its owner's quota until it completes or expires. */
+export interface UploadsTable {
+  id: string;
+  owner: string;
+  size: number | string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface BlobsTable {
   sha256: string;
   size: number;
@@ -112,4 +121,5 @@ export interface Database {
   materials: MaterialsTable;
   material_signatures: MaterialSignaturesTable;
   blobs: BlobsTable;
+  uploads: UploadsTable;
 }

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Server as TusServer } from '@tus/server';
+import { sql } from 'kysely';
+import { EVENTS, Server as TusServer } from '@tus/server';
 import { FileStore } from '@tus/file-store';
 import { verifyDetachedSignature } from '@sidian/core';
 import { actorOf, type Caller } from '../auth';
@@ -87,14 +88,129 @@ class JsonErrorTusServer extends TusServer {
   }
 }
 
+/** tus's FileStore, with the upload's bytes and metadata readable by the server's user only (0600). */
+class PrivateFileStore extends FileStore {
+  override async create(file: Parameters<FileStore['create']>[0]) {
+    const created = await super.create(file);
+    const p = path.join(this.directory, file.id);
+    await fs.promises.chmod(p, 0o600);
+    await fs.promises.chmod(`${p}.json`, 0o600).catch(() => undefined);
+    return created;
+  }
+}
+
 export class Materials {
   readonly dir: string;
   readonly store: FileStore;
 
   constructor(private readonly ctx: Ctx) {
     this.dir = path.join(ctx.dataDir, 'uploads');
-    fs.mkdirSync(this.dir, { recursive: true });
-    this.store = new FileStore({ directory: this.dir });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(this.dir, 0o700);
+    this.store = new PrivateFileStore({
+      directory: this.dir,
+      expirationPeriodInMilliseconds: ctx.limits.uploadExpiryMs,
+    });
+  }
+
+  /**
+   * Checks the owner's quota and concurrent uploads, then records the upload (one transaction;
+   * on PostgreSQL under a lock per owner, so two parallel creations cannot both take the last room).
+   */
+  async admit(id: string, owner: string, size: number): Promise<void> {
+    const { userQuotaBytes, concurrentUploads, uploadExpiryMs } = this.ctx.limits;
+    const now = new Date();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      if (this.ctx.dbKind === 'postgres')
+        await sql`SELECT pg_advisory_xact_lock(4242002, hashtext(${owner}))`.execute(trx);
+      const open = await trx
+        .selectFrom('uploads')
+        .select([(eb) => eb.fn.countAll().as('n'), (eb) => eb.fn.sum('size').as('bytes')])
+        .where('owner', '=', owner)
+        .where('expires_at', '>', now.toISOString())
+        .executeTakeFirst();
+      const kept = await trx
+        .selectFrom('materials')
+        .select((eb) => eb.fn.sum('size').as('bytes'))
+        .where('owner', '=', owner)
+        .executeTakeFirst();
+      if (Number(open?.n ?? 0) >= concurrentUploads)
+        throw new HttpError(
+          429,
+          'TOO_MANY_UPLOADS',
+          `at most ${concurrentUploads} uploads in progress at once; finish or delete one first / 同时进行的上传过多`,
+        );
+      const used = Number(open?.bytes ?? 0) + Number(kept?.bytes ?? 0);
+      if (used + size > userQuotaBytes)
+        throw new HttpError(
+          413,
+          'QUOTA_EXCEEDED',
+          `this upload would take your storage to ${used + size} bytes; the quota is ${userQuotaBytes} bytes / 超出存储配额`,
+        );
+      await trx
+        .insertInto('uploads')
+        .values({
+          id,
+          owner,
+          size,
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + uploadExpiryMs).toISOString(),
+        })
+        .execute();
+    });
+  }
+
+  /** Drops expired incomplete uploads (files and rows); returns how many uploads were removed. */
+  async expire(): Promise<number> {
+    const n = await this.store.deleteExpired();
+    await this.ctx.db.deleteFrom('uploads').where('expires_at', '<=', new Date().toISOString()).execute();
+    return n;
+  }
+
+  /**
+   * Deletes a material for its owner: the row, its signatures, the upload's files, and the blob when
+   * no other material or licence holds the same content. Audit entry `material.delete`.
+   */
+  async remove(row: MaterialsTable, actor: string): Promise<void> {
+    const sigs = await this.ctx.db
+      .selectFrom('material_signatures')
+      .select('id')
+      .where('material_id', '=', row.id)
+      .execute();
+    const ids = [row.id, ...sigs.map((x) => x.id)];
+    const gone = await this.ctx.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('materials')
+        .select(['id', 'sha256'])
+        .where('id', 'in', ids)
+        .execute();
+      await trx.deleteFrom('material_signatures').where('material_id', '=', row.id).execute();
+      await trx.deleteFrom('materials').where('id', 'in', ids).execute();
+      const orphans: string[] = [];
+      for (const h of new Set(rows.map((r) => r.sha256))) {
+        const still =
+          (await trx
+            .selectFrom('materials')
+            .select('id')
+            .where('sha256', '=', h)
+            .limit(1)
+            .executeTakeFirst()) ??
+          (await trx.selectFrom('licences').select('id').where('sha256', '=', h).limit(1).executeTakeFirst());
+        if (!still) {
+          await trx.deleteFrom('blobs').where('sha256', '=', h).execute();
+          orphans.push(h);
+        }
+      }
+      await this.ctx.audit.append(trx, {
+        actor,
+        action: 'material.delete',
+        subject: `material:${row.id}:${row.sha256}`,
+      });
+      return orphans;
+    });
+    for (const id of ids)
+      for (const f of [id, `${id}.json`]) await fs.promises.rm(path.join(this.dir, f), { force: true });
+    for (const h of gone) await this.ctx.blobs.remove(h);
   }
 
   /**
@@ -135,6 +251,7 @@ export class Materials {
           .onConflict((oc) => oc.column('sha256').doNothing())
           .execute();
         await trx.insertInto('materials').values(row).execute();
+        await trx.deleteFrom('uploads').where('id', '=', id).execute();
         await this.ctx.audit.append(trx, {
           actor: owner,
           action: 'material.upload',
@@ -174,7 +291,15 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   };
 
   const materials = new Materials(ctx);
+  ctx.blobs.removeStaleTemporaries();
   await materials.recover();
+  await materials.expire();
+  const sweep = setInterval(
+    () => void materials.expire().catch(() => undefined),
+    Math.max(500, Math.min(ctx.limits.uploadExpiryMs / 2, 5 * 60_000)),
+  );
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   const callers = new WeakMap<IncomingMessage, Caller>();
   const nodeReq = (r: unknown) =>
     (r as { runtime?: { node?: { req?: IncomingMessage } }; node?: { req?: IncomingMessage } }).runtime?.node
@@ -220,6 +345,12 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
           status_code: h.status ?? 400,
           body: JSON.stringify({ error: h.code ?? 'BAD_METADATA', message: h.message }),
         };
+      }
+      try {
+        await materials.admit(upload.id, actorOf(caller), upload.size);
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        throw { status_code: e.status, body: JSON.stringify({ error: e.code, message: e.message }) };
       }
       return {
         metadata: {
@@ -287,6 +418,28 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     reply.hijack();
     await tus.handle(req.raw, reply.raw);
   };
+
+  tus.on(EVENTS.POST_TERMINATE, (_req: unknown, _res: unknown, id: string) => {
+    void ctx.db
+      .deleteFrom('uploads')
+      .where('id', '=', id)
+      .execute()
+      .catch(() => undefined);
+  });
+
+  // The owner deletes a material (and its signatures); the content goes when nothing else holds it.
+  app.delete('/api/materials/:id', async (req, reply) => {
+    const caller = await ctx.auth.caller(req);
+    if (!caller) throw unauthorized();
+    const { id } = req.params as { id: string };
+    if (!ID.test(id)) throw notFound('no such material');
+    const row = await ctx.db.selectFrom('materials').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || row.owner !== actorOf(caller)) throw notFound('no such material');
+    if (row.type === 'application/pkcs7-signature')
+      throw unprocessable('delete the signed material; its signatures go with it', 'DELETE_THE_MATERIAL');
+    await materials.remove(row, actorOf(caller));
+    return reply.status(204).send();
+  });
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

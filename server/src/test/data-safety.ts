@@ -638,6 +638,145 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
       }, 240_000);
     });
 
+    describe('quotas, expiry, deletion, file modes', () => {
+      it('per-user quota and concurrent uploads; incomplete uploads expire and are cleaned up', async () => {
+        const srv = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          limits: { userQuotaBytes: 10_000, concurrentUploads: 3 },
+        });
+        try {
+          const tus = tusClient(srv.url);
+          const token = await devToken(srv.url, '冯十三', '110101199508081234');
+          const other = await devToken(srv.url, '陈十四', '110101199508085678');
+          let r = await tus.create(20_000, token);
+          expect(r.status).toBe(413);
+          expectJsonError(await r.json(), 'QUOTA_EXCEEDED');
+          const a = await tus.create(3000, token);
+          expect(a.status).toBe(201);
+          const b = await tus.create(3000, token);
+          expect(b.status).toBe(201);
+          // finishing one: it becomes a material, its bytes still count
+          const bLoc = b.headers.get('location')!;
+          expect((await tus.patch(bLoc, 0, new Uint8Array(3000).fill(5), token)).status).toBe(204);
+          const c = await tus.create(3000, token);
+          expect(c.status).toBe(201);
+          r = await tus.create(3000, token); // 3000 kept + 3000 + 3000 in progress + 3000 > 10 000
+          expect(r.status).toBe(413);
+          expectJsonError(await r.json(), 'QUOTA_EXCEEDED');
+          expect((await tus.create(10, token)).status).toBe(201); // a third upload in progress
+          r = await tus.create(10, token);
+          expect(r.status).toBe(429);
+          expectJsonError(await r.json(), 'TOO_MANY_UPLOADS');
+          expect((await tus.create(10, other)).status).toBe(201); // the limits are per user
+
+          // the completed upload is a material
+          const bId = bLoc.split('/').pop()!;
+          expect((await fetch(`${srv.url}/api/materials/${bId}`, { headers: auth(token) })).status).toBe(200);
+        } finally {
+          await srv.close();
+        }
+
+        // expiry (tus expiration extension), on a server whose uploads live 1 s
+        const short = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          limits: { userQuotaBytes: 10_000, uploadExpiryMs: 1000 },
+        });
+        try {
+          const tus = tusClient(short.url);
+          const token = await devToken(short.url, '冯十三', '110101199508081234');
+          const a = await tus.create(6000, token);
+          expect(a.status).toBe(201);
+          const expires = Date.parse(a.headers.get('upload-expires') ?? '');
+          expect(expires).toBeGreaterThan(Date.now() - 5000);
+          expect(expires).toBeLessThan(Date.now() + 5000);
+          const aLoc = a.headers.get('location')!;
+          const aId = aLoc.split('/').pop()!;
+          const deadline = Date.now() + 15_000;
+          while (fs.existsSync(path.join(short.dataDir, 'uploads', aId)) && Date.now() < deadline)
+            await new Promise((res) => setTimeout(res, 200));
+          // files and rows gone, the client told so, the room given back
+          expect(fs.existsSync(path.join(short.dataDir, 'uploads', aId))).toBe(false);
+          expect(fs.existsSync(path.join(short.dataDir, 'uploads', `${aId}.json`))).toBe(false);
+          expect([404, 410]).toContain((await tus.head(aLoc, token)).status);
+          expect(
+            await short.server.ctx.db.selectFrom('uploads').select('id').where('id', '=', aId).execute(),
+          ).toEqual([]);
+          expect((await tus.create(6000, token)).status).toBe(201);
+        } finally {
+          await short.close();
+        }
+      });
+
+      it('the owner deletes a material (audit entry); others cannot; the content goes when nothing else holds it', async () => {
+        const tus = tusClient(s.url);
+        const token = await devToken(s.url, '褚十五', '110101199609091234');
+        const thief = await devToken(s.url, '卫十六', '110101199609095678');
+        const data = new Uint8Array(7777).fill(77);
+        const id = await tus.upload(data, token);
+        const shared = await tus.upload(new Uint8Array(100).fill(1), token);
+        const sharedOther = await tus.upload(new Uint8Array(100).fill(1), thief);
+        const del = (mid: string, t: string) =>
+          fetch(`${s.url}/api/materials/${mid}`, { method: 'DELETE', headers: auth(t) });
+        let r = await del(id, thief);
+        expect(r.status).toBe(404);
+        expectJsonError(await r.json());
+        expect(s.server.ctx.blobs.has(sha256(data))).toBe(true);
+        r = await del(id, token);
+        expect(r.status).toBe(204);
+        expect((await fetch(`${s.url}/api/materials/${id}`, { headers: auth(token) })).status).toBe(404);
+        expect(s.server.ctx.blobs.has(sha256(data))).toBe(false);
+        expect(fs.existsSync(path.join(s.dataDir, 'uploads', id))).toBe(false);
+        expect(fs.existsSync(path.join(s.dataDir, 'uploads', `${id}.json`))).toBe(false);
+        const entry = await s.server.ctx.db
+          .selectFrom('audit_log')
+          .select('actor')
+          .where('action', '=', 'material.delete')
+          .where('subject', 'like', `material:${id}:%`)
+          .executeTakeFirstOrThrow();
+        expect(entry.actor).toMatch(/^citizen:[0-9a-f]{32}$/);
+        // same content held by someone else: their material keeps it
+        expect((await del(shared, token)).status).toBe(204);
+        const c = await fetch(`${s.url}/api/materials/${sharedOther}/content`, { headers: auth(thief) });
+        expect(c.status).toBe(200);
+        expect((await c.arrayBuffer()).byteLength).toBe(100);
+      });
+
+      it('data files 0600, folders 0700, database 0600; stale temporary blobs are removed at start', async () => {
+        const tus = tusClient(s.url);
+        const token = await devToken(s.url);
+        const data = new Uint8Array(1234).fill(12);
+        const id = await tus.upload(data, token);
+        const mode = (p: string) => fs.statSync(p).mode & 0o777;
+        const blob = s.server.ctx.blobs.pathOf(sha256(data));
+        expect(mode(s.dataDir)).toBe(0o700);
+        for (const d of ['uploads', 'blobs', 'blobs/sha256', 'blobs/tmp'])
+          expect(mode(path.join(s.dataDir, d))).toBe(0o700);
+        expect(mode(path.dirname(blob))).toBe(0o700);
+        expect(mode(blob)).toBe(0o600);
+        expect(mode(path.join(s.dataDir, 'uploads', id))).toBe(0o600);
+        expect(mode(path.join(s.dataDir, 'uploads', `${id}.json`))).toBe(0o600);
+        if (!s.databaseUrl) {
+          for (const f of ['sidian.db', 'sidian.db-wal'])
+            if (fs.existsSync(path.join(s.dataDir, f))) expect(mode(path.join(s.dataDir, f))).toBe(0o600);
+          expect(fs.existsSync(path.join(s.dataDir, 'sidian.db'))).toBe(true);
+        }
+        // a temporary blob a kill left behind an hour ago, and one being written right now
+        const tmp = path.join(s.dataDir, 'blobs', 'tmp');
+        fs.writeFileSync(path.join(tmp, 'left-by-kill'), 'x');
+        const old = new Date(Date.now() - 3600_000);
+        fs.utimesSync(path.join(tmp, 'left-by-kill'), old, old);
+        fs.writeFileSync(path.join(tmp, 'in-flight'), 'y');
+        const again = await startTestServer({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        try {
+          expect(fs.existsSync(path.join(tmp, 'left-by-kill'))).toBe(false);
+          expect(fs.existsSync(path.join(tmp, 'in-flight'))).toBe(true);
+        } finally {
+          await again.close();
+          fs.rmSync(path.join(tmp, 'in-flight'), { force: true });
+        }
+      });
+    });
+
     void sha256;
   });
 }
