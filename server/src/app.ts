@@ -57,6 +57,8 @@ export interface ServerOptions {
   caOperators?: string[];
   /** How often the audit chain's head is time-stamped (ms; default 10 minutes; 0 = only at start and close). */
   auditAnchorMs?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustProxy?: string[];
 }
 
 export interface SidianServer {
@@ -187,7 +189,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
         }
       : false,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // X-Forwarded-For is honoured only from the configured reverse proxies (addresses or CIDRs)
+    trustProxy: o.trustProxy?.length ? o.trustProxy : false,
     forceCloseConnections: true,
     requestTimeout: 10 * 60_000,
     frameworkErrors,

@@ -63,6 +63,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     ...(num('SIDIAN_AUDIT_ANCHOR_MINUTES')
       ? { auditAnchorMs: num('SIDIAN_AUDIT_ANCHOR_MINUTES')! * 60_000 }
       : {}),
+    trustProxy: (process.env.SIDIAN_TRUSTED_PROXY ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
     caOperators: (process.env.SIDIAN_CA_OPERATORS ?? '')
       .split(',')
       .map((x) => x.trim())

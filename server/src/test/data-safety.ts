@@ -777,6 +777,80 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
       });
     });
 
+    describe('rate limits behind a proxy', () => {
+      const enrol = async (url: string, token?: string, xff?: string) => {
+        const k = (await webcrypto.subtle.generateKey(EC_P256, false, ['sign', 'verify'])) as CryptoKeyPair;
+        const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+          name: 'CN=x',
+          keys: k,
+          signingAlgorithm: ECDSA_SHA256,
+        });
+        return fetch(`${url}/api/enrol`, {
+          method: 'POST',
+          body: JSON.stringify({ csr: csr.toString('pem') }),
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? auth(token) : {}),
+            ...(xff ? { 'x-forwarded-for': xff } : {}),
+          },
+        });
+      };
+      const stamp = (url: string, xff: string) => {
+        const data = path.join(work, 'rl.txt');
+        fs.writeFileSync(data, 'x');
+        const q = path.join(work, 'rl.tsq');
+        execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-out', q], { stdio: 'pipe' });
+        return fetch(`${url}/api/tsa`, {
+          method: 'POST',
+          body: new Uint8Array(fs.readFileSync(q)),
+          headers: { 'content-type': 'application/timestamp-query', 'x-forwarded-for': xff },
+        });
+      };
+
+      it('enrolment is limited per citizen; anonymous requests do not use it up; X-Forwarded-For only from the trusted proxy', async () => {
+        const limits = { enrolPerMinute: 3, tsaPerMinute: 3 };
+        const proxied = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          limits,
+          trustProxy: ['127.0.0.1'],
+        });
+        const direct = await startTestServer({
+          databaseUrl: await env.newDatabaseUrl(),
+          limits,
+          trustProxy: ['10.9.9.9'],
+        });
+        try {
+          // 20 anonymous (or forged-token) requests from behind the same proxy
+          for (let i = 0; i < 20; i++) {
+            const r = await enrol(proxied.url, i % 2 ? 'forged.token.x' : undefined, '198.51.100.7');
+            expect(r.status).toBe(401);
+          }
+          const a = await devToken(proxied.url, '蒋十七', '110101199710101234');
+          const b = await devToken(proxied.url, '沈十八', '110101199710105678');
+          for (let i = 0; i < 3; i++) expect((await enrol(proxied.url, a, '198.51.100.7')).status).toBe(201);
+          const r = await enrol(proxied.url, a, '198.51.100.8');
+          expect(r.status).toBe(429);
+          expectJsonError(await r.json(), 'RATE_LIMITED');
+          expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect((await enrol(proxied.url, b, '198.51.100.7')).status).toBe(201); // per token, not per address
+
+          // the time-stamp limit keys on the client address the trusted proxy reports
+          for (let i = 0; i < 3; i++) expect((await stamp(proxied.url, '203.0.113.1')).status).toBe(200);
+          expect((await stamp(proxied.url, '203.0.113.1')).status).toBe(429);
+          expect((await stamp(proxied.url, '203.0.113.2')).status).toBe(200);
+          // from anywhere else the header is not believed: a made-up address does not get a fresh budget
+          for (let i = 0; i < 3; i++)
+            expect((await stamp(direct.url, `203.0.113.${10 + i}`)).status).toBe(200);
+          const spoofed = await stamp(direct.url, '203.0.113.99');
+          expect(spoofed.status).toBe(429);
+          expectJsonError(await spoofed.json(), 'RATE_LIMITED');
+        } finally {
+          await proxied.close();
+          await direct.close();
+        }
+      });
+    });
+
     void sha256;
   });
 }
