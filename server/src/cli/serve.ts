@@ -4,6 +4,9 @@
  * SIDIAN_PORTAL_PUBLIC_KEY (PEM file path), SIDIAN_PORTAL_ISSUER, SIDIAN_PORTAL_AUDIENCE,
  * SIDIAN_PORTAL_JWKS_URL, SIDIAN_VERIFY_LIMIT_MB, SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE,
  * SIDIAN_VERIFY_WORKERS, SIDIAN_PRODUCTION=1 (no development tokens, audit only for departments).
+ * Data safety (docs/data-safety.md): SIDIAN_PSEUDONYM_SECRET_FILE, SIDIAN_CA_OPERATORS, SIDIAN_TRUSTED_PROXY,
+ * SIDIAN_TSA_POLICY, SIDIAN_AUDIT_ANCHOR_MINUTES, SIDIAN_USER_QUOTA_MB, SIDIAN_CONCURRENT_UPLOADS,
+ * SIDIAN_UPLOAD_EXPIRY_HOURS.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +60,13 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(num('SIDIAN_TSA_PER_MINUTE') ? { tsaPerMinute: num('SIDIAN_TSA_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_ENROL_PER_MINUTE') ? { enrolPerMinute: num('SIDIAN_ENROL_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
+      ...(num('SIDIAN_USER_QUOTA_MB')
+        ? { userQuotaBytes: Math.round(num('SIDIAN_USER_QUOTA_MB')! * 1024 * 1024) }
+        : {}),
+      ...(num('SIDIAN_CONCURRENT_UPLOADS') ? { concurrentUploads: num('SIDIAN_CONCURRENT_UPLOADS')! } : {}),
+      ...(num('SIDIAN_UPLOAD_EXPIRY_HOURS')
+        ? { uploadExpiryMs: num('SIDIAN_UPLOAD_EXPIRY_HOURS')! * 3600_000 }
+        : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
     tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
