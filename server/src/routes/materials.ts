@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { EVENTS, Server as TusServer } from '@tus/server';
 import { FileStore } from '@tus/file-store';
 import { verifyDetachedSignature } from '@sidian/core';
 import { actorOf, type Caller } from '../auth';
 import { SHA256_HEX } from '../blobs';
 import type { Ctx } from '../context';
-import type { MaterialSignaturesTable, MaterialsTable } from '../db/schema';
+import type { Database, MaterialSignaturesTable, MaterialsTable } from '../db/schema';
 import { badRequest, forbidden, HttpError, notFound, unauthorized, unprocessable } from '../errors';
 
 const UPLOAD_PATH = '/api/materials/uploads';
@@ -117,7 +117,13 @@ export class Materials {
    * Checks the owner's quota and concurrent uploads, then records the upload (one transaction;
    * on PostgreSQL under a lock per owner, so two parallel creations cannot both take the last room).
    */
-  async admit(id: string, owner: string, size: number): Promise<void> {
+  async admit(
+    id: string | null,
+    owner: string,
+    size: number,
+    /** Instead of an upload (id null): writes a material in the same transaction. */
+    write?: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<void> {
     const { userQuotaBytes, concurrentUploads, uploadExpiryMs } = this.ctx.limits;
     const now = new Date();
     await this.ctx.db.transaction().execute(async (trx) => {
@@ -134,7 +140,7 @@ export class Materials {
         .select((eb) => eb.fn.sum('size').as('bytes'))
         .where('owner', '=', owner)
         .executeTakeFirst();
-      if (Number(open?.n ?? 0) >= concurrentUploads)
+      if (id !== null && Number(open?.n ?? 0) >= concurrentUploads)
         throw new HttpError(
           429,
           'TOO_MANY_UPLOADS',
@@ -147,16 +153,18 @@ export class Materials {
           'QUOTA_EXCEEDED',
           `this upload would take your storage to ${used + size} bytes; the quota is ${userQuotaBytes} bytes / 超出存储配额`,
         );
-      await trx
-        .insertInto('uploads')
-        .values({
-          id,
-          owner,
-          size,
-          created_at: now.toISOString(),
-          expires_at: new Date(now.getTime() + uploadExpiryMs).toISOString(),
-        })
-        .execute();
+      if (write) await write(trx);
+      if (id !== null)
+        await trx
+          .insertInto('uploads')
+          .values({
+            id,
+            owner,
+            size,
+            created_at: now.toISOString(),
+            expires_at: new Date(now.getTime() + uploadExpiryMs).toISOString(),
+          })
+          .execute();
     });
   }
 
@@ -514,7 +522,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       created_at: new Date().toISOString(),
       department_id: b.department === undefined ? prev.department_id : await departmentOf(b.department),
     };
-    await ctx.db.transaction().execute(async (trx) => {
+    // a re-used content counts against the owner's quota like an upload of it
+    await materials.admit(null, row.owner, row.size, async (trx) => {
       await trx.insertInto('materials').values(row).execute();
       await ctx.audit.append(trx, {
         actor: row.owner,

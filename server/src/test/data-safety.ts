@@ -663,6 +663,14 @@ export function defineDataSafetySuite(env: DataSafetyEnv): void {
           r = await tus.create(3000, token); // 3000 kept + 3000 + 3000 in progress + 3000 > 10 000
           expect(r.status).toBe(413);
           expectJsonError(await r.json(), 'QUOTA_EXCEEDED');
+          // re-using content already stored counts as well
+          const reuse = await fetch(`${srv.url}/api/materials`, {
+            method: 'POST',
+            body: JSON.stringify({ sha256: sha256(new Uint8Array(3000).fill(5)) }),
+            headers: { 'content-type': 'application/json', ...auth(token) },
+          });
+          expect(reuse.status).toBe(413);
+          expectJsonError(await reuse.json(), 'QUOTA_EXCEEDED');
           expect((await tus.create(10, token)).status).toBe(201); // a third upload in progress
           r = await tus.create(10, token);
           expect(r.status).toBe(429);
