@@ -74,11 +74,13 @@ export class AuditAnchors {
       time: (check.genTime ?? new Date()).toISOString(),
       token: Buffer.from(reply.token).toString('base64'),
     };
-    await this.db
+    const inserted = await this.db
       .insertInto('audit_anchors')
       .values(anchor)
       .onConflict((oc) => oc.column('seq').doNothing())
-      .execute();
+      .executeTakeFirst();
+    // another server process on the same database anchored this head first: its token is the one kept
+    if (!inserted || inserted.numInsertedOrUpdatedRows === 0n) return undefined;
     const file = path.join(this.dataDir, ANCHOR_FILE);
     fs.appendFileSync(file, JSON.stringify(anchor) + '\n', { mode: 0o600 });
     return anchor;
