@@ -10,11 +10,12 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { AuditLog } from './audit';
+import { AuditAnchors } from './audit-anchor';
 import { Auth, type PortalConfig } from './auth';
 import { BlobStore } from './blobs';
 import { DEFAULT_LIMITS, type Ctx, type Limits, type TestHooks } from './context';
 import { openDatabase, reserveCounter } from './db/index';
-import { installErrorHandlers } from './errors';
+import { frameworkErrors, installErrorHandlers } from './errors';
 import { EnrolmentCa } from './pki/ca';
 import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
 import { loadOperatorPki, missingPki, type OperatorPkiConfig } from './pki/operator-pki';
@@ -28,6 +29,7 @@ import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { ocspRoutes } from './routes/ocsp';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
+import { OID_TEXT } from './tsa/der';
 import { blockSerials, TsaResponder } from './tsa/responder';
 import { ReportCache } from './verify/cache';
 import { WorkerPool } from './verify/pool';
@@ -58,6 +60,14 @@ export interface ServerOptions {
   logger?: boolean;
   hooks?: TestHooks;
   tsaPolicy?: string;
+  /** Key of the citizens' pseudonyms (≥ 32 bytes); default `<data>/secrets/pseudonym.key`, made on first start. */
+  pseudonymSecret?: string | Uint8Array;
+  /** Department ids that act as the CA operator: they, besides a certificate's holder, revoke it. */
+  caOperators?: string[];
+  /** How often the audit chain's head is time-stamped (ms; default 10 minutes; 0 = only at start and close). */
+  auditAnchorMs?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustProxy?: string[];
 }
 
 export interface SidianServer {
@@ -174,11 +184,18 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
   const corsOrigins = (o.corsOrigins ?? []).map((s) => s.replace(/\/+$/, ''));
 
+  if (o.tsaPolicy !== undefined && !OID_TEXT.test(o.tsaPolicy))
+    throw new Error(`the TSA policy "${o.tsaPolicy}" is not an OID (e.g. 2.25.<uuid as integer>)`);
   // production never invents a PKI: the operator's, checked (key matches certificate, chains to the CA)
   const pki = o.pki ? await loadOperatorPki(o.pki) : await loadOrCreateServerPki(dataDir);
   const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
   const audit = new AuditLog(database.db, database.kind);
-  const auth = await Auth.create(database.db, { portal: o.portal, devMode, dataDir });
+  const auth = await Auth.create(database.db, {
+    portal: o.portal,
+    devMode,
+    dataDir,
+    pseudonymSecret: o.pseudonymSecret,
+  });
   const pool = new WorkerPool({ size: limits.verifyWorkers, maxOldGenerationSizeMb: limits.verifyHeapMb });
   const tsa = new TsaResponder({
     signer: { certificate: pki.tsa.der, chain: pki.tsa.chain ?? [pki.ca.der], key: pki.tsa.key },
@@ -202,6 +219,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     ca: new EnrolmentCa(database.db, pki, audit, { publicUrl: o.publicUrl }),
     limits,
     hooks: o.hooks ?? {},
+    caOperators: o.caOperators ?? [],
+    auditAnchors: new AuditAnchors(database.db, audit, tsa, dataDir),
   };
   await loadDepartments(ctx);
   if (devMode) await ensureDevDepartment(ctx);
@@ -217,9 +236,11 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
         }
       : false,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // X-Forwarded-For is honoured only from the configured reverse proxies (addresses or CIDRs)
+    trustProxy: o.trustProxy?.length ? o.trustProxy : false,
     forceCloseConnections: true,
     requestTimeout: 10 * 60_000,
+    frameworkErrors,
   });
   installErrorHandlers(app);
 
@@ -297,6 +318,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   });
 
   void pool.warmup();
+  ctx.auditAnchors.start(o.auditAnchorMs ?? 10 * 60_000);
+  await ctx.auditAnchors.anchorNow().catch(() => undefined);
 
   let closed = false;
   return {
@@ -309,6 +332,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       if (closed) return;
       closed = true;
       await app.close();
+      await ctx.auditAnchors.stop();
+      await ctx.auditAnchors.anchorNow().catch(() => undefined); // the last head, as the server stops
       await pool.close();
       await database.close();
       pki.close?.();

@@ -3,7 +3,7 @@
  * portal key; in development a key of our own signs `/api/dev/token` tokens), and departments with
  * API keys (only their SHA-256 is stored).
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as jose from 'jose';
@@ -30,7 +30,7 @@ export const DEFAULT_MAX_TOKEN_LIFETIME = 3600;
 
 export interface Citizen {
   kind: 'citizen';
-  /** Pseudonymous, stable: hash of the id number (the audit log and materials use this). */
+  /** Pseudonymous, stable: a keyed HMAC of the id number (the audit log, materials and certificates use this). */
   id: string;
   name: string;
   idNumber: string;
@@ -48,14 +48,36 @@ export type Caller = Citizen | Department;
 export const DEV_ISSUER = 'sidian-dev-portal';
 export const DEV_AUDIENCE = 'sidian';
 
-export function pseudonym(idNumber: string): string {
-  return (
-    'citizen:' +
-    createHash('sha256')
-      .update('sidian-citizen\0' + idNumber)
-      .digest('hex')
-      .slice(0, 32)
-  );
+/**
+ * The server's pseudonym key (HMAC-SHA256): given by the operator, or made on first start as
+ * `<data>/secrets/pseudonym.key` (0600 in a 0700 folder). A 身份证号 has little entropy (region,
+ * birth date, sequence, check digit): an unkeyed hash of it is reversed by brute force in a minute,
+ * so every identifier derived from it is keyed. Losing the key cuts citizens off their materials:
+ * it is part of the backup.
+ */
+export function loadPseudonymKey(dataDir: string, given?: string | Uint8Array): Buffer {
+  if (given !== undefined) {
+    const key = typeof given === 'string' ? Buffer.from(given.trim(), 'utf8') : Buffer.from(given);
+    if (key.length < 32) throw new Error('the pseudonym secret must be at least 32 bytes');
+    return key;
+  }
+  const dir = path.join(dataDir, 'secrets');
+  const file = path.join(dir, 'pseudonym.key');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+  try {
+    fs.writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+  if (key.length < 32) throw new Error(`${file} must hold at least 32 bytes of hex`);
+  return key;
+}
+
+/** The keyed pseudonym of an id number for one purpose (`citizen`, `holder`, ...). */
+export function keyedId(key: Uint8Array, purpose: string, idNumber: string): string {
+  return createHmac('sha256', key).update(`sidian-${purpose}\0${idNumber}`, 'utf8').digest('hex');
 }
 
 export function apiKeyHash(key: string): string {
@@ -75,6 +97,7 @@ export class Auth {
 
   constructor(
     private readonly db: Db,
+    private readonly pseudonymKey: Uint8Array,
     maxTokenLifetime = DEFAULT_MAX_TOKEN_LIFETIME,
   ) {
     this.maxTokenLifetime = maxTokenLifetime;
@@ -82,10 +105,10 @@ export class Auth {
 
   static async create(
     db: Db,
-    o: { portal?: PortalConfig; devMode: boolean; dataDir: string },
+    o: { portal?: PortalConfig; devMode: boolean; dataDir: string; pseudonymSecret?: string | Uint8Array },
   ): Promise<Auth> {
     const p = o.portal;
-    const a = new Auth(db, p?.maxTokenLifetimeSeconds);
+    const a = new Auth(db, loadPseudonymKey(o.dataDir, o.pseudonymSecret), p?.maxTokenLifetimeSeconds);
     if (p?.publicKeyPem) {
       const alg = p.algorithms?.[0] ?? 'ES256';
       a.verifiers.push({
@@ -126,6 +149,16 @@ export class Auth {
     return a;
   }
 
+  /** A citizen's stable pseudonym: `citizen:` and 128 bits of HMAC over the id number. */
+  pseudonym(idNumber: string): string {
+    return 'citizen:' + keyedId(this.pseudonymKey, 'citizen', idNumber).slice(0, 32);
+  }
+
+  /** The keyed hash under which the licence registry files a holder's id number. */
+  holderIdHash(idNumber: string): string {
+    return keyedId(this.pseudonymKey, 'holder', idNumber);
+  }
+
   get devTokens(): boolean {
     return !!this.devKey;
   }
@@ -139,7 +172,7 @@ export class Auth {
       .setProtectedHeader({ alg: 'ES256' })
       .setIssuer(DEV_ISSUER)
       .setAudience(DEV_AUDIENCE)
-      .setSubject(pseudonym(idNumber))
+      .setSubject(this.pseudonym(idNumber))
       .setIssuedAt(now)
       .setJti(randomUUID())
       .setExpirationTime(now + ttlSeconds)
@@ -168,7 +201,7 @@ export class Auth {
         const idNumber = typeof payload.idNumber === 'string' ? payload.idNumber.trim() : '';
         if (!name || !idNumber || name.length > 128 || idNumber.length > 64)
           throw unauthorized('the token lacks name and idNumber claims', 'TOKEN_INVALID');
-        return { kind: 'citizen', id: pseudonym(idNumber), name, idNumber };
+        return { kind: 'citizen', id: this.pseudonym(idNumber), name, idNumber };
       } catch (e) {
         lastError = e;
       }

@@ -13,8 +13,35 @@ export class BlobStore {
   constructor(dataDir: string) {
     this.root = path.join(dataDir, 'blobs', 'sha256');
     this.tmp = path.join(dataDir, 'blobs', 'tmp');
-    fs.mkdirSync(this.root, { recursive: true });
-    fs.mkdirSync(this.tmp, { recursive: true });
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
+    for (const d of [dataDir, path.dirname(this.root), this.root, this.tmp]) fs.chmodSync(d, 0o700);
+  }
+
+  /**
+   * Start-up: temporary files that a killed process left behind. Only stale ones (not written for
+   * `staleMs`): another server process on the same data folder may be writing the fresh ones.
+   */
+  removeStaleTemporaries(staleMs = 15 * 60_000): number {
+    let n = 0;
+    const before = Date.now() - staleMs;
+    for (const f of fs.readdirSync(this.tmp)) {
+      const p = path.join(this.tmp, f);
+      try {
+        if (fs.statSync(p).mtimeMs < before) {
+          fs.rmSync(p, { force: true });
+          n++;
+        }
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    return n;
+  }
+
+  /** Removes a blob's file (the caller has checked that nothing refers to it any more). */
+  async remove(sha256: string): Promise<void> {
+    await fs.promises.rm(this.pathOf(sha256), { force: true });
   }
 
   pathOf(sha256: string): string {
@@ -39,7 +66,7 @@ export class BlobStore {
     const sha256 = createHash('sha256').update(data).digest('hex');
     if (!this.has(sha256)) {
       const t = path.join(this.tmp, randomUUID());
-      await fs.promises.writeFile(t, data);
+      await fs.promises.writeFile(t, data, { mode: 0o600 });
       await this.commit(t, sha256);
     }
     return { sha256, size: data.length };
@@ -61,7 +88,8 @@ export class BlobStore {
     const { sha256, size } = await hashFile(file);
     if (!this.has(sha256)) {
       const dest = this.pathOf(sha256);
-      await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+      await fs.promises.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+      await fs.promises.chmod(file, 0o600); // one inode: the blob gets the mode too
       try {
         await fs.promises.link(file, dest);
       } catch (e) {
@@ -85,9 +113,10 @@ export class BlobStore {
 
   private async commit(tmpFile: string, sha256: string): Promise<void> {
     const dest = this.pathOf(sha256);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     const fd = await fs.promises.open(tmpFile, 'r+');
     try {
+      await fd.chmod(0o600);
       await fd.sync();
     } finally {
       await fd.close();

@@ -1,5 +1,6 @@
 /** What every route can reach. */
 import type { AuditLog } from './audit';
+import type { AuditAnchors } from './audit-anchor';
 import type { Auth } from './auth';
 import type { BlobStore } from './blobs';
 import type { Db, DbKind } from './db/index';
@@ -23,6 +24,12 @@ export interface Limits {
   verifyWorkers?: number;
   /** V8 heap of each verification worker process (MB, default 1024); beyond it only that worker dies. */
   verifyHeapMb?: number;
+  /** Bytes one owner may keep: materials plus the declared lengths of uploads in progress (default 5 GiB). */
+  userQuotaBytes: number;
+  /** Uploads one owner may have in progress at once (default 20). */
+  concurrentUploads: number;
+  /** An incomplete upload expires this long after creation (ms, default 24 h; tus expiration extension). */
+  uploadExpiryMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -31,6 +38,9 @@ export const DEFAULT_LIMITS: Limits = {
   verifyTimeMs: 10_000,
   tsaPerMinute: 6000,
   enrolPerMinute: 20,
+  userQuotaBytes: 5 * 1024 * 1024 * 1024,
+  concurrentUploads: 20,
+  uploadExpiryMs: 24 * 3600_000,
 };
 
 /** Failure injection for tests of transactional behaviour (never set in production). */
@@ -57,4 +67,8 @@ export interface Ctx {
   ca: EnrolmentCa;
   limits: Limits;
   hooks: TestHooks;
+  /** Departments acting as the CA operator (revoke any citizen certificate). */
+  caOperators: string[];
+  /** Time-stamps the audit chain's head (audit-anchor.ts). */
+  auditAnchors: AuditAnchors;
 }

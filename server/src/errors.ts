@@ -1,5 +1,5 @@
 /** HTTP errors: every failure leaves the server as `{ error, message }` JSON, never with a stack trace. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export class HttpError extends Error {
   constructor(
@@ -36,6 +36,23 @@ const SIDIAN_STATUS: Record<string, number> = {
   LICENCE_MISSING: 422,
   LICENCE_INVALID: 422,
 };
+
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a URL that does not decode,
+ * FST_ERR_BAD_URL; an async constraint failing) would otherwise leave in Fastify's own shape.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const badUrl = err?.code === 'FST_ERR_BAD_URL';
+  reply
+    .code(400)
+    .type('application/json; charset=utf-8')
+    .send({
+      error: badUrl ? 'BAD_URL' : 'BAD_REQUEST',
+      message: badUrl
+        ? 'the request URL is malformed (bad percent-encoding)'
+        : 'the request cannot be routed',
+    });
+}
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { code?: string; status?: number }, req, reply) => {

@@ -278,18 +278,24 @@ describe('limits', { timeout: 120_000 }, () => {
           expect(await r.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.any(String) });
       }
       expect(codes).toEqual([200, 200, 200, 429, 429]);
+      // enrolment counts per citizen after the token check: anonymous requests are not counted
+      const enrol = async (token?: string) =>
+        (
+          await fetch(`${s.url}/api/enrol`, {
+            method: 'POST',
+            body: '{}',
+            headers: {
+              'content-type': 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+          })
+        ).status;
       const e: number[] = [];
-      for (let i = 0; i < 3; i++)
-        e.push(
-          (
-            await fetch(`${s.url}/api/enrol`, {
-              method: 'POST',
-              body: '{}',
-              headers: { 'content-type': 'application/json' },
-            })
-          ).status,
-        );
-      expect(e).toEqual([401, 401, 429]);
+      for (let i = 0; i < 3; i++) e.push(await enrol());
+      expect(e).toEqual([401, 401, 401]);
+      const token = await devToken(s.url);
+      for (let i = 0; i < 3; i++) e.push(await enrol(token));
+      expect(e.slice(3)).toEqual([400, 400, 429]);
     } finally {
       await s.close();
     }

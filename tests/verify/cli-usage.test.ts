@@ -89,7 +89,7 @@ describe('help and version', () => {
       ['--port', '--data', '--host', '--cors', '--public-url', '--production', '--quiet', 'DATABASE_URL'],
     ],
     ['dev-pki', ['--out', '--password']],
-    ['audit', ['--data', '--json']],
+    ['audit', ['--data', '--json', '--anchors', '--tsa-cert', '--out', 'anchor-export']],
   ])('sidian %s --help lists every option and exits 0', (command, options) => {
     const r = sidian([command, '--help']);
     expect(r.code).toBe(0);

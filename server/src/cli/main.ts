@@ -83,7 +83,9 @@ const COMMANDS: Record<string, Command> = {
   --quiet             不输出请求日志 no request log
   environment: DATABASE_URL (PostgreSQL), SIDIAN_PORTAL_PUBLIC_KEY, SIDIAN_PORTAL_ISSUER,
   SIDIAN_PORTAL_AUDIENCE, SIDIAN_PORTAL_JWKS_URL, SIDIAN_PORTAL_MAX_TOKEN_LIFETIME, SIDIAN_CA_*,
-  SIDIAN_TSA_*, SIDIAN_SEAL_*, SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS, SIDIAN_VERIFY_LIMIT_MB, ...`,
+  SIDIAN_TSA_*, SIDIAN_SEAL_*, SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS, SIDIAN_VERIFY_LIMIT_MB,
+  SIDIAN_PSEUDONYM_SECRET_FILE, SIDIAN_CA_OPERATORS, SIDIAN_TRUSTED_PROXY, SIDIAN_TSA_POLICY,
+  SIDIAN_AUDIT_ANCHOR_MINUTES, SIDIAN_USER_QUOTA_MB, SIDIAN_CONCURRENT_UPLOADS, SIDIAN_UPLOAD_EXPIRY_HOURS, ...`,
     run: async (args) => (await serverModule<typeof import('./serve')>('serve')).serveCommand(args),
   },
   'dev-pki': {
@@ -95,11 +97,16 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await serverModule<typeof import('./dev-pki')>('dev-pki')).devPkiCommand(args),
   },
   audit: {
-    summary: '检查审计日志 check the audit trail',
-    usage: `sidian audit verify [--data ./data] [--json]
+    summary: '检查或锚定审计日志 check the audit trail, or export its time-stamped heads',
+    usage: `sidian audit verify [--data ./data] [--anchors FILE]... [--tsa-cert PEM] [--json]
+       sidian audit anchor-export --out FILE [--data ./data]
 
-  -d, --data DIR   数据文件夹 data folder (DATABASE_URL for PostgreSQL)
-  --json           输出 JSON print the result as JSON`,
+  -d, --data DIR     数据文件夹 data folder (DATABASE_URL for PostgreSQL)
+  --anchors FILE     另行保存的已签名日志头（可多次）heads exported earlier, kept where the operator
+                     cannot change them (repeatable): rewritten or truncated history is found
+  --tsa-cert PEM     时间戳服务证书 the TSA certificate that signed the heads
+  --out FILE         导出已签名的日志头 write the time-stamped heads to FILE (docs/audit-anchoring.md)
+  --json             输出 JSON print the result as JSON`,
     run: async (args) => (await serverModule<typeof import('./audit')>('audit')).auditCommand(args),
   },
 };

@@ -8,6 +8,9 @@
  * SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS; pki/operator-pki.ts), SIDIAN_VERIFY_LIMIT_MB,
  * SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE, SIDIAN_VERIFY_WORKERS, SIDIAN_VERIFY_HEAP_MB (each
  * verification worker process's heap).
+ * Data safety (docs/data-safety.md): SIDIAN_PSEUDONYM_SECRET_FILE, SIDIAN_CA_OPERATORS, SIDIAN_TRUSTED_PROXY,
+ * SIDIAN_TSA_POLICY, SIDIAN_AUDIT_ANCHOR_MINUTES, SIDIAN_USER_QUOTA_MB, SIDIAN_CONCURRENT_UPLOADS,
+ * SIDIAN_UPLOAD_EXPIRY_HOURS.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,8 +73,30 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(num('SIDIAN_ENROL_PER_MINUTE') ? { enrolPerMinute: num('SIDIAN_ENROL_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
       ...(num('SIDIAN_VERIFY_HEAP_MB') ? { verifyHeapMb: num('SIDIAN_VERIFY_HEAP_MB')! } : {}),
+      ...(num('SIDIAN_USER_QUOTA_MB')
+        ? { userQuotaBytes: Math.round(num('SIDIAN_USER_QUOTA_MB')! * 1024 * 1024) }
+        : {}),
+      ...(num('SIDIAN_CONCURRENT_UPLOADS') ? { concurrentUploads: num('SIDIAN_CONCURRENT_UPLOADS')! } : {}),
+      ...(num('SIDIAN_UPLOAD_EXPIRY_HOURS')
+        ? { uploadExpiryMs: num('SIDIAN_UPLOAD_EXPIRY_HOURS')! * 3600_000 }
+        : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
+    tsaPolicy: process.env.SIDIAN_TSA_POLICY || undefined,
+    ...(num('SIDIAN_AUDIT_ANCHOR_MINUTES')
+      ? { auditAnchorMs: num('SIDIAN_AUDIT_ANCHOR_MINUTES')! * 60_000 }
+      : {}),
+    trustProxy: (process.env.SIDIAN_TRUSTED_PROXY ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    caOperators: (process.env.SIDIAN_CA_OPERATORS ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    pseudonymSecret: process.env.SIDIAN_PSEUDONYM_SECRET_FILE
+      ? fs.readFileSync(process.env.SIDIAN_PSEUDONYM_SECRET_FILE, 'utf8')
+      : undefined,
   });
   const url = await server.listen();
   const out = process.stdout;

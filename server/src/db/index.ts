@@ -157,6 +157,46 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_material_department': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // the department an application (and so its materials) is made to: the only one that reads them
+      await db.schema.alterTable('materials').addColumn('department_id', 'text').execute();
+      await db.schema
+        .createIndex('materials_department_sha')
+        .on('materials')
+        .columns(['department_id', 'sha256'])
+        .execute();
+    },
+  },
+  '0005_audit_anchors': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // time-stamped heads of the audit chain, kept apart from its rows (audit-anchor.ts)
+      await db.schema
+        .createTable('audit_anchors')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0006_uploads': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // uploads in progress, for per-owner quotas and concurrency limits; the row goes at completion or expiry
+      await db.schema
+        .createTable('uploads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uploads_owner').on('uploads').column('owner').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -170,8 +210,12 @@ export async function openDatabase(opts: { dataDir: string; databaseUrl?: string
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as never }) });
   } else {
     kind = 'sqlite';
-    fs.mkdirSync(opts.dataDir, { recursive: true });
-    const file = new SQLite(path.join(opts.dataDir, 'sidian.db'));
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    const dbFile = path.join(opts.dataDir, 'sidian.db');
+    // personal data: the file is the owner's alone (SQLite gives -wal and -shm the same mode)
+    fs.closeSync(fs.openSync(dbFile, 'a', 0o600));
+    fs.chmodSync(dbFile, 0o600);
+    const file = new SQLite(dbFile);
     file.pragma('journal_mode = WAL');
     file.pragma('synchronous = NORMAL');
     file.pragma('foreign_keys = ON');

@@ -19,7 +19,7 @@ export interface CertificatesTable {
   serial: string; // hex, lower case
   kind: string; // 'citizen' | 'seal' | 'tsa' | ...
   subject: string;
-  subject_hash: string; // pseudonymous owner (sha256 of the id number)
+  subject_hash: string; // pseudonymous owner (keyed HMAC of the id number, see auth.ts)
   issued_at: string;
   not_after: string;
   der: string; // base64
@@ -35,6 +35,14 @@ export interface AuditTable {
   subject: string;
   prev_hash: string;
   hash: string;
+}
+
+/** A time-stamped head of the audit chain (audit-anchor.ts). */
+export interface AuditAnchorsTable {
+  seq: number;
+  hash: string;
+  time: string;
+  token: string; // RFC 3161 TimeStampToken, base64 DER
 }
 
 export interface LicencesTable {
@@ -69,6 +77,8 @@ export interface MaterialsTable {
   requirement: string;
   owner: string; // 'citizen:<hash>' or 'department:<id>'
   created_at: string;
+  /** The department the application is made to (it alone, besides the owner, reads the material). */
+  department_id: string | null;
 }
 
 /** An applicant's signature over a material, as the server verified it when it arrived. */
@@ -95,6 +105,15 @@ export interface CrlsTable {
   der: string; // base64
 }
 
+/** An upload in progress (tus), counted against its owner's quota until it completes or expires. */
+export interface UploadsTable {
+  id: string;
+  owner: string;
+  size: number | string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface BlobsTable {
   sha256: string;
   size: number;
@@ -106,9 +125,11 @@ export interface Database {
   departments: DepartmentsTable;
   certificates: CertificatesTable;
   audit_log: AuditTable;
+  audit_anchors: AuditAnchorsTable;
   licences: LicencesTable;
   materials: MaterialsTable;
   material_signatures: MaterialSignaturesTable;
   blobs: BlobsTable;
   crls: CrlsTable;
+  uploads: UploadsTable;
 }

@@ -2,6 +2,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { binaryBodies, bodySha256 } from '../body';
+import { listAnchors } from '../audit-anchor';
 import type { Ctx } from '../context';
 import { badRequest, HttpError, unprocessable } from '../errors';
 import { verifyWithServerState } from '../verify/cache';
@@ -137,5 +138,17 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const page = await ctx.audit.page(after, limit);
     const head = await ctx.audit.head();
     return { ...page, head };
+  });
+
+  // The time-stamped heads (JSON lines, as `sidian audit anchor-export` writes them): for a copy
+  // kept where the database's administrators cannot reach (docs/audit-anchoring.md).
+  app.get('/api/audit/anchors', async (req, reply) => {
+    const caller = await ctx.auth.caller(req);
+    if (!ctx.devMode && caller?.kind !== 'department')
+      throw new HttpError(401, 'API_KEY_REQUIRED', 'a department API key is required');
+    const anchors = await listAnchors(ctx.db);
+    return reply
+      .type('application/jsonl; charset=utf-8')
+      .send(anchors.map((a) => JSON.stringify(a) + '\n').join(''));
   });
 }

@@ -2,39 +2,71 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth';
 import type { Ctx } from '../context';
-import { badRequest, unauthorized } from '../errors';
+import { badRequest, forbidden, HttpError, unauthorized } from '../errors';
+
+/** A fixed-window counter per key (in memory, per process, as @fastify/rate-limit keeps its own). */
+export class WindowLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Counts one use; returns 0 when allowed, else the milliseconds until the window resets. */
+  take(key: string, now = Date.now()): number {
+    if (this.windows.size > 100_000)
+      for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= now) {
+      w = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(key, w);
+    }
+    if (w.count >= this.max) return w.resetAt - now;
+    w.count++;
+    return 0;
+  }
+}
 
 export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const enrolLimit = new WindowLimiter(ctx.limits.enrolPerMinute, 60_000);
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/pkcs10', 'application/octet-stream'],
       { parseAs: 'buffer', bodyLimit: 64 * 1024 },
       (_r, b, done) => done(null, b),
     );
-    scope.post(
-      '/api/enrol',
-      { bodyLimit: 64 * 1024, config: { rateLimit: { max: ctx.limits.enrolPerMinute, timeWindow: 60_000 } } },
-      async (req, reply) => {
-        const who = await ctx.auth.requireCitizen(req);
-        let csr: Uint8Array | string;
-        if (Buffer.isBuffer(req.body)) csr = new Uint8Array(req.body);
-        else if (typeof req.body === 'string') csr = req.body;
-        else if (req.body && typeof (req.body as { csr?: unknown }).csr === 'string')
-          csr = (req.body as { csr: string }).csr;
-        else
-          throw badRequest(
-            'send {"csr": "<PEM or base64 DER>"} or a PKCS#10 body (application/pkcs10)',
-            'CSR_MISSING',
-          );
-        const result = await ctx.ca.enrol(csr, who);
-        if (String(req.headers.accept ?? '').includes('application/pem-certificate-chain')) {
-          return reply
-            .type('application/pem-certificate-chain')
-            .send(result.certificate + result.chain.join(''));
-        }
-        return reply.status(201).send(result);
-      },
-    );
+    scope.post('/api/enrol', { bodyLimit: 64 * 1024 }, async (req, reply) => {
+      const who = await ctx.auth.requireCitizen(req);
+      // counted per citizen, after the token checks: anonymous or forged requests (401) never
+      // use up the enrolments of the people behind the same proxy
+      const wait = enrolLimit.take(who.id);
+      if (wait > 0) {
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        throw new HttpError(
+          429,
+          'RATE_LIMITED',
+          `too many enrolments; retry after ${Math.ceil(wait / 1000)} s`,
+        );
+      }
+      let csr: Uint8Array | string;
+      if (Buffer.isBuffer(req.body)) csr = new Uint8Array(req.body);
+      else if (typeof req.body === 'string') csr = req.body;
+      else if (req.body && typeof (req.body as { csr?: unknown }).csr === 'string')
+        csr = (req.body as { csr: string }).csr;
+      else
+        throw badRequest(
+          'send {"csr": "<PEM or base64 DER>"} or a PKCS#10 body (application/pkcs10)',
+          'CSR_MISSING',
+        );
+      const result = await ctx.ca.enrol(csr, who);
+      if (String(req.headers.accept ?? '').includes('application/pem-certificate-chain')) {
+        return reply
+          .type('application/pem-certificate-chain')
+          .send(result.certificate + result.chain.join(''));
+      }
+      return reply.status(201).send(result);
+    });
   });
 
   // The current full CRL, the same bytes from every instance on one database (see EnrolmentCa.currentCrl).
@@ -50,10 +82,20 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     return reply.type('application/pkix-crl').send(Buffer.from(crl.der));
   });
 
-  // A citizen revokes their own certificate; a department revokes any (e.g. on a report of loss).
+  /**
+   * Revocation belongs to the certificate's holder (portal token; someone else's serial is "not
+   * found") and to the CA operator (a department named in `caOperators`). Other departments may not
+   * revoke citizens' certificates (RFC 5280 §3.3: the CA revokes, on the subject's or an authorised
+   * party's request).
+   */
   app.post('/api/certificates/:serial/revoke', async (req) => {
     const caller = await ctx.auth.caller(req);
     if (!caller) throw unauthorized('a portal token or department API key is required');
+    if (caller.kind === 'department' && !ctx.caOperators.includes(caller.id))
+      throw forbidden(
+        'only the holder or the CA operator revokes a certificate / 只有持有人或 CA 运营方可以吊销证书',
+        'CA_OPERATOR_REQUIRED',
+      );
     const { serial } = req.params as { serial: string };
     const raw = (req.body as { reason?: unknown } | undefined)?.reason ?? 0;
     const reason = typeof raw === 'number' ? raw : Number.NaN;

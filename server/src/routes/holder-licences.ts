@@ -1,7 +1,7 @@
 /**
  * 免证可办: a citizen's own licences from the registry, so <material-uploader> can offer a licence
  * the city already issued instead of an upload. `GET /api/licences` with the portal token lists the
- * licences whose holder id number is the caller's (matched by the salted hash the registry keeps);
+ * licences whose holder id number is the caller's (matched by the keyed hash the registry keeps);
  * `?type=CODE[,CODE]` keeps only those licence type codes. Revoked and expired licences are listed
  * with their status, so the page can say why they cannot be used.
  */
@@ -11,7 +11,8 @@ import type { Ctx } from '../context';
 import { badRequest } from '../errors';
 import { publicLicence } from './licences';
 
-export function holderIdHash(idNumber: string): string {
+/** The unkeyed hash rows registered before keyed holder hashes carry (still matched, never written). */
+export function legacyHolderIdHash(idNumber: string): string {
   return createHash('sha256')
     .update('sidian-holder\0' + idNumber)
     .digest('hex');
@@ -34,7 +35,10 @@ export async function holderLicenceRoutes(app: FastifyInstance, ctx: Ctx): Promi
     let q = ctx.db
       .selectFrom('licences')
       .selectAll()
-      .where('holder_id_hash', '=', holderIdHash(citizen.idNumber));
+      .where('holder_id_hash', 'in', [
+        ctx.auth.holderIdHash(citizen.idNumber),
+        legacyHolderIdHash(citizen.idNumber),
+      ]);
     if (types.length) q = q.where('type_code', 'in', types);
     const rows = await q.orderBy('registered_at', 'desc').limit(200).execute();
     return { licences: rows.map(publicLicence) };

@@ -3,7 +3,6 @@
  * holding the identifier (the QR code) can see its status, metadata and document.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createHash } from 'node:crypto';
 import { actorOf, type Department } from '../auth';
 import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
@@ -177,9 +176,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
               type_name: l.typeName,
               holder_name: l.holder.name,
               holder_id_type: l.holder.idType,
-              holder_id_hash: createHash('sha256')
-                .update('sidian-holder\0' + l.holder.idNumber)
-                .digest('hex'),
+              holder_id_hash: ctx.auth.holderIdHash(l.holder.idNumber),
               issuer_name: l.issuer.name,
               issuer_code: l.issuer.creditCode,
               department_id: dept.id,

@@ -16,6 +16,7 @@ import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { devToken, runCli, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { defineRevocationSuite } from './revocation-suite';
+import { defineDataSafetySuite } from './data-safety';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -821,7 +822,7 @@ export function defineServerSuite(env: DbEnv): void {
     });
 
   describe('materials (材料库, tus 1.0)', () => {
-    it('uploads in chunks, stores by SHA-256, records the owner; only owner and departments read it', async () => {
+    it('uploads in chunks, stores by SHA-256, records the owner; only the owner reads it', async () => {
       const token = await devToken(s.url, '孙八', '110101198807070017');
       const data = new Uint8Array(300_000);
       webcrypto.getRandomValues(data.subarray(0, 65536));
@@ -870,9 +871,10 @@ export function defineServerSuite(env: DbEnv): void {
           .status,
       ).toBe(404);
       expect((await fetch(`${s.url}/api/materials/${id}`)).status).toBe(401);
+      // a department reads only what is handed in to it (data-safety.ts): this upload names none
       expect(
         (await fetch(`${s.url}/api/materials/${id}/content`, { headers: { 'x-api-key': s.apiKey } })).status,
-      ).toBe(200);
+      ).toBe(404);
       // by hash: the owner may skip the bytes, others learn nothing
       const byHash = (t: string) =>
         fetch(`${s.url}/api/materials/by-hash/${sha256(data)}`, {
@@ -931,6 +933,8 @@ export function defineServerSuite(env: DbEnv): void {
       expect(p.status).toBe(409);
     });
   });
+
+  defineDataSafetySuite(env);
 
   // ------------------------------------------------------------------ audit (last: it edits the database)
   describe('audit trail (全程留痕)', () => {

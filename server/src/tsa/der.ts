@@ -44,19 +44,31 @@ export function children(b: Uint8Array, t: Tlv, max = 64): Tlv[] {
 export const raw = (b: Uint8Array, t: Tlv) => b.subarray(t.start, t.end);
 export const content = (b: Uint8Array, t: Tlv) => b.subarray(t.contentStart, t.end);
 
+/**
+ * OBJECT IDENTIFIER content to dotted text (X.690 §8.19). Arcs are BigInt: UUID OIDs under 2.25
+ * (ITU-T X.667) have 128-bit arcs that a float would round, so a request naming our own policy
+ * would not match it.
+ */
 export function decodeOid(c: Uint8Array): string {
-  const parts: number[] = [];
-  let v = 0;
+  if (c.length === 0 || c[c.length - 1]! & 0x80) throw new DerError('bad OBJECT IDENTIFIER');
+  const parts: string[] = [];
+  let v = 0n;
   for (let i = 0; i < c.length; i++) {
-    v = v * 128 + (c[i]! & 0x7f);
+    if (v === 0n && c[i] === 0x80) throw new DerError('OBJECT IDENTIFIER arc not minimally encoded');
+    v = (v << 7n) | BigInt(c[i]! & 0x7f);
     if (!(c[i]! & 0x80)) {
-      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else parts.push(v);
-      v = 0;
+      if (parts.length === 0) {
+        const first = v < 40n ? 0n : v < 80n ? 1n : 2n;
+        parts.push(String(first), String(v - first * 40n));
+      } else parts.push(String(v));
+      v = 0n;
     }
   }
   return parts.join('.');
 }
+
+/** A dotted OID as text, e.g. from configuration: digits and dots, a first arc 0-2. */
+export const OID_TEXT = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 // ------------------------------------------------------------------ writing
 

@@ -24,6 +24,7 @@ import {
   tlv,
   utf8String,
   type Tlv,
+  OID_TEXT,
 } from './der';
 
 const subtle = webcrypto.subtle;
@@ -169,6 +170,8 @@ export class TsaResponder {
 
   constructor(private readonly o: TsaResponderOptions) {
     this.policy = o.policy ?? DEFAULT_TSA_POLICY;
+    if (!OID_TEXT.test(this.policy))
+      throw new Error(`the TSA policy "${this.policy}" is not an OID (e.g. 2.25.<uuid as integer>)`);
     this.policyDer = oid(this.policy);
     this.accuracy = seq(integer(o.accuracySeconds ?? 1));
     this.now = o.now ?? (() => new Date());
