@@ -19,7 +19,7 @@ interface ProxyStats {
   connections: number;
 }
 interface StoredMaterial {
-  row: { id: string; sha256: string; size: number; name: string; type: string; requirement: string } | null;
+  row: { id: string; sha256: string; size: number; name: string; type: string; requirement: string; department_id: string | null } | null;
   storedSha256: string | null;
 }
 
@@ -231,6 +231,31 @@ describe('<material-uploader>', () => {
     expect((await proxy()).bytesUp).toBeLessThan(16 * 1024);
     await el2.updateComplete;
     expect(el2.shadowRoot!.textContent).toContain('秒传');
+  });
+
+  it('department: the upload and an instant re-use name the department the application is made to', async function () {
+    this.timeout(120_000);
+    const tok = await token();
+    const el = await uploader(tok, REQS, 'department="dev-department"');
+    const bytes = bigPdf(64 * 1024);
+    await el.addFiles([pdfFile(bytes, '营业执照.pdf')], 'licence');
+    await uploadedOne(el);
+    const first = el.materials[0]!;
+    expect(first.instant).toBe(false);
+    expect((await stored(first.materialId!)).row!.department_id).toBe('dev-department');
+    cleanup();
+    const el2 = await uploader(tok, REQS, 'department="dev-department"');
+    await el2.addFiles([pdfFile(bytes, '营业执照-副本.pdf')], 'licence');
+    await uploadedOne(el2);
+    const again = el2.materials[0]!;
+    expect(again.instant).toBe(true);
+    expect((await stored(again.materialId!)).row!.department_id).toBe('dev-department');
+    // without the attribute, no department may read it
+    cleanup();
+    const el3 = await uploader(tok);
+    await el3.addFiles([pdfFile(bigPdf(64 * 1024, 2), '身份证.pdf')], 'licence');
+    await uploadedOne(el3);
+    expect((await stored(el3.materials[0]!.materialId!)).row!.department_id).toBe(null);
   });
 
   it('pause, resume and cancel; the form value and all-uploaded', async function () {

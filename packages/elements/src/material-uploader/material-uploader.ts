@@ -166,6 +166,11 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
 
   /** The materials API of the server, e.g. `https://zwfw.example.gov.cn/api/materials` (uploads go to `<endpoint>/uploads`). */
   @property() endpoint?: string;
+  /**
+   * The department the application is made to (its id on the server): only that department may
+   * read the materials uploaded here. Without it, only the applicant can.
+   */
+  @property() department?: string;
   /** The licence registry for reuse; default: `endpoint` with `/materials` replaced by `/licences`. */
   @property() registry?: string;
   /** Turn photos (JPEG, PNG) into a PDF for every requirement that accepts PDF. */
@@ -503,14 +508,22 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: { ...this.authHeaders(), 'content-type': 'application/json' },
-        body: JSON.stringify({ sha256, name: item.name, type: item.type, requirement: item.requirementId }),
+        body: JSON.stringify({
+          sha256,
+          name: item.name,
+          type: item.type,
+          requirement: item.requirementId,
+          ...(this.department ? { department: this.department } : {}),
+        }),
       });
       if (!res.ok) throw httpError(res.status);
       materialId = ((await res.json()) as { id: string }).id;
       instant = true;
       this.setItem(item, { uploaded: item.size });
     } else {
-      const url = await this.tus(item, item.file!, { filename: item.name, filetype: item.type, requirement: item.requirementId }, sha256);
+      const metadata: Record<string, string> = { filename: item.name, filetype: item.type, requirement: item.requirementId };
+      if (this.department) metadata.department = this.department;
+      const url = await this.tus(item, item.file!, metadata, sha256);
       if (item.cancelled) return;
       materialId = decodeURIComponent(new URL(url, document.baseURI).pathname.split('/').pop()!);
       const stored = await this.fetchMaterial(endpoint, materialId);
