@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build`: the `sidian` command (server/dist/cli), the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
+// `npm run build`: the `sidian` command (server/dist/cli), the publishable packages (packages/*/dist), the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
 // and data files under pdfjs/), the demo portal (dist/demo), the Custom Elements Manifest and the
 // editor data and framework typings made from it (packages/elements/). `--if-stale` (used by
 // `npm start`) skips the work when nothing it reads changed since the last build.
@@ -77,6 +77,11 @@ for (const dir of ['cmaps', 'standard_fonts', 'wasm', 'iccs'])
 cpSync(path.join(pdfjs, 'LICENSE'), path.join(pdfjsOut, 'LICENSE'));
 
 await build({ configFile, mode: 'demo', logLevel: 'warn' });
+
+// the publishable packages (packages/core/dist, packages/elements/dist): `npm run build:packages`
+const { buildCore, buildElements } = await import('./build-packages.mjs');
+await buildCore();
+await buildElements();
 
 // Custom Elements Manifest (the analyzer reads the elements' JSDoc), then editor data and typings
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
