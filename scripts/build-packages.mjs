@@ -120,6 +120,8 @@ export async function buildElements() {
     configFile: false,
     logLevel: 'warn',
     publicDir: false,
+    // worker URLs relative to the module that starts them (new URL('./x.js', import.meta.url))
+    base: './',
     build: {
       outDir: path.join(dir, 'dist'),
       emptyOutDir: false,
