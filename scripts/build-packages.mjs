@@ -154,11 +154,24 @@ export async function buildElements() {
   declarations(dir);
 }
 
+/** The Custom Elements Manifest, editor data and React/Vue typings that @sidian/elements ships. */
+function editorData() {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  for (const [cmd, argv] of [
+    [npm, ['run', '--silent', 'manifest']],
+    [process.execPath, [path.join(root, 'scripts/editor-data.mjs')]],
+  ]) {
+    const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${[cmd, ...argv].join(' ')} failed`);
+  }
+}
+
 const BUILDERS = { core: buildCore, elements: buildElements };
 const args = process.argv.slice(2);
 if (args[0] === '--prepack') {
   // npm pack/publish in packages/<name>: build it, then the published package.json
   await BUILDERS[args[1]]();
+  if (args[1] === 'elements') editorData();
   manifest(path.join(root, 'packages', args[1]));
 } else if (args[0] === '--restore') restore(path.join(root, 'packages', args[1]));
 else if (import.meta.url === `file://${process.argv[1]}`) {

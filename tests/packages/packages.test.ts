@@ -88,6 +88,9 @@ describe('packages people can install', () => {
     for (const f of ['index', 'licence-viewer', 'seal-placer', 'signature-pad', 'material-uploader'])
       expect(el).toContain(`dist/${f}.js`);
     expect(el).toContain('dist/types/licence-viewer/define.d.ts');
+    // editor support: the Custom Elements Manifest, web-types and the React/Vue typings made from it
+    for (const f of ['custom-elements.json', 'web-types.json', 'types/react.d.ts', 'types/vue.d.ts'])
+      expect(el).toContain(f);
     for (const f of [...files, ...el]) expect(f, f).not.toMatch(/(^src\/|\.test\.|(?<!\.d)\.ts$)/);
     const pkg = JSON.parse(
       readFileSync(path.join(project, 'node_modules/@sidian/elements/package.json'), 'utf8'),
