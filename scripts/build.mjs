@@ -26,6 +26,7 @@ const INPUTS = [
   'vite.config.ts',
   'package-lock.json',
   'scripts/build.mjs',
+  'scripts/build-packages.mjs',
   'scripts/editor-data.mjs',
 ];
 

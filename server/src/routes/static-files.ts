@@ -84,12 +84,17 @@ export function pickEncoding(acceptEncoding: string | undefined): Encoding | und
 const compressedCache = new Map<string, Buffer>();
 const COMPRESSED_CACHE_ENTRIES = 64;
 
-async function compressedBody(file: string, version: string, data: Buffer, enc: Encoding): Promise<Buffer> {
+async function compressedBody(
+  file: string,
+  version: string,
+  mtimeMs: number,
+  enc: Encoding,
+): Promise<Buffer> {
   // precompressed by `npm run build` (file.br, file.gz), if not older than the file
   const pre = `${file}.${enc === 'br' ? 'br' : 'gz'}`;
   try {
-    const [st, fst] = await Promise.all([fs.promises.stat(pre), fs.promises.stat(file)]);
-    if (st.isFile() && st.mtimeMs >= fst.mtimeMs) return await fs.promises.readFile(pre);
+    const st = await fs.promises.stat(pre);
+    if (st.isFile() && st.mtimeMs >= mtimeMs) return await fs.promises.readFile(pre);
   } catch {
     // none: compress here
   }
@@ -100,6 +105,7 @@ async function compressedBody(file: string, version: string, data: Buffer, enc: 
     compressedCache.set(key, hit);
     return hit;
   }
+  const data = await fs.promises.readFile(file);
   const body =
     enc === 'br'
       ? await brotli(data, {
@@ -131,22 +137,20 @@ async function sendFile(
   crossOrigin: boolean,
 ) {
   if (!file) throw notFound();
-  let data: Buffer;
   let st: fs.Stats;
   try {
     st = await fs.promises.stat(file);
-    if (!st.isFile()) throw notFound();
-    data = await fs.promises.readFile(file);
   } catch {
     return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   }
+  if (!st.isFile()) return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   // public files: any site may load them, as module scripts (CORS mode) and their lazy chunks
   if (crossOrigin)
     reply.header('cross-origin-resource-policy', 'cross-origin').header('access-control-allow-origin', '*');
   const ext = path.extname(file);
   const compressible = COMPRESSIBLE.has(ext);
   const enc =
-    compressible && data.length <= MAX_COMPRESS_ON_THE_FLY
+    compressible && st.size <= MAX_COMPRESS_ON_THE_FLY
       ? pickEncoding(req.headers['accept-encoding'])
       : undefined;
   const version = `${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}`;
@@ -154,10 +158,17 @@ async function sendFile(
   const etag = `"${version}${enc ? `-${enc === 'br' ? 'br' : 'gz'}` : ''}"`;
   reply.header('cache-control', cache).header('etag', etag);
   if (compressible) reply.header('vary', 'Accept-Encoding');
+  // a revalidation costs a stat, not a read
   if (noneMatch(req.headers['if-none-match'], etag)) return reply.status(304).send();
+  let body: Buffer;
+  try {
+    body = enc ? await compressedBody(file, version, st.mtimeMs, enc) : await fs.promises.readFile(file);
+  } catch {
+    return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
+  }
   reply.type(TYPES[ext] ?? 'application/octet-stream');
-  if (!enc) return reply.send(data);
-  return reply.header('content-encoding', enc).send(await compressedBody(file, version, data, enc));
+  if (enc) reply.header('content-encoding', enc);
+  return reply.send(body);
 }
 
 /** The bundle's entry points (vite.config.ts): names without a hash, so a short cache time. */

@@ -5,6 +5,9 @@
  * - plain `node` (no TypeScript loader) signs a PDF with a PKCS#12 made by openssl and verifies it;
  * - Vite builds a page that uses only <licence-viewer>;
  * - tsc type-checks a consumer with `moduleResolution: node16`, and rejects a wrong call.
+ *
+ * Isolated (vitest.isolated.config.ts, after the main suite): while npm packs, the workspace's
+ * package.json points at the built files, which no other test file should see.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
