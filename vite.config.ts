@@ -2,7 +2,9 @@
  * Two builds (scripts/build.mjs runs both; `npm run build`):
  *
  * - `vite build --mode elements` -> dist/elements/sidian.js: one ES module that defines the four
- *   elements and re-exports the core API (packages/elements/src/sidian.ts). pdf.js is a separate
+ *   elements and re-exports the core API (packages/elements/src/sidian.ts); beside it one entry per
+ *   element (licence-viewer.js, seal-placer.js, signature-pad.js, material-uploader.js) sharing chunks
+ *   with it. pdf.js is a separate
  *   chunk imported on first use, the hashing worker a separate file; pdf.js's own worker and data
  *   files are copied to dist/elements/pdfjs/ by scripts/build.mjs, where the elements look for them.
  * - `vite build --mode demo` -> dist/demo: the demo portal. It does not bundle the engine or the
@@ -55,9 +57,18 @@ function elementsConfig(): UserConfig {
       assetsDir: '',
       reportCompressedSize: false,
       lib: {
-        entry: r('packages/elements/src/sidian.ts'),
+        // sidian.js (everything) and one entry per element: a page that uses one element loads only
+        // that element's code and the chunks it shares with the others (the same modules, so a page
+        // may load both sidian.js and an element's file without defining anything twice)
+        entry: {
+          sidian: r('packages/elements/src/sidian.ts'),
+          'seal-placer': r('packages/elements/src/seal-placer/define.ts'),
+          'signature-pad': r('packages/elements/src/signature-pad/define.ts'),
+          'licence-viewer': r('packages/elements/src/licence-viewer/define.ts'),
+          'material-uploader': r('packages/elements/src/material-uploader/define.ts'),
+        },
         formats: ['es'],
-        fileName: () => 'sidian.js',
+        fileName: (_format, name) => `${name}.js`,
       },
       rollupOptions: {
         output: {

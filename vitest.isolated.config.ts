@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['server/src/**/*.isolated.test.ts'],
+    // tests/packages: `npm pack` rewrites packages/*/package.json for a moment (prepack/postpack),
+    // so no other test may resolve @sidian/* meanwhile
+    include: ['server/src/**/*.isolated.test.ts', 'tests/**/*.isolated.test.ts'],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 120_000,

@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- cli|sign|verify|server|upload|viewer ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- cli|sign|verify|server|upload|viewer|bundle ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { benchBundle } from './bundle';
 import { benchCli } from './cli';
 import { benchSign } from './sign';
 import { benchVerify } from './verify';
@@ -39,6 +40,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   server: benchServer,
   upload: benchUpload,
   viewer: benchViewer,
+  bundle: benchBundle,
 };
 
 async function main(): Promise<void> {

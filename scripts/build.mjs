@@ -1,9 +1,18 @@
 #!/usr/bin/env node
-// `npm run build`: the `sidian` command (server/dist/cli), the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
+// `npm run build`: the `sidian` command (server/dist/cli), the publishable packages (packages/*/dist), the elements bundle (dist/elements: sidian.js, one file per element, their shared and lazy chunks, .br/.gz copies, pdf.js's worker
 // and data files under pdfjs/), the demo portal (dist/demo), the Custom Elements Manifest and the
 // editor data and framework typings made from it (packages/elements/). `--if-stale` (used by
 // `npm start`) skips the work when nothing it reads changed since the last build.
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +26,7 @@ const INPUTS = [
   'vite.config.ts',
   'package-lock.json',
   'scripts/build.mjs',
+  'scripts/build-packages.mjs',
   'scripts/editor-data.mjs',
 ];
 
@@ -75,8 +85,28 @@ cpSync(path.join(pdfjs, 'build/pdf.worker.min.mjs'), path.join(pdfjsOut, 'build/
 for (const dir of ['cmaps', 'standard_fonts', 'wasm', 'iccs'])
   cpSync(path.join(pdfjs, dir), path.join(pdfjsOut, dir), { recursive: true });
 cpSync(path.join(pdfjs, 'LICENSE'), path.join(pdfjsOut, 'LICENSE'));
+// precompressed copies (file.br, file.gz) that the server sends by Accept-Encoding
+// (server/src/routes/static-files.ts); source maps are compressed there on demand
+const { brotliCompressSync, gzipSync, constants: z } = await import('node:zlib');
+const precompress = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) precompress(file);
+    else if (/\.(m?js|css|json|wasm)$/.test(name)) {
+      const data = readFileSync(file);
+      writeFileSync(`${file}.br`, brotliCompressSync(data, { params: { [z.BROTLI_PARAM_QUALITY]: 11 } }));
+      writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
+    }
+  }
+};
+precompress(elementsOut);
 
 await build({ configFile, mode: 'demo', logLevel: 'warn' });
+
+// the publishable packages (packages/core/dist, packages/elements/dist): `npm run build:packages`
+const { buildCore, buildElements } = await import('./build-packages.mjs');
+await buildCore();
+await buildElements();
 
 // Custom Elements Manifest (the analyzer reads the elements' JSDoc), then editor data and typings
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -11,10 +11,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../context';
 import { notFound } from '../errors';
 import { DEMO_DEPARTMENT } from '../pki/dev-pki';
+
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -49,7 +54,82 @@ export function safeJoin(dir: string, urlPath: string): string | undefined {
   return full.startsWith(dir + path.sep) ? full : undefined;
 }
 
+/** Types worth compressing (text, JSON, wasm); images, fonts and CMaps are compressed already or tiny. */
+const COMPRESSIBLE = new Set(['.js', '.mjs', '.css', '.html', '.json', '.map', '.wasm', '.svg', '.md', '']);
+/** Files larger than this are sent as they are unless precompressed at build time. */
+const MAX_COMPRESS_ON_THE_FLY = 16 * 1024 * 1024;
+
+type Encoding = 'br' | 'gzip';
+
+/**
+ * The coding to send for an Accept-Encoding header (RFC 9110 §12.5.3): brotli before gzip, each only
+ * when listed with a q-value above 0 (or through `*`).
+ */
+export function pickEncoding(acceptEncoding: string | undefined): Encoding | undefined {
+  if (!acceptEncoding) return undefined;
+  const q = new Map<string, number>();
+  for (const part of acceptEncoding.toLowerCase().split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    const qp = params.map((x) => x.trim()).find((x) => x.startsWith('q='));
+    const value = qp ? Number(qp.slice(2)) : 1;
+    if (name) q.set(name.trim(), Number.isFinite(value) ? value : 0);
+  }
+  const accepts = (e: string) => (q.get(e) ?? (e === 'x-gzip' ? 0 : (q.get('*') ?? 0))) > 0;
+  if (accepts('br')) return 'br';
+  if (accepts('gzip') || (q.get('x-gzip') ?? 0) > 0) return 'gzip';
+  return undefined;
+}
+
+/** Compressed bodies made on the fly, by file and version (size and mtime); a few, most recent kept. */
+const compressedCache = new Map<string, Buffer>();
+const COMPRESSED_CACHE_ENTRIES = 64;
+
+async function compressedBody(
+  file: string,
+  version: string,
+  mtimeMs: number,
+  enc: Encoding,
+): Promise<Buffer> {
+  // precompressed by `npm run build` (file.br, file.gz), if not older than the file
+  const pre = `${file}.${enc === 'br' ? 'br' : 'gz'}`;
+  try {
+    const st = await fs.promises.stat(pre);
+    if (st.isFile() && st.mtimeMs >= mtimeMs) return await fs.promises.readFile(pre);
+  } catch {
+    // none: compress here
+  }
+  const key = `${file}\0${version}\0${enc}`;
+  const hit = compressedCache.get(key);
+  if (hit) {
+    compressedCache.delete(key);
+    compressedCache.set(key, hit);
+    return hit;
+  }
+  const data = await fs.promises.readFile(file);
+  const body =
+    enc === 'br'
+      ? await brotli(data, {
+          params: {
+            [zlib.constants.BROTLI_PARAM_QUALITY]: 5,
+            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+          },
+        })
+      : await gzip(data, { level: 6 });
+  compressedCache.set(key, body);
+  while (compressedCache.size > COMPRESSED_CACHE_ENTRIES)
+    compressedCache.delete(compressedCache.keys().next().value!);
+  return body;
+}
+
+/** If-None-Match against one entity tag (weak comparison, RFC 9110 §13.1.2). */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || strip(t) === strip(etag));
+}
+
 async function sendFile(
+  req: FastifyRequest,
   reply: FastifyReply,
   file: string | undefined,
   missing: string,
@@ -57,22 +137,48 @@ async function sendFile(
   crossOrigin: boolean,
 ) {
   if (!file) throw notFound();
-  let data: Buffer;
+  let st: fs.Stats;
   try {
-    const st = await fs.promises.stat(file);
-    if (!st.isFile()) throw notFound();
-    data = await fs.promises.readFile(file);
+    st = await fs.promises.stat(file);
   } catch {
     return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   }
+  if (!st.isFile()) return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
   // public files: any site may load them, as module scripts (CORS mode) and their lazy chunks
   if (crossOrigin)
     reply.header('cross-origin-resource-policy', 'cross-origin').header('access-control-allow-origin', '*');
-  return reply
-    .header('cache-control', cache)
-    .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
-    .send(data);
+  const ext = path.extname(file);
+  const compressible = COMPRESSIBLE.has(ext);
+  const enc =
+    compressible && st.size <= MAX_COMPRESS_ON_THE_FLY
+      ? pickEncoding(req.headers['accept-encoding'])
+      : undefined;
+  const version = `${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}`;
+  // one tag per representation: the gzip and brotli bodies differ from the plain one
+  const etag = `"${version}${enc ? `-${enc === 'br' ? 'br' : 'gz'}` : ''}"`;
+  reply.header('cache-control', cache).header('etag', etag);
+  if (compressible) reply.header('vary', 'Accept-Encoding');
+  // a revalidation costs a stat, not a read
+  if (noneMatch(req.headers['if-none-match'], etag)) return reply.status(304).send();
+  let body: Buffer;
+  try {
+    body = enc ? await compressedBody(file, version, st.mtimeMs, enc) : await fs.promises.readFile(file);
+  } catch {
+    return reply.status(404).send({ error: 'NOT_FOUND', message: missing });
+  }
+  reply.type(TYPES[ext] ?? 'application/octet-stream');
+  if (enc) reply.header('content-encoding', enc);
+  return reply.send(body);
 }
+
+/** The bundle's entry points (vite.config.ts): names without a hash, so a short cache time. */
+export const ENTRY_FILES = new Set([
+  'sidian.js',
+  'seal-placer.js',
+  'signature-pad.js',
+  'licence-viewer.js',
+  'material-uploader.js',
+]);
 
 export interface StaticDirs {
   /** dist/elements */
@@ -91,8 +197,11 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
   app.get('/elements/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
     const file = safeJoin(elementsDir, rest);
-    const hashed = /-[A-Za-z0-9_-]{8}\.js$/.test(rest) || rest.startsWith('pdfjs/');
+    // entry points keep their names (sidian.js, licence-viewer.js...); chunks carry a content hash
+    const hashed =
+      (!ENTRY_FILES.has(rest) && /-[A-Za-z0-9_-]{8}\.js$/.test(rest)) || rest.startsWith('pdfjs/');
     return sendFile(
+      req,
       reply,
       file,
       `${rest} has not been built (npm run build)`,
@@ -116,8 +225,9 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
     };
   });
 
-  const demoPage = (file: string) => (_req: unknown, reply: FastifyReply) =>
+  const demoPage = (file: string) => (req: FastifyRequest, reply: FastifyReply) =>
     sendFile(
+      req,
       reply,
       path.join(demoDir, file),
       'the demo portal has not been built (npm run build)',
@@ -129,6 +239,7 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
   app.get('/assets/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
     return sendFile(
+      req,
       reply,
       safeJoin(path.join(demoDir, 'assets'), rest),
       'not built',
@@ -139,6 +250,7 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
   app.get('/fonts/*', async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
     return sendFile(
+      req,
       reply,
       safeJoin(path.join(demoDir, 'fonts'), rest),
       'not built',

@@ -34,7 +34,37 @@ export interface FormAssociatedElement {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Constructor<T> = abstract new (...args: any[]) => T;
 
-export function FormAssociated<B extends Constructor<LitElement>>(Base: B) {
+/**
+ * The protected face of the mixin as a named type: declaration emit (the published .d.ts) cannot
+ * describe an anonymous class with protected members (TS4094), so FormAssociated returns this type.
+ */
+export declare abstract class FormAssociatedMembers implements FormAssociatedElement {
+  static formAssociated: boolean;
+  name: string;
+  required: boolean;
+  disabled: boolean;
+  protected readonly internals: ElementInternals;
+  protected fieldsetDisabled: boolean;
+  protected abstract formValue(): FormValue;
+  protected abstract formValidity(): FormValidity;
+  protected abstract formReset(): void;
+  protected abstract formRestore(state: FormValue): void;
+  get form(): HTMLFormElement | null;
+  get validity(): ValidityState;
+  get validationMessage(): string;
+  get willValidate(): boolean;
+  checkValidity(): boolean;
+  reportValidity(): boolean;
+  updateForm(): void;
+  formResetCallback(): void;
+  formStateRestoreCallback(state: FormValue): void;
+  formDisabledCallback(disabled: boolean): void;
+  get isDisabled(): boolean;
+}
+
+export function FormAssociated<B extends Constructor<LitElement>>(
+  Base: B,
+): Constructor<FormAssociatedMembers> & Pick<typeof FormAssociatedMembers, 'formAssociated'> & B {
   abstract class FormAssociatedElementImpl extends Base implements FormAssociatedElement {
     static formAssociated = true;
 
@@ -122,5 +152,8 @@ export function FormAssociated<B extends Constructor<LitElement>>(Base: B) {
       return this.disabled || this.fieldsetDisabled;
     }
   }
-  return FormAssociatedElementImpl;
+  // the same class, described by its named type (protected members included)
+  return FormAssociatedElementImpl as unknown as Constructor<FormAssociatedMembers> &
+    Pick<typeof FormAssociatedMembers, 'formAssociated'> &
+    B;
 }
