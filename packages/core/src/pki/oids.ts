@@ -21,6 +21,13 @@ export const OID = {
   curveP256: '1.2.840.10045.3.1.7',
   curveP384: '1.3.132.0.34',
   curveP521: '1.3.132.0.35',
+  // 国密 (GM/T 0006-2012 Cryptographic application identifier)
+  sm2Curve: '1.2.156.10197.1.301',
+  sm3: '1.2.156.10197.1.401',
+  sm2WithSm3: '1.2.156.10197.1.501',
+  /** GM/T 0010-2012 §6: the PKCS#7 content types under the Chinese arc. */
+  gmData: '1.2.156.10197.6.1.4.2.1',
+  gmSignedData: '1.2.156.10197.6.1.4.2.2',
   // CMS
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
