@@ -200,11 +200,14 @@ function ecdsa(rowHash?: DigestName): Verify {
  * SM2 with SM3 (GB/T 32918.2, GM/T 0009): e = SM3(Z || data), Z over the default identifier
  * 1234567812345678 (GM/T 0009 §10; CMS per GM/T 0010 carries no identifier).
  */
-const sm2: Verify = async (cert, _sigAlg, digestHash, data, signature) => {
-  const pk = cert.publicKey;
-  if (pk.kind !== 'ec' || pk.curveOid !== OID.sm2Curve || digestHash !== 'SM3') return undefined;
-  return sm2Verify(pk.point, data, signature);
-};
+function sm2(rowHash?: DigestName): Verify {
+  return async (cert, _sigAlg, digestHash, data, signature) => {
+    const pk = cert.publicKey;
+    if (pk.kind !== 'ec' || pk.curveOid !== OID.sm2Curve || (rowHash ?? digestHash) !== 'SM3')
+      return undefined;
+    return sm2Verify(pk.point, data, signature);
+  };
+}
 
 const RSA_OIDS = {
   'SHA-256': OID.sha256WithRSAEncryption,
@@ -298,11 +301,11 @@ export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = [
     hash: 'SM3',
     key: 'sm2',
     label: () => 'SM2-SM3',
-    verify: sm2,
+    verify: sm2('SM3'),
     encode: () => derAlgorithm(OID.sm2WithSm3),
   },
   // sm2sign (GM/T 0006 1.2.156.10197.1.301.1), which some GM/T 0010 SignerInfos carry; the digest is the SignerInfo's
-  { oid: OID.sm2Sign, family: 'SM2', key: 'sm2', label: () => 'SM2-SM3', verify: sm2 },
+  { oid: OID.sm2Sign, family: 'SM2', key: 'sm2', label: () => 'SM2-SM3', verify: sm2() },
 ];
 
 export function signatureAlgorithmByOid(oid: string): SignatureAlgorithm | undefined {

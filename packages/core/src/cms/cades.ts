@@ -1,6 +1,6 @@
 /** The whole CAdES/PAdES signature: attributes, signing, optional signature timestamp, CMS. */
 import { SidianError } from '../errors';
-import { HASH_LENGTH } from '../algorithms';
+import { HASH_LENGTH, digestByName } from '../algorithms';
 import { digestChunks } from '../digest';
 import { OID } from '../pki/oids';
 import type { HashName, Signer } from '../signer/types';
@@ -58,7 +58,10 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
   }
   const unsignedAttributes: Attribute[] = [];
   if (input.tsa !== undefined) {
-    const token = await timestampSignature(signature, input.tsa, hash);
+    // the imprint uses the signer's digest where every TSA has it, else SHA-256 (RFC 3161 TSAs
+    // commonly refuse SM3 with badAlg); a TsaSource may name its own hash
+    const imprintHash = digestByName(hash)?.webCrypto ? hash : 'SHA-256';
+    const token = await timestampSignature(signature, input.tsa, imprintHash);
     unsignedAttributes.push({ type: OID.signatureTimeStampToken, values: [token] });
   }
   return buildCmsSignedData({ signer: { ...signer, hash }, signedAttributes, signature, unsignedAttributes });
