@@ -2,7 +2,8 @@
  * 国密 PDF signatures: SM2-with-SM3 CMS (GM/T 0010 OIDs) written by signPdf with an SM2 signer,
  * verified by verifyPdf, alone and mixed with ECDSA signatures, with certificates from OpenSSL 3.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
@@ -12,10 +13,16 @@ import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
 import { parseCms } from '../../packages/core/src/cms';
 import { OID } from '../../packages/core/src/pki/oids';
+import { derOid, derSequence, parseDer, tlv } from '../../packages/core/src/pki/der';
+import { signerFromPkcs12 } from '../../packages/core/src/signer/pkcs12';
+import { parseCertificate } from '../../packages/core/src/pki/certificate';
+import { sm2Verify } from '../../packages/core/src/gm/sm2';
+import { GM_DIR, REPO_ROOT } from '../fixtures/paths';
 import type { Signer } from '../../packages/core/src/signer/types';
 import {
   createCa,
   issueCertificate,
+  makePkcs12,
   makeTempDir,
   openssl,
   removeDir,
@@ -192,8 +199,90 @@ describe('SM2 PDF signatures', () => {
     const pdfsig = spawnSync('pdfsig', [file], { encoding: 'utf8' });
     expect(pdfsig.stdout).toContain('Signature #1');
     // pdfsig reads the structure (ranges cover the whole file); its crypto (NSS) has no SM3, so it
-    // says "Signing Hash Algorithm: unknown" and "Unknown Validation Failure" (poppler 24, NSS 3.x)
+    // says "Signing Hash Algorithm: unknown" and "Unknown Validation Failure" (poppler 22.12)
     expect(pdfsig.stdout).toContain('Total document signed');
     expect(pdfsig.stdout).toMatch(/Signed Ranges: \[0 - \d+\], \[\d+ - \d+\]/);
+  });
+
+  for (const legacy of [false, true]) {
+    it(`an SM2 key in a PKCS#12 as OpenSSL 3 writes it${legacy ? ' (-legacy)' : ''} signs through signerFromPkcs12`, async () => {
+      const p12 = makePkcs12(leaf, { password: 'gm-secret', chain: [ca], legacy }).bytes;
+      const signer = await signerFromPkcs12(p12, 'gm-secret');
+      expect(signer.algorithm).toBe('SM2');
+      const report = await verify(await signPdf(loadInput('classic-1.3'), { signer }));
+      expect(report.status).toBe('valid');
+      expect(report.signatures[0]!.algorithm).toBe('SM2-SM3');
+    });
+  }
+
+  it('sidian sign --p12 signs with an SM2 PKCS#12; a wrong password is refused', () => {
+    const p12File = makePkcs12(leaf, { password: 'gm-secret', chain: [ca] }).file;
+    const input = path.join(dir, 'cli-in.pdf');
+    writeFileSync(input, loadInput('classic-1.3'));
+    const out = path.join(dir, 'cli-out.pdf');
+    const run = (password: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'server/bin/sidian.mjs'),
+          'sign',
+          input,
+          '-o',
+          out,
+          '--p12',
+          p12File,
+          '--password',
+          password,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+    const bad = run('not-the-password');
+    expect(bad.status).not.toBe(0);
+    const ok = run('gm-secret');
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toContain('signed ');
+    return verify(new Uint8Array(readFileSync(out))).then((report) => {
+      expect(report.status).toBe('valid');
+      expect(report.signatures[0]!.algorithm).toBe('SM2-SM3');
+    });
+  });
+
+  it('reads a CMS whose ContentInfo uses the GM/T 0010 signedData OID (1.2.156.10197.6.1.4.2.2)', async () => {
+    const pdf = await signPdf(loadInput('classic-1.3'), { signer: sm2 });
+    const br = (await verify(pdf)).signatures[0]!.byteRange!;
+    const hex = new TextDecoder('latin1').decode(pdf.subarray(br[1]! + 1, br[2]! - 1));
+    const der = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+    const ci = parseDer(der, { allowTrailing: true });
+    const signedData = ci.child(1).child(0).raw;
+    const gm = derSequence(derOid(OID.gmSignedData), tlv(0xa0, signedData));
+    const gmHex = Buffer.from(gm).toString('hex').padEnd(hex.length, '0');
+    const rewritten = pdf.slice();
+    rewritten.set(new TextEncoder().encode(gmHex), br[1]! + 1);
+    const report = await verify(rewritten);
+    expect(report.signatures[0]!.integrity).toBe('ok');
+    expect(report.status).toBe('valid');
+    // and an attacker who swaps in an unknown content type gets no valid signature
+    const bogus = derSequence(derOid('1.2.3.4'), tlv(0xa0, signedData));
+    const bad = pdf.slice();
+    bad.set(new TextEncoder().encode(Buffer.from(bogus).toString('hex').padEnd(hex.length, '0')), br[1]! + 1);
+    expect((await verify(bad)).status).toBe('invalid');
+  });
+
+  it('the ofdrw SM2 PKCS#12 files (legacy PBE, password 777777) load as SM2 signers; their expired certificates cannot seal', async () => {
+    for (const name of ['USER.p12', 'SealBuilder.p12']) {
+      const p12 = new Uint8Array(readFileSync(path.join(GM_DIR, 'ofdrw', name)));
+      const signer = await signerFromPkcs12(p12, '777777');
+      expect(signer.algorithm, name).toBe('SM2');
+      const data = new TextEncoder().encode('signed attributes stand-in');
+      const pk = parseCertificate(signer.certificate).publicKey;
+      expect(pk.kind === 'ec' && sm2Verify(pk.point, data, await signer.sign(data)), name).toBe(true);
+      await expect(signPdf(loadInput('classic-1.3'), { signer })).rejects.toMatchObject({
+        code: 'CERT_EXPIRED',
+      });
+      await expect(signerFromPkcs12(p12, '777778')).rejects.toMatchObject({ code: 'P12_BAD_PASSWORD' });
+    }
   });
 });

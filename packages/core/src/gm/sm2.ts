@@ -271,7 +271,11 @@ export function sm2PrivateKeyFromDer(key: Uint8Array): Uint8Array {
       // PrivateKeyInfo: version, algorithm, privateKey
       const alg = node.child(1);
       const curveOid = alg.children[1]?.tag === 0x06 ? readOid(alg.child(1)) : undefined;
-      if (readOid(alg.child(0)) !== OID.ecPublicKey || (curveOid && curveOid !== OID.sm2Curve)) {
+      // id-ecPublicKey with the SM2 curve (OpenSSL 3), or the SM2 OID itself as the algorithm (GM/T 0010)
+      const algOid = readOid(alg.child(0));
+      const sm2Alg =
+        algOid === OID.sm2Curve || (algOid === OID.ecPublicKey && (!curveOid || curveOid === OID.sm2Curve));
+      if (!sm2Alg) {
         throw new SidianError('KEY_UNSUPPORTED', 'the private key is not an SM2 key');
       }
       node = parseDer(readOctets(node.child(2)));
