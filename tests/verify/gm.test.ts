@@ -250,6 +250,43 @@ describe('SM2 PDF signatures', () => {
     });
   });
 
+  it('sidian sign --key PEM --cert PEM seals with an SM2 key as openssl genpkey writes it; a mismatched key is refused', async () => {
+    const input = path.join(dir, 'cli-key-in.pdf');
+    writeFileSync(input, loadInput('classic-1.3'));
+    const out = path.join(dir, 'cli-key-out.pdf');
+    const certs = path.join(dir, 'sm2-chain.pem');
+    writeFileSync(certs, leaf.certPem + ca.certPem);
+    const run = (keyFile: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'server/bin/sidian.mjs'),
+          'sign',
+          input,
+          '-o',
+          out,
+          '--key',
+          keyFile,
+          '--cert',
+          certs,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+    const wrong = run(ca.keyFile); // the CA's key does not belong to the leaf certificate
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('does not belong to the certificate');
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+    const ok = run(leaf.keyFile);
+    expect(ok.status, ok.stderr).toBe(0);
+    const report = await verify(new Uint8Array(readFileSync(out)));
+    expect(report.status).toBe('valid');
+    expect(report.signatures[0]!.algorithm).toBe('SM2-SM3');
+    expect(report.signatures[0]!.chain).toHaveLength(2);
+  });
+
   it('reads a CMS whose ContentInfo uses the GM/T 0010 signedData OID (1.2.156.10197.6.1.4.2.2)', async () => {
     const pdf = await signPdf(loadInput('classic-1.3'), { signer: sm2 });
     const br = (await verify(pdf)).signatures[0]!.byteRange!;
