@@ -214,7 +214,8 @@ export function sm2VerifyRaw(
   const e = messageScalar(publicKey, message, options); // B3, B4
   const t = mod(r + s, n); // B5
   if (t === 0n) return false;
-  const sum = curve.Point.BASE.multiplyUnsafe(s).add(P.multiplyUnsafe(t)); // B6
+  // B6: (x1, y1) = [s]G + [t]P, both public scalars: one shared doubling chain (Shamir's trick)
+  const sum = curve.Point.BASE.mulAddUnsafe(s, P, t);
   if (sum.equals(curve.Point.ZERO)) return false;
   return mod(e + sum.toAffine().x, n) === r; // B7
 }
