@@ -21,7 +21,14 @@ import path from 'node:path';
 export const OPENSSL = process.env.OPENSSL ?? '/usr/bin/openssl';
 
 /** Key types OpenSSL generates for us. */
-export type KeySpec = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'p-256' | 'p-384' | 'p-521';
+export type KeySpec = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'p-256' | 'p-384' | 'p-521' | 'sm2';
+
+/**
+ * SM2 signing options for openssl req/ca: SM3 and the default identifier (GM/T 0009 §10). OpenSSL
+ * 3.0 needs the identifier given explicitly to verify SM2 requests and certificates (`-vfyopt`).
+ */
+export const SM2_DISTID = 'distid:1234567812345678';
+const sm2SignArgs = (key: KeySpec) => (key === 'sm2' ? ['-sm3', '-sigopt', SM2_DISTID] : []);
 
 /** What kind of certificate to issue. */
 export type Profile =
@@ -124,17 +131,19 @@ export function generateKey(dir: string, name: string, keySpec: KeySpec): KeyPai
   const keyFile = path.join(dir, `${name}.key`);
   const [kind, size] = keySpec.split('-') as [string, string];
   const args =
-    kind === 'rsa'
-      ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${size}`]
-      : [
-          'genpkey',
-          '-algorithm',
-          'EC',
-          '-pkeyopt',
-          `ec_paramgen_curve:P-${size}`,
-          '-pkeyopt',
-          'ec_param_enc:named_curve',
-        ];
+    keySpec === 'sm2'
+      ? ['genpkey', '-algorithm', 'SM2']
+      : kind === 'rsa'
+        ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${size}`]
+        : [
+            'genpkey',
+            '-algorithm',
+            'EC',
+            '-pkeyopt',
+            `ec_paramgen_curve:P-${size}`,
+            '-pkeyopt',
+            'ec_param_enc:named_curve',
+          ];
   openssl([...args, '-out', keyFile]);
   const keyPkcs8 = new Uint8Array(
     openssl(['pkcs8', '-topk8', '-nocrypt', '-in', keyFile, '-outform', 'DER']),
@@ -251,6 +260,7 @@ export function createCa(dir: string, options: CaOptions = {}): Ca {
     'v3_root',
     '-key',
     key.keyFile,
+    ...sm2SignArgs(key.keySpec),
     '-subj',
     subject,
     '-days',
@@ -299,6 +309,7 @@ export function issueCertificate(ca: Ca, options: IssueOptions): Entity {
     reqConfig(dir),
     '-key',
     key.keyFile,
+    ...sm2SignArgs(key.keySpec),
     '-subj',
     options.subject,
     '-out',
@@ -320,6 +331,8 @@ export function issueCertificate(ca: Ca, options: IssueOptions): Entity {
     ca.configFile,
     '-extensions',
     `ext_${profile}`,
+    ...(ca.keySpec === 'sm2' ? ['-md', 'sm3', '-sigopt', SM2_DISTID] : []),
+    ...(key.keySpec === 'sm2' ? ['-vfyopt', SM2_DISTID] : []),
     '-startdate',
     opensslDate(notBefore),
     '-enddate',

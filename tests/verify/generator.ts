@@ -43,7 +43,7 @@ import { indexOfBytes } from '../../packages/core/src/pdf/parser';
 import { IncrementalWriter, serialize as serializeObject } from '../../packages/core/src/pdf/writer';
 import { listFields } from '../../packages/core/src/sign/fields';
 import { signerFromPkcs12 } from '../../packages/core/src/signer';
-import type { Signer } from '../../packages/core/src/signer/types';
+import type { HashName, Signer } from '../../packages/core/src/signer/types';
 import { OID } from '../../packages/core/src/pki/oids';
 import { parseDer } from '../../packages/core/src/pki/der';
 import { IMAGES_DIR, INPUTS_DIR } from '../fixtures/paths';
@@ -842,6 +842,7 @@ export async function sneakySignature(
 ): Promise<Uint8Array> {
   const r = await appendSignature(pdf, {
     kind: produce.kind,
+    hash: produce.kind === 'cms' ? produce.signer.hash : undefined,
     produce:
       produce.kind === 'cms'
         ? cadesProducer(produce.signer)
@@ -900,6 +901,8 @@ export interface SignatureSpec {
   kind: 'cms' | 'doc-timestamp';
   /** /Contents from the SHA-256 digest of the digested ranges. */
   produce: (digest: Uint8Array) => Promise<Uint8Array>;
+  /** Digest of the signed ranges handed to `produce` (default SHA-256; an SM2 signer's is SM3). */
+  hash?: HashName;
   /** Field name (default unique). Set `attach: false` to write only the dictionary. */
   field?: string;
   attach?: boolean;
@@ -1007,7 +1010,7 @@ export async function appendSignature(pdf: Uint8Array, spec: SignatureSpec): Pro
   const chunks = ranges.map(([s, e]) =>
     file.subarray(Math.max(0, Math.trunc(s)), Math.min(file.length, Math.trunc(e))),
   );
-  const digest = await digestChunks('SHA-256', chunks);
+  const digest = await digestChunks(spec.hash ?? 'SHA-256', chunks);
   const contents = await spec.produce(digest);
   if (contents.length > size) throw new Error(`contents of ${contents.length} bytes do not fit ${size}`);
   const hexAt = t.hexOffset ?? base + gapStart + 1;
@@ -1017,7 +1020,7 @@ export async function appendSignature(pdf: Uint8Array, spec: SignatureSpec): Pro
 
 /** A CAdES CMS over `digest` by `signer` (the producer for `appendSignature`). */
 export function cadesProducer(signer: Signer, tsa?: Tsa): (digest: Uint8Array) => Promise<Uint8Array> {
-  return (digest) => createCadesSignature({ signer, documentDigest: digest, hash: 'SHA-256', tsa });
+  return (digest) => createCadesSignature({ signer, documentDigest: digest, hash: signer.hash ?? 'SHA-256', tsa });
 }
 
 /**
@@ -1211,6 +1214,7 @@ export async function usfSigned(
   return appendSignature(pdf, {
     kind: 'cms',
     produce: cadesProducer(signer),
+        hash: signer.hash,
     tamper: ({ byteRange: [, a, b, c], total }) => {
       switch (variant) {
         case 'three-numbers': // [0 a b]: "the rest of the file from b"
@@ -1286,6 +1290,7 @@ export async function swa(
       const r = await appendSignature(signed, {
         kind: 'cms',
         produce: cadesProducer(signer),
+        hash: signer.hash,
         tamper: ({ byteRange: [, a, b, c] }) => ({ byteRangeText: `[0 ${a} ${b + 40} ${c - 40}]` }),
       });
       const out = r.pdf.slice();
@@ -1299,6 +1304,7 @@ export async function swa(
       const r = await appendSignature(signed, {
         kind: 'cms',
         produce: cadesProducer(signer),
+        hash: signer.hash,
         tamper: ({ byteRange: [, a, b, c] }) => ({ byteRangeText: `[0 ${a - 20} ${b - 20} ${c + 20}]` }),
       });
       return { pdf: r.pdf, forged: r };
@@ -1309,6 +1315,7 @@ export async function swa(
       const r = await appendSignature(signed, {
         kind: 'cms',
         produce: cadesProducer(signer),
+        hash: signer.hash,
         tamper: ({ byteRange: [, a, b] }) => ({ byteRangeText: `[0 ${a} ${b} 1]` }),
       });
       return { pdf: r.pdf, forged: r };
@@ -1335,6 +1342,7 @@ export async function swa(
       const r = await appendSignature(signed, {
         kind: 'cms',
         produce: cadesProducer(signer),
+        hash: signer.hash,
         tamper: ({ total }) => ({ byteRangeText: `[0 ${a1} ${b1} ${total - b1}]` }),
       });
       return { pdf: r.pdf };

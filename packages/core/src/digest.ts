@@ -3,22 +3,42 @@
  * used (reached through `process.getBuiltinModule`, so core imports no Node built-in and still
  * bundles for browsers); elsewhere the ranges are hashed with WebCrypto.
  */
+import { type DigestName, digestByName } from './algorithms';
+import { sm3 } from './gm/sm3';
 import type { RandomAccessFile } from './pdf/source';
 import { concatBytes } from './pki/der';
 import { nodeBuiltin, type NodeCrypto, type NodeHash } from './platform';
-import type { HashName } from './signer/types';
 
-/** The hashes of signing (HashName) and, for verifying old signatures only, SHA-1. */
-export type DigestName = HashName | 'SHA-1';
+export type { DigestName } from './algorithms';
 
 const getNodeCrypto = () => nodeBuiltin<NodeCrypto>('node:crypto');
 
-const NODE_NAMES: Record<DigestName, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-
-export async function digestChunks(hash: DigestName, chunks: Uint8Array[]): Promise<Uint8Array> {
+/**
+ * An incremental hash: Node's native one (OpenSSL's, SM3 included) when there is Node, else the
+ * JavaScript SM3 for digests WebCrypto lacks; undefined means "use WebCrypto on one buffer".
+ */
+function incrementalHash(hash: DigestName): NodeHash | undefined {
+  const row = digestByName(hash);
+  if (!row) throw new Error(`unsupported digest ${String(hash)}`);
   const nc = getNodeCrypto();
   if (nc) {
-    const h = nc.createHash(NODE_NAMES[hash]);
+    try {
+      return nc.createHash(row.nodeName);
+    } catch {
+      // a Node built without this digest (SM3 in some distributions): fall through
+    }
+  }
+  if (hash === 'SM3') {
+    const h = sm3.create();
+    const wrapped: NodeHash = { update: (b) => (h.update(b), wrapped), digest: () => h.digest() };
+    return wrapped;
+  }
+  return undefined;
+}
+
+export async function digestChunks(hash: DigestName, chunks: Uint8Array[]): Promise<Uint8Array> {
+  const h = incrementalHash(hash);
+  if (h) {
     for (const c of chunks) h.update(c);
     return new Uint8Array(h.digest());
   }
@@ -54,8 +74,8 @@ export async function digestFileRanges(
   ranges: [number, number][],
   extra: Uint8Array[] = [],
 ): Promise<Uint8Array> {
-  const nc = getNodeCrypto();
-  if (!nc) {
+  const h = incrementalHash(hash);
+  if (!h) {
     // no incremental hash here: gather the ranges (WebCrypto hashes one buffer)
     const parts = ranges.map(([a, b]) => {
       const part = new Uint8Array(b - a);
@@ -64,7 +84,6 @@ export async function digestFileRanges(
     });
     return digestChunks(hash, [...parts, ...extra]);
   }
-  const h = nc.createHash(NODE_NAMES[hash]);
   const streamed = file.readRanges?.(ranges, (chunk) => h.update(chunk));
   await (streamed ?? hashByReads(h, file, ranges));
   for (const c of extra) h.update(c);
@@ -117,7 +136,9 @@ const SPARE_SETS = 2;
 function readBuffers(): Uint8Array[] {
   const n = READ_AHEAD + 1;
   const memory = pageAlignedMemory(n * READ_CHUNK, false);
-  return Array.from({ length: n }, (_, i) => (memory ? new Uint8Array(memory, i * READ_CHUNK, READ_CHUNK) : new Uint8Array(READ_CHUNK)));
+  return Array.from({ length: n }, (_, i) =>
+    memory ? new Uint8Array(memory, i * READ_CHUNK, READ_CHUNK) : new Uint8Array(READ_CHUNK),
+  );
 }
 
 /**

@@ -1,7 +1,16 @@
 /** @sidian/core — the engine: incremental PAdES signing and verification, for browsers and Node. */
 export { SidianError, isSidianError, type SidianErrorCode } from './errors';
 export type { Signer, SignatureAlgorithmName, HashName } from './signer/types';
-export { signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from './signer';
+export {
+  signerFromCryptoKey,
+  signerFromPkcs12,
+  signerFromRemote,
+  signerFromSm2,
+  createSm2Key,
+  type Sm2KeyPair,
+} from './signer';
+export { sm3 } from './gm/sm3';
+export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, SM2_DEFAULT_ID } from './gm/sm2';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';
 export {

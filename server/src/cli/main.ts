@@ -32,7 +32,8 @@ async function serverModule<T>(name: string): Promise<T> {
 const COMMANDS: Record<string, Command> = {
   sign: {
     summary: '签名或盖章 sign or seal a PDF',
-    usage: `sidian sign IN.pdf -o OUT.pdf (--p12 FILE [--password-file F | --password PW] | --pkcs11-label L --cert PEM)
+    usage: `sidian sign IN.pdf -o OUT.pdf (--p12 FILE [--password-file F | --password PW] | --pkcs11-label L --cert PEM
+            | --key PEM --cert PEM)
             [--image PNG|JPG] [--page N] [--rect x,y,w,h] [--mode single|every-page|seam]
             [--reason T] [--location T] [--contact T] [--field NAME] [--tsa URL] [--certify 1|2|3]
 
@@ -41,6 +42,8 @@ const COMMANDS: Record<string, Command> = {
   --pkcs11-label L       硬件密码模块中的密钥 a key on a PKCS#11 token (HSM), with --cert PEM (its certificate,
                          chain after it); module, token and PIN from SIDIAN_PKCS11_MODULE, SIDIAN_PKCS11_TOKEN,
                          SIDIAN_PKCS11_PIN_FILE (docs/production.md)
+  --key PEM              国密 SM2 私钥（PKCS#8 PEM，不加密）an SM2 private key (unencrypted PKCS#8 PEM), with
+                         --cert PEM (its certificate, chain after it)
   --password-file F      从文件读取 PKCS#12 密码 read the PKCS#12 password from a file (first line)
   --password PW          PKCS#12 密码 the password (visible to other users in \`ps\`; prefer the above)
                          also: environment variable SIDIAN_P12_PASSWORD, or a prompt on a terminal

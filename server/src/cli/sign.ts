@@ -6,6 +6,7 @@ import {
   SidianError,
   signerFromPkcs12,
   signerFromRemote,
+  signerFromSm2,
   signPdfUpdate,
   type Rect,
   type SealMode,
@@ -23,6 +24,7 @@ export async function signCommand(args: string[]): Promise<number> {
     'password-file': { type: 'string' },
     'pkcs11-label': { type: 'string' },
     cert: { type: 'string' },
+    key: { type: 'string' },
     image: { type: 'string' },
     page: { type: 'string' },
     rect: { type: 'string' },
@@ -36,7 +38,7 @@ export async function signCommand(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('只能给一个输入文件 sign takes exactly one input file');
   if (!values.output) throw new UsageError('缺少输出文件 sign needs -o OUT.pdf');
-  if (!values.p12 && !values['pkcs11-label'])
+  if (!values.p12 && !values['pkcs11-label'] && !values.key)
     throw new UsageError(
       '缺少 PKCS#12 文件 sign needs --p12 FILE (或 or --pkcs11-label LABEL --cert PEM: 硬件密码模块中的密钥 a key in an HSM)',
     );
@@ -65,9 +67,11 @@ export async function signCommand(args: string[]): Promise<number> {
     certify = Number(values.certify) as 1 | 2 | 3;
   }
 
-  const signer = values['pkcs11-label']
-    ? await pkcs11Signer(values['pkcs11-label'], values.cert)
-    : await p12Signer(values.p12!, await readPassword(values));
+  const signer = values.key
+    ? await pemKeySigner(values.key, values.cert)
+    : values['pkcs11-label']
+      ? await pkcs11Signer(values['pkcs11-label'], values.cert)
+      : await p12Signer(values.p12!, await readPassword(values));
   const image = values.image ? readFileSync(values.image) : undefined;
   const result = await signFile(input, output, {
     signer,
@@ -109,6 +113,23 @@ async function pkcs11Signer(label: string, certFile: string | undefined) {
   process.once('exit', () => token.close());
   const signDigest = token.digestSigner(label);
   return signerFromRemote({ certificate, chain, signDigest: (digest) => signDigest(digest) });
+}
+
+/**
+ * An SM2 (国密) key in an unencrypted PKCS#8 PEM file (`openssl genpkey -algorithm SM2`), with its
+ * certificate (and chain after it) from `--cert`. Other keys go in a PKCS#12 file.
+ */
+async function pemKeySigner(keyFile: string, certFile: string | undefined) {
+  if (!certFile) throw new UsageError('--key needs --cert PEM (the certificate, its chain after it)');
+  const { fromPem } = await import('../pki/x509');
+  const keyText = readFileSync(keyFile, 'utf8');
+  if (keyText.includes('ENCRYPTED PRIVATE KEY'))
+    throw new UsageError(`${keyFile}: 不支持加密的私钥 encrypted keys are not supported here; use --p12`);
+  const [key] = fromPem(keyText, 'PRIVATE KEY');
+  if (!key) throw new UsageError(`${keyFile} holds no PEM PRIVATE KEY`);
+  const [certificate, ...chain] = fromPem(readFileSync(certFile, 'utf8'), 'CERTIFICATE');
+  if (!certificate) throw new UsageError(`${certFile} holds no PEM certificate`);
+  return signerFromSm2(key, certificate, chain);
 }
 
 /** The PKCS#12 signer; without any password given, a refusal says how to give one. */

@@ -2,8 +2,8 @@
 import { SidianError } from '../errors';
 import { parseCertificate } from '../pki/certificate';
 import { derOctetString, derOid, derSequence, derSetOf, tlv } from '../pki/der';
-import { HASH_LENGTH, HASH_OID, OID } from '../pki/oids';
-import { digestSync } from '../pki/sha2';
+import { HASH_LENGTH, HASH_OID, digestByName } from '../algorithms';
+import { OID } from '../pki/oids';
 import type { HashName } from '../signer/types';
 
 export interface Attribute {
@@ -40,7 +40,7 @@ export interface SignedAttributesInput {
  */
 export function buildEssCertIdV2(certificate: Uint8Array, hash: HashName = 'SHA-256'): Uint8Array {
   const cert = parseCertificate(certificate);
-  const certHash = digestSync(hash, certificate);
+  const certHash = digestByName(hash)!.sync(certificate);
   const issuerSerial = derSequence(derSequence(tlv(0xa4, cert.issuer)), cert.serialNumberDer);
   const parts: Uint8Array[] = [];
   if (hash !== 'SHA-256') parts.push(derSequence(derOid(HASH_OID[hash])));

@@ -1,12 +1,18 @@
 /** The whole CAdES/PAdES signature: attributes, signing, optional signature timestamp, CMS. */
 import { SidianError } from '../errors';
-import { toArrayBuffer } from '../pki/der';
-import { HASH_LENGTH, OID } from '../pki/oids';
+import { HASH_LENGTH, digestByName } from '../algorithms';
+import { digestChunks } from '../digest';
+import { OID } from '../pki/oids';
 import type { HashName, Signer } from '../signer/types';
 import type { Attribute } from './attributes';
 import { buildSignedAttributes } from './attributes';
 import { buildCmsSignedData, effectiveHash } from './signed-data';
-import { requestTimestamp, type TimestampRequestOptions, type TimestampTransport, type TsaSource } from './tsa';
+import {
+  requestTimestamp,
+  type TimestampRequestOptions,
+  type TimestampTransport,
+  type TsaSource,
+} from './tsa';
 
 export interface CadesSignatureInput {
   signer: Signer;
@@ -52,7 +58,10 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
   }
   const unsignedAttributes: Attribute[] = [];
   if (input.tsa !== undefined) {
-    const token = await timestampSignature(signature, input.tsa, hash);
+    // the imprint uses the signer's digest where every TSA has it, else SHA-256 (RFC 3161 TSAs
+    // commonly refuse SM3 with badAlg); a TsaSource may name its own hash
+    const imprintHash = digestByName(hash)?.webCrypto ? hash : 'SHA-256';
+    const token = await timestampSignature(signature, input.tsa, imprintHash);
     unsignedAttributes.push({ type: OID.signatureTimeStampToken, values: [token] });
   }
   return buildCmsSignedData({ signer: { ...signer, hash }, signedAttributes, signature, unsignedAttributes });
@@ -63,7 +72,8 @@ export function resolveTsaSource(
   tsa: TsaSource,
   defaultHash: HashName = 'SHA-256',
 ): { target: string | TimestampTransport; options: TimestampRequestOptions; hash: HashName } {
-  if (typeof tsa === 'string' || typeof tsa === 'function') return { target: tsa, options: {}, hash: defaultHash };
+  if (typeof tsa === 'string' || typeof tsa === 'function')
+    return { target: tsa, options: {}, hash: defaultHash };
   if (tsa && typeof tsa === 'object') {
     const { url, transport, hash: h, ...rest } = tsa;
     const t = transport ?? url;
@@ -80,6 +90,6 @@ export async function timestampSignature(
   defaultHash: HashName = 'SHA-256',
 ): Promise<Uint8Array> {
   const { target, options, hash } = resolveTsaSource(tsa, defaultHash);
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest(hash, toArrayBuffer(signature)));
+  const digest = await digestChunks(hash, [signature]);
   return requestTimestamp(target, digest, hash, options);
 }

@@ -66,7 +66,9 @@ export function parseCms(der: Uint8Array): ParsedCms {
 
 function parseCmsUnchecked(der: Uint8Array): ParsedCms {
   const ci = parseDer(der, LIMITS).expect(0x30, 'ContentInfo');
-  if (readOid(ci.child(0, 'contentType')) !== OID.signedData) throw new Asn1Error('not SignedData');
+  // id-signedData (RFC 5652) or GM/T 0010's signedData (1.2.156.10197.6.1.4.2.2)
+  const ciType = readOid(ci.child(0, 'contentType'));
+  if (ciType !== OID.signedData && ciType !== OID.gmSignedData) throw new Asn1Error('not SignedData');
   const sd = ci.child(1, 'content').expect(0xa0, '[0]').child(0).expect(0x30, 'SignedData');
   let i = 0;
   const version = readSmallInt(sd.child(i++, 'version'));

@@ -13,7 +13,7 @@ import {
   readString,
   toArrayBuffer,
 } from '../pki/der';
-import { HASH_LENGTH, HASH_OID } from '../pki/oids';
+import { HASH_LENGTH, HASH_OID } from '../algorithms';
 import type { HashName } from '../signer/types';
 import { parseTimestampToken, type TstInfo } from './parse';
 

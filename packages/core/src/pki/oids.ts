@@ -1,5 +1,3 @@
-import type { HashName } from '../signer/types';
-
 /** Object identifiers used by the PKI, signer and CMS modules. */
 export const OID = {
   // hashes (NIST)
@@ -9,18 +7,28 @@ export const OID = {
   sha512: '2.16.840.1.101.3.4.2.3',
   // public keys and signatures
   rsaEncryption: '1.2.840.113549.1.1.1',
+  sha1WithRSAEncryption: '1.2.840.113549.1.1.5',
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
   sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
   sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
   rsassaPss: '1.2.840.113549.1.1.10',
   mgf1: '1.2.840.113549.1.1.8',
   ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSHA1: '1.2.840.10045.4.1',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
   curveP256: '1.2.840.10045.3.1.7',
   curveP384: '1.3.132.0.34',
   curveP521: '1.3.132.0.35',
+  // 国密 (GM/T 0006-2012 Cryptographic application identifier)
+  sm2Curve: '1.2.156.10197.1.301',
+  sm2Sign: '1.2.156.10197.1.301.1',
+  sm3: '1.2.156.10197.1.401',
+  sm2WithSm3: '1.2.156.10197.1.501',
+  /** GM/T 0010-2012 §6: the PKCS#7 content types under the Chinese arc. */
+  gmData: '1.2.156.10197.6.1.4.2.1',
+  gmSignedData: '1.2.156.10197.6.1.4.2.2',
   // CMS
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
@@ -75,31 +83,3 @@ export const OID = {
   authorityKeyIdentifier: '2.5.29.35',
   timeStamping: '1.3.6.1.5.5.7.3.8',
 } as const;
-
-export const HASH_OID: Record<HashName, string> = {
-  'SHA-256': OID.sha256,
-  'SHA-384': OID.sha384,
-  'SHA-512': OID.sha512,
-};
-
-export const HASH_LENGTH: Record<HashName, number> = {
-  'SHA-256': 32,
-  'SHA-384': 48,
-  'SHA-512': 64,
-};
-
-/** Hash name for an OID (SHA-1 included for reading old structures), or undefined. */
-export function hashNameForOid(oid: string): HashName | 'SHA-1' | undefined {
-  switch (oid) {
-    case OID.sha1:
-      return 'SHA-1';
-    case OID.sha256:
-      return 'SHA-256';
-    case OID.sha384:
-      return 'SHA-384';
-    case OID.sha512:
-      return 'SHA-512';
-    default:
-      return undefined;
-  }
-}

@@ -225,13 +225,19 @@ export const sha384 = (data: Uint8Array) => sha512Family(data, IV384, 48);
 export const sha512 = (data: Uint8Array) => sha512Family(data, IV512, 64);
 
 /** Synchronous digest by WebCrypto name. */
-const NODE_NAMES = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
+const NODE_NAMES = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+} as const;
 
-export function digestSync(hash: HashName | 'SHA-1', data: Uint8Array): Uint8Array {
+export function digestSync(hash: Exclude<HashName, 'SM3'> | 'SHA-1', data: Uint8Array): Uint8Array {
   // Node's native hash when the platform has it (no import of a Node built-in): the PKCS#12 KDF
   // hashes thousands of times, which costs ~100 ms in JavaScript on a cold start.
   const nodeCrypto = nodeBuiltin<NodeCrypto>('node:crypto');
-  if (nodeCrypto && hash in NODE_NAMES) return new Uint8Array(nodeCrypto.createHash(NODE_NAMES[hash]).update(data).digest());
+  if (nodeCrypto && hash in NODE_NAMES)
+    return new Uint8Array(nodeCrypto.createHash(NODE_NAMES[hash]).update(data).digest());
   switch (hash) {
     case 'SHA-1':
       return sha1(data);

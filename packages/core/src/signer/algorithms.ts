@@ -1,4 +1,5 @@
 /** Deriving a signer's signature algorithm and digest from its certificate and declared fields. */
+import { keyTypeOf, signatureAlgorithmFor } from '../algorithms';
 import { SidianError } from '../errors';
 import { type CertificateInfo, type NamedCurve, parseCertificate } from '../pki/certificate';
 import type { HashName, SignatureAlgorithmName, Signer } from './types';
@@ -13,7 +14,7 @@ export interface ResolvedAlgorithm {
   certificate: CertificateInfo;
 }
 
-const HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512'];
+const HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512', 'SM3'];
 
 /** Default digest for a curve: SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521. */
 export function defaultHashForCurve(curve: NamedCurve): HashName {
@@ -23,15 +24,34 @@ export function defaultHashForCurve(curve: NamedCurve): HashName {
 /**
  * The algorithm and digest a signer uses: its own `algorithm`/`hash` when set, otherwise derived from
  * the certificate's public key (RSA means PKCS#1 v1.5 unless the key is an id-RSASSA-PSS key).
- * Throws KEY_UNSUPPORTED for keys WebCrypto cannot use (SM2, brainpool, Ed25519, ...).
+ * An SM2 key (id-ecPublicKey on the SM2 curve) signs with SM2 and SM3 only. Throws
+ * KEY_UNSUPPORTED for other keys (brainpool, Ed25519, ...) and for pairs the algorithm table lacks.
  */
 export function resolveSignerAlgorithm(
   signer: Pick<Signer, 'certificate' | 'algorithm' | 'hash'>,
 ): ResolvedAlgorithm {
   const certificate = parseCertificate(signer.certificate);
-  const pk = certificate.publicKey;
   if (signer.hash !== undefined && !HASHES.includes(signer.hash)) {
     throw new SidianError('KEY_UNSUPPORTED', `unsupported digest ${String(signer.hash)}`);
+  }
+  const resolved = resolveByKey(signer, certificate);
+  // the table must have a row that writes this pair (no RSA with SM3, no SM2 with SHA-256)
+  if (!signatureAlgorithmFor(resolved.algorithm, resolved.hash)) {
+    throw new SidianError('KEY_UNSUPPORTED', `${resolved.algorithm} with ${resolved.hash} is not supported`);
+  }
+  return resolved;
+}
+
+function resolveByKey(
+  signer: Pick<Signer, 'algorithm' | 'hash'>,
+  certificate: CertificateInfo,
+): ResolvedAlgorithm {
+  const pk = certificate.publicKey;
+  if (keyTypeOf(certificate) === 'sm2') {
+    if (signer.algorithm && signer.algorithm !== 'SM2') {
+      throw new SidianError('KEY_UNSUPPORTED', `an SM2 certificate cannot sign with ${signer.algorithm}`);
+    }
+    return { algorithm: 'SM2', hash: signer.hash ?? 'SM3', certificate };
   }
   if (pk.kind === 'ec') {
     if (!pk.curve) {

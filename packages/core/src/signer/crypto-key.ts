@@ -1,7 +1,7 @@
 /** Signer over a WebCrypto private key (browser: non-extractable, kept in IndexedDB). */
 import { SidianError } from '../errors';
 import { toArrayBuffer } from '../pki/der';
-import { HASH_LENGTH } from '../pki/oids';
+import { HASH_LENGTH } from '../algorithms';
 import { defaultHashForCurve, resolveSignerAlgorithm } from './algorithms';
 import { curveFieldSize, ecdsaRawToDer } from './ecdsa';
 import type { HashName, SignatureAlgorithmName, Signer } from './types';

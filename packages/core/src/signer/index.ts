@@ -6,3 +6,4 @@ export { signerFromRemote, type RemoteSignerOptions, type RemoteSignInfo } from 
 export { resolveSignerAlgorithm, signerHash, type ResolvedAlgorithm } from './algorithms';
 export { ecdsaRawToDer, ecdsaDerToRaw, normalizeEcdsaSignature } from './ecdsa';
 export { assertCertificateUsable, parseCertificate, type CertificateInfo } from '../pki/certificate';
+export { createSm2Key, signerFromSm2, type Sm2KeyPair } from './sm2';

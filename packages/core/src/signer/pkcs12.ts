@@ -1,10 +1,12 @@
 /** Signer from a PKCS#12 (.p12/.pfx) file. */
+import { keyTypeOf } from '../algorithms';
 import { SidianError } from '../errors';
 import { parseCertificate } from '../pki/certificate';
 import { toArrayBuffer } from '../pki/der';
 import { OID } from '../pki/oids';
 import { parsePkcs12 } from '../pki/pkcs12';
 import { signerFromCryptoKey } from './crypto-key';
+import { signerFromSm2 } from './sm2';
 import type { HashName, Signer } from './types';
 
 export interface Pkcs12SignerOptions {
@@ -15,10 +17,10 @@ export interface Pkcs12SignerOptions {
 }
 
 /**
- * Reads a PKCS#12 file (OpenSSL 3 defaults or `-legacy`, RSA or EC keys), imports the key into
+ * Reads a PKCS#12 file (OpenSSL 3 defaults or `-legacy`, RSA, EC or SM2 keys), imports the key into
  * WebCrypto as non-extractable and returns signerFromCryptoKey(key, leaf, chain). The leaf is the
  * certificate matching the key (localKeyId, else public key); `chain` is its issuer path first,
- * then any other certificates in the file.
+ * then any other certificates in the file. An SM2 key gives signerFromSm2 (pure JavaScript).
  * Throws P12_MALFORMED, P12_BAD_PASSWORD, P12_UNSUPPORTED, KEY_UNSUPPORTED, CERT_MALFORMED.
  */
 export async function signerFromPkcs12(
@@ -28,6 +30,14 @@ export async function signerFromPkcs12(
 ): Promise<Signer> {
   const contents = await parsePkcs12(p12, password);
   const leaf = parseCertificate(contents.certificate);
+  if (keyTypeOf(leaf) === 'sm2') {
+    // SM2 (国密): no WebCrypto; the scalar is copied out of the PKCS#8, which is wiped here
+    try {
+      return signerFromSm2(contents.key.pkcs8, contents.certificate, contents.chain);
+    } finally {
+      contents.key.pkcs8.fill(0);
+    }
+  }
   const subtle = globalThis.crypto.subtle;
   let key: CryptoKey;
   // WebCrypto wants an ArrayBuffer: one copy of the key, wiped with the parsed one after import.

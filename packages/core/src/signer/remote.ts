@@ -1,7 +1,7 @@
 /** Remote signers: a department HSM, a UKey middleware, a cloud signing API — digest out, signature in. */
 import { SidianError } from '../errors';
 import { derAlgorithm, derOctetString, derSequence, toArrayBuffer } from '../pki/der';
-import { HASH_LENGTH, HASH_OID } from '../pki/oids';
+import { HASH_LENGTH, HASH_OID } from '../algorithms';
 import { resolveSignerAlgorithm } from './algorithms';
 import { curveFieldSize, ecdsaDerToRaw, normalizeEcdsaSignature } from './ecdsa';
 import type { HashName, SignatureAlgorithmName, Signer } from './types';

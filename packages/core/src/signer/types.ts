@@ -1,6 +1,7 @@
 /** Where keys live. The one seam between the signing engine and keys (DESIGN.md "Signer"). */
-export type SignatureAlgorithmName = 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS';
-export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type SignatureAlgorithmName = 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'SM2';
+/** SM3 (GB/T 32905) only with SM2. */
+export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SM3';
 
 export interface Signer {
   /** DER of the signer's certificate. */

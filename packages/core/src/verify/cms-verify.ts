@@ -10,14 +10,13 @@ import {
   bytesEqual,
   compareDerOrder,
   parseDer,
-  readInteger,
   readOctets,
   readOid,
   readTime,
   toHex,
 } from '../pki/der';
-import { OID, hashNameForOid } from '../pki/oids';
-import { curveFieldSize, ecdsaDerToRaw } from '../signer/ecdsa';
+import { hashNameForOid, keyTypeOf, signatureAlgorithmByOid } from '../algorithms';
+import { OID } from '../pki/oids';
 
 export type AnyHash = DigestName;
 
@@ -29,6 +28,8 @@ export interface SignedDataCheck {
   certificates: Uint8Array[];
   signer?: CertificateInfo;
   digestAlgorithm?: AnyHash;
+  /** The signature algorithm as reports name it (RSA-SHA256, ECDSA-SHA256, SM2-SM3, ...). */
+  algorithm?: string;
   signatureValue?: Uint8Array;
   /** Unsigned attribute id-aa-signatureTimeStampToken, DER of the token. */
   timestampToken?: Uint8Array;
@@ -59,7 +60,9 @@ export async function verifySignedData(
   let sd: Asn1Node;
   try {
     const ci = parseDer(der, { allowTrailing: true, maxNodes: 50_000 });
-    if (readOid(ci.child(0)) !== OID.signedData) {
+    // id-signedData (RFC 5652), or GM/T 0010's signedData under 1.2.156.10197.6.1.4.2
+    const contentType = readOid(ci.child(0));
+    if (contentType !== OID.signedData && contentType !== OID.gmSignedData) {
       out.reasons.push('the CMS is not SignedData');
       return out;
     }
@@ -216,6 +219,7 @@ export async function verifySignedData(
         return out;
       }
     }
+    out.algorithm = signatureAlgorithmByOid(readOid(sigAlg.child(0)))?.label(hash);
     const ok = await verifySignature(signer, sigAlg, hash, signedBytes, sigValue);
     if (ok === undefined) {
       out.reasons.push(`unsupported signature algorithm ${readOid(sigAlg.child(0))}`);
@@ -255,84 +259,24 @@ async function checkEssCertId(
 }
 
 /**
- * Imported public keys by algorithm and SubjectPublicKeyInfo: a server verifying thousands of
- * documents sealed by the same few departments imports each key once (bounded, oldest dropped).
+ * Verifies `signature` over `data` with the certificate's key by the algorithm table's row for the
+ * signatureAlgorithm OID; undefined when the OID, or that row with this key or digest, is unsupported.
  */
-const keyCache = new Map<string, Promise<CryptoKey>>();
-function importCached(spki: Uint8Array, alg: RsaHashedImportParams | EcKeyImportParams): Promise<CryptoKey> {
-  const id = `${alg.name}:${'hash' in alg ? String(alg.hash) : (alg as EcKeyImportParams).namedCurve}:${toHex(spki)}`;
-  let k = keyCache.get(id);
-  if (!k) {
-    k = crypto.subtle.importKey('spki', spki as Uint8Array<ArrayBuffer>, alg, false, ['verify']);
-    k.catch(() => keyCache.delete(id));
-    if (keyCache.size >= 512) keyCache.delete(keyCache.keys().next().value!);
-    keyCache.set(id, k);
-  }
-  return k;
-}
-
-/** Verifies `signature` over `data` with the certificate's key; undefined when unsupported. */
 export async function verifySignature(
-  cert: CertificateInfo,
+  cert: Pick<CertificateInfo, 'publicKey' | 'spki'>,
   sigAlg: Asn1Node,
   digestHash: AnyHash,
   data: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean | undefined> {
-  const oid = readOid(sigAlg.child(0));
-  const pk = cert.publicKey;
-  const spki = cert.spki as Uint8Array<ArrayBuffer>;
-  const d = data as Uint8Array<ArrayBuffer>;
+  const row = signatureAlgorithmByOid(readOid(sigAlg.child(0)));
+  if (!row || row.key !== keyTypeOf(cert)) return undefined;
   try {
-    if (pk.kind === 'rsa') {
-      if (oid === OID.rsassaPss) {
-        let hash: AnyHash = 'SHA-1';
-        let salt = 20;
-        const params = sigAlg.children[1];
-        for (const p of params?.children ?? []) {
-          if (p.isContext(0)) hash = hashNameForOid(readOid(p.child(0).child(0))) ?? hash;
-          if (p.isContext(2)) salt = Number(readInteger(p.child(0)));
-        }
-        const key = await importCached(spki, { name: 'RSA-PSS', hash });
-        return await crypto.subtle.verify(
-          { name: 'RSA-PSS', saltLength: salt },
-          key,
-          signature as Uint8Array<ArrayBuffer>,
-          d,
-        );
-      }
-      const hash = RSA_HASH[oid] ?? (oid === OID.rsaEncryption ? digestHash : undefined);
-      if (!hash) return undefined;
-      const key = await importCached(spki, { name: 'RSASSA-PKCS1-v1_5', hash });
-      return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, d);
-    }
-    if (pk.kind === 'ec') {
-      if (!pk.curve) return undefined;
-      const hash = ECDSA_HASH[oid] ?? (oid === OID.ecPublicKey ? digestHash : undefined);
-      if (!hash) return undefined;
-      const raw = ecdsaDerToRaw(signature, curveFieldSize(pk.curve));
-      if (!raw) return false;
-      const key = await importCached(spki, { name: 'ECDSA', namedCurve: pk.curve });
-      return await crypto.subtle.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, d);
-    }
+    return await row.verify(cert, sigAlg, digestHash, data, signature);
   } catch {
     return false;
   }
-  return undefined;
 }
-
-const RSA_HASH: Record<string, AnyHash> = {
-  '1.2.840.113549.1.1.5': 'SHA-1',
-  [OID.sha256WithRSAEncryption]: 'SHA-256',
-  [OID.sha384WithRSAEncryption]: 'SHA-384',
-  [OID.sha512WithRSAEncryption]: 'SHA-512',
-};
-const ECDSA_HASH: Record<string, AnyHash> = {
-  '1.2.840.10045.4.1': 'SHA-1',
-  [OID.ecdsaWithSHA256]: 'SHA-256',
-  [OID.ecdsaWithSHA384]: 'SHA-384',
-  [OID.ecdsaWithSHA512]: 'SHA-512',
-};
 
 export interface TimestampCheck {
   ok: boolean;
@@ -340,6 +284,8 @@ export interface TimestampCheck {
   reasons: string[];
   tsa?: CertificateInfo;
   certificates: Uint8Array[];
+  /** The TSA's signature algorithm (RSA-SHA256, SM2-SM3, ...). */
+  algorithm?: string;
 }
 
 /** How far a time-stamp's genTime may run ahead of the verifier's clock (clock skew). */
@@ -357,7 +303,13 @@ export async function verifyTimestampToken(
   now: Date = new Date(),
 ): Promise<TimestampCheck> {
   const sd = await verifySignedData(token, undefined);
-  const res: TimestampCheck = { ok: false, reasons: [], certificates: sd.certificates, tsa: sd.signer };
+  const res: TimestampCheck = {
+    ok: false,
+    reasons: [],
+    certificates: sd.certificates,
+    tsa: sd.signer,
+    algorithm: sd.algorithm,
+  };
   if (sd.eContentType !== OID.tstInfo || !sd.eContent) {
     res.reasons.push('the timestamp token does not hold a TSTInfo');
     return res;

@@ -308,6 +308,7 @@ async function judgeSignature(
       const ts = await verifyTimestampToken(contents, rangeDigest);
       pool = ts.certificates;
       signerCert = ts.tsa;
+      if (ts.algorithm) report.algorithm = ts.algorithm;
       if (!ts.ok) {
         report.integrity = ts.reasons.some((r) => r.includes('imprint'))
           ? 'digest-mismatch'
@@ -324,6 +325,7 @@ async function judgeSignature(
       const sd = await verifySignedData(contents, subFilter === 'adbe.pkcs7.sha1' ? undefined : rangeDigest);
       pool = sd.certificates;
       signerCert = sd.signer;
+      if (sd.algorithm) report.algorithm = sd.algorithm;
       report.integrity = sd.integrity;
       reasons.push(...sd.reasons, ...sd.warnings);
       if (sd.integrity === 'ok' && subFilter === 'adbe.pkcs7.sha1') {

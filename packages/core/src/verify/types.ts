@@ -12,6 +12,8 @@ export interface SignatureReport {
   field: string;
   kind: 'approval' | 'certification' | 'document-timestamp';
   subFilter: string | null;
+  /** Signature algorithm from the algorithm table: RSA-SHA256, ECDSA-SHA256, SM2-SM3, ... */
+  algorithm?: string;
   level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | null;
   signer: SignerSummary | null;
   claimedTime: string | null;
