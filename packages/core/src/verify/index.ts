@@ -15,7 +15,10 @@ import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields
 import { checkByteRange } from './byte-range';
 import { type AnyHash, verifySignedData, verifyTimestampToken } from './cms-verify';
 import { analyseModifications } from './modifications';
-import { evaluateTrust, pemToDer } from './trust';
+import { type Evidence, cmsEvidence, dssEvidence, givenEvidence } from '../pki/revocation';
+import type { CertificateInfo } from '../pki/certificate';
+import { settleTrust, type PendingTrust } from './long-term';
+import { pemToDer } from './trust';
 import type { SignatureReport, VerificationReport, VerifyOptions } from './types';
 
 export type { SignatureReport, VerificationReport, VerifyOptions } from './types';
@@ -105,18 +108,32 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
 
   const anchors = (options.trustAnchors ?? []).flatMap(pemToDer);
   const dss = readDss(view);
-  const crls = [...(options.crls ?? []).flatMap(pemToDer), ...dss.crls];
+  const given = givenEvidence((options.crls ?? []).flatMap(pemToDer), options.ocsps ?? []);
   const certifier = found.find((s) => isCertification(view, s));
   const certifierP = certifier ? docMdpOf(view, certifier.dict) : undefined;
 
   // Judge each signature; order them by where their signed bytes end.
-  const judged: { end: number; report: SignatureReport }[] = [];
+  const judged: { end: number; report: SignatureReport; pending?: PendingTrust }[] = [];
   for (const s of found) {
     checkTime();
-    const report = await judgeSignature(doc, view, s, users, anchors, crls, dss.certs, options, certifier, certifierP, deadline);
-    judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report });
+    const { report, pending } = await judgeSignature(doc, view, s, users, certifier, certifierP);
+    judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report, pending });
   }
   judged.sort((a, b) => a.end - b.end);
+  // Trust at the verification time, or at the time of a time-stamp that proves existence
+  // (verify/long-term.ts): document time-stamps newest first, so each can lean on later ones.
+  await settleTrust(
+    judged,
+    {
+      doc,
+      anchors,
+      given,
+      finalDss: dss.evidence,
+      at: options.at ?? options.validationTime ?? new Date(),
+      checkTime,
+    },
+  );
+  for (const j of judged) j.report.status = statusOf(j.report);
   const signatures = judged.map((j) => j.report);
   // Once failed parses have spent the file's allowance, objects read afterwards came back
   // unreadable whatever they hold: no verdict built on them may stand.
@@ -158,14 +175,9 @@ async function judgeSignature(
   view: PdfView,
   s: FoundSignature,
   users: Map<number, number>,
-  anchors: Uint8Array[],
-  crls: Uint8Array[],
-  dssCerts: Uint8Array[],
-  options: VerifyOptions,
   certifier: FoundSignature | undefined,
   certifierP: 1 | 2 | 3 | undefined,
-  deadline: number,
-): Promise<SignatureReport> {
+): Promise<{ report: SignatureReport; pending?: PendingTrust }> {
   const d = s.dict;
   const subFilter = d.name('SubFilter') ?? null;
   const docTs = d.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
@@ -188,28 +200,29 @@ async function judgeSignature(
   };
   if (certification && certifierP) report.docMdp = certifierP;
   const reasons = report.reasons;
+  let pending: PendingTrust | undefined;
   try {
     if (s.unreadable) {
       reasons.push(s.unreadable);
-      return report;
+      return { report };
     }
     if (s.ref.num < 0) {
       reasons.push('the signature dictionary is a direct object, so it cannot be located in the signed bytes');
-      return report;
+      return { report };
     }
     if ((users.get(s.ref.num) ?? 0) > 1) {
       reasons.push('one signature dictionary is the value of several fields (signature wrapping)');
-      return report;
+      return { report };
     }
     if (!subFilter || !ACCEPTED_SUBFILTERS.has(subFilter)) {
       reasons.push(`unsupported /SubFilter ${subFilter ?? '(none)'}`);
-      return report;
+      return { report };
     }
     const br = checkByteRange(view, s.ref, d);
     if (!br.ok) {
       reasons.push(...br.reasons);
       report.byteRange = numbers(view.resolve(d.get('ByteRange')));
-      return report;
+      return { report };
     }
     report.byteRange = [...br.loc.byteRange];
     report.coverage = br.coverage;
@@ -222,9 +235,10 @@ async function judgeSignature(
     ];
     const rangeDigest = (h: AnyHash) => doc.digestRanges(h, signedRanges);
     const contents = br.loc.contents;
-    let signerCert;
+    let signerCert: CertificateInfo | undefined;
     let pool: Uint8Array[] = [];
-    let validationTime = options.validationTime ?? new Date();
+    const own: Evidence = cmsEvidence(contents);
+    let signatureTimestamp: PendingTrust['signatureTimestamp'];
 
     if (docTs) {
       const ts = await verifyTimestampToken(contents, rangeDigest);
@@ -236,7 +250,6 @@ async function judgeSignature(
       } else {
         report.integrity = 'ok';
         report.timestampTime = ts.genTime?.toISOString() ?? null;
-        if (ts.genTime) validationTime = ts.genTime;
       }
     } else {
       const sd = await verifySignedData(contents, subFilter === 'adbe.pkcs7.sha1' ? undefined : rangeDigest);
@@ -263,18 +276,9 @@ async function judgeSignature(
         if (ts.ok && ts.genTime) {
           report.timestampTime = ts.genTime.toISOString();
           if (report.level === 'B-B') report.level = 'B-T';
-          // Only a timestamp from a trusted TSA proves when the signature existed; an untrusted
-          // one (anyone can run a TSA) must not move the validation time back before an expiry
-          // or a revocation.
-          const tsaTrust = ts.tsa
-            ? await evaluateTrust(ts.tsa, [...ts.certificates, ...dssCerts], anchors, crls, ts.genTime, 'timestamping')
-            : undefined;
-          if (tsaTrust?.trust === 'trusted') validationTime = ts.genTime;
-          else {
-            reasons.push(
-              `signature timestamp: ${tsaTrust?.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used as the validation time`,
-            );
-          }
+          // Whether its TSA is trusted (so that its time may be the validation time) is decided
+          // with the other trust questions, in long-term.ts.
+          signatureTimestamp = { time: ts.genTime, tsa: ts.tsa, certificates: ts.certificates, evidence: cmsEvidence(sd.timestampToken) };
         } else {
           reasons.push(...ts.reasons.map((r) => `signature timestamp: ${r}`));
           report.integrity = report.integrity === 'ok' ? 'bad-signature' : report.integrity;
@@ -288,11 +292,15 @@ async function judgeSignature(
         serialNumber: signerCert.serialNumberHex,
         issuer: describeName(signerCert.issuer),
       };
-      if (Date.now() > deadline) throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
-      const t = await evaluateTrust(signerCert, [...pool, ...dssCerts], anchors, crls, validationTime, docTs ? 'timestamping' : 'signing');
-      report.trust = t.trust;
-      report.chain = t.path.map(toBase64);
-      if (t.trust !== 'trusted') reasons.push(...t.reasons);
+      pending = {
+        cert: signerCert,
+        pool,
+        purpose: docTs ? 'timestamping' : 'signing',
+        end: b + c,
+        own,
+        time: docTs && report.integrity === 'ok' && report.timestampTime ? new Date(report.timestampTime) : undefined,
+        signatureTimestamp,
+      };
     }
 
     // What changed after this signature.
@@ -335,18 +343,21 @@ async function judgeSignature(
     report.modificationsAfter = 'disallowed';
     reasons.push(`verification failed: ${(e as Error).message}`);
   }
-  report.status =
-    report.integrity !== 'ok' || report.coverage === 'partial' || report.modificationsAfter === 'disallowed'
-      ? 'invalid'
-      : report.trust !== 'trusted'
-        ? 'indeterminate'
-        : 'valid';
-  return report;
+  report.status = statusOf(report);
+  return { report, pending };
 
   function sigEnd(f: FoundSignature): number {
     const br = numbers(view.resolve(f.dict.get('ByteRange')));
     return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
   }
+}
+
+function statusOf(report: SignatureReport): SignatureReport['status'] {
+  return report.integrity !== 'ok' || report.coverage === 'partial' || report.modificationsAfter === 'disallowed'
+    ? 'invalid'
+    : report.trust !== 'trusted'
+      ? 'indeterminate'
+      : 'valid';
 }
 
 /**
@@ -472,8 +483,12 @@ function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {
 }
 
 /** Certificates and CRLs of the document security store, and where it was added. */
-function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } {
-  const out: { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } = { certs: [], crls: [] };
+function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number; evidence: Evidence } {
+  const out: { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number; evidence: Evidence } = {
+    certs: [],
+    crls: [],
+    evidence: dssEvidence(view),
+  };
   try {
     const dssObj = view.catalog().get('DSS');
     const dss = view.dict(dssObj);

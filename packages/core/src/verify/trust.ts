@@ -4,8 +4,9 @@
  * validity at the validation time, the signer's key usage, and revocation from CRLs.
  */
 import { type CertificateInfo, describeName, parseCertificate } from '../pki/certificate';
-import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readTime, toHex } from '../pki/der';
+import { bytesEqual, parseDer, readBitStringBytes, readOid, toHex } from '../pki/der';
 import { OID } from '../pki/oids';
+import { type Evidence, type ParsedCrl, type UsedEvidence, parseCrl, revocationStatus } from '../pki/revocation';
 import { verifySignature } from './cms-verify';
 
 export type TrustVerdict = 'trusted' | 'untrusted' | 'expired' | 'revoked' | 'unknown';
@@ -17,41 +18,7 @@ export interface TrustResult {
   path: Uint8Array[];
 }
 
-export interface ParsedCrl {
-  issuer: Uint8Array;
-  thisUpdate: Date;
-  nextUpdate?: Date;
-  revoked: Map<string, Date>;
-  tbs: Uint8Array;
-  sigAlg: Asn1Node;
-  signature: Uint8Array;
-}
-
-export function parseCrl(der: Uint8Array): ParsedCrl | undefined {
-  try {
-    const crl = parseDer(der, { maxNodes: 2_000_000, allowTrailing: true });
-    const tbs = crl.child(0);
-    let i = 0;
-    if (tbs.child(0).tag === 0x02) i++; // version
-    i++; // signature algorithm
-    const issuer = tbs.child(i++).raw;
-    const thisUpdate = readTime(tbs.child(i++));
-    let nextUpdate: Date | undefined;
-    const maybeNext = tbs.children[i];
-    if (maybeNext && (maybeNext.tag === 0x17 || maybeNext.tag === 0x18)) {
-      nextUpdate = readTime(maybeNext);
-      i++;
-    }
-    const revoked = new Map<string, Date>();
-    const list = tbs.children[i];
-    if (list && list.tag === 0x30) {
-      for (const entry of list.children) revoked.set(toHex(entry.child(0).content), readTime(entry.child(1)));
-    }
-    return { issuer, thisUpdate, nextUpdate, revoked, tbs: tbs.raw, sigAlg: crl.child(1), signature: readBitStringBytes(crl.child(2)) };
-  } catch {
-    return undefined;
-  }
-}
+export { parseCrl, type ParsedCrl } from '../pki/revocation';
 
 const pemCache = new Map<string, Uint8Array[]>();
 
@@ -113,6 +80,14 @@ async function issued(issuer: CertificateInfo, cert: CertificateInfo): Promise<b
   return ok;
 }
 
+/** Revocation evidence for evaluateTrust; `used` collects the items that decided each certificate. */
+export interface RevocationInput {
+  evidence: Evidence;
+  used: UsedEvidence[];
+  /** The time of the verification: certificates expired by then need evidence from before expiry. */
+  requireAfterExpiry?: Date;
+}
+
 export async function evaluateTrust(
   leaf: CertificateInfo,
   pool: Uint8Array[],
@@ -120,6 +95,7 @@ export async function evaluateTrust(
   crlsDer: Uint8Array[],
   at: Date,
   purpose: 'signing' | 'timestamping' = 'signing',
+  revocation?: RevocationInput,
 ): Promise<TrustResult> {
   const reasons: string[] = [];
   const anchors = anchorsDer.map(tryParse).filter((c): c is CertificateInfo => !!c);
@@ -165,9 +141,32 @@ export async function evaluateTrust(
       return result('expired');
     }
   }
+  if (revocation) {
+    // Revocation from the evidence (pki/revocation.ts), recording what decided each certificate.
+    for (let i = 0; i < path.length - 1; i++) {
+      const c = path[i]!;
+      const r = await revocationStatus(c, path[i + 1]!, at, revocation.evidence, (iss, alg, data, sig) =>
+        verifySignature(iss, alg, 'SHA-256', data, sig),
+      );
+      if (r.used) revocation.used.push(r.used);
+      if (r.status === 'revoked') {
+        reasons.push(...r.reasons);
+        return result('revoked');
+      }
+      // A certificate that has expired by the time of the verification has left its CA's CRLs:
+      // only evidence from while it was valid shows that it was not revoked (EN 319 102-1 §5.6.2.1).
+      if (r.status === 'unknown' && revocation.requireAfterExpiry && revocation.requireAfterExpiry > c.notAfter) {
+        reasons.push(
+          ...r.reasons,
+          `no revocation data from before the expiry of "${describeName(c.subject)}" (${c.notAfter.toISOString()}) shows that it was not revoked at ${at.toISOString()}`,
+        );
+        return result('unknown');
+      }
+    }
+  }
   // Revocation: CRLs whose issuer is on the path and whose signature verifies.
   const crls = crlsDer.map(parseCrl).filter((c): c is ParsedCrl => !!c);
-  for (let i = 0; i < path.length - 1; i++) {
+  for (let i = 0; i < (revocation ? 0 : path.length - 1); i++) {
     const c = path[i]!;
     const iss = path[i + 1]!;
     for (const crl of crls) {
