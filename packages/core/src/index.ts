@@ -4,12 +4,15 @@ export type { Signer, SignatureAlgorithmName, HashName } from './signer/types';
 export { signerFromCryptoKey, signerFromPkcs12, signerFromRemote } from './signer';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';
+export { extendPdf, type ExtendOptions, type ExtendResult, type RevocationFetcher } from './sign/ltv';
+export { parseOcspResponse, parseCrl, type UsedEvidence } from './pki/revocation';
 export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
+export type { SignatureEvidence } from './verify/types';
 export { verifyDetachedSignature, type DetachedContent, type DetachedVerifyOptions, type DetachedSignatureReport } from './verify/detached';
 export {
   readLicence,

@@ -50,7 +50,15 @@ export function parseCrl(der: Uint8Array): ParsedCrl | undefined {
     if (list && list.tag === 0x30) {
       for (const entry of list.children) revoked.set(toHex(entry.child(0).content), readTime(entry.child(1)));
     }
-    return { issuer, thisUpdate, nextUpdate, revoked, tbs: tbs.raw, sigAlg: crl.child(1), signature: readBitStringBytes(crl.child(2)) };
+    return {
+      issuer,
+      thisUpdate,
+      nextUpdate,
+      revoked,
+      tbs: tbs.raw,
+      sigAlg: crl.child(1),
+      signature: readBitStringBytes(crl.child(2)),
+    };
   } catch {
     return undefined;
   }
@@ -111,8 +119,12 @@ export function parseOcspResponse(der: Uint8Array): ParsedOcsp | undefined {
       sigAlg: node.child(1),
       signature: readBitStringBytes(node.child(2)),
     };
-    if (data.responderID instanceof asn1js.OctetString) out.responderKeyHash = data.responderID.valueBlock.valueHexView.slice();
-    else out.responderName = new Uint8Array((data.responderID as pkijs.RelativeDistinguishedNames).toSchema().toBER(false));
+    if (data.responderID instanceof asn1js.OctetString)
+      out.responderKeyHash = data.responderID.valueBlock.valueHexView.slice();
+    else
+      out.responderName = new Uint8Array(
+        (data.responderID as pkijs.RelativeDistinguishedNames).toSchema().toBER(false),
+      );
     // pkijs re-encodes the Name; take the original bytes from the DER when it is a Name ([1] EXPLICIT)
     const rid = node.child(0).children.find((c) => c.isContext(1) && c.constructed);
     if (rid) out.responderName = rid.child(0).raw;
@@ -262,11 +274,13 @@ export function cmsEvidence(cmsDer: Uint8Array): Evidence {
     const ci = parseDer(cmsDer, { maxNodes: 500_000, allowTrailing: true });
     const sd = ci.child(1).child(0);
     for (const node of sd.children) {
-      if (node.isContext(0) && node.constructed) for (const c of node.children) if (c.tag === 0x30) e.certs.push(c.raw);
+      if (node.isContext(0) && node.constructed)
+        for (const c of node.children) if (c.tag === 0x30) e.certs.push(c.raw);
       if (node.isContext(1) && node.constructed) {
         for (const c of node.children) {
           if (c.tag === 0x30) addCrl(e, c.raw, 'cms');
-          else if (c.isContext(1) && readOid(c.child(0)) === OTHER_REV_INFO_OCSP) addOcsp(e, c.child(1).raw, 'cms');
+          else if (c.isContext(1) && readOid(c.child(0)) === OTHER_REV_INFO_OCSP)
+            addOcsp(e, c.child(1).raw, 'cms');
         }
       }
       if (node.tag === 0x31) {
@@ -312,7 +326,12 @@ export interface RevocationResult {
   reasons: string[];
 }
 
-type VerifyFn = (issuer: CertificateInfo, sigAlg: Asn1Node, data: Uint8Array, signature: Uint8Array) => Promise<boolean | undefined>;
+type VerifyFn = (
+  issuer: CertificateInfo,
+  sigAlg: Asn1Node,
+  data: Uint8Array,
+  signature: Uint8Array,
+) => Promise<boolean | undefined>;
 
 /**
  * The status of `cert` (issued by `issuer`) at time `at`, from `evidence`. A CRL counts when its
@@ -355,7 +374,11 @@ export async function revocationStatus(
     const when = crl.revoked.get(cert.serialNumberHex);
     if (when && when <= at) {
       reasons.push(`certificate "${who}" was revoked on ${when.toISOString()}`);
-      return { status: 'revoked', used: { ...used, status: 'revoked', revokedAt: when.toISOString() }, reasons };
+      return {
+        status: 'revoked',
+        used: { ...used, status: 'revoked', revokedAt: when.toISOString() },
+        reasons,
+      };
     }
     if (!good && (when || fresh(crl.thisUpdate, crl.nextUpdate))) good = used;
   }
@@ -369,7 +392,9 @@ export async function revocationStatus(
       if (!bytesEqual(single.issuerNameHash, digestSync(hash, issuer.subject))) continue;
       if (!bytesEqual(single.issuerKeyHash, digestSync(hash, issuerKey))) continue;
       if (!(await ocspSignedFor(o, issuer, verify))) {
-        reasons.push(`an OCSP response about "${who}" is not signed by its issuer or a delegated responder and was ignored`);
+        reasons.push(
+          `an OCSP response about "${who}" is not signed by its issuer or a delegated responder and was ignored`,
+        );
         continue;
       }
       if (single.nextUpdate && single.nextUpdate < single.thisUpdate) continue;
@@ -384,10 +409,18 @@ export async function revocationStatus(
       };
       if (single.status === 'revoked' && single.revocationTime && single.revocationTime <= at) {
         reasons.push(`certificate "${who}" was revoked on ${single.revocationTime.toISOString()} (OCSP)`);
-        return { status: 'revoked', used: { ...used, status: 'revoked', revokedAt: single.revocationTime.toISOString() }, reasons };
+        return {
+          status: 'revoked',
+          used: { ...used, status: 'revoked', revokedAt: single.revocationTime.toISOString() },
+          reasons,
+        };
       }
       const revokedLater = single.status === 'revoked' && single.revocationTime && single.revocationTime > at;
-      if (!good && (revokedLater || (single.status === 'good' && fresh(single.thisUpdate, single.nextUpdate)))) good = used;
+      if (
+        !good &&
+        (revokedLater || (single.status === 'good' && fresh(single.thisUpdate, single.nextUpdate)))
+      )
+        good = used;
     }
   }
   if (good) return { status: 'good', used: good, reasons };
@@ -407,7 +440,8 @@ async function ocspSignedFor(o: ParsedOcsp, issuer: CertificateInfo, verify: Ver
   for (const c of candidates) {
     const named = o.responderName
       ? bytesEqual(o.responderName, c.subject)
-      : !!o.responderKeyHash && bytesEqual(o.responderKeyHash, digestSync('SHA-1', readBitStringBytes(parseDer(c.spki).child(1))));
+      : !!o.responderKeyHash &&
+        bytesEqual(o.responderKeyHash, digestSync('SHA-1', readBitStringBytes(parseDer(c.spki).child(1))));
     if (!named) continue;
     if (c !== issuer) {
       // a delegated responder: issued by the CA, for OCSP signing, valid when it signed
@@ -416,7 +450,8 @@ async function ocspSignedFor(o: ParsedOcsp, issuer: CertificateInfo, verify: Ver
       if (!eku || !parseDer(eku.value).children.some((n) => readOid(n) === OCSP_SIGNING)) continue;
       if (o.producedAt < c.notBefore || o.producedAt > c.notAfter) continue;
       const cn = parseDer(c.der, { maxNodes: 20_000 });
-      if ((await verify(issuer, cn.child(1), cn.child(0).raw, readBitStringBytes(cn.child(2)))) !== true) continue;
+      if ((await verify(issuer, cn.child(1), cn.child(0).raw, readBitStringBytes(cn.child(2)))) !== true)
+        continue;
     }
     if ((await verify(c, o.sigAlg, o.tbs, o.signature)) === true) return true;
   }
@@ -470,7 +505,10 @@ export function buildOcspRequest(cert: CertificateInfo, issuer: CertificateInfo)
   req.tbsRequest.requestList = [
     new pkijs.Request({
       reqCert: new pkijs.CertID({
-        hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha1, algorithmParams: new asn1js.Null() }),
+        hashAlgorithm: new pkijs.AlgorithmIdentifier({
+          algorithmId: OID.sha1,
+          algorithmParams: new asn1js.Null(),
+        }),
         issuerNameHash: new asn1js.OctetString({ valueHex: digestSync('SHA-1', issuer.subject) }),
         issuerKeyHash: new asn1js.OctetString({ valueHex: digestSync('SHA-1', issuerKey) }),
         serialNumber: new asn1js.Integer({ valueHex: hexToBuffer(cert.serialNumberHex) }),

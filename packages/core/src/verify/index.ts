@@ -130,6 +130,7 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       given,
       finalDss: dss.evidence,
       at: options.at ?? options.validationTime ?? new Date(),
+      atGiven: !!(options.at ?? options.validationTime),
       checkTime,
     },
   );
@@ -571,12 +572,6 @@ function safe<T>(f: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return btoa(s);
 }
 
 /** PDF date (ISO 32000-2 §7.9.4) to ISO 8601, or null. */

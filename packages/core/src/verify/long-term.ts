@@ -38,6 +38,8 @@ export interface TrustContext {
   finalDss: Evidence;
   /** The time of the verification. */
   at: Date;
+  /** Whether the caller chose that time (else it is now). */
+  atGiven: boolean;
   checkTime: () => void;
 }
 
@@ -66,11 +68,17 @@ export async function settleTrust(
     const p = j.pending;
     if (p.time && p.time.getTime() > ctx.at.getTime() + CLOCK_SKEW_MS) {
       j.report.trust = 'unknown';
-      j.report.validationTime = null;
-      j.report.reasons.push(`the document time-stamp's time ${p.time.toISOString()} is after the verification time ${ctx.at.toISOString()}`);
+      j.report.reasons.push(
+        `the document time-stamp's time ${p.time.toISOString()} is after the verification time ${ctx.at.toISOString()}`,
+      );
       continue;
     }
-    const ok = await settleOne(j.report, p, ctx, proofs.filter((q) => q.end > p.end));
+    const ok = await settleOne(
+      j.report,
+      p,
+      ctx,
+      proofs.filter((q) => q.end > p.end),
+    );
     if (ok && p.time) {
       proofs.push({ field: j.report.field, time: p.time, end: p.end, dss: coveredDss(ctx.doc, p.end) });
       if (proofs.length >= MAX_PROOFS) break;
@@ -80,7 +88,12 @@ export async function settleTrust(
     if (j.report.kind === 'document-timestamp' || !j.pending) continue;
     ctx.checkTime();
     const p = j.pending;
-    await settleOne(j.report, p, ctx, proofs.filter((q) => q.end > p.end));
+    await settleOne(
+      j.report,
+      p,
+      ctx,
+      proofs.filter((q) => q.end > p.end),
+    );
   }
 }
 
@@ -90,9 +103,20 @@ function coveredDss(doc: PdfDocument, end: number): Evidence {
 }
 
 /** Settles one signature's trust; true when trusted. `later`: proofs written after it. */
-async function settleOne(report: SignatureReport, p: PendingTrust, ctx: TrustContext, later: ProofOfExistence[]): Promise<boolean> {
+async function settleOne(
+  report: SignatureReport,
+  p: PendingTrust,
+  ctx: TrustContext,
+  later: ProofOfExistence[],
+): Promise<boolean> {
   const evidenceNow = mergeEvidence(ctx.finalDss, ctx.given, p.own);
-  const attempt = async (cert: CertificateInfo, pool: Uint8Array[], at: Date, evidence: Evidence, purpose: 'signing' | 'timestamping') => {
+  const attempt = async (
+    cert: CertificateInfo,
+    pool: Uint8Array[],
+    at: Date,
+    evidence: Evidence,
+    purpose: 'signing' | 'timestamping',
+  ) => {
     const used: UsedEvidence[] = [];
     const t = await evaluateTrust(cert, [...pool, ...evidence.certs], ctx.anchors, [], at, purpose, {
       evidence,
@@ -102,7 +126,9 @@ async function settleOne(report: SignatureReport, p: PendingTrust, ctx: TrustCon
     return { t, used };
   };
   const dssSummary = (e: Evidence, coveredBy: string | null): SignatureEvidence['dss'] =>
-    e.certs.length + e.crls.length + e.ocsps.length ? { coveredBy, certs: e.certs.length, crls: e.crls.length, ocsps: e.ocsps.length } : null;
+    e.certs.length + e.crls.length + e.ocsps.length
+      ? { coveredBy, certs: e.certs.length, crls: e.crls.length, ocsps: e.ocsps.length }
+      : null;
 
   // The validation time without a document time-stamp: the signature time-stamp's, when its
   // TSA is trusted now (or at the time of a later proof); otherwise the verification time. An
@@ -117,7 +143,13 @@ async function settleOne(report: SignatureReport, p: PendingTrust, ctx: TrustCon
       const ev = mergeEvidence(ctx.finalDss, ctx.given, st.evidence);
       tsa = await attempt(st.tsa, st.certificates, ctx.at, ev, 'timestamping');
       for (const q of tsa.t.trust === 'trusted' ? [] : later) {
-        const r = await attempt(st.tsa, st.certificates, q.time, mergeEvidence(q.dss, ctx.given, st.evidence), 'timestamping');
+        const r = await attempt(
+          st.tsa,
+          st.certificates,
+          q.time,
+          mergeEvidence(q.dss, ctx.given, st.evidence),
+          'timestamping',
+        );
         if (r.t.trust === 'trusted') {
           tsa = r;
           break;
@@ -125,12 +157,16 @@ async function settleOne(report: SignatureReport, p: PendingTrust, ctx: TrustCon
       }
     }
     if (st.time.getTime() > ctx.at.getTime() + CLOCK_SKEW_MS) {
-      notes.push(`signature timestamp: its time ${st.time.toISOString()} is after the verification time; its time is not used as the validation time`);
+      notes.push(
+        `signature timestamp: its time ${st.time.toISOString()} is after the verification time; its time is not used as the validation time`,
+      );
     } else if (tsa?.t.trust === 'trusted') {
       t0 = st.time;
       stamp = { kind: 'signature-timestamp', field: null, time: st.time.toISOString() };
     } else {
-      notes.push(`signature timestamp: ${tsa?.t.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used as the validation time`);
+      notes.push(
+        `signature timestamp: ${tsa?.t.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used as the validation time`,
+      );
     }
   }
   let best = await attempt(p.cert, p.pool, t0, evidenceNow, p.purpose);
@@ -138,22 +174,34 @@ async function settleOne(report: SignatureReport, p: PendingTrust, ctx: TrustCon
   let dss = dssSummary(ctx.finalDss, null);
   if (best.t.trust !== 'trusted' && best.t.trust !== 'untrusted') {
     // Expired, revoked or without revocation data now: the earliest later proof of existence.
-    for (const q of [...later].sort((a, b) => a.time.getTime() - b.time.getTime())) {
+    // When none makes it trusted, the verdict at the earliest proof is the one that counts
+    // (revoked before it, or no revocation data covered by it), with the reason for "now".
+    const atT0 = best;
+    let first: { r: typeof best; q: ProofOfExistence } | undefined;
+    for (const q of [...later].sort((a, b) => a.time.getTime() - b.time.getTime() || a.end - b.end)) {
       if (q.time >= t0) continue;
       const r = await attempt(p.cert, p.pool, q.time, mergeEvidence(q.dss, ctx.given, p.own), p.purpose);
-      if (r.t.trust === 'trusted') {
-        best = r;
-        time = q.time;
-        stamp = { kind: 'document-timestamp', field: q.field, time: q.time.toISOString() };
-        dss = dssSummary(q.dss, q.field);
+      first ??= { r, q };
+      if (r.t.trust === 'trusted' || r.t.trust === 'revoked') {
+        first = { r, q };
         break;
       }
+    }
+    if (first) {
+      best = first.r;
+      time = first.q.time;
+      stamp = { kind: 'document-timestamp', field: first.q.field, time: first.q.time.toISOString() };
+      dss = dssSummary(first.q.dss, first.q.field);
+      if (best.t.trust !== 'trusted')
+        notes.push(...atT0.t.reasons.map((r) => `at ${t0.toISOString()}: ${r}`));
     }
   }
   report.trust = best.t.trust;
   report.chain = best.t.path.map(toBase64);
-  report.validationTime = time.toISOString();
-  report.evidence = { timestamp: stamp, dss, revocation: best.used };
+  // Reported for long-term validation: a time asked for, a time-stamp's time, evidence used
+  // (a plain verification "now" without any stays as it was, comparable run to run).
+  if (ctx.atGiven || stamp) report.validationTime = time.toISOString();
+  if (stamp || dss || best.used.length) report.evidence = { timestamp: stamp, dss, revocation: best.used };
   report.reasons.push(...notes);
   if (best.t.trust !== 'trusted') report.reasons.push(...best.t.reasons);
   return best.t.trust === 'trusted';
