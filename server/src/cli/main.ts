@@ -9,7 +9,8 @@ import { signCommand } from './sign';
 const USAGE = `usage:
   sidian sign IN.pdf -o OUT.pdf --p12 FILE --password PW [--image PNG|JPG] [--page N] [--rect x,y,w,h]
               [--mode single|every-page|seam] [--reason T] [--location T] [--field NAME] [--tsa URL] [--certify 1|2|3]
-  sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json]
+  sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--at ISO-8601] [--json]
+  sidian extend IN.pdf -o OUT.pdf --ltv [--tsa URL] [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--offline]
   sidian serve [--port 8080] [--data ./data]
   sidian dev-pki --out DIR
   sidian audit verify [--data ./data]`;
@@ -25,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'verify': {
         const { verifyCommand } = await import('./verify');
         return await verifyCommand(rest);
+      }
+      case 'extend': {
+        const { extendCommand } = await import('./extend');
+        return await extendCommand(rest);
       }
       case 'serve': {
         const { serveCommand } = await import('./serve');

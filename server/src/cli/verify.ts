@@ -1,5 +1,6 @@
 /**
- * `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json] [--time ISO]`
+ * `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--json] [--at ISO]`
+ * `--at` validates as at that time (long-term validation; `--time` is its older name).
  * Exit codes (DESIGN.md): 0 valid, 1 invalid, 2 indeterminate, 3 unsigned, 4 unreadable input.
  * With several files the exit code is the worst of them (4 > 1 > 2 > 3 > 0).
  */
@@ -17,14 +18,19 @@ export async function verifyCommand(args: string[]): Promise<number> {
     crl: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     time: { type: 'string' },
+    at: { type: 'string' },
+    ocsp: { type: 'string', multiple: true },
   });
   if (positionals.length === 0) throw new UsageError('verify needs at least one PDF');
   const trustAnchors = (values.trust ?? []).map((f) => readFileSync(f, 'utf8'));
   const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(f)));
+  const ocsps = (values.ocsp ?? []).map((f) => new Uint8Array(readFileSync(f)));
   let validationTime: Date | undefined;
-  if (values.time) {
-    validationTime = new Date(values.time);
-    if (Number.isNaN(validationTime.getTime())) throw new UsageError(`--time is not a date: ${values.time}`);
+  const when = values.at ?? values.time;
+  if (when) {
+    validationTime = new Date(when);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(when) || Number.isNaN(validationTime.getTime()))
+      throw new UsageError(`--at is not an ISO-8601 time: ${when}`);
   }
   let worst = 0;
   const reports: Record<string, unknown> = {};
@@ -35,7 +41,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       const input = openFile(file);
       let report: VerificationReport;
       try {
-        report = await verifyPdf(input, { trustAnchors, crls, validationTime });
+        report = await verifyPdf(input, { trustAnchors, crls, ocsps, at: validationTime });
       } finally {
         input.close();
       }
@@ -73,6 +79,17 @@ function printReport(file: string, r: VerificationReport): void {
       `      integrity ${s.integrity}; coverage ${s.coverage}; modifications after: ${s.modificationsAfter}; trust ${s.trust}` +
         `${s.timestampTime ? `; timestamp ${s.timestampTime}` : s.claimedTime ? `; claimed time ${s.claimedTime}` : ''}`,
     );
+    if (s.validationTime) {
+      const ts = s.evidence?.timestamp;
+      lines.push(
+        `      验证时间 validated at ${s.validationTime}` +
+          (ts ? ` (${ts.kind === 'document-timestamp' ? `document time-stamp ${ts.field}` : 'signature time-stamp'})` : ''),
+      );
+    }
+    for (const e of s.evidence?.revocation ?? [])
+      lines.push(
+        `      ${e.kind.toUpperCase()} (${e.source}${e.object !== undefined ? ` object ${e.object}` : ''}) from ${e.issuer}: ${e.status} for ${e.certificate}`,
+      );
     for (const reason of s.reasons) lines.push(`      - ${reason}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
