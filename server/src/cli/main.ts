@@ -12,6 +12,7 @@ const USAGE = `usage:
   sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--at ISO-8601] [--json]
   sidian extend IN.pdf -o OUT.pdf --ltv [--tsa URL] [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--offline]
   sidian serve [--port 8080] [--data ./data]
+  sidian renew-timestamps [--data ./data] [--within-days 90] [--json]
   sidian dev-pki --out DIR
   sidian audit verify [--data ./data]`;
 
@@ -30,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'extend': {
         const { extendCommand } = await import('./extend');
         return await extendCommand(rest);
+      }
+      case 'renew-timestamps': {
+        const { renewCommand } = await import('./renew');
+        return await renewCommand(rest);
       }
       case 'serve': {
         const { serveCommand } = await import('./serve');

@@ -6,8 +6,7 @@ import { digestChunks } from '../digest';
 import { SidianError, isSidianError } from '../errors';
 import { PdfDocument, type PdfView } from '../pdf/document';
 import type { PdfInput } from '../pdf/source';
-import { decodeStream } from '../pdf/filters';
-import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
+import { PdfDict, PdfRef, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { indexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
@@ -152,16 +151,22 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       r.reasons.push(damaged);
     }
   }
-  // Levels that depend on what follows: B-LT (DSS added later), B-LTA (then a document timestamp).
-  const dssEnd = dss.addedAt;
+  // Levels that depend on what follows (ETSI EN 319 142-1 §6.3): B-T also by a document
+  // time-stamp after the signature; B-LT by a DSS written after the B-T time-stamp; B-LTA by a
+  // document time-stamp after that DSS.
+  const dtsEnds = signatures
+    .filter((t) => t.kind === 'document-timestamp' && t.integrity === 'ok' && t.byteRange)
+    .map((t) => t.byteRange![2]! + t.byteRange![3]!)
+    .sort((a, b) => a - b);
   for (const r of signatures) {
-    if (r.kind === 'document-timestamp' || r.level === null || r.level === 'B-B') continue;
+    if (r.kind === 'document-timestamp' || r.level === null) continue;
     const end = r.byteRange ? r.byteRange[2]! + r.byteRange[3]! : 0;
-    if (dssEnd !== undefined && dssEnd > end) {
-      r.level = 'B-LT';
-      const lta = signatures.some((t) => t.kind === 'document-timestamp' && t.integrity === 'ok' && t.byteRange && t.byteRange[2]! + t.byteRange[3]! > dssEnd);
-      if (lta) r.level = 'B-LTA';
-    }
+    const proof = r.level === 'B-B' ? dtsEnds.find((e) => e > end) : end;
+    if (proof === undefined) continue;
+    if (r.level === 'B-B') r.level = 'B-T';
+    const dssAt = dss.writtenAt.find((o) => o > proof);
+    if (dssAt === undefined) continue;
+    r.level = dtsEnds.some((e) => e > dssAt) ? 'B-LTA' : 'B-LT';
   }
   const status = signatures.some((s) => s.status === 'invalid')
     ? 'invalid'
@@ -483,49 +488,28 @@ function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {
   return [...fieldLocks(view, s.dict), ...(lock ? fieldLocks(signedView, undefined, lock) : [])];
 }
 
-/** Certificates and CRLs of the document security store, and where it was added. */
-function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number; evidence: Evidence } {
-  const out: { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number; evidence: Evidence } = {
-    certs: [],
-    crls: [],
-    evidence: dssEvidence(view),
-  };
+/**
+ * The document security store: its evidence (pki/revocation.ts) and the offsets of the sections
+ * that wrote its dictionary (for the B-LT / B-LTA levels).
+ */
+function readDss(view: PdfView): { writtenAt: number[]; evidence: Evidence } {
+  const out: { writtenAt: number[]; evidence: Evidence } = { writtenAt: [], evidence: dssEvidence(view) };
   try {
     const dssObj = view.catalog().get('DSS');
-    const dss = view.dict(dssObj);
-    if (!dss) return out;
-    const streams = (key: string) =>
-      (view.array(dss.get(key)) ?? []).map((r) => view.resolve(r)).filter((s): s is PdfStream => s instanceof PdfStream);
-    const decode = (s: PdfStream) => {
-      try {
-        return s.dict.get('Filter') ? decodeStreamSafe(s) : s.data;
-      } catch {
-        return undefined;
-      }
-    };
-    out.certs = streams('Certs').map(decode).filter((x): x is Uint8Array => !!x);
-    out.crls = streams('CRLs').map(decode).filter((x): x is Uint8Array => !!x);
-    // The revision that added the DSS: the first section whose view has it.
-    const secs = [...view.doc.sections].sort((a, b) => a.offset - b.offset);
-    for (const s of secs) {
-      const v = view.doc.viewAt(s.offset + 1);
-      try {
-        if (v.catalog().has('DSS')) {
-          out.addedAt = s.offset;
-          break;
-        }
-      } catch {
-        /* keep looking */
-      }
-    }
+    if (!view.dict(dssObj)) return out;
+    // a DSS written as a direct object changes with the catalog
+    const num = dssObj instanceof PdfRef ? dssObj.num : view.rootRef.num;
+    out.writtenAt = view.doc.sections
+      .filter((s) => {
+        const e = s.entries.get(num);
+        return e !== undefined && e.type !== 0;
+      })
+      .map((s) => s.offset)
+      .sort((a, b) => a - b);
   } catch {
     /* no usable DSS */
   }
   return out;
-}
-
-function decodeStreamSafe(s: PdfStream): Uint8Array {
-  return decodeStream(s, 16 * 1024 * 1024);
 }
 
 function widgetsOf(view: PdfView, f: FieldInfo): { page: number; rect: [number, number, number, number] }[] {
