@@ -212,6 +212,27 @@ describe('a licence sealed (B-T) with a one-day certificate, extended to B-LT an
   });
 });
 
+describe('bounded work on hostile evidence', () => {
+  it("attack: a DSS of 3000 distinct forged CRLs (the CA's name, another key) is read within bounds and ignored", async () => {
+    const fake = createCa(dir, { name: 'fake-inter', subject: '/C=CN/O=Sidian Test/CN=Sidian LTV Seal CA' });
+    const forged = makeCrl(fake).der;
+    const crls = Array.from({ length: 3000 }, (_, i) => {
+      const c = forged.slice();
+      c[c.length - 1] = i & 0xff;
+      c[c.length - 2] = (i >> 8) & 0xff;
+      return c;
+    });
+    // (addDss writes a new DSS: the genuine CRLs first, then the forged ones)
+    const hostile = await addDocumentTimestamp(addDss(lt, { crls: [rootCrl, interCrl, ...crls] }), tsa.url);
+    const started = Date.now();
+    const r = await verify(hostile, new Date(Date.now() + 5 * DAY));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // the forged ones change nothing
+    expect(r.status).toBe('valid');
+    expect(sealOf(r).reasons.filter((x) => /bad signature/.test(x)).length).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('the CA revoked', () => {
   it('after the archive time-stamp: still valid (validated at the time-stamp, the later CRL consulted)', async () => {
     const crl = crlRevoking(root, inter, new Date(ltaTime.getTime() + HOUR));

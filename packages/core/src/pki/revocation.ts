@@ -89,6 +89,8 @@ export interface ParsedOcsp {
 }
 
 const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
+const MAX_DSS_ITEMS = 512;
+const MAX_DSS_BYTES = 64 * 1024 * 1024;
 const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const OTHER_REV_INFO_OCSP = '1.3.6.1.5.5.7.16.2';
 const ADBE_REVOCATION_INFO = '1.2.840.113583.1.1.8';
@@ -222,8 +224,12 @@ export function dssEvidence(view: PdfView): Evidence {
     const dss = view.dict(view.catalog().get('DSS'));
     if (!dss) return e;
     const seen = new Set<number>();
+    // Bounded work on a hostile DSS: at most MAX_DSS_ITEMS streams and MAX_DSS_BYTES decoded in all.
+    let items = 0;
+    let bytesLeft = MAX_DSS_BYTES;
     const take = (arr: unknown, key: 'Certs' | 'CRLs' | 'OCSPs', source: EvidenceSource) => {
-      for (const r of (view.array(arr as PdfObject | undefined) ?? []).slice(0, 10_000)) {
+      for (const r of (view.array(arr as PdfObject | undefined) ?? []).slice(0, MAX_DSS_ITEMS)) {
+        if (++items > MAX_DSS_ITEMS || bytesLeft <= 0) return;
         const num = r instanceof PdfRef ? r.num : undefined;
         if (num !== undefined) {
           if (seen.has(num)) continue;
@@ -233,10 +239,12 @@ export function dssEvidence(view: PdfView): Evidence {
         if (!(s instanceof PdfStream)) continue;
         let bytes: Uint8Array;
         try {
-          bytes = s.dict.get('Filter') ? decodeStream(s, 16 * 1024 * 1024) : s.data;
+          bytes = s.dict.get('Filter') ? decodeStream(s, bytesLeft) : s.data;
         } catch {
           continue;
         }
+        bytesLeft -= bytes.length;
+        if (bytesLeft < 0) return;
         if (key === 'Certs') e.certs.push(bytes);
         else if (key === 'CRLs') addCrl(e, bytes, source, num);
         else addOcsp(e, bytes, source, num);
@@ -249,7 +257,7 @@ export function dssEvidence(view: PdfView): Evidence {
     if (vri) {
       let n = 0;
       for (const v of vri.map.values()) {
-        if (++n > 1000) break;
+        if (++n > MAX_DSS_ITEMS) break;
         const d = view.dict(v);
         if (!(d instanceof PdfDict)) continue;
         take(d.get('Cert'), 'Certs', 'vri');
@@ -358,8 +366,9 @@ export async function revocationStatus(
   for (const item of evidence.crls) {
     const crl = item.parsed;
     if (!bytesEqual(crl.issuer, issuer.subject)) continue;
-    if ((await verify(issuer, crl.sigAlg, crl.tbs, crl.signature)) !== true) {
-      reasons.push(`a CRL from "${describeName(issuer.subject)}" has a bad signature and was ignored`);
+    if (!(await crlSignedBy(crl, issuer, verify))) {
+      const note = `a CRL from "${describeName(issuer.subject)}" has a bad signature and was ignored`;
+      if (!reasons.includes(note)) reasons.push(note);
       continue;
     }
     const used: UsedEvidence = {
@@ -392,9 +401,8 @@ export async function revocationStatus(
       if (!bytesEqual(single.issuerNameHash, digestSync(hash, issuer.subject))) continue;
       if (!bytesEqual(single.issuerKeyHash, digestSync(hash, issuerKey))) continue;
       if (!(await ocspSignedFor(o, issuer, verify))) {
-        reasons.push(
-          `an OCSP response about "${who}" is not signed by its issuer or a delegated responder and was ignored`,
-        );
+        const note = `an OCSP response about "${who}" is not signed by its issuer or a delegated responder and was ignored`;
+        if (!reasons.includes(note)) reasons.push(note);
         continue;
       }
       if (single.nextUpdate && single.nextUpdate < single.thisUpdate) continue;
@@ -425,6 +433,21 @@ export async function revocationStatus(
   }
   if (good) return { status: 'good', used: good, reasons };
   return { status: 'unknown', reasons };
+}
+
+/** CRL signature checks, remembered per CRL and issuer key: the same items come back attempt after attempt. */
+const crlChecks = new WeakMap<ParsedCrl, Map<string, boolean>>();
+
+async function crlSignedBy(crl: ParsedCrl, issuer: CertificateInfo, verify: VerifyFn): Promise<boolean> {
+  let m = crlChecks.get(crl);
+  if (!m) crlChecks.set(crl, (m = new Map()));
+  const key = toHex(issuer.spki);
+  let ok = m.get(key);
+  if (ok === undefined) {
+    ok = (await verify(issuer, crl.sigAlg, crl.tbs, crl.signature)) === true;
+    m.set(key, ok);
+  }
+  return ok;
 }
 
 /** The response is signed by the issuer itself or by a certificate the issuer gave id-kp-OCSPSigning. */
