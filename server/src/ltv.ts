@@ -5,7 +5,7 @@
  * newest archive time-stamp expires, it appends the DSS for that TSA and a fresh time-stamp
  * (EN 319 102-1 §5.6.3: each archive time-stamp is kept valid by the next).
  */
-import { extendPdf, parseCms, timestampPdf } from '@sidian/core';
+import { extendPdf, parseCms } from '@sidian/core';
 import { PdfDocument } from '../../packages/core/src/pdf/document';
 import { PdfString } from '../../packages/core/src/pdf/objects';
 import { parseCertificate } from '../../packages/core/src/pki/certificate';
@@ -15,22 +15,15 @@ import { listFields } from '../../packages/core/src/sign/fields';
 import type { Ctx } from './context';
 
 /**
- * B-LTA for a licence the server registers: a seal without a signature time-stamp (B-B) first gets
- * a document time-stamp (B-T, EN 319 142-1 §6.3), then the DSS (the CA certificate and current CRL,
- * the chains of the seal and of that time-stamp) and the archive time-stamp, all from the server's
- * own TSA.
+ * B-LTA for a licence the server registers: a seal without a time-stamp first gets a document
+ * time-stamp (extendPdf does that), then a DSS with the CA certificate, its current CRL and the
+ * chains, then the archive time-stamp — all from the server's own TSA.
  */
-export async function extendLicence(
-  ctx: Ctx,
-  pdf: Uint8Array,
-  o: { timestampFirst?: boolean } = {},
-): Promise<Uint8Array> {
-  const tsa = async (query: Uint8Array) => (await ctx.tsa.respond(query)).reply;
-  const stamped = o.timestampFirst ? await timestampPdf(pdf, { tsa }) : pdf;
-  const result = await extendPdf(stamped, {
+export async function extendLicence(ctx: Ctx, pdf: Uint8Array): Promise<Uint8Array> {
+  const result = await extendPdf(pdf, {
     certificates: ctx.pki.anchors,
     crls: [await ctx.ca.crl()],
-    tsa,
+    tsa: async (query) => (await ctx.tsa.respond(query)).reply,
     fetch: false,
   });
   return result.pdf;

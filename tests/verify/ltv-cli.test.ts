@@ -59,8 +59,7 @@ let requests: string[] = [];
 const f: Record<string, string> = {};
 
 /** A seal certificate valid for one day whose CRL distribution point and OCSP responder are on `base`. */
-function issueSealWithUrls(ca: Ca): Entity {
-  const name = 'seal';
+function issueSealWithUrls(ca: Ca, name = 'seal', ocsp = true): Entity {
   const d = path.join(path.dirname(ca.dir), name);
   mkdirSync(d, { recursive: true });
   const ext = path.join(d, 'ext.cnf');
@@ -68,7 +67,8 @@ function issueSealWithUrls(ca: Ca): Entity {
     ext,
     `[ ext_seal ]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, nonRepudiation\n` +
       `subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n` +
-      `crlDistributionPoints = URI:${base}/inter.crl\nauthorityInfoAccess = OCSP;URI:${base}/ocsp\n`,
+      `crlDistributionPoints = URI:${base}/inter.crl\n` +
+      (ocsp ? `authorityInfoAccess = OCSP;URI:${base}/ocsp\n` : ''),
   );
   const keyFile = path.join(d, `${name}.key`);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
@@ -188,11 +188,14 @@ beforeAll(async () => {
     'sealed.pdf',
     await signPdf(embedLicence(minimalPdf(), sampleLicence()), { signer: seal.signer, certify: 2 }),
   );
+  // a seal certificate that names only a CRL distribution point
+  const crlOnly = await pkiFor(dir, inter, issueSealWithUrls(inter, 'seal-crl-only', false));
+  put('sealed-crl-only.pdf', await signPdf(minimalPdf(), { signer: crlOnly.signer }));
   put('root.pem', root.certPem);
   put('tsa-ca.pem', tsa.caPem);
   put('root.crl', makeCrl(root).der);
   put('unsigned.pdf', minimalPdf());
-  for (const n of ['lt.pdf', 'lta.pdf', 'nothing.pdf']) f[n] = path.join(dir, n);
+  for (const n of ['lt.pdf', 'lta.pdf', 'nothing.pdf', 'lt-crl.pdf']) f[n] = path.join(dir, n);
 }, 120_000);
 
 afterAll(async () => {
@@ -224,6 +227,38 @@ describe('sidian extend --ltv', () => {
     expect(readFileSync(f['lt.pdf']!).subarray(0, input.length).equals(input)).toBe(true);
   });
 
+  it('B-LT from the CRL distribution point when the certificate names no OCSP responder', async () => {
+    requests = [];
+    const r = await sidian([
+      'extend',
+      f['sealed-crl-only.pdf']!,
+      '-o',
+      f['lt-crl.pdf']!,
+      '--ltv',
+      '--trust',
+      f['root.pem']!,
+      '--crl',
+      f['root.crl']!,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(requests).toEqual(['GET /inter.crl']);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      level: 'B-LT',
+      added: { crls: 2, ocsps: 0, fetched: [`${base}/inter.crl`] },
+    });
+    const v = await sidian(['verify', f['lt-crl.pdf']!, '--trust', f['root.pem']!, '--json']);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout).signatures[0].evidence.revocation).toContainEqual(
+      expect.objectContaining({
+        kind: 'crl',
+        source: 'dss',
+        issuer: expect.stringContaining('Seal CA'),
+        status: 'good',
+      }),
+    );
+  });
+
   it('B-LTA with --tsa; pdfsig still finds the seal intact and the document time-stamp added', async () => {
     const r = await sidian([
       'extend',
@@ -247,7 +282,8 @@ describe('sidian extend --ltv', () => {
     expect(out).toMatchObject({ level: 'B-LTA', added: { ocsps: 1, crls: 1 } });
     expect(out.added.fetched).toEqual([`${base}/ocsp`]);
     const sigs = pdfsig(f['lta.pdf']!);
-    expect(sigs.length).toBe(2);
+    // the seal had no time-stamp: a document time-stamp, the DSS, the archive time-stamp
+    expect(sigs.length).toBe(3);
     expect(sigs[0]!.valid).toBe(true);
     expect(sigs[0]!.signer).toContain('电子印章');
   });

@@ -142,8 +142,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       // document time-stamp, so the seal stays verifiable after its certificate expires
       let stored: Uint8Array;
       try {
-        const timestampFirst = ins.report.signatures.some((s) => s.kind !== 'document-timestamp' && s.level === 'B-B');
-        stored = await extendLicence(ctx, body, { timestampFirst });
+        stored = await extendLicence(ctx, body);
       } catch (e) {
         throw new HttpError(503, 'LTV_UNAVAILABLE', `long-term validation data could not be added: ${(e as Error).message}`);
       }

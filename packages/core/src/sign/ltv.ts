@@ -43,6 +43,11 @@ export interface ExtendOptions {
 
 export interface ExtendResult {
   pdf: Uint8Array;
+  /**
+   * What was added: 'B-LT' validation data; 'B-LTA' also an archive time-stamp (and, before the
+   * DSS, a document time-stamp for a signature that had none). The signatures' own levels are
+   * what verifyPdf reports.
+   */
   /** What went into the DSS and where each came from. */
   added: { certificates: number; crls: number; ocsps: number; fetched: string[] };
   level: 'B-LT' | 'B-LTA';
@@ -51,10 +56,15 @@ export interface ExtendResult {
 const MAX_FETCHES = 32;
 const MAX_RESPONSE = 16 * 1024 * 1024;
 
-export async function extendPdf(pdf: Uint8Array, options: ExtendOptions = {}): Promise<ExtendResult> {
-  const certs = signatureCertificates(pdf);
+export async function extendPdf(input: Uint8Array, options: ExtendOptions = {}): Promise<ExtendResult> {
+  const { certs, untimed } = signatureCertificates(input);
   if (certs.length === 0)
     throw new SidianError('LTV_NOTHING_TO_EXTEND', 'the PDF has no signature to extend');
+  // A signature without a time-stamp first gets a document time-stamp (B-T, EN 319 142-1 §6.3),
+  // so that the DSS below also carries that time-stamp's validation data (B-LT) and the archive
+  // time-stamp then covers both (B-LTA).
+  const pdf = options.tsa && untimed ? await timestampPdf(input, { tsa: options.tsa }) : input;
+  if (pdf !== input) certs.push(...signatureCertificates(pdf).certs);
   const all = dedupe([...certs, ...(options.certificates ?? [])]);
   const infos = all.map(safeParse).filter((c): c is CertificateInfo => !!c);
   const crls = [...(options.crls ?? [])];
@@ -109,27 +119,38 @@ export async function extendPdf(pdf: Uint8Array, options: ExtendOptions = {}): P
   };
 }
 
-/** The certificates inside the document's signatures and their time-stamp tokens. */
-function signatureCertificates(pdf: Uint8Array): Uint8Array[] {
+/**
+ * The certificates inside the document's signatures and their time-stamp tokens; `untimed` when a
+ * signature has no signature time-stamp and the document has no document time-stamp.
+ */
+function signatureCertificates(pdf: Uint8Array): { certs: Uint8Array[]; untimed: boolean } {
   const doc = PdfDocument.load(pdf);
   if (doc.encrypted) throw new SidianError('PDF_ENCRYPTED', 'the PDF is encrypted');
   const view = doc.latest;
-  const out: Uint8Array[] = [];
+  const certs: Uint8Array[] = [];
+  let withoutTimestamp = false;
+  let docTimestamps = 0;
   for (const f of listFields(view)) {
     if (f.type !== 'Sig') continue;
-    const bytes = view.resolve(view.dict(f.dict.get('V'))?.get('Contents'));
+    const sig = view.dict(f.dict.get('V'));
+    const bytes = view.resolve(sig?.get('Contents'));
     if (!(bytes instanceof PdfString)) continue;
+    const docTs = sig?.name('Type') === 'DocTimeStamp' || sig?.name('SubFilter') === 'ETSI.RFC3161';
+    if (docTs) docTimestamps++;
     try {
       // /Contents is padded with zeros after the DER
       const cms = parseCms(parseDer(bytes.bytes, { allowTrailing: true, maxNodes: 500_000 }).raw);
-      out.push(...cms.certificates);
-      for (const si of cms.signerInfos)
-        for (const t of signatureTimestampTokens(si)) out.push(...parseTimestampToken(t).cms.certificates);
+      certs.push(...cms.certificates);
+      for (const si of cms.signerInfos) {
+        const tokens = signatureTimestampTokens(si);
+        if (!docTs && tokens.length === 0) withoutTimestamp = true;
+        for (const t of tokens) certs.push(...parseTimestampToken(t).cms.certificates);
+      }
     } catch {
       /* not a CMS we can read */
     }
   }
-  return out;
+  return { certs, untimed: withoutTimestamp && docTimestamps === 0 };
 }
 
 function dedupe(list: Uint8Array[]): Uint8Array[] {
