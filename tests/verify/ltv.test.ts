@@ -202,6 +202,23 @@ describe('a licence sealed (B-T) with a one-day certificate, extended to B-LT an
     expect(sealOf(r).trust).not.toBe('trusted');
   });
 
+  it('attack: a document time-stamp written before the signature proves nothing about it', async () => {
+    // DSS and time-stamp on the unsigned licence, then the seal (B-B) on top
+    const stampedFirst = await addDocumentTimestamp(
+      addDss(embedLicence(minimalPdf(), sampleLicence()), {
+        certs: [root.certDer],
+        crls: [rootCrl, interCrl],
+      }),
+      tsa.url,
+    );
+    const signedAfter = await signPdf(stampedFirst, { signer: seal.signer });
+    expect((await verify(signedAfter)).status).toBe('valid');
+    const r = await verify(signedAfter, new Date(Date.now() + 5 * DAY));
+    expect(r.status).toBe('indeterminate');
+    expect(sealOf(r).trust).toBe('expired');
+    expect(sealOf(r).evidence?.timestamp ?? null).toBeNull();
+  });
+
   it('a time-stamp later than the verification time is no proof', async () => {
     const r = await verify(lta, new Date(ltaTime.getTime() - HOUR));
     const dts = r.signatures.find((x) => x.kind === 'document-timestamp')!;
