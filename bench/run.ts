@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- sign|verify|server|upload|viewer ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- cli|sign|verify|server|upload|viewer ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { benchCli } from './cli';
 import { benchSign } from './sign';
 import { benchVerify } from './verify';
 import { benchViewer } from './viewer/run';
@@ -32,6 +33,7 @@ async function benchUpload(): Promise<string> {
 }
 
 const BENCHES: Record<string, () => Promise<string>> = {
+  cli: benchCli,
   sign: benchSign,
   verify: benchVerify,
   server: benchServer,

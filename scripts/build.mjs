@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build`: the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
+// `npm run build`: the `sidian` command (server/dist/cli), the elements bundle (dist/elements: sidian.js, its lazy chunks, pdf.js's worker
 // and data files under pdfjs/), the demo portal (dist/demo), the Custom Elements Manifest and the
 // editor data and framework typings made from it (packages/elements/). `--if-stale` (used by
 // `npm start`) skips the work when nothing it reads changed since the last build.
@@ -29,6 +29,10 @@ function newestMtime(p) {
   for (const name of readdirSync(full)) newest = Math.max(newest, newestMtime(path.join(p, name)));
   return newest;
 }
+
+// the `sidian` command (server/dist/cli): cheap, so always
+const { buildCli } = await import('./build-cli.mjs');
+await buildCli();
 
 if (process.argv.includes('--if-stale') && existsSync(stamp)) {
   const built = statSync(stamp).mtimeMs;

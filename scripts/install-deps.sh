@@ -14,12 +14,14 @@ have qpdf || missing+=(qpdf)
 have chromium || missing+=(chromium)
 have openssl || missing+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+# an HSM for the PKCS#11 tests (server/src/pkcs11.test.ts): SoftHSM2 and its softhsm2-util
+have softhsm2-util || missing+=(softhsm2)
 # a CJK font for Chromium, so the e2e screenshots of Chinese pages show text, not boxes
 DROID_FONT=/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 [ -e "$DROID_FONT" ] || missing+=(fonts-droid-fallback)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (poppler-utils, mupdf-tools, qpdf, chromium, openssl, postgresql, fonts-droid-fallback present)"
+  echo "install-deps: nothing to install (poppler-utils, mupdf-tools, qpdf, chromium, openssl, postgresql, softhsm2, fonts-droid-fallback present)"
   exit 0
 fi
 
@@ -37,7 +39,7 @@ echo "install-deps: installing ${missing[*]}"
 "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -q
 "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}" </dev/null
 
-for cmd in pdfsig mutool qpdf chromium openssl; do
+for cmd in pdfsig mutool qpdf chromium openssl softhsm2-util; do
   have "$cmd" || { echo "install-deps: $cmd still missing after install" >&2; exit 1; }
 done
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || {

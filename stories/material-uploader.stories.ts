@@ -22,7 +22,7 @@ const REQUIREMENTS: MaterialRequirement[] = [
 type Setup = (el: MaterialUploader) => Promise<void>;
 
 /**
- * With a server (`npx sidian serve` with this Storybook's origin among the CORS origins), the story
+ * With a server (`npx sidian serve --dev` with this Storybook's origin among the CORS origins), the story
  * takes a development token and uploads for real; without one, checks and hashing still run.
  */
 function render(args: Args, setup?: Setup) {

@@ -64,7 +64,7 @@ async function main() {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), '--quiet'],
+    [SIDIAN_BIN, 'serve', '--dev', '--data', dataDir, '--port', String(port), '--quiet'],
     {
       env: { ...process.env, SIDIAN_TSA_PER_MINUTE: '100000000', SIDIAN_LOG: '0' },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-// The `sidian` command: runs the TypeScript sources through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// The `sidian` command. Runs the built JavaScript (server/dist/cli, made by `npm ci`, `npm run build`
+// and the tests) when it is there; otherwise compiles the TypeScript sources through tsx, slower to
+// start (about half a second).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const built = new URL('../dist/cli/main.mjs', import.meta.url);
+let main;
+if (existsSync(built) && process.env.SIDIAN_CLI_FROM_SOURCE !== '1') {
+  ({ main } = await import(built.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

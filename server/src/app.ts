@@ -17,6 +17,8 @@ import { openDatabase, reserveCounter } from './db/index';
 import { installErrorHandlers } from './errors';
 import { EnrolmentCa } from './pki/ca';
 import { DEMO_DEPARTMENT, loadOrCreateServerPki } from './pki/dev-pki';
+import { loadOperatorPki, missingPki, type OperatorPkiConfig } from './pki/operator-pki';
+import { ConfigError } from './config-error';
 import { toPem } from './pki/x509';
 import { isCreditCode } from '../../packages/core/src/licence/identifier';
 import { basicRoutes } from './routes/basics';
@@ -24,8 +26,10 @@ import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
+import { ocspRoutes } from './routes/ocsp';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
 import { blockSerials, TsaResponder } from './tsa/responder';
+import { ReportCache } from './verify/cache';
 import { WorkerPool } from './verify/pool';
 
 export interface ServerOptions {
@@ -34,8 +38,13 @@ export interface ServerOptions {
   databaseUrl?: string;
   port?: number;
   host?: string;
-  /** Development mode: dev tokens, a demo department, open audit reading. */
+  /**
+   * Development mode: dev tokens, a demo department, open audit reading, a PKI made on first run;
+   * loopback addresses only. Default: production.
+   */
   devMode?: boolean;
+  /** The operator's CA, TSA and seal keys; required in production (pki/operator-pki.ts). */
+  pki?: OperatorPkiConfig;
   /** Origins of the sites that embed the elements (exact match, e.g. https://zwfw.example.gov.cn). */
   corsOrigins?: string[];
   limits?: Partial<Limits>;
@@ -122,20 +131,57 @@ async function loadDepartments(ctx: Ctx): Promise<number> {
   return list.length;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: the addresses development mode may listen on. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+  );
+}
+
+/** What production refuses to start without, checked before anything is written to the data folder. */
+function checkStartable(o: ServerOptions, devMode: boolean): void {
+  const host = o.host ?? '127.0.0.1';
+  if (devMode && !isLoopback(host)) {
+    throw new ConfigError(
+      'DEV_NOT_LOOPBACK',
+      `开发模式会发放测试令牌和演示部门的密钥，只能监听本机地址 (127.0.0.1, ::1)，不能监听 ${host} / ` +
+        `development mode hands out test tokens and the demo department's keys, so it listens on loopback only, not ${host}`,
+    );
+  }
+  if (devMode) return;
+  if (!o.pki) throw missingPki();
+  const p = o.portal;
+  const missing = [
+    !p?.publicKeyPem && !p?.jwksUrl ? 'SIDIAN_PORTAL_PUBLIC_KEY or SIDIAN_PORTAL_JWKS_URL' : '',
+    !p?.issuer ? 'SIDIAN_PORTAL_ISSUER' : '',
+    !p?.audience ? 'SIDIAN_PORTAL_AUDIENCE' : '',
+  ].filter(Boolean);
+  if (missing.length) {
+    throw new ConfigError(
+      'PORTAL_MISSING',
+      `生产模式需要配置门户令牌的公钥、签发者 (issuer) 和受众 (audience)；缺少: ${missing.join(', ')} / ` +
+        `production needs the portal's token key, issuer and audience; missing: ${missing.join(', ')} (docs/production.md)`,
+    );
+  }
+}
+
 export async function buildServer(o: ServerOptions): Promise<SidianServer> {
+  const devMode = o.devMode ?? false;
+  checkStartable(o, devMode);
   const dataDir = path.resolve(o.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
-  const devMode = o.devMode ?? true;
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
   const corsOrigins = (o.corsOrigins ?? []).map((s) => s.replace(/\/+$/, ''));
 
+  // production never invents a PKI: the operator's, checked (key matches certificate, chains to the CA)
+  const pki = o.pki ? await loadOperatorPki(o.pki) : await loadOrCreateServerPki(dataDir);
   const database = await openDatabase({ dataDir, databaseUrl: o.databaseUrl });
-  const pki = await loadOrCreateServerPki(dataDir);
   const audit = new AuditLog(database.db, database.kind);
   const auth = await Auth.create(database.db, { portal: o.portal, devMode, dataDir });
-  const pool = new WorkerPool({ size: limits.verifyWorkers });
+  const pool = new WorkerPool({ size: limits.verifyWorkers, maxOldGenerationSizeMb: limits.verifyHeapMb });
   const tsa = new TsaResponder({
-    signer: { certificate: pki.tsa.der, chain: [pki.ca.der], key: pki.tsa.key },
+    signer: { certificate: pki.tsa.der, chain: pki.tsa.chain ?? [pki.ca.der], key: pki.tsa.key },
     nextSerial: blockSerials((n) => reserveCounter(database.db, 'tsa-serial', n)),
     policy: o.tsaPolicy,
   });
@@ -151,6 +197,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
     auth,
     blobs: new BlobStore(dataDir),
     pool,
+    reports: new ReportCache(),
     tsa,
     ca: new EnrolmentCa(database.db, pki, audit, { publicUrl: o.publicUrl }),
     limits,
@@ -222,6 +269,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       'Tus-Max-Size',
       'Tus-Extension',
       'Upload-Expires',
+      'Sidian-Cache',
+      'Sidian-Crl-Number',
     ],
     maxAge: 600,
   });
@@ -239,6 +288,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await licenceRoutes(app, ctx);
   await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
+  await ocspRoutes(app, ctx);
 
   // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
   await staticRoutes(app, ctx, {
@@ -261,6 +311,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
       await app.close();
       await pool.close();
       await database.close();
+      pki.close?.();
     },
   };
 }

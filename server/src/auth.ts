@@ -19,7 +19,14 @@ export interface PortalConfig {
   issuer?: string;
   audience?: string;
   algorithms?: string[];
+  /**
+   * Longest accepted token lifetime, exp - iat (seconds, default 3600): a leaked long-lived token
+   * is a standing key to a citizen's materials. Tokens without iat are refused.
+   */
+  maxTokenLifetimeSeconds?: number;
 }
+
+export const DEFAULT_MAX_TOKEN_LIFETIME = 3600;
 
 export interface Citizen {
   kind: 'citizen';
@@ -63,15 +70,22 @@ export class Auth {
     algorithms?: string[];
   }[] = [];
   private devKey?: jose.CryptoKey;
+  /** Longest accepted exp - iat, seconds. */
+  readonly maxTokenLifetime: number;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    maxTokenLifetime = DEFAULT_MAX_TOKEN_LIFETIME,
+  ) {
+    this.maxTokenLifetime = maxTokenLifetime;
+  }
 
   static async create(
     db: Db,
     o: { portal?: PortalConfig; devMode: boolean; dataDir: string },
   ): Promise<Auth> {
-    const a = new Auth(db);
     const p = o.portal;
+    const a = new Auth(db, p?.maxTokenLifetimeSeconds);
     if (p?.publicKeyPem) {
       const alg = p.algorithms?.[0] ?? 'ES256';
       a.verifiers.push({
@@ -119,14 +133,16 @@ export class Auth {
   /** A development portal token for a named person (dev mode only). */
   async devToken(name: string, idNumber: string, ttlSeconds = 3600): Promise<string> {
     if (!this.devKey) throw new Error('development tokens are disabled');
+    // one clock reading for iat and exp, so that exp - iat is exactly the ttl the lifetime check sees
+    const now = Math.floor(Date.now() / 1000);
     return new jose.SignJWT({ name, idNumber })
       .setProtectedHeader({ alg: 'ES256' })
       .setIssuer(DEV_ISSUER)
       .setAudience(DEV_AUDIENCE)
       .setSubject(pseudonym(idNumber))
-      .setIssuedAt()
+      .setIssuedAt(now)
       .setJti(randomUUID())
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .setExpirationTime(now + ttlSeconds)
       .sign(this.devKey);
   }
 
@@ -138,9 +154,16 @@ export class Auth {
           issuer: v.issuer,
           audience: v.audience,
           algorithms: v.algorithms,
-          requiredClaims: ['exp'],
+          requiredClaims: ['exp', 'iat'],
+          // with maxTokenAge jose also refuses an iat in the future
+          maxTokenAge: this.maxTokenLifetime,
           clockTolerance: 30,
         });
+        if (payload.exp! - payload.iat! > this.maxTokenLifetime)
+          throw unauthorized(
+            `the portal token lives longer than ${this.maxTokenLifetime} s (exp - iat); ask the portal for a shorter-lived token`,
+            'TOKEN_LIFETIME_TOO_LONG',
+          );
         const name = typeof payload.name === 'string' ? payload.name.trim() : '';
         const idNumber = typeof payload.idNumber === 'string' ? payload.idNumber.trim() : '';
         if (!name || !idNumber || name.length > 128 || idNumber.length > 64)

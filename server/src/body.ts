@@ -8,6 +8,7 @@
  * does not count, and the worker that verifies the PDF sees it without a copy. Small bodies (TSA
  * queries, CSRs) stay plain: WebCrypto refuses views of shared memory.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './errors';
 
@@ -43,6 +44,14 @@ function tooLarge(limit: number) {
   );
 }
 
+/** SHA-256 (hex) of bodies read by readBody, hashed chunk by chunk as they arrived (no 100 MB pass at the end). */
+const digests = new WeakMap<Uint8Array, string>();
+
+/** The SHA-256 (hex) of a body: computed while it arrived, or now. */
+export function bodySha256(body: Uint8Array): string {
+  return digests.get(body) ?? createHash('sha256').update(body).digest('hex');
+}
+
 export function readBody(
   req: FastifyRequest,
   payload: NodeJS.ReadableStream,
@@ -57,6 +66,7 @@ export function readBody(
   return new Promise((resolve, reject) => {
     let buf = alloc(known ? declared : 64 * 1024);
     let len = 0;
+    const hash = createHash('sha256');
     const onData = (chunk: Buffer) => {
       if (len + chunk.length > limit) {
         cleanup();
@@ -70,6 +80,7 @@ export function readBody(
         buf = bigger;
       }
       buf.set(chunk, len);
+      hash.update(chunk);
       len += chunk.length;
       if (spend(chunk.length) && payload.pause) {
         payload.pause();
@@ -80,7 +91,9 @@ export function readBody(
       cleanup();
       if (known && len !== declared)
         return reject(new HttpError(400, 'BAD_REQUEST', 'the body is shorter than its Content-Length'));
-      resolve(len === buf.length ? buf : buf.slice(0, len));
+      const body = len === buf.length ? buf : buf.slice(0, len);
+      digests.set(body, hash.digest('hex'));
+      resolve(body);
     };
     const onError = (e: Error) => {
       cleanup();

@@ -6,6 +6,7 @@ import type { Db, DbKind } from './db/index';
 import type { EnrolmentCa } from './pki/ca';
 import type { ServerPki } from './pki/dev-pki';
 import type { TsaResponder } from './tsa/responder';
+import type { ReportCache } from './verify/cache';
 import type { WorkerPool } from './verify/pool';
 
 export interface Limits {
@@ -18,8 +19,10 @@ export interface Limits {
   /** Requests per minute per client address. */
   tsaPerMinute: number;
   enrolPerMinute: number;
-  /** Worker threads for verification (default min(4, cores)). */
+  /** Worker processes for verification (default min(4, cores)). */
   verifyWorkers?: number;
+  /** V8 heap of each verification worker process (MB, default 1024); beyond it only that worker dies. */
+  verifyHeapMb?: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -48,6 +51,8 @@ export interface Ctx {
   auth: Auth;
   blobs: BlobStore;
   pool: WorkerPool;
+  /** Verification reports per (file hash, trust anchors, CRL number). */
+  reports: ReportCache;
   tsa: TsaResponder;
   ca: EnrolmentCa;
   limits: Limits;

@@ -29,7 +29,9 @@ const SIDIAN_STATUS: Record<string, number> = {
   PDF_ENCRYPTED: 422,
   PDF_TOO_COMPLEX: 422,
   VERIFY_UNREADABLE: 422,
-  LIMIT_EXCEEDED: 413,
+  // the document needs more work (decoded bytes, time, memory) than one verification may have; the
+  // body's own size has its own answer (413 PAYLOAD_TOO_LARGE)
+  LIMIT_EXCEEDED: 422,
   CERT_MALFORMED: 422,
   LICENCE_MISSING: 422,
   LICENCE_INVALID: 422,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLicence } from '../../packages/core/src/licence/index';
 import { creditCodeCheckChar } from '../../packages/core/src/licence/identifier';
-import { signPdf, signerFromPkcs12, type VerificationReport } from '@sidian/core';
+import { signPdf, signerFromPkcs12, verifyPdf, type VerificationReport } from '@sidian/core';
 import { issueCertificate, loadOrCreateServerPki, sealSubject } from './pki/dev-pki';
 import { writePkcs12 } from './pki/pkcs12';
 import { EC_P256, subtle, toPem } from './pki/x509';
@@ -25,6 +25,8 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** Gives the server in `dataDir` a new TSA certificate (same CA) valid for `validityMs`. */
 async function rotateTsa(dataDir: string, validityMs: number): Promise<void> {
   const pki = await loadOrCreateServerPki(dataDir);
+  const dir = pki.dir;
+  if (!dir) throw new Error('the test server runs on a development PKI in its data folder');
   const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await issueCertificate(pki.ca, {
     subject: `C=CN, O=Sidian 开发测试, CN=Sidian TSA ${new Date().toISOString()}`,
@@ -33,10 +35,10 @@ async function rotateTsa(dataDir: string, validityMs: number): Promise<void> {
     validityMs,
   });
   const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', keys.privateKey));
-  fs.writeFileSync(path.join(pki.dir, 'tsa.pem'), toPem(cert.rawData, 'CERTIFICATE'));
-  fs.writeFileSync(path.join(pki.dir, 'tsa.key.pem'), toPem(pkcs8, 'PRIVATE KEY'), { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'tsa.pem'), toPem(cert.rawData, 'CERTIFICATE'));
+  fs.writeFileSync(path.join(dir, 'tsa.key.pem'), toPem(pkcs8, 'PRIVATE KEY'), { mode: 0o600 });
   fs.writeFileSync(
-    path.join(pki.dir, 'tsa-chain.pem'),
+    path.join(dir, 'tsa-chain.pem'),
     toPem(cert.rawData, 'CERTIFICATE') + toPem(pki.ca.der, 'CERTIFICATE'),
   );
 }
@@ -117,13 +119,30 @@ describe('licences are stored as B-LTA', () => {
 
   it('POST /api/verify?at= after the seal certificate expired: valid with the archive time-stamp, indeterminate without', async () => {
     const at = new Date(Date.now() + 36 * 3600_000); // seal expired, the TSA not yet
-    const r = await verifyAt(await stored(), at);
+    const file = await stored();
+    const r = await verifyAt(file, at);
     expect(r.status).toBe('valid');
     const seal = sealOf(r);
     expect(seal.evidence?.timestamp?.kind).toBe('document-timestamp');
+    // /api/verify checks against the server's current CRL (verify/cache.ts); issued while the seal
+    // certificate was still valid and after the first time-stamp, it is evidence of its own
     expect(seal.evidence?.revocation).toContainEqual(
+      expect.objectContaining({ kind: 'crl', source: 'given', status: 'good' }),
+    );
+    // without it, the DSS that the archive time-stamp covers is what shows the seal was not revoked
+    const pki = await loadOrCreateServerPki(dataDir);
+    const offline = await verifyPdf(file, { trustAnchors: [pki.ca.der], at });
+    expect(offline.status).toBe('valid');
+    expect(sealOf(offline).evidence?.revocation).toContainEqual(
       expect.objectContaining({ kind: 'crl', source: 'dss', status: 'good' }),
     );
+    // the report cache is keyed by the validation time: the same time is a hit, another a miss
+    const cached = (when: Date) =>
+      post(`${s.url}/api/verify?at=${encodeURIComponent(when.toISOString())}`, file, {
+        'content-type': 'application/pdf',
+      }).then((x) => x.headers.get('sidian-cache'));
+    expect(await cached(at)).toBe('hit');
+    expect(await cached(new Date(at.getTime() + 1000))).toBe('miss');
     const without = await verifyAt(sent, at);
     expect(without.status).toBe('indeterminate');
     expect(sealOf(without).trust).toBe('expired');
@@ -196,7 +215,7 @@ describe('renewing archive time-stamps before the TSA certificate expires', () =
 
   it('sidian renew-timestamps renews every licence within the window (exit 0)', async () => {
     await s.close();
-    const r = runCli(['renew-timestamps', '--data', dataDir, '--within-days', '3650', '--json']);
+    const r = runCli(['renew-timestamps', '--dev', '--data', dataDir, '--within-days', '3650', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ renewed: [id], failed: [] });

@@ -12,6 +12,7 @@ import {
   devToken,
   freePort,
   postgresAvailable,
+  productionOptions,
   runCli,
   spawnServer,
   startPostgres,
@@ -351,17 +352,8 @@ describe('production mode', { timeout: 120_000 }, () => {
         },
       ]),
     );
-    const jose = await import('jose');
-    const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
-    const s = await startTestServer({
-      dataDir,
-      devMode: false,
-      portal: {
-        publicKeyPem: await jose.exportSPKI(publicKey),
-        issuer: 'https://portal.example.gov.cn',
-        audience: 'sidian',
-      },
-    });
+    const { options, portal } = await productionOptions();
+    const s = await startTestServer({ ...options, dataDir });
     try {
       expect(
         (
@@ -375,23 +367,13 @@ describe('production mode', { timeout: 120_000 }, () => {
       expect(fs.existsSync(path.join(dataDir, 'dev-department.json'))).toBe(false);
       expect((await fetch(`${s.url}/api/audit`)).status).toBe(401);
       expect((await fetch(`${s.url}/api/audit`, { headers: { 'x-api-key': apiKey } })).status).toBe(200);
-      const token = await new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
-        .setProtectedHeader({ alg: 'ES256' })
-        .setIssuer('https://portal.example.gov.cn')
-        .setAudience('sidian')
-        .setExpirationTime('5m')
-        .sign(privateKey);
+      const token = await portal.token();
       const r = await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, {
         method: 'HEAD',
         headers: { authorization: `Bearer ${token}` },
       });
       expect(r.status).toBe(404); // authenticated, nothing stored
-      const wrongAud = await new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
-        .setProtectedHeader({ alg: 'ES256' })
-        .setIssuer('https://portal.example.gov.cn')
-        .setAudience('someone-else')
-        .setExpirationTime('5m')
-        .sign(privateKey);
+      const wrongAud = await portal.token({ audience: 'someone-else' });
       expect(
         (
           await fetch(`${s.url}/api/materials/by-hash/${'0'.repeat(64)}`, {

@@ -5,7 +5,8 @@
 //
 //   'sidian-server'   {}  -> {url (through the proxy), directUrl, apiKey, trustPem}
 //   'sidian-proxy'    {throttle?: bytes/s|0, dropAfter?: bytes|0, reset?: true} -> {bytesUp, drops, connections}
-//   'sidian-licence'  {serial, signer?: 'server'|'untrusted', register?, revoke?, tamper?, holder?: {name, idType, idNumber},
+//   'sidian-licence'  {serial, signer?: 'server'|'untrusted'|'forged' (a citizen-issued "bureau")|'enrolled', register?, revoke?, tamper?, holder?: {name, idType, idNumber},
+//                      revokeCertificate? (with signer 'enrolled': revoked through the API after signing),
 //                      typeCode?, typeName?, validUntil?, base?: fixture name, pages?: number}
 //                     -> {pdf (base64), id, sha256}
 //   'sidian-material' {id} -> {row, storedSha256} (what the server recorded and what its blob hashes to)
@@ -106,6 +107,7 @@ export function sidianServerCommands() {
   let core;
   let sealSigner;
   let untrustedSigner;
+  let forgedSigner;
   let sealImage;
   let startPromise;
   let pageOrigins = [];
@@ -138,7 +140,30 @@ export function sidianServerCommands() {
     const seal = openssl.issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=项城市市场监督管理局/CN=项城市市场监督管理局' });
     const key = await crypto.subtle.importKey('pkcs8', seal.keyPkcs8, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
     untrustedSigner = core.signerFromCryptoKey(key, seal.certDer, [ca.certDer]);
+    forgedSigner = await forgedBureauSigner(direct);
     return { direct };
+  }
+
+  /**
+   * The forged-authority attack (issue 14): a citizen enrols through the server, then issues a
+   * "bureau" seal certificate with their own end-entity key.
+   */
+  async function forgedBureauSigner(url) {
+    const [{ issueCertificate }, { x509 }] = await Promise.all([import('../../server/src/pki/dev-pki.ts'), import('../../server/src/pki/x509.ts')]);
+    const ec = { name: 'ECDSA', namedCurve: 'P-256' };
+    const citizenKeys = await crypto.subtle.generateKey(ec, false, ['sign', 'verify']);
+    const { token } = await (await fetch(`${url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '张三', idNumber: '110101199003074477' }) })).json();
+    const csr = await core.createCertificationRequest(citizenKeys, { commonName: 'ignored' });
+    const r = await fetch(`${url}/api/enrol`, { method: 'POST', headers: { 'content-type': 'application/pkcs10', authorization: `Bearer ${token}` }, body: csr });
+    if (r.status !== 201) throw new Error(`enrol: ${r.status} ${await r.text()}`);
+    const citizenPem = (await r.json()).certificate;
+    const citizenCert = new x509.X509Certificate(citizenPem);
+    const bureauKeys = await crypto.subtle.generateKey(ec, false, ['sign', 'verify']);
+    const bureau = await issueCertificate(
+      { cert: citizenCert, der: new Uint8Array(citizenCert.rawData), key: citizenKeys.privateKey },
+      { subject: 'C=CN, O=项城市市场监督管理局, CN=项城市市场监督管理局', publicKey: bureauKeys.publicKey, profile: 'signer', validityMs: 86400_000 },
+    );
+    return core.signerFromCryptoKey(bureauKeys.privateKey, new Uint8Array(bureau.rawData), [new Uint8Array(citizenCert.rawData)]);
   }
 
   async function licence(p) {
@@ -157,7 +182,10 @@ export function sidianServerCommands() {
     };
     const metadata = core.sampleLicence(overrides);
     const withLicence = core.embedLicence(base, metadata, { allowIncomplete: !!p.allowIncomplete });
-    const signer = p.signer === 'untrusted' ? untrustedSigner : sealSigner;
+    let enrolled;
+    if (p.signer === 'enrolled') enrolled = await enrol();
+    const signer =
+      p.signer === 'untrusted' ? untrustedSigner : p.signer === 'forged' ? forgedSigner : enrolled ? enrolled.signer : sealSigner;
     let pdf = await core.signPdf(withLicence, { signer, image: sealImage, page: 1, reason: '电子证照签发', location: '项城市', certify: 2 });
     if (p.register) {
       const r = await fetch(`${directUrl()}/api/licences`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/pdf' }, body: pdf });
@@ -171,6 +199,14 @@ export function sidianServerCommands() {
       });
       if (r.status !== 200) throw new Error(`revoke: ${r.status} ${await r.text()}`);
     }
+    if (p.revokeCertificate && enrolled) {
+      const r = await fetch(`${directUrl()}/api/certificates/${enrolled.serial}/revoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${enrolled.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 1 }),
+      });
+      if (r.status !== 200) throw new Error(`revoke certificate: ${r.status} ${await r.text()}`);
+    }
     if (p.tamper) {
       // change one digit of the licence number inside licence.json (stored unfiltered), after signing
       pdf = Buffer.from(pdf);
@@ -181,6 +217,23 @@ export function sidianServerCommands() {
       pdf = new Uint8Array(pdf);
     }
     return { pdf: b64(pdf), id: metadata.identifier, sha256: createHash('sha256').update(pdf).digest('hex'), metadata };
+  }
+
+  /** A certificate from the server's own enrolment CA (POST /api/enrol), key in WebCrypto. */
+  async function enrol() {
+    const t = await fetch(`${directUrl()}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '印章管理员', idNumber: `11010119800101${String(Date.now() % 10000).padStart(4, '0')}` }),
+    });
+    const { token } = await t.json();
+    const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+    const csr = await core.createCertificationRequest(keys, { commonName: 'ignored' });
+    const r = await fetch(`${directUrl()}/api/enrol`, { method: 'POST', headers: { 'content-type': 'application/pkcs10', authorization: `Bearer ${token}` }, body: csr });
+    if (r.status !== 201) throw new Error(`enrol: ${r.status} ${await r.text()}`);
+    const body = await r.json();
+    const der = (pem) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+    return { token, serial: body.serialNumber, signer: core.signerFromCryptoKey(keys.privateKey, der(body.certificate), body.chain.map(der)) };
   }
 
   const directUrl = () => `http://127.0.0.1:${server.app.server.address().port}`;

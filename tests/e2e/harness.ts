@@ -35,6 +35,7 @@ export async function startServer(extraArgs: string[] = []): Promise<RunningServ
     [
       path.join(ROOT, 'server/bin/sidian.mjs'),
       'serve',
+      '--dev',
       '--port',
       '0',
       '--data',

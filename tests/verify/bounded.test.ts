@@ -20,6 +20,7 @@ import { PdfRef } from '../../packages/core/src/pdf/objects';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { listFields } from '../../packages/core/src/sign/fields';
 import { verifyPdf } from '../../packages/core/src/verify';
+import { heapHogPdf, objectStreamBomb, xrefSizeBomb, xrefSizeBombUpdate } from '../../packages/core/src/pdf/bombs.test-helpers';
 import { REPO_ROOT } from '../fixtures/paths';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { concat, createTestPki, firstContentRef, loadInput, type TestPki } from './generator';
@@ -495,6 +496,15 @@ hostile.push(
       });
     },
   },
+  // ---- declarations far beyond what the file holds (issue 14) ----
+  {
+    name: 'an update whose xref stream declares 9,500,000 entries (47.5 MB of rows in 50 KB)',
+    pdf: () => xrefSizeBombUpdate(classic, 9_500_000),
+  },
+  {
+    name: 'eight object streams that inflate to 128 MB each, all listed by the form',
+    pdf: () => objectStreamBomb(8, 128 * 1024 * 1024),
+  },
   // ---- whole files written by hand ----
   {
     name: 'a hand-written signed-looking file whose only xref section is its own /Prev',
@@ -632,6 +642,68 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
     expect(r1.code).toBe(1);
   });
 });
+
+/**
+ * The bombs of issue 14, each verified in a fresh process (tests/helpers/verify-peak.ts) so that its
+ * peak RSS is its own: each ends in the typed LIMIT_EXCEEDED error, in well under the time bound,
+ * having held a small fraction of what it declares. (Before the work budget, the 9.5-million-entry
+ * stream took 30 s and ~600 MB of heap; the object streams, 250 MB each, were all kept.)
+ */
+describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
+  const PEAK_BOUND_MB = 300; // node + tsx + the core loaded is ~100 MB here; the budget's floor is 32 MB
+  const bombs: { name: string; pdf: () => Uint8Array; declaresMb: number }[] = [
+    { name: 'a file whose only xref stream has 9,500,000 in-use rows', pdf: () => xrefSizeBomb(9_500_000), declaresMb: 47 },
+    {
+      name: 'a signed file with an update of 9,500,000 free rows',
+      pdf: () => xrefSizeBombUpdate(xstream, 9_500_000, { free: true }),
+      declaresMb: 47,
+    },
+    { name: 'eight object streams of 128 MB each', pdf: () => objectStreamBomb(8, 128 * 1024 * 1024), declaresMb: 1024 },
+  ];
+  for (const b of bombs) {
+    it(b.name, async () => {
+      const f = path.join(dir, `bomb-${bombs.indexOf(b)}.pdf`);
+      const pdf = b.pdf();
+      writeFileSync(f, pdf);
+      const r = await peak(f);
+      console.log(`[bombs] ${b.name}: ${(pdf.length / 1024).toFixed(0)} KB declaring ${b.declaresMb} MB -> ${JSON.stringify(r)}`);
+      expect(r.name).toBe('SidianError');
+      expect(r.code).toBe('LIMIT_EXCEEDED');
+      expect(r.message).toMatch(/MB this file may decode/);
+      expect(r.ms).toBeLessThan(5_000);
+      expect(r.maxRssMb).toBeLessThan(PEAK_BOUND_MB);
+      // and in this process too: the error is the typed one
+      await expect(verifyPdf(pdf)).rejects.toSatisfy((e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED');
+    });
+  }
+
+  it('the same budget lets an honest file through, and a smaller one stops it', async () => {
+    await expect(verifyPdf(xstream, { trustAnchors: [pki.ca.certPem] })).resolves.toMatchObject({ status: 'valid' });
+    await expect(verifyPdf(xstream, { decodeBudgetBytes: 64 })).rejects.toSatisfy(
+      (e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED',
+    );
+  });
+
+  it('the heap hog of the server test is an honest, readable PDF (its worker dies of the heap, not of bad syntax)', async () => {
+    // heapHogPdf is what the server's worker processes must survive (bounded-work.isolated.test.ts)
+    const r = await verifyPdf(heapHogPdf(100_000));
+    expect(r.status).toBe('unsigned');
+  });
+});
+
+function peak(file: string): Promise<{ name?: string; code?: string; message?: string; ms: number; maxRssMb: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'tests/helpers/verify-peak.ts'), file],
+      { cwd: REPO_ROOT, maxBuffer: 1024 * 1024, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        resolve(JSON.parse(stdout) as { ms: number; maxRssMb: number });
+      },
+    );
+  });
+}
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

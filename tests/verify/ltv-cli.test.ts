@@ -373,6 +373,6 @@ describe('sidian verify --at', () => {
   it('--at that is not a time is a usage error', async () => {
     const r = await sidian(['verify', f['lta.pdf']!, '--at', 'next tuesday']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--at is not an ISO-8601 time/);
+    expect(r.stderr).toMatch(/--at 不是有效的 ISO-8601 时间 is not an ISO-8601 time/);
   });
 });

@@ -222,6 +222,10 @@ describe('revocation', () => {
     const r = await verify(signed, { trustAnchors: anchors, crls: [forged.pem] });
     expect(r.signatures[0]!.trust).toBe('trusted');
     expect(r.status).toBe('valid');
+    // and the report says a CRL was set aside
+    expect(r.signatures[0]!.reasons.join(' ')).toMatch(
+      /no certificate of the CRL issuer .* verifies the CRL's signature/,
+    );
   });
 
   it('an empty CRL of the issuer changes nothing', async () => {

@@ -6,14 +6,27 @@ export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/
 export { addValidationData, type ValidationData } from './sign/dss';
 export { extendPdf, type ExtendOptions, type ExtendResult, type RevocationFetcher } from './sign/ltv';
 export { parseOcspResponse, parseCrl, type UsedEvidence } from './pki/revocation';
-export { signPdf, signPdfUpdate, DEFAULT_SEAL_SIZE, type SignOptions, type SealMode, type Rect, type SignatureUpdate } from './sign/sign-pdf';
+export {
+  signPdf,
+  signPdfUpdate,
+  DEFAULT_SEAL_SIZE,
+  type SignOptions,
+  type SealMode,
+  type Rect,
+  type SignatureUpdate,
+} from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
 export type { SignatureEvidence } from './verify/types';
-export { verifyDetachedSignature, type DetachedContent, type DetachedVerifyOptions, type DetachedSignatureReport } from './verify/detached';
+export {
+  verifyDetachedSignature,
+  type DetachedContent,
+  type DetachedVerifyOptions,
+  type DetachedSignatureReport,
+} from './verify/detached';
 export {
   readLicence,
   licenceProblems,
@@ -34,3 +47,10 @@ export {
 } from './licence/index';
 export { createCertificationRequest, certificationRequestPem, type CsrSubject } from './pki/csr';
 export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
+export {
+  validatePath,
+  type ValidatePathOptions,
+  type PathValidationResult,
+  type PathPurpose,
+  type PathProblem,
+} from './pki/path';

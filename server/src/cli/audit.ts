@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { verifyAuditChain } from '../audit';
 import { openDatabase } from '../db/index';
-import { parse, UsageError } from './main';
+import { parse, UsageError } from './args';
 
 export async function auditCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {

@@ -1,5 +1,5 @@
 /** `sidian dev-pki --out DIR [--password PW]`: a demo CA, seal, citizen and TSA certificates as PEM/P12 files. */
-import { parse, UsageError } from './main';
+import { parse, UsageError } from './args';
 import { DEMO_DEPARTMENT, generateDevPki, writeDevPki } from '../pki/dev-pki';
 
 export async function devPkiCommand(args: string[]): Promise<number> {

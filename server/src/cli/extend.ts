@@ -8,7 +8,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { extendPdf } from '@sidian/core';
 import { pemToDer } from '../../../packages/core/src/verify/trust';
-import { UsageError, parse } from './main';
+import { UsageError, parse } from './args';
 
 export async function extendCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {

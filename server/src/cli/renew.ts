@@ -1,5 +1,7 @@
 /**
- * `sidian renew-timestamps [--data ./data] [--within-days 90] [--json]` (DATABASE_URL for PostgreSQL):
+ * `sidian renew-timestamps [--dev] [--data ./data] [--within-days 90] [--json]` (DATABASE_URL for
+ * PostgreSQL; the operator's PKI from the environment as for `sidian serve`, or --dev for the data
+ * folder's development PKI):
  * gives every stored licence whose newest archive time-stamp's TSA certificate expires within the
  * window a DSS and a fresh document time-stamp from the server's current TSA. Exit 0 when every
  * renewal succeeded, 1 otherwise.
@@ -7,13 +9,15 @@
 import path from 'node:path';
 import { buildServer } from '../app';
 import { renewArchiveTimestamps } from '../ltv';
-import { UsageError, parse } from './main';
+import { operatorPkiFromEnv } from '../pki/operator-pki';
+import { UsageError, parse } from './args';
 
 export async function renewCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     data: { type: 'string', short: 'd' },
     'within-days': { type: 'string' },
     json: { type: 'boolean' },
+    dev: { type: 'boolean' },
   });
   if (positionals.length) throw new UsageError('renew-timestamps takes no file arguments');
   const days = Number(values['within-days'] ?? 90);
@@ -23,7 +27,9 @@ export async function renewCommand(args: string[]): Promise<number> {
   const server = await buildServer({
     dataDir,
     databaseUrl: process.env.DATABASE_URL || undefined,
-    devMode: false,
+    // production (the operator's CA and TSA from the environment) unless --dev, as for serve
+    devMode: values.dev === true,
+    pki: operatorPkiFromEnv(process.env),
     logger: false,
   });
   try {

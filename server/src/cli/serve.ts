@@ -1,14 +1,19 @@
 /**
- * `sidian serve [--port 8080] [--data ./data] [--host 127.0.0.1] [--cors ORIGIN]... [--public-url URL] [--production]`
- * Environment: DATABASE_URL (PostgreSQL), SIDIAN_CORS_ORIGINS (comma-separated), SIDIAN_PUBLIC_URL,
- * SIDIAN_PORTAL_PUBLIC_KEY (PEM file path), SIDIAN_PORTAL_ISSUER, SIDIAN_PORTAL_AUDIENCE,
- * SIDIAN_PORTAL_JWKS_URL, SIDIAN_VERIFY_LIMIT_MB, SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE,
- * SIDIAN_VERIFY_WORKERS, SIDIAN_PRODUCTION=1 (no development tokens, audit only for departments).
+ * `sidian serve [--dev] [--port 8080] [--data ./data] [--host 127.0.0.1] [--cors ORIGIN]... [--public-url URL]`
+ * Production unless `--dev` (which `npm start` passes; loopback addresses only). `--production` is
+ * accepted as a no-op for old scripts. Environment (docs/production.md): DATABASE_URL (PostgreSQL),
+ * SIDIAN_CORS_ORIGINS (comma-separated), SIDIAN_PUBLIC_URL, SIDIAN_PORTAL_PUBLIC_KEY (PEM file path)
+ * or SIDIAN_PORTAL_JWKS_URL, SIDIAN_PORTAL_ISSUER, SIDIAN_PORTAL_AUDIENCE,
+ * SIDIAN_PORTAL_MAX_TOKEN_LIFETIME (s), the operator's PKI (SIDIAN_CA_*, SIDIAN_TSA_*, SIDIAN_SEAL_*,
+ * SIDIAN_PKCS11_*, SIDIAN_TRUST_ANCHORS; pki/operator-pki.ts), SIDIAN_VERIFY_LIMIT_MB,
+ * SIDIAN_TSA_PER_MINUTE, SIDIAN_ENROL_PER_MINUTE, SIDIAN_VERIFY_WORKERS, SIDIAN_VERIFY_HEAP_MB (each
+ * verification worker process's heap).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildServer } from '../app';
-import { parse, UsageError } from './main';
+import { operatorPkiFromEnv } from '../pki/operator-pki';
+import { parse, UsageError } from './args';
 
 function num(name: string): number | undefined {
   const v = process.env[name];
@@ -25,6 +30,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     host: { type: 'string' },
     cors: { type: 'string', multiple: true },
     'public-url': { type: 'string' },
+    dev: { type: 'boolean' },
+    /** The default since production became it; kept so that old service files keep working. */
     production: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -35,7 +42,10 @@ export async function serveCommand(args: string[]): Promise<number> {
   const corsOrigins = [...(values.cors ?? []), ...(process.env.SIDIAN_CORS_ORIGINS ?? '').split(',')]
     .map((s) => s.trim())
     .filter(Boolean);
-  const production = values.production || process.env.SIDIAN_PRODUCTION === '1';
+  if (values.dev && values.production)
+    throw new UsageError('--dev and --production exclude each other (production is the default)');
+  const devMode = values.dev === true;
+  const maxLifetime = num('SIDIAN_PORTAL_MAX_TOKEN_LIFETIME');
   const keyFile = process.env.SIDIAN_PORTAL_PUBLIC_KEY;
   const mb = num('SIDIAN_VERIFY_LIMIT_MB');
   const server = await buildServer({
@@ -43,7 +53,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     databaseUrl: process.env.DATABASE_URL || undefined,
     port,
     host: values.host ?? process.env.HOST ?? '127.0.0.1',
-    devMode: !production,
+    devMode,
+    pki: operatorPkiFromEnv(process.env),
     corsOrigins,
     publicUrl: values['public-url'] ?? process.env.SIDIAN_PUBLIC_URL,
     portal: {
@@ -51,12 +62,14 @@ export async function serveCommand(args: string[]): Promise<number> {
       jwksUrl: process.env.SIDIAN_PORTAL_JWKS_URL || undefined,
       issuer: process.env.SIDIAN_PORTAL_ISSUER || undefined,
       audience: process.env.SIDIAN_PORTAL_AUDIENCE || undefined,
+      maxTokenLifetimeSeconds: maxLifetime,
     },
     limits: {
       ...(mb ? { verifyBodyBytes: Math.round(mb * 1024 * 1024) } : {}),
       ...(num('SIDIAN_TSA_PER_MINUTE') ? { tsaPerMinute: num('SIDIAN_TSA_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_ENROL_PER_MINUTE') ? { enrolPerMinute: num('SIDIAN_ENROL_PER_MINUTE')! } : {}),
       ...(num('SIDIAN_VERIFY_WORKERS') ? { verifyWorkers: num('SIDIAN_VERIFY_WORKERS')! } : {}),
+      ...(num('SIDIAN_VERIFY_HEAP_MB') ? { verifyHeapMb: num('SIDIAN_VERIFY_HEAP_MB')! } : {}),
     },
     logger: !values.quiet && process.env.SIDIAN_LOG !== '0',
   });

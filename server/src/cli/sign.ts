@@ -5,6 +5,7 @@ import { dirname, basename, join } from 'node:path';
 import {
   SidianError,
   signerFromPkcs12,
+  signerFromRemote,
   signPdfUpdate,
   type Rect,
   type SealMode,
@@ -12,13 +13,16 @@ import {
   type SignOptions,
 } from '@sidian/core';
 import { openFile } from '../file-source';
-import { UsageError, parse } from './main';
+import { UsageError, parse, readPassword } from './args';
 
 export async function signCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     output: { type: 'string', short: 'o' },
     p12: { type: 'string' },
     password: { type: 'string' },
+    'password-file': { type: 'string' },
+    'pkcs11-label': { type: 'string' },
+    cert: { type: 'string' },
     image: { type: 'string' },
     page: { type: 'string' },
     rect: { type: 'string' },
@@ -30,32 +34,40 @@ export async function signCommand(args: string[]): Promise<number> {
     tsa: { type: 'string' },
     certify: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('sign takes exactly one input file');
-  if (!values.output) throw new UsageError('sign needs -o OUT.pdf');
-  if (!values.p12) throw new UsageError('sign needs --p12 FILE');
+  if (positionals.length !== 1) throw new UsageError('只能给一个输入文件 sign takes exactly one input file');
+  if (!values.output) throw new UsageError('缺少输出文件 sign needs -o OUT.pdf');
+  if (!values.p12 && !values['pkcs11-label'])
+    throw new UsageError(
+      '缺少 PKCS#12 文件 sign needs --p12 FILE (或 or --pkcs11-label LABEL --cert PEM: 硬件密码模块中的密钥 a key in an HSM)',
+    );
   const input = positionals[0]!;
   const output = values.output;
 
   let page: number | undefined;
   if (values.page !== undefined) {
     page = Number(values.page);
-    if (!Number.isInteger(page)) throw new UsageError(`--page must be an integer, not "${values.page}"`);
+    if (!Number.isInteger(page))
+      throw new UsageError(`页码必须是整数 --page must be an integer, not "${values.page}"`);
   }
   let rect: Rect | undefined;
   if (values.rect !== undefined) {
     const parts = values.rect.split(',').map((s) => Number(s.trim()));
-    if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x))) throw new UsageError('--rect must be x,y,w,h in points');
+    if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x)))
+      throw new UsageError('位置格式为 x,y,w,h（磅）--rect must be x,y,w,h in points');
     rect = { x: parts[0]!, y: parts[1]!, width: parts[2]!, height: parts[3]! };
   }
   const mode = values.mode as SealMode | undefined;
-  if (mode && !['single', 'every-page', 'seam'].includes(mode)) throw new UsageError(`--mode must be single, every-page or seam`);
+  if (mode && !['single', 'every-page', 'seam'].includes(mode))
+    throw new UsageError(`--mode 只能是 must be single, every-page or seam`);
   let certify: 1 | 2 | 3 | undefined;
   if (values.certify !== undefined) {
-    if (!['1', '2', '3'].includes(values.certify)) throw new UsageError('--certify must be 1, 2 or 3');
+    if (!['1', '2', '3'].includes(values.certify)) throw new UsageError('--certify 只能是 must be 1, 2 or 3');
     certify = Number(values.certify) as 1 | 2 | 3;
   }
 
-  const signer = await signerFromPkcs12(readFileSync(values.p12), values.password ?? '');
+  const signer = values['pkcs11-label']
+    ? await pkcs11Signer(values['pkcs11-label'], values.cert)
+    : await p12Signer(values.p12!, await readPassword(values));
   const image = values.image ? readFileSync(values.image) : undefined;
   const result = await signFile(input, output, {
     signer,
@@ -75,12 +87,55 @@ export async function signCommand(args: string[]): Promise<number> {
 }
 
 /**
+ * A seal key on a PKCS#11 token (docs/production.md): the module, token and PIN from
+ * SIDIAN_PKCS11_MODULE, SIDIAN_PKCS11_TOKEN and SIDIAN_PKCS11_PIN_FILE (or SIDIAN_PKCS11_PIN) — never
+ * from the command line —, the certificate (and its chain after it) from `--cert`.
+ */
+async function pkcs11Signer(label: string, certFile: string | undefined) {
+  if (!certFile)
+    throw new UsageError('--pkcs11-label needs --cert PEM (the certificate, its chain after it)');
+  const { fromPem } = await import('../pki/x509');
+  const { Pkcs11Token } = await import('../pki/pkcs11');
+  const module = process.env.SIDIAN_PKCS11_MODULE;
+  const pinFile = process.env.SIDIAN_PKCS11_PIN_FILE;
+  const pin = pinFile ? readFileSync(pinFile, 'utf8').replace(/\r?\n$/, '') : process.env.SIDIAN_PKCS11_PIN;
+  if (!module || pin === undefined)
+    throw new UsageError(
+      '--pkcs11-label needs SIDIAN_PKCS11_MODULE and SIDIAN_PKCS11_PIN_FILE (or SIDIAN_PKCS11_PIN)',
+    );
+  const [certificate, ...chain] = fromPem(readFileSync(certFile, 'utf8'), 'CERTIFICATE');
+  if (!certificate) throw new UsageError(`${certFile} holds no PEM certificate`);
+  const token = await Pkcs11Token.open({ module, token: process.env.SIDIAN_PKCS11_TOKEN || undefined, pin });
+  process.once('exit', () => token.close());
+  const signDigest = token.digestSigner(label);
+  return signerFromRemote({ certificate, chain, signDigest: (digest) => signDigest(digest) });
+}
+
+/** The PKCS#12 signer; without any password given, a refusal says how to give one. */
+async function p12Signer(file: string, password: string | undefined) {
+  const p12 = readFileSync(file);
+  try {
+    return await signerFromPkcs12(p12, password ?? '');
+  } catch (e) {
+    if (password === undefined && e instanceof SidianError && e.code === 'P12_BAD_PASSWORD')
+      throw new UsageError(
+        `${file} 需要密码 needs a password: --password-file F, SIDIAN_P12_PASSWORD, or run on a terminal to be asked`,
+      );
+    throw e;
+  }
+}
+
+/**
  * Signs the PDF at `input` into `output` as `sidian sign` does. input ‖ update goes to a temporary
  * file beside the output, then is renamed: never a half-written output. The kernel copies the
  * input (copy_file_range) while the signature is being computed; only the parts of the input that
  * signing needs are read into memory, the rest is hashed from the file in chunks.
  */
-export async function signFile(input: string, output: string, options: SignOptions): Promise<SignatureUpdate> {
+export async function signFile(
+  input: string,
+  output: string,
+  options: SignOptions,
+): Promise<SignatureUpdate> {
   const file = openFile(input);
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   const copying = copyFile(input, tmp);
@@ -91,7 +146,8 @@ export async function signFile(input: string, output: string, options: SignOptio
     fd = openSync(tmp, 'r+');
     if (fstatSync(fd).size !== file.size) throw new Error(`${input} changed while it was being signed`);
     let o = 0;
-    while (o < result.update.length) o += writeSync(fd, result.update, o, result.update.length - o, file.size + o);
+    while (o < result.update.length)
+      o += writeSync(fd, result.update, o, result.update.length - o, file.size + o);
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, output);

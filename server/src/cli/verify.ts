@@ -6,10 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { isSidianError, verifyPdf, type VerificationReport } from '@sidian/core';
-import { UsageError, parse } from './main';
+import { UsageError, describeFileError, parse } from './args';
 import { openFile } from '../file-source';
 
-const EXIT: Record<VerificationReport['status'], number> = { valid: 0, invalid: 1, indeterminate: 2, unsigned: 3 };
+const EXIT: Record<VerificationReport['status'], number> = {
+  valid: 0,
+  invalid: 1,
+  indeterminate: 2,
+  unsigned: 3,
+};
 const SEVERITY = [0, 3, 2, 1, 4];
 
 export async function verifyCommand(args: string[]): Promise<number> {
@@ -21,16 +26,18 @@ export async function verifyCommand(args: string[]): Promise<number> {
     at: { type: 'string' },
     ocsp: { type: 'string', multiple: true },
   });
-  if (positionals.length === 0) throw new UsageError('verify needs at least one PDF');
-  const trustAnchors = (values.trust ?? []).map((f) => readFileSync(f, 'utf8'));
-  const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(f)));
-  const ocsps = (values.ocsp ?? []).map((f) => new Uint8Array(readFileSync(f)));
+  if (positionals.length === 0) throw new UsageError('请给出要验证的 PDF verify needs at least one PDF');
+  // a missing --trust, --crl or --ocsp file is a mistake in the command, not an unreadable PDF (exit 4)
+  const trustAnchors = (values.trust ?? []).map((f) => readOption(f, '--trust', 'utf8'));
+  const crls = (values.crl ?? []).map((f) => new Uint8Array(readOption(f, '--crl')));
+  const ocsps = (values.ocsp ?? []).map((f) => new Uint8Array(readOption(f, '--ocsp')));
   let validationTime: Date | undefined;
   const when = values.at ?? values.time;
   if (when) {
+    const flag = values.at !== undefined ? '--at' : '--time';
     validationTime = new Date(when);
     if (!/^\d{4}-\d{2}-\d{2}/.test(when) || Number.isNaN(validationTime.getTime()))
-      throw new UsageError(`--at is not an ISO-8601 time: ${when}`);
+      throw new UsageError(`${flag} 不是有效的 ISO-8601 时间 is not an ISO-8601 time: ${when}`);
   }
   let worst = 0;
   const reports: Record<string, unknown> = {};
@@ -50,9 +57,12 @@ export async function verifyCommand(args: string[]): Promise<number> {
       else printReport(file, report);
     } catch (e) {
       code = 4;
-      const msg = isSidianError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+      const msg = isSidianError(e)
+        ? `${e.code}: ${e.message}`
+        : (describeFileError(e) ?? (e as Error).message);
       process.stderr.write(`sidian: ${file}: ${msg}\n`);
-      if (values.json) reports[file] = { error: isSidianError(e) ? e.code : 'UNREADABLE', message: (e as Error).message };
+      if (values.json)
+        reports[file] = { error: isSidianError(e) ? e.code : 'UNREADABLE', message: (e as Error).message };
     }
     if (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst)) worst = code;
   }
@@ -63,6 +73,16 @@ export async function verifyCommand(args: string[]): Promise<number> {
   return worst;
 }
 
+function readOption(file: string, option: string): Buffer;
+function readOption(file: string, option: string, encoding: 'utf8'): string;
+function readOption(file: string, option: string, encoding?: 'utf8'): Buffer | string {
+  try {
+    return encoding ? readFileSync(file, encoding) : readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${option}: ${describeFileError(e) ?? (e as Error).message}`);
+  }
+}
+
 const LABEL: Record<string, string> = {
   valid: '有效 valid',
   invalid: '无效 INVALID',
@@ -71,7 +91,9 @@ const LABEL: Record<string, string> = {
 };
 
 function printReport(file: string, r: VerificationReport): void {
-  const lines = [`${file}: ${LABEL[r.status]} (${r.signatures.length} signature(s), ${r.revisions} revision(s))`];
+  const lines = [
+    `${file}: ${LABEL[r.status]} (${r.signatures.length} signature(s), ${r.revisions} revision(s))`,
+  ];
   for (const s of r.signatures) {
     lines.push(
       `  [${s.status}] ${s.field} (${s.kind}${s.level ? `, ${s.level}` : ''}) by ${s.signer?.commonName ?? '?'}` +
@@ -83,7 +105,9 @@ function printReport(file: string, r: VerificationReport): void {
       const ts = s.evidence?.timestamp;
       lines.push(
         `      验证时间 validated at ${s.validationTime}` +
-          (ts ? ` (${ts.kind === 'document-timestamp' ? `document time-stamp ${ts.field}` : 'signature time-stamp'})` : ''),
+          (ts
+            ? ` (${ts.kind === 'document-timestamp' ? `document time-stamp ${ts.field}` : 'signature time-stamp'})`
+            : ''),
       );
     }
     for (const e of s.evidence?.revocation ?? [])

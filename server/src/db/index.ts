@@ -143,6 +143,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_crls': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // every CRL the enrolment CA has signed, by CRL number (RFC 5280 §5.2.3): instances sharing one
+      // database serve the same bytes for the same number; the current number is the 'crl-number' counter
+      await db.schema
+        .createTable('crls')
+        .addColumn('number', 'bigint', (c) => c.primaryKey())
+        .addColumn('this_update', 'text', (c) => c.notNull())
+        .addColumn('next_update', 'text', (c) => c.notNull())
+        .addColumn('der', 'text', (c) => c.notNull()) // base64
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

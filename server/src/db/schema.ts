@@ -86,6 +86,15 @@ export interface MaterialSignaturesTable {
   verified_at: string;
 }
 
+/** A CRL as the enrolment CA signed it; the newest is the one whose number the 'crl-number' counter holds. */
+export interface CrlsTable {
+  /** PostgreSQL returns bigint as a string: always read through BigInt(). */
+  number: number | string;
+  this_update: string;
+  next_update: string;
+  der: string; // base64
+}
+
 export interface BlobsTable {
   sha256: string;
   size: number;
@@ -101,4 +110,5 @@ export interface Database {
   materials: MaterialsTable;
   material_signatures: MaterialSignaturesTable;
   blobs: BlobsTable;
+  crls: CrlsTable;
 }

@@ -2,7 +2,9 @@
 import * as asn1js from 'asn1js';
 import type { Citizen } from '../auth';
 import type { AuditLog } from '../audit';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/index';
+import type { CrlsTable, Database } from '../db/schema';
 import { badRequest, notFound, unprocessable } from '../errors';
 import { issueCertificate, type ServerPki } from './dev-pki';
 import { ECDSA_SHA256, fromPem, randomSerial, toPem, x509 } from './x509';
@@ -16,8 +18,8 @@ export interface EnrolResult {
 }
 
 export class EnrolmentCa {
-  private crlCache?: { der: Uint8Array; until: number };
-  private crlNumber = BigInt(Date.now());
+  /** The last CRL read from the database, parsed (a CRL is read on every verification). */
+  private memo?: CurrentCrl;
 
   constructor(
     private readonly db: Db,
@@ -79,6 +81,8 @@ export class EnrolmentCa {
       validityMs: this.o.validityMs ?? YEAR,
       serialNumber: serial,
       crlUrl: this.o.publicUrl ? `${this.o.publicUrl.replace(/\/+$/, '')}/api/crl` : undefined,
+      // RFC 5280 §4.2.2.1: where to ask the OCSP responder, only when the server knows its public URL
+      ocspUrl: this.o.publicUrl ? `${this.o.publicUrl.replace(/\/+$/, '')}/api/ocsp` : undefined,
     });
     const der = new Uint8Array(cert.rawData);
     await this.db.transaction().execute(async (trx) => {
@@ -109,56 +113,225 @@ export class EnrolmentCa {
     };
   }
 
-  async revoke(serial: string, reason: number, actor: string, owner?: string): Promise<void> {
-    const s = serial.toLowerCase();
-    if (!/^[0-9a-f]{1,64}$/.test(s)) throw badRequest('serial must be hex');
-    await this.db.transaction().execute(async (trx) => {
+  /**
+   * Revokes a certificate this CA issued. The revocation and the bump of the CRL number happen in one
+   * transaction, so every instance on the same database sees the new CRL number together with the
+   * entry it adds (and caches keyed by the number miss at once).
+   */
+  async revoke(serial: string, reason: number, actor: string, owner?: string): Promise<RevocationInfo> {
+    const s = normaliseSerial(serial);
+    if (!s) throw badRequest('serial must be hex', 'SERIAL_INVALID');
+    checkReason(reason);
+    return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('certificates')
-        .select(['serial', 'revoked_at', 'subject_hash'])
+        .select(['serial', 'revoked_at', 'revocation_reason', 'subject_hash'])
         .where('serial', '=', s)
         .executeTakeFirst();
       if (!row || (owner && row.subject_hash !== owner)) throw notFound('no such certificate');
-      if (row.revoked_at) return;
+      if (row.revoked_at) return { serial: s, revokedAt: row.revoked_at, reason: row.revocation_reason ?? 0 };
+      const revokedAt = new Date().toISOString();
       await trx
         .updateTable('certificates')
-        .set({ revoked_at: new Date().toISOString(), revocation_reason: reason })
+        .set({ revoked_at: revokedAt, revocation_reason: reason })
         .where('serial', '=', s)
         .execute();
+      await bumpCrlNumber(trx);
       await this.audit.append(trx, { actor, action: 'certificate.revoke', subject: `certificate:${s}` });
+      return { serial: s, revokedAt, reason };
     });
-    this.crlCache = undefined;
   }
 
-  /** DER CRL signed by the CA; regenerated on revocation and at least hourly. */
-  async crl(): Promise<Uint8Array> {
-    const now = Date.now();
-    if (this.crlCache && this.crlCache.until > now) return this.crlCache.der;
-    const rows = await this.db
+  /**
+   * The status of a certificate by serial, as the OCSP responder answers it (RFC 6960 §2.2):
+   * `unknown` for serials this CA never issued.
+   */
+  async status(serialHex: string): Promise<CertificateStatus> {
+    const s = normaliseSerial(serialHex);
+    if (!s) return { status: 'unknown' };
+    const row = await this.db
       .selectFrom('certificates')
-      .select(['serial', 'revoked_at', 'revocation_reason'])
-      .where('revoked_at', 'is not', null)
-      .orderBy('serial')
-      .execute();
-    this.crlNumber += 1n;
-    const crl = await x509.X509CrlGenerator.create({
-      issuer: this.pki.ca.cert.subjectName,
-      thisUpdate: new Date(now - 60_000),
-      nextUpdate: new Date(now + 24 * 3600_000),
-      signingKey: this.pki.ca.key,
-      signingAlgorithm: ECDSA_SHA256,
-      extensions: [
-        await x509.AuthorityKeyIdentifierExtension.create(this.pki.ca.cert),
-        new x509.Extension('2.5.29.20', false, asn1js.Integer.fromBigInt(this.crlNumber).toBER(false)),
-      ],
-      entries: rows.map((r) => ({
-        serialNumber: r.serial,
-        revocationDate: new Date(r.revoked_at!),
-        reason: (r.revocation_reason ?? 0) as x509.X509CrlReason,
-      })),
-    });
-    const der = new Uint8Array(crl.rawData);
-    this.crlCache = { der, until: now + 3600_000 };
-    return der;
+      .select(['revoked_at', 'revocation_reason'])
+      .where('serial', '=', s)
+      .executeTakeFirst();
+    if (!row) {
+      // the server's own seal and TSA certificates are issued by this CA but not enrolled
+      const own = [this.pki.seal.cert.serialNumber, this.pki.tsa.cert.serialNumber].map(normaliseSerial);
+      return own.includes(s) ? { status: 'good' } : { status: 'unknown' };
+    }
+    if (!row.revoked_at) return { status: 'good' };
+    return {
+      status: 'revoked',
+      revokedAt: new Date(row.revoked_at),
+      reason: crlReason(row.revocation_reason) ?? 0,
+    };
   }
+
+  /**
+   * The current CRL: the one stored under the number the 'crl-number' counter holds, made when
+   * missing (after a revocation) or when less than half of its validity remains. One query when the
+   * stored CRL is current, so verifications can ask for it every time.
+   */
+  async currentCrl(): Promise<CurrentCrl> {
+    const row = await this.db
+      .selectFrom('crls')
+      .selectAll()
+      .where('number', '=', (eb) => eb.selectFrom('counters').select('value').where('name', '=', CRL_NUMBER))
+      .executeTakeFirst();
+    if (row && Date.parse(row.next_update) - Date.now() > CRL_VALIDITY_MS / 2) return this.fromRow(row);
+    return this.issueCrl();
+  }
+
+  private fromRow(row: CrlsTable): CurrentCrl {
+    const number = BigInt(row.number);
+    if (this.memo?.number === number) return this.memo;
+    const der = new Uint8Array(Buffer.from(row.der, 'base64'));
+    const crl: CurrentCrl = {
+      number,
+      der,
+      pem: toPem(der, 'X509 CRL'),
+      thisUpdate: new Date(row.this_update),
+      nextUpdate: new Date(row.next_update),
+    };
+    this.memo = crl;
+    return crl;
+  }
+
+  /**
+   * Signs a CRL under the current number (or, when that number already has a CRL that is getting
+   * old, under the next one: two CRLs never share a number, RFC 5280 §5.2.3). The counter row is
+   * written first, which locks it (PostgreSQL row lock, SQLite write lock) until commit: a
+   * revocation, which bumps the same row, either committed before (its entry is read here) or waits
+   * and gets the next number.
+   */
+  private async issueCrl(): Promise<CurrentCrl> {
+    const row = await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('counters')
+        .values({ name: CRL_NUMBER, value: 1 })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const locked = await trx
+        .updateTable('counters')
+        .set({ value: sql`value` as never })
+        .where('name', '=', CRL_NUMBER)
+        .returning('value')
+        .executeTakeFirstOrThrow();
+      let number = BigInt(locked.value);
+      const existing = await trx
+        .selectFrom('crls')
+        .selectAll()
+        .where('number', '=', String(number))
+        .executeTakeFirst();
+      const now = Date.now();
+      if (existing) {
+        if (Date.parse(existing.next_update) - now > CRL_VALIDITY_MS / 2) return existing; // another instance made it
+        number = await bumpCrlNumber(trx);
+      }
+      const rows = await trx
+        .selectFrom('certificates')
+        .select(['serial', 'revoked_at', 'revocation_reason'])
+        .where('revoked_at', 'is not', null)
+        .orderBy('serial')
+        .execute();
+      const thisUpdate = new Date(Math.floor(now / 1000) * 1000 - 60_000);
+      const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
+      const crl = await x509.X509CrlGenerator.create({
+        issuer: this.pki.ca.cert.subjectName,
+        thisUpdate,
+        nextUpdate,
+        signingKey: this.pki.ca.key,
+        signingAlgorithm: ECDSA_SHA256,
+        extensions: [
+          await x509.AuthorityKeyIdentifierExtension.create(this.pki.ca.cert),
+          // cRLNumber (RFC 5280 §5.2.3): monotonically increasing, shared by every instance
+          new x509.Extension('2.5.29.20', false, asn1js.Integer.fromBigInt(number).toBER(false)),
+        ],
+        entries: rows.map((r) => ({
+          serialNumber: r.serial,
+          revocationDate: new Date(r.revoked_at!),
+          reason: crlReason(r.revocation_reason),
+        })),
+      });
+      const made: CrlsTable = {
+        number: String(number),
+        this_update: thisUpdate.toISOString(),
+        next_update: nextUpdate.toISOString(),
+        der: Buffer.from(crl.rawData).toString('base64'),
+      };
+      await trx
+        .insertInto('crls')
+        .values(made)
+        .onConflict((oc) => oc.column('number').doNothing())
+        .execute();
+      return made;
+    });
+    return this.fromRow(row);
+  }
+}
+
+const CRL_NUMBER = 'crl-number';
+/** A CRL is valid for a day and replaced (under a new number) once half of that has passed. */
+const CRL_VALIDITY_MS = 24 * 3600_000;
+
+export interface CurrentCrl {
+  /** cRLNumber: strictly increasing; changes with every revocation. */
+  number: bigint;
+  der: Uint8Array;
+  pem: string;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+export interface RevocationInfo {
+  serial: string;
+  revokedAt: string;
+  reason: number;
+}
+
+export type CertificateStatus =
+  { status: 'good' | 'unknown' } | { status: 'revoked'; revokedAt: Date; reason: number };
+
+/** Lower-case hex without leading zero bytes (as INTEGER content might carry them), or undefined. */
+export function normaliseSerial(serial: string): string | undefined {
+  const s = serial.trim().toLowerCase();
+  if (!/^[0-9a-f]{1,128}$/.test(s)) return undefined;
+  const t = s.replace(/^(00)+/, '');
+  return t === '' ? '00' : t;
+}
+
+/**
+ * The reasonCode entry extension for a stored reason: absent for unspecified (0), as RFC 5280
+ * §5.3.1 asks, and for removeFromCRL (8), which a full CRL may not carry (rows that older versions
+ * stored with 8 stay revoked: nothing here ever un-revokes).
+ */
+export function crlReason(stored: number | null): x509.X509CrlReason | undefined {
+  return stored && stored !== 8 ? (stored as x509.X509CrlReason) : undefined;
+}
+
+/** CRLReason codes (RFC 5280 §5.3.1) a full CRL may carry. */
+function checkReason(reason: number) {
+  if (reason === 8)
+    throw unprocessable(
+      'reason removeFromCRL (8) is only for delta CRLs (RFC 5280 §5.3.1); this CA publishes full CRLs and never un-revokes',
+      'REVOCATION_REASON_REFUSED',
+    );
+  if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7)
+    throw badRequest('reason must be an RFC 5280 CRLReason code (0-6, 9, 10)', 'REVOCATION_REASON_INVALID');
+}
+
+/** Adds one to the CRL number inside the caller's transaction; returns the new number. */
+async function bumpCrlNumber(trx: Transaction<Database>): Promise<bigint> {
+  await trx
+    .insertInto('counters')
+    .values({ name: CRL_NUMBER, value: 0 })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await trx
+    .updateTable('counters')
+    .set({ value: sql`value + 1` as never })
+    .where('name', '=', CRL_NUMBER)
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return BigInt(row.value);
 }

@@ -81,6 +81,8 @@ export interface IssueOptions {
   validityMs: number;
   serialNumber?: string;
   crlUrl?: string;
+  /** OCSP responder URL for the authorityInfoAccess extension. */
+  ocspUrl?: string;
 }
 
 /** Issues an end-entity certificate under `ca`. */
@@ -109,6 +111,7 @@ export async function issueCertificate(ca: Credential, o: IssueOptions): Promise
     );
   }
   if (o.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([o.crlUrl]));
+  if (o.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [o.ocspUrl] }));
   return x509.X509CertificateGenerator.create({
     serialNumber: o.serialNumber ?? randomSerial(),
     subject: o.subject,
@@ -233,13 +236,18 @@ async function readCredential(dir: string, name: string): Promise<Credential> {
 }
 
 export interface ServerPki {
-  dir: string;
+  /** `<data>/pki` of a development PKI; undefined for the operator's own (pki/operator-pki.ts). */
+  dir?: string;
   ca: Credential;
-  tsa: Credential;
-  seal: Credential & { p12: Uint8Array; password: string };
+  /** `chain`: the TSA's issuers (default: the CA). */
+  tsa: Credential & { chain?: Uint8Array[] };
+  /** The department seal; `p12`/`password` only for the development PKI (handed to the demo portal). */
+  seal: Credential & { chain?: Uint8Array[]; p12?: Uint8Array; password?: string };
   /** Trust anchors (DER). */
   anchors: Uint8Array[];
   created: boolean;
+  /** Releases an HSM session, if any. */
+  close?: () => void;
 }
 
 /** Loads `<data>/pki`, making it on first run. Private keys are imported non-extractable. */

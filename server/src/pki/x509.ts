@@ -1,12 +1,64 @@
 /** @peculiar/x509 set up for Node's WebCrypto, plus small PEM/DER helpers. */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/**
+ * Private keys that live outside WebCrypto (an HSM through PKCS#11): a CryptoKey-shaped handle whose
+ * signatures come from `sign(digest)` — the SHA-256 of the data, signed as PKCS#11 CKM_ECDSA does,
+ * giving r||s, the form WebCrypto's ECDSA returns. Everything that signs through `subtle` below (the
+ * CA, the CRL, the TSA) works with either kind of key unchanged.
+ */
+const externalKeys = new WeakMap<object, (digest: Uint8Array) => Promise<Uint8Array>>();
+
+export function externalEcKey(sign: (digest: Uint8Array) => Promise<Uint8Array>): CryptoKey {
+  const key = Object.freeze({
+    type: 'private',
+    extractable: false,
+    algorithm: Object.freeze({ name: 'ECDSA', namedCurve: 'P-256' }),
+    usages: Object.freeze(['sign']),
+  }) as unknown as CryptoKey;
+  externalKeys.set(key, sign);
+  return key;
+}
+
+const nodeSubtle = webcrypto.subtle as unknown as SubtleCrypto;
+
+async function sign(
+  algorithm: AlgorithmIdentifier | EcdsaParams,
+  key: CryptoKey,
+  data: BufferSource,
+): Promise<ArrayBuffer> {
+  const external = externalKeys.get(key);
+  if (!external) return nodeSubtle.sign(algorithm, key, data);
+  const a = algorithm as EcdsaParams;
+  const hash = typeof a.hash === 'string' ? a.hash : (a.hash as Algorithm | undefined)?.name;
+  if (a.name !== 'ECDSA' || hash !== 'SHA-256')
+    throw new Error(`an HSM key signs ECDSA with SHA-256 only, not ${a.name}/${hash}`);
+  const bytes =
+    data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const signature = await external(new Uint8Array(createHash('sha256').update(bytes).digest()));
+  return signature.slice().buffer;
+}
+
+/** WebCrypto's SubtleCrypto, with `sign` also accepting the external keys above. */
+export const subtle: SubtleCrypto = new Proxy(nodeSubtle, {
+  get(target, prop) {
+    if (prop === 'sign') return sign;
+    const v = Reflect.get(target, prop, target) as unknown;
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  },
+});
+
+x509.cryptoProvider.set({
+  subtle,
+  getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+  randomUUID: webcrypto.randomUUID.bind(webcrypto),
+} as unknown as Crypto);
 
 export { x509 };
-export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
 export const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 export const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;

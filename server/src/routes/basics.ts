@@ -1,10 +1,10 @@
 /** Health, trust anchors, verification, time stamps, development tokens. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
-import { binaryBodies } from '../body';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { binaryBodies, bodySha256 } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, HttpError, unprocessable } from '../errors';
-import type { VerificationReport } from '../../../packages/core/src/verify/types';
+import { verifyWithServerState } from '../verify/cache';
 
 export function looksLikePdf(b: Uint8Array): boolean {
   const head = Buffer.from(b.subarray(0, Math.min(b.length, 1024))).toString('latin1');
@@ -12,6 +12,15 @@ export function looksLikePdf(b: Uint8Array): boolean {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** Aborted when the client closes its connection before the answer is sent (its job is then cancelled). */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
 
 export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const started = Date.now();
@@ -27,9 +36,14 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     clearInterval(window);
     loop.disable();
   });
-  app.get('/api/health', async () => {
+  // Anonymous callers learn only that the server is up; mode, database and load are for operators
+  // (callers with a department API key), as they help an attacker pick targets.
+  app.get('/api/health', async (req) => {
+    const caller = await ctx.auth.caller(req);
+    if (caller?.kind !== 'department') return { status: 'ok' };
     return {
       status: 'ok',
+      mode: ctx.devMode ? 'development' : 'production',
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       database: ctx.dbKind,
       devMode: ctx.devMode,
@@ -43,36 +57,39 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     };
   });
 
-  app.get('/api/trust', async (_req, reply) => {
-    return reply.type('application/x-pem-file; charset=utf-8').send(ctx.trustPem);
+  // The trust anchors, then the enrolment CA's current CRL (an `X509 CRL` PEM block): what
+  // <licence-viewer trust="/api/trust"> checks seals against, so that a certificate revoked through
+  // this server is `revoked` in the viewer too. `?crl=0` gives the certificates alone.
+  app.get('/api/trust', async (req, reply) => {
+    reply.type('application/x-pem-file; charset=utf-8').header('cache-control', 'no-cache');
+    if ((req.query as { crl?: string }).crl === '0') return reply.send(ctx.trustPem);
+    const crl = await ctx.ca.currentCrl();
+    return reply.header('sidian-crl-number', String(crl.number)).send(ctx.trustPem + crl.pem);
   });
 
   // Binary bodies (PDF, timestamp queries) in their own scope: every content type arrives as a Buffer.
   await app.register(async (scope) => {
     binaryBodies(scope, ctx.limits.verifyBodyBytes);
 
-    scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req) => {
+    // against the trust anchors and the server's current CRL, through the report cache (verify/cache.ts)
+    scope.post('/api/verify', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
-      // ?at=ISO-8601: validate as at that time (long-term validation, PAdES B-LT/B-LTA)
+      // ?at=ISO-8601: validate as at that time (long-term validation, PAdES B-LT/B-LTA), still
+      // against the server's anchors and current CRL, through the report cache (keyed by that time)
       const at = (req.query as { at?: unknown }).at;
-      if (at !== undefined && (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(Date.parse(at))))
+      if (
+        at !== undefined &&
+        (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(Date.parse(at)))
+      )
         throw badRequest('at must be an ISO-8601 time, e.g. 2030-01-01T00:00:00Z', 'BAD_TIME');
-      const report = await ctx.pool.run<VerificationReport>(
-        {
-          kind: 'verify',
-          pdf: body,
-          transferOk: true,
-          options: {
-            trustAnchors: [ctx.trustPem],
-            timeBudgetMs: ctx.limits.verifyTimeMs,
-            validationTime: at === undefined ? undefined : new Date(at).toISOString(),
-          },
-        },
-        ctx.limits.verifyTimeMs * 3,
-      );
-      return report;
+      const { report, cache, crlNumber } = await verifyWithServerState(ctx, bodySha256(body), () => body, {
+        transferOk: true,
+        signal: clientGoneSignal(reply),
+        validationTime: at === undefined ? undefined : new Date(at).toISOString(),
+      });
+      return reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber)).send(report);
     });
 
     scope.post(
@@ -110,9 +127,9 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       }
       if (b.name.length > 128 || b.idNumber.length > 64) throw badRequest('name or idNumber too long');
       const ttl =
-        typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= 86400
+        typeof b.ttlSeconds === 'number' && b.ttlSeconds > -3600 && b.ttlSeconds <= ctx.auth.maxTokenLifetime
           ? b.ttlSeconds
-          : 3600;
+          : Math.min(3600, ctx.auth.maxTokenLifetime);
       return { token: await ctx.auth.devToken(b.name.trim(), b.idNumber.trim(), ttl) };
     });
   }

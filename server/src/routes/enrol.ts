@@ -37,20 +37,17 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     );
   });
 
+  // The current full CRL, the same bytes from every instance on one database (see EnrolmentCa.currentCrl).
   app.get('/api/crl', async (req, reply) => {
-    const der = await ctx.ca.crl();
+    const crl = await ctx.ca.currentCrl();
+    reply
+      .header('cache-control', 'public, no-cache')
+      .header('etag', `"crl-${crl.number}"`)
+      .header('sidian-crl-number', String(crl.number));
     if (String(req.headers.accept ?? '').includes('application/x-pem-file')) {
-      const b64 = Buffer.from(der)
-        .toString('base64')
-        .replace(/.{1,64}/g, '$&\n');
-      return reply
-        .type('application/x-pem-file')
-        .send(`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`);
+      return reply.type('application/x-pem-file').send(crl.pem);
     }
-    return reply
-      .type('application/pkix-crl')
-      .header('cache-control', 'public, max-age=300')
-      .send(Buffer.from(der));
+    return reply.type('application/pkix-crl').send(Buffer.from(crl.der));
   });
 
   // A citizen revokes their own certificate; a department revokes any (e.g. on a report of loss).
@@ -58,10 +55,14 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     const caller = await ctx.auth.caller(req);
     if (!caller) throw unauthorized('a portal token or department API key is required');
     const { serial } = req.params as { serial: string };
-    const reason = Number((req.body as { reason?: unknown } | undefined)?.reason ?? 0);
-    if (!Number.isInteger(reason) || reason < 0 || reason > 10 || reason === 7)
-      throw badRequest('reason must be an RFC 5280 CRLReason code');
-    await ctx.ca.revoke(serial, reason, actorOf(caller), caller.kind === 'citizen' ? caller.id : undefined);
-    return { serialNumber: serial.toLowerCase(), revoked: true };
+    const raw = (req.body as { reason?: unknown } | undefined)?.reason ?? 0;
+    const reason = typeof raw === 'number' ? raw : Number.NaN;
+    const r = await ctx.ca.revoke(
+      serial,
+      reason,
+      actorOf(caller),
+      caller.kind === 'citizen' ? caller.id : undefined,
+    );
+    return { serialNumber: r.serial, revoked: true, revokedAt: r.revokedAt, reason: r.reason };
   });
 }

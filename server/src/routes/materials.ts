@@ -320,7 +320,18 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
 
   app.get('/api/materials/:id', async (req) => {
     const row = await readable(req);
-    return publicMaterial(row, await signaturesOf(row.id));
+    const m = publicMaterial(row, await signaturesOf(row.id));
+    // The verdict recorded on arrival stands (the server witnessed the signature then); a signer
+    // certificate this server revoked since is shown beside it, from the same rows as the CRL.
+    for (const sig of m.signatures) {
+      if (sig.trust !== 'trusted' || !sig.signer.serialNumber) continue;
+      const st = await ctx.ca.status(sig.signer.serialNumber);
+      if (st.status === 'revoked')
+        Object.assign(sig, {
+          signerRevocation: { revokedAt: st.revokedAt.toISOString(), reason: st.reason },
+        });
+    }
+    return m;
   });
 
   /**
@@ -358,7 +369,8 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
             return new Uint8Array(h.digest());
           },
         },
-        { trustAnchors: [ctx.trustPem] },
+        // the server's current CRL: a certificate it revoked a moment ago no longer signs materials
+        { trustAnchors: [ctx.trustPem], crls: [(await ctx.ca.currentCrl()).der] },
       );
       if (report.integrity !== 'ok' || report.status === 'invalid' || !report.signer) {
         const why = report.reasons.join('; ') || report.integrity;

@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFromPkcs12 } from '../../../packages/core/src/index';
-import { startTestServer, tempDir, type TestServer } from '../test/harness';
+import { productionOptions, startTestServer, tempDir, type TestServer } from '../test/harness';
 import { safeJoin } from './static-files';
 
 describe('safeJoin', () => {
@@ -110,7 +110,7 @@ describe('built files and the demo department (development mode)', () => {
 describe('production mode', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer({ ...fakeDist(), devMode: false });
+    s = await startTestServer({ ...fakeDist(), ...(await productionOptions()).options });
   });
   afterAll(async () => s?.close());
 

@@ -112,7 +112,7 @@ export async function staticRoutes(app: FastifyInstance, ctx: Ctx, dirs: StaticD
       creditCode: DEMO_DEPARTMENT.creditCode,
       region: DEMO_DEPARTMENT.region,
       apiKey: d.apiKey,
-      seal: { p12: Buffer.from(ctx.pki.seal.p12).toString('base64'), password: ctx.pki.seal.password },
+      seal: { p12: Buffer.from(ctx.pki.seal.p12!).toString('base64'), password: ctx.pki.seal.password },
     };
   });
 

@@ -8,7 +8,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as jose from 'jose';
 import { buildServer, type ServerOptions, type SidianServer } from '../app';
+import { generateDevPki, writeDevPki } from '../pki/dev-pki';
+import type { OperatorPkiConfig } from '../pki/operator-pki';
 
 export const SERVER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const REPO_ROOT = path.resolve(SERVER_DIR, '..');
@@ -53,6 +56,53 @@ export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<T
       await server.close();
     },
   };
+}
+
+// ---------------------------------------------------------------- production
+
+export const PORTAL_ISSUER = 'https://portal.example.gov.cn';
+export const PORTAL_AUDIENCE = 'sidian';
+
+/** An operator's PKI as files in `dir` (made here; in real life the operator's CA tooling makes them). */
+export async function operatorPkiFiles(dir = tempDir('sidian-opki-')): Promise<OperatorPkiConfig> {
+  const password = 'operator-p12-password';
+  writeDevPki(dir, await generateDevPki({ password }));
+  const f = (name: string) => path.join(dir, name);
+  return {
+    ca: { kind: 'pem', keyFile: f('ca.key.pem'), certFile: f('ca.pem') },
+    tsa: { kind: 'pem', keyFile: f('tsa.key.pem'), certFile: f('tsa.pem') },
+    seal: { kind: 'p12', file: f('seal.p12'), password },
+  };
+}
+
+/** A portal that issues citizens' tokens: its public key PEM and a signer for tokens. */
+export async function testPortal() {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const publicKeyPem = await jose.exportSPKI(publicKey);
+  return {
+    publicKeyPem,
+    config: { publicKeyPem, issuer: PORTAL_ISSUER, audience: PORTAL_AUDIENCE },
+    /** A token for 张三; `o` overrides audience, issuer, lifetime (s) or leaves out iat. */
+    async token(o: { audience?: string; issuer?: string; lifetime?: number; noIat?: boolean } = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = new jose.SignJWT({ name: '张三', idNumber: '110101199003074477' })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer(o.issuer ?? PORTAL_ISSUER)
+        .setAudience(o.audience ?? PORTAL_AUDIENCE)
+        .setExpirationTime(now + (o.lifetime ?? 300));
+      if (!o.noIat) jwt.setIssuedAt(now);
+      return jwt.sign(privateKey);
+    },
+  };
+}
+
+/** Options for an in-process production server: the operator's PKI files and a portal. */
+export async function productionOptions(): Promise<{
+  options: Partial<ServerOptions>;
+  portal: Awaited<ReturnType<typeof testPortal>>;
+}> {
+  const portal = await testPortal();
+  return { options: { devMode: false, pki: await operatorPkiFiles(), portal: portal.config }, portal };
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -177,16 +227,29 @@ export function runCli(
   }
 }
 
-/** Starts `sidian serve` as a child process; resolves with its URL once it listens. */
+/**
+ * Starts `sidian serve` as a child process; resolves with its URL once it listens. Development mode
+ * (`--dev`) unless `o.dev` is false: production is the CLI's default and needs the operator's PKI.
+ */
 export async function spawnServer(
   dataDir: string,
   port: number,
   env: Record<string, string | undefined> = {},
-  o: { log?: boolean } = {},
+  o: { log?: boolean; dev?: boolean; args?: string[] } = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    [SIDIAN_BIN, 'serve', '--data', dataDir, '--port', String(port), ...(o.log ? [] : ['--quiet'])],
+    [
+      SIDIAN_BIN,
+      'serve',
+      ...(o.dev === false ? [] : ['--dev']),
+      '--data',
+      dataDir,
+      '--port',
+      String(port),
+      ...(o.log ? [] : ['--quiet']),
+      ...(o.args ?? []),
+    ],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

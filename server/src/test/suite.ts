@@ -15,6 +15,7 @@ import { writePkcs12 } from '../pki/pkcs12';
 import { ECDSA_SHA256, EC_P256, x509 } from '../pki/x509';
 import { devToken, runCli, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
+import { defineRevocationSuite } from './revocation-suite';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -63,6 +64,29 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.headers.get('x-content-type-options')).toBe('nosniff');
       expect(r.headers.get('strict-transport-security')).toBeTruthy();
       expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    });
+
+    it('/api/health: anonymous callers and citizens learn only that it is up; operators see mode, database, uptime', async () => {
+      const health = async (headers: Record<string, string> = {}) => {
+        const r = await fetch(`${s.url}/api/health`, { headers });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok' } });
+      expect(await health({ authorization: `Bearer ${await devToken(s.url)}` })).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
+      const forged = await health({ 'x-api-key': 'sdk_' + 'f'.repeat(32) });
+      expect(forged.status).toBe(401);
+      expect(JSON.stringify(forged.body)).not.toMatch(/database|uptime|sqlite|postgres/);
+      const operator = await health({ 'x-api-key': s.apiKey });
+      expect(operator.status).toBe(200);
+      expect(operator.body).toMatchObject({
+        status: 'ok',
+        mode: 'development',
+        database: s.databaseUrl ? 'postgres' : 'sqlite',
+        uptimeSeconds: expect.any(Number),
+      });
     });
 
     it('errors are JSON {error, message} without stack traces', async () => {
@@ -127,7 +151,10 @@ export function defineServerSuite(env: DbEnv): void {
       const f = path.join(work, 'trust.pem');
       fs.writeFileSync(f, pem);
       expect(openssl(['x509', '-in', f, '-noout', '-subject'])).toContain('Sidian Development Root CA');
-      expect(pem).toBe(fs.readFileSync(path.join(s.dataDir, 'pki', 'ca.pem'), 'utf8'));
+      // the anchors, then the enrolment CA's current CRL (see revocation-suite.ts)
+      const ca = fs.readFileSync(path.join(s.dataDir, 'pki', 'ca.pem'), 'utf8');
+      expect(pem.startsWith(ca)).toBe(true);
+      expect(pem.slice(ca.length)).toMatch(/^-----BEGIN X509 CRL-----\n[\s\S]+-----END X509 CRL-----\n$/);
     });
 
     it('the development PKI: TSA with critical timeStamping EKU, seal certificate and PKCS#12 that core reads', async () => {
@@ -963,4 +990,6 @@ export function defineServerSuite(env: DbEnv): void {
       expect(check2.ok).toBe(false);
     });
   });
+
+  defineRevocationSuite(env);
 }

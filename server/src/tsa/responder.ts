@@ -5,6 +5,7 @@
  * in blocks, so they never repeat across restarts or crashes (a crash only leaves a gap).
  */
 import { webcrypto } from 'node:crypto';
+import { subtle as hsmAwareSubtle } from '../pki/x509';
 import {
   children,
   compareBytes,
@@ -241,7 +242,14 @@ export class TsaResponder {
     ].sort(compareBytes);
     const signedAttrs = set(...attrs);
     const signature = ecdsaDer(
-      new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.o.signer.key, signedAttrs)),
+      // through pki/x509's subtle: a TSA key held in an HSM (PKCS#11) signs as a WebCrypto key does
+      new Uint8Array(
+        await hsmAwareSubtle.sign(
+          { name: 'ECDSA', hash: 'SHA-256' },
+          this.o.signer.key,
+          new Uint8Array(signedAttrs),
+        ),
+      ),
     );
     const signedAttrsImplicit = new Uint8Array(signedAttrs);
     signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT

@@ -1,10 +1,17 @@
 /**
- * A small pool of worker threads for jobs that parse untrusted PDFs (verification, licence
- * inspection). One job per worker at a time; a bounded queue; a job that overruns its time budget
- * has its worker terminated and replaced, so a hostile file cannot hold the server.
+ * A small pool of worker processes for jobs that parse untrusted PDFs (verification, licence
+ * inspection). One job per worker at a time; a bounded queue; a job that overruns its time budget,
+ * whose client has gone, or that runs out of memory has its worker killed and replaced, so a
+ * hostile file cannot hold the server.
+ *
+ * Processes, not worker threads: a worker thread's resourceLimits stop most heap exhaustion, but
+ * not all of it. Measured on Node 20.20: a thread whose array outgrows a 256 MB heap limit ("Reached
+ * heap limit Allocation failed") aborts the whole process (exit 134), and a string flattened past it
+ * likewise; only a pool process with its own --max-old-space-size dies alone.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { HttpError } from '../errors';
 import type { SerializableVerifyOptions } from './job';
 
@@ -14,7 +21,7 @@ type JobInput =
       kind: 'verify' | 'licence';
       pdf: Uint8Array;
       options: SerializableVerifyOptions;
-      /** The caller gives the buffer away: it is moved to the worker, not copied (and unusable afterwards). */
+      /** The caller gives the buffer away. (Unused since workers are processes: they get a copy.) */
       transferOk?: boolean;
     };
 
@@ -24,10 +31,12 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   timeoutMs: number;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 
 interface Slot {
-  worker: Worker;
+  worker: ChildProcess;
   ready: Promise<void>;
   job?: Pending;
   timer?: NodeJS.Timeout;
@@ -38,10 +47,14 @@ export interface PoolOptions {
   maxQueue?: number;
   /** Hard limit per job (default 30 s); the worker is replaced when it is exceeded. */
   jobTimeoutMs?: number;
+  /** Each worker process's V8 heap (--max-old-space-size, default 1024 MB). */
   maxOldGenerationSizeMb?: number;
 }
 
-const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+const WORKER_PATH = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+
+/** The client went away before its answer: nothing will read this (logged as 499 by convention). */
+export const clientGone = () => new HttpError(499, 'CLIENT_GONE', 'the client closed the connection');
 
 export class WorkerPool {
   readonly size: number;
@@ -56,12 +69,14 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, {
-      resourceLimits: { maxOldGenerationSizeMb: this.o.maxOldGenerationSizeMb ?? 1024 },
-      stdout: false,
-      stderr: false,
+    const worker = fork(WORKER_PATH, [], {
+      // not the server's own flags (loaders, inspector): the worker registers tsx itself
+      execArgv: [`--max-old-space-size=${this.o.maxOldGenerationSizeMb ?? 1024}`],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     worker.unref();
+    worker.channel?.unref();
     const slot: Slot = { worker, ready: Promise.resolve() };
     slot.ready = new Promise<void>((resolve) => {
       const onMsg = (m: { ready?: boolean }) => {
@@ -95,9 +110,21 @@ export class WorkerPool {
         new HttpError(422, 'VERIFY_UNREADABLE', `the document could not be processed (${e.message})`),
       ),
     );
-    worker.on('exit', () => {
-      if (!this.closed && this.slots.includes(slot))
-        this.replace(slot, new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed'));
+    worker.on('exit', (code, signal) => {
+      if (this.closed || !this.slots.includes(slot)) return;
+      // V8 aborts a process whose heap is exhausted (SIGABRT, exit 134): the job asked for more
+      // memory than a verification may have
+      const oom = signal === 'SIGABRT' || code === 134;
+      this.replace(
+        slot,
+        oom
+          ? new HttpError(
+              422,
+              'LIMIT_EXCEEDED',
+              'verifying the document needed more memory than this server allows for one document',
+            )
+          : new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed'),
+      );
     });
     return slot;
   }
@@ -105,6 +132,8 @@ export class WorkerPool {
   private finish(slot: Slot) {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
+    const job = slot.job;
+    if (job?.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     slot.job = undefined;
   }
 
@@ -114,7 +143,7 @@ export class WorkerPool {
     const job = slot.job;
     this.finish(slot);
     this.slots.splice(i, 1);
-    void slot.worker.terminate();
+    slot.worker.kill('SIGKILL');
     if (!this.closed) this.slots.push(this.spawn());
     job?.reject(err);
     this.pump();
@@ -136,44 +165,58 @@ export class WorkerPool {
       );
       void slot.ready.then(() => {
         if (slot.job !== job) return;
-        if (job.input.kind === 'warmup') slot.worker.postMessage({ id: job.id, kind: 'warmup' });
+        const sent = (e: Error | null) => {
+          if (e && slot.job === job)
+            this.replace(slot, new HttpError(503, 'UNAVAILABLE', 'the verifier could not take the document'));
+        };
+        if (job.input.kind === 'warmup') slot.worker.send({ id: job.id, kind: 'warmup' }, sent);
         else {
           const { kind, pdf, options } = job.input;
-          // shared memory is seen by the worker as it is; anything else is moved there
-          const transfer = pdf.buffer instanceof ArrayBuffer ? [pdf.buffer] : [];
-          slot.worker.postMessage({ id: job.id, kind, pdf, options }, transfer);
+          slot.worker.send({ id: job.id, kind, pdf, options }, sent);
         }
       });
     }
   }
 
-  run<T>(input: JobInput, timeoutMs = this.o.jobTimeoutMs ?? 30_000): Promise<T> {
+  /**
+   * Runs a job; `signal` cancels it (the client has gone): a queued job leaves the queue, a running
+   * one has its worker killed and replaced.
+   */
+  run<T>(input: JobInput, timeoutMs = this.o.jobTimeoutMs ?? 30_000, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
+    if (signal?.aborted) return Promise.reject(clientGone());
     if (this.queue.length >= (this.o.maxQueue ?? 256)) {
       return Promise.reject(
         new HttpError(503, 'BUSY', 'too many documents are waiting for verification; try again shortly'),
       );
     }
-    if (input.kind !== 'warmup') {
-      // share the bytes when they are in shared memory (large bodies read by readBody: the caller
-      // keeps them too), move them when the caller gives them away; otherwise copy
-      const pdf = input.pdf;
-      const owns = pdf.byteOffset === 0 && pdf.byteLength === pdf.buffer.byteLength;
-      const shared = pdf.buffer instanceof SharedArrayBuffer;
-      if (!owns || (!shared && input.transferOk !== true)) {
-        const copy = new Uint8Array(pdf.length);
-        copy.set(pdf);
-        input = { ...input, pdf: copy };
-      }
+    if (input.kind !== 'warmup' && input.pdf.buffer instanceof SharedArrayBuffer) {
+      // shared memory cannot cross to another process: a plain copy is sent (serialized once more)
+      input = { ...input, pdf: new Uint8Array(input.pdf) };
     }
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
+      const job: Pending = {
         id: this.nextId++,
         input,
         resolve: resolve as (v: unknown) => void,
         reject,
         timeoutMs,
-      });
+        signal,
+      };
+      if (signal) {
+        job.onAbort = () => {
+          const q = this.queue.indexOf(job);
+          if (q >= 0) {
+            this.queue.splice(q, 1);
+            reject(clientGone());
+            return;
+          }
+          const slot = this.slots.find((s) => s.job === job);
+          if (slot) this.replace(slot, clientGone());
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
       this.pump();
     });
   }
@@ -187,10 +230,13 @@ export class WorkerPool {
     for (const j of this.queue.splice(0))
       j.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
     await Promise.all(
-      this.slots.map((s) => {
+      this.slots.map(async (s) => {
         s.job?.reject(new HttpError(503, 'UNAVAILABLE', 'the server is shutting down'));
         this.finish(s);
-        return s.worker.terminate();
+        if (s.worker.exitCode !== null || s.worker.signalCode !== null) return;
+        const exited = new Promise<void>((r) => s.worker.once('exit', () => r()));
+        s.worker.kill('SIGKILL');
+        await exited;
       }),
     );
     this.slots.length = 0;

@@ -5,15 +5,14 @@
  */
 import { type DigestName, digestChunks, digestFileRanges } from '../digest';
 import { SidianError } from '../errors';
+import { WorkBudget } from './budget';
 import { decodeStream } from './filters';
 import { PdfDict, PdfName, PdfRef, PdfStream, latin1Bytes, type PdfObject } from './objects';
 import { Parser, indexOfBytes, isWhite, lastIndexOfBytes } from './parser';
 import { LAZY_READING, LazyBytes, isRandomAccessFile, type PdfInput } from './source';
+import { XrefTable, XrefTableBuilder, type XrefEntry } from './xref-table';
 
-export type XrefEntry =
-  | { type: 0; gen: number }
-  | { type: 1; offset: number; gen: number }
-  | { type: 2; stream: number; index: number };
+export type { XrefEntry } from './xref-table';
 
 export interface XrefSection {
   kind: 'table' | 'stream';
@@ -60,6 +59,11 @@ export interface LoadOptions {
    * compares every entry of every revision, reads them all at once.
    */
   lazyTables?: boolean;
+  /**
+   * What decoding streams and building cross-reference tables may spend (bytes, deadline); by
+   * default WorkBudget.forFile(size of the file), without a deadline.
+   */
+  budget?: WorkBudget;
 }
 
 const MAX_PAGES = 100_000;
@@ -165,6 +169,8 @@ export class PdfDocument {
   readonly latest: PdfView;
   readonly recovered: boolean;
   private objIndex?: Map<number, number[]>;
+  /** Decoded object streams by where they start and how long their data is (shared by all views). */
+  private readonly decoded = new Map<string, Uint8Array>();
   /** Bytes scanned by object parses that failed (see FAILED_PARSE_ALLOWANCE). */
   private failedParseBytes = 0;
 
@@ -174,6 +180,8 @@ export class PdfDocument {
     version: string,
     startxref: number,
     recovered: boolean,
+    /** What this file's decoding may still spend (see LoadOptions.budget). */
+    readonly budget: WorkBudget,
   ) {
     this.sections = sections;
     this.version = version;
@@ -197,6 +205,7 @@ export class PdfDocument {
   static load(input: PdfInput, options: LoadOptions = {}): PdfDocument {
     const acc = ByteAccess.of(input);
     const bytes = acc.bytes;
+    const budget = options.budget ?? WorkBudget.forFile(acc.size);
     acc.ensure(0, 1024 + 9);
     const head = indexOfBytes(bytes, enc('%PDF-'), 0, Math.min(bytes.length, 1024 + 5));
     if (head < 0) throw new SidianError('PDF_NOT_PDF', 'the input is not a PDF (no %PDF- header)');
@@ -206,7 +215,7 @@ export class PdfDocument {
     }
     const sx = acc.lastIndexOf(STARTXREF);
     if (sx < 0 || acc.lastIndexOf(EOF_MARK) < 0) {
-      if (options.recover) return PdfDocument.reconstruct(acc, version);
+      if (options.recover) return PdfDocument.reconstruct(acc, version, budget);
       throw new SidianError('PDF_TRUNCATED', 'the PDF is truncated: it has no startxref and %%EOF at its end');
     }
     const p = new Parser(bytes, sx + STARTXREF.length);
@@ -214,27 +223,36 @@ export class PdfDocument {
     try {
       startxref = p.readInt();
     } catch {
-      if (options.recover) return PdfDocument.reconstruct(acc, version);
+      if (options.recover) return PdfDocument.reconstruct(acc, version, budget);
       throw new SidianError('PDF_NO_XREF', 'startxref is not followed by an offset');
     }
     try {
-      const sections = readSectionChain(acc, startxref, options.maxSections ?? 10_000, !!options.recover, !!options.lazyTables);
-      return new PdfDocument(acc, sections, version, startxref, false);
+      const sections = readSectionChain(
+        acc,
+        startxref,
+        options.maxSections ?? 10_000,
+        !!options.recover,
+        !!options.lazyTables,
+        {},
+        budget,
+      );
+      return new PdfDocument(acc, sections, version, startxref, false, budget);
     } catch (e) {
       if (options.recover && e instanceof SidianError && e.code !== 'LIMIT_EXCEEDED') {
-        return PdfDocument.reconstruct(acc, version);
+        return PdfDocument.reconstruct(acc, version, budget);
       }
       throw e;
     }
   }
 
   /** Builds one synthetic section from every `n g obj` in the file (the last definition wins). */
-  private static reconstruct(acc: ByteAccess, version: string): PdfDocument {
+  private static reconstruct(acc: ByteAccess, version: string, budget: WorkBudget): PdfDocument {
     const bytes = acc.all();
-    const entries = new Map<number, XrefEntry>();
     const index = scanObjects(bytes);
+    const found = new XrefTableBuilder(budget, index.size);
     let trailer: PdfDict | undefined;
-    for (const [num, offsets] of index) entries.set(num, { type: 1, offset: offsets[offsets.length - 1]!, gen: 0 });
+    for (const [num, offsets] of index) found.add(num, 1, offsets[offsets.length - 1]!, 0);
+    const entries = found.build();
     // the last trailer dictionary in the file, or a catalog found by type
     const t = lastIndexOfBytes(bytes, enc('trailer'));
     if (t >= 0) {
@@ -247,7 +265,7 @@ export class PdfDocument {
     }
     const section: XrefSection = { kind: 'table', offset: -1, trailer: trailer ?? new PdfDict(), entries, eofEnd: bytes.length };
     trailer = section.trailer;
-    const doc = new PdfDocument(acc, [section], version, -1, true);
+    const doc = new PdfDocument(acc, [section], version, -1, true, budget);
     if (!(trailer.get('Root') instanceof PdfRef)) {
       for (const [num] of index) {
         const o = doc.latest.get(num);
@@ -285,7 +303,15 @@ export class PdfDocument {
     }
     const known = new Map(this.sections.map((s) => [s.offset, s]));
     try {
-      const sections = readSectionChain(this.access, startxref, 10_000, true, false, { known, end });
+      const sections = readSectionChain(
+        this.access,
+        startxref,
+        10_000,
+        true,
+        false,
+        { known, end },
+        this.budget,
+      );
       return new PdfView(this, sections);
     } catch (e) {
       if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
@@ -299,6 +325,20 @@ export class PdfDocument {
       this,
       this.sections.filter((s) => s.offset < end),
     );
+  }
+
+  /**
+   * The decoded data of the stream object that starts at `offset`, decoded once for all views (a
+   * revision's view and the newest one read the same object streams) and charged to the budget once.
+   */
+  decodedAt(offset: number, stream: PdfStream): Uint8Array {
+    const key = `${offset}:${stream.data.length}`;
+    let d = this.decoded.get(key);
+    if (!d) {
+      d = decodeStream(stream, undefined, this.budget);
+      this.decoded.set(key, d);
+    }
+    return d;
   }
 
   /** How many bytes failed object parses may still scan. */
@@ -369,6 +409,7 @@ function readSectionChain(
   recover: boolean,
   lazyTables = false,
   within: { known?: Map<number, XrefSection>; end?: number } = {},
+  budget?: WorkBudget,
 ): XrefSection[] {
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
@@ -384,7 +425,7 @@ function readSectionChain(
       if (!Number.isInteger(offset) || offset < 0 || offset >= end) {
         throw new SidianError('PDF_NO_XREF', `cross-reference offset ${offset} is outside the file`);
       }
-      section = within.known?.get(offset) ?? readSection(acc, offset, lazyTables);
+      section = within.known?.get(offset) ?? readSection(acc, offset, lazyTables, budget);
     } catch (e) {
       if (!recover || sections.length === 0 || !(e instanceof SidianError) || e.code === 'LIMIT_EXCEEDED') throw e;
       // A broken /Prev: continue with the startxref written before the newer section, if any.
@@ -429,23 +470,41 @@ function findEofEnd(bytes: Uint8Array, from: number): number {
 /** How far a section read looked: to its %%EOF, or (none found yet) past any window. */
 const sectionReach = (s: XrefSection, pos: number) => (s.eofEnd < 0 ? Number.POSITIVE_INFINITY : Math.max(pos, s.eofEnd));
 
-function readSection(acc: ByteAccess, offset: number, lazyTables = false): XrefSection {
-  const { section } = acc.from(offset, (b) => readSectionAt(b, offset, lazyTables), (r) => sectionReach(r.section, r.pos));
+function readSection(acc: ByteAccess, offset: number, lazyTables = false, budget?: WorkBudget): XrefSection {
+  const { section } = acc.from(
+    offset,
+    (b) => readSectionAt(b, offset, lazyTables, budget),
+    (r) => sectionReach(r.section, r.pos),
+  );
   // Hybrid-reference file (ISO 32000-2 §7.5.8.4): entries for compressed objects in /XRefStm.
   const xs = section.trailer.get('XRefStm');
   if (section.kind === 'table' && typeof xs === 'number' && xs > 0 && xs < acc.size && xs !== offset) {
+    let hybrid: XrefSection;
     try {
-      const hybrid = readXrefStream(acc, xs);
-      const conflicts: HybridConflict[] = [];
-      for (const [num, e] of hybrid.entries) {
-        const cur = section.entries.get(num);
-        if (cur && e.type !== 0 && !sameEntry(cur, e) && conflicts.length < MAX_CONFLICTS) conflicts.push({ num, table: cur, stream: e });
-        if (!cur || cur.type === 0) section.entries.set(num, e);
-      }
-      if (conflicts.length) section.conflicts = conflicts;
-    } catch {
-      /* a reader without xref stream support ignores it too */
+      hybrid = readXrefStream(acc, xs, budget);
+    } catch (e) {
+      if (e instanceof SidianError && e.code === 'LIMIT_EXCEEDED') throw e;
+      return section; // a reader without xref stream support ignores it too
     }
+    const conflicts: HybridConflict[] = [];
+    const table = section.entries;
+    const fromStream = table instanceof XrefTable ? new XrefTableBuilder(budget) : undefined;
+    for (const [num, e] of hybrid.entries) {
+      const cur = table.get(num);
+      if (cur && e.type !== 0 && !sameEntry(cur, e) && conflicts.length < MAX_CONFLICTS)
+        conflicts.push({ num, table: cur, stream: e });
+      if (cur && cur.type !== 0) continue;
+      if (fromStream)
+        fromStream.add(
+          num,
+          e.type,
+          e.type === 1 ? e.offset : e.type === 2 ? e.stream : 0,
+          e.type === 2 ? e.index : e.gen,
+        );
+      else table.set(num, e);
+    }
+    if (fromStream) section.entries = XrefTable.merge([fromStream.build(), table as XrefTable], budget);
+    if (conflicts.length) section.conflicts = conflicts;
   }
   return section;
 }
@@ -458,7 +517,12 @@ function sameEntry(a: XrefEntry, b: XrefEntry): boolean {
   return a.type === 0 && b.type === 0;
 }
 
-function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): { section: XrefSection; pos: number } {
+function readSectionAt(
+  bytes: Uint8Array,
+  offset: number,
+  lazyTables = false,
+  budget?: WorkBudget,
+): { section: XrefSection; pos: number } {
   const p = new Parser(bytes, offset);
   // Some writers are off by a few bytes; look for the keyword or object marker nearby.
   const t = p.peekToken();
@@ -466,24 +530,24 @@ function readSectionAt(bytes: Uint8Array, offset: number, lazyTables = false): {
     p.readKeyword();
     const tableAt = p.pos;
     let entries: Map<number, XrefEntry> | undefined = lazyTables
-      ? lazyTable(bytes, p, () => readSectionAt(bytes, offset).section.entries)
+      ? lazyTable(bytes, p, () => readSectionAt(bytes, offset, false, budget).section.entries)
       : undefined;
     if (!entries) {
       p.pos = tableAt;
-      entries = readTableEntries(bytes, p);
+      entries = readTableEntries(bytes, p, budget);
     }
     const trailer = p.parseObject();
     if (!(trailer instanceof PdfDict)) throw new SidianError('PDF_MALFORMED', `trailer at byte ${p.pos} is not a dictionary`);
     const section: XrefSection = { kind: 'table', offset, trailer, entries, eofEnd: findEofEnd(bytes, p.pos) };
     return { section, pos: p.pos };
   }
-  if (/^\d+$/.test(t)) return readXrefStreamAt(bytes, offset);
+  if (/^\d+$/.test(t)) return readXrefStreamAt(bytes, offset, budget);
   throw new SidianError('PDF_NO_XREF', `no cross-reference section at byte ${offset}`);
 }
 
 /** Every entry of the classic table the parser stands in (the first of a duplicated number wins); leaves it after `trailer`. */
-function readTableEntries(bytes: Uint8Array, p: Parser): Map<number, XrefEntry> {
-  const entries = new Map<number, XrefEntry>();
+function readTableEntries(bytes: Uint8Array, p: Parser, budget?: WorkBudget): XrefTable {
+  const entries = new XrefTableBuilder(budget);
   for (;;) {
     const tok = p.peekToken();
     if (tok === 'trailer') break;
@@ -497,20 +561,21 @@ function readTableEntries(bytes: Uint8Array, p: Parser): Map<number, XrefEntry> 
       const standard = standardEntry(bytes, p.pos, num);
       if (standard) {
         p.pos += 18;
-        if (!entries.has(num)) entries.set(num, standard);
+        if (standard.type === 1) entries.add(num, 1, standard.offset, standard.gen);
+        else entries.add(num, 0, 0, (standard as { gen: number }).gen);
         continue;
       }
       const off = p.readInt();
       const gen = p.readInt();
       const kind = p.readKeyword();
-      if (entries.has(num)) continue;
-      if (kind === 'n') entries.set(num, off === 0 && num === 0 ? { type: 0, gen } : { type: 1, offset: off, gen });
-      else if (kind === 'f') entries.set(num, { type: 0, gen });
+      if (kind === 'n')
+        entries.add(num, off === 0 && num === 0 ? 0 : 1, off === 0 && num === 0 ? 0 : off, gen);
+      else if (kind === 'f') entries.add(num, 0, 0, gen);
       else p.fail(`bad xref entry type '${kind}'`);
     }
   }
   p.readKeyword();
-  return entries;
+  return entries.build();
 }
 
 /** One classic xref subsection of standard 20-byte entries: objects start … start + count - 1 at byte `at`. */
@@ -665,18 +730,26 @@ export class LazyTableEntries extends Map<number, XrefEntry> {
   }
 }
 
-function readXrefStream(acc: ByteAccess, offset: number): XrefSection {
-  return acc.from(offset, (b) => readXrefStreamAt(b, offset), (r) => sectionReach(r.section, r.pos)).section;
+function readXrefStream(acc: ByteAccess, offset: number, budget?: WorkBudget): XrefSection {
+  return acc.from(
+    offset,
+    (b) => readXrefStreamAt(b, offset, budget),
+    (r) => sectionReach(r.section, r.pos),
+  ).section;
 }
 
-function readXrefStreamAt(bytes: Uint8Array, offset: number): { section: XrefSection; pos: number } {
+function readXrefStreamAt(
+  bytes: Uint8Array,
+  offset: number,
+  budget?: WorkBudget,
+): { section: XrefSection; pos: number } {
   const p = new Parser(bytes, offset);
   const { num, value } = p.parseIndirect();
   if (!(value instanceof PdfStream) || value.dict.name('Type') !== 'XRef') {
     throw new SidianError('PDF_NO_XREF', `object at byte ${offset} is not a cross-reference stream`);
   }
   const d = value.dict;
-  const data = decodeStream(value, 64 * 1024 * 1024);
+  const data = decodeStream(value, 64 * 1024 * 1024, budget);
   const w = d.get('W');
   if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 8)) {
     throw new SidianError('PDF_MALFORMED', 'bad /W in cross-reference stream');
@@ -688,7 +761,11 @@ function readXrefStreamAt(bytes: Uint8Array, offset: number): { section: XrefSec
   const index = Array.isArray(idx) ? (idx as number[]) : [0, size];
   const rowLen = w0! + w1! + w2!;
   if (rowLen === 0) throw new SidianError('PDF_MALFORMED', 'bad /W in cross-reference stream');
-  const entries = new Map<number, XrefEntry>();
+  // /Size and /Index declare; the rows decoded are what there is (an entry is a row of the data)
+  let declared = 0;
+  for (let s = 1; s < index.length; s += 2)
+    declared += typeof index[s] === 'number' && index[s]! > 0 ? index[s]! : 0;
+  const entries = new XrefTableBuilder(budget, Math.min(declared, Math.floor(data.length / rowLen)));
   let pos = 0;
   const field = (width: number, dflt: number) => {
     if (width === 0) return dflt;
@@ -705,31 +782,52 @@ function readXrefStreamAt(bytes: Uint8Array, offset: number): { section: XrefSec
       const type = field(w0!, 1);
       const a = field(w1!, 0);
       const b = field(w2!, 0);
-      const n = start + i;
-      if (entries.has(n)) continue;
-      if (type === 0) entries.set(n, { type: 0, gen: b });
-      else if (type === 1) entries.set(n, { type: 1, offset: a, gen: b });
-      else if (type === 2) entries.set(n, { type: 2, stream: a, index: b });
+      // other types are references to the null object (ISO 32000-2 §7.5.8.3): no entry
+      if (type === 0) entries.add(start + i, 0, 0, b);
+      else if (type === 1 || type === 2) entries.add(start + i, type, a, b);
     }
   }
-  return { section: { kind: 'stream', offset, trailer: d, entries, streamNum: num, eofEnd: findEofEnd(bytes, p.pos) }, pos: p.pos };
+  return {
+    section: {
+      kind: 'stream',
+      offset,
+      trailer: d,
+      entries: entries.build(),
+      streamNum: num,
+      eofEnd: findEofEnd(bytes, p.pos),
+    },
+    pos: p.pos,
+  };
 }
 
-/** Finds every `n g obj` marker at a line start (bounded: one linear pass). */
+/**
+ * Finds every `n g obj` marker (bounded: one linear pass), where a repairing reader would: MuPDF's
+ * repair (pdf-repair.c) lexes the file token by token, so a marker counts after any whitespace run
+ * and after any delimiter that ends a token (`(x)5 0 obj`, `[]5 0 obj`, `>>5 0 obj`), not only at
+ * a line start.
+ */
 function scanObjects(bytes: Uint8Array): Map<number, number[]> {
   const index = new Map<number, number[]>();
-  const OBJ = enc(' obj');
-  for (let k = indexOfBytes(bytes, OBJ, 0); k >= 0; k = indexOfBytes(bytes, OBJ, k + 4)) {
-    // walk back over "gen" and "num"
+  const OBJ = enc('obj');
+  const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+  for (let k = indexOfBytes(bytes, OBJ, 0); k >= 0; k = indexOfBytes(bytes, OBJ, k + 3)) {
+    // `obj` must end its token
+    const after = bytes[k + 3];
+    if (after !== undefined && !isWhite(after) && !isDelimiter(after)) continue;
+    // walk back over whitespace, "gen", whitespace, "num"
     let p = k;
-    let e = p;
-    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
-    if (p === e || p === 0 || bytes[p - 1] !== 0x20) continue;
-    e = p - 1;
-    p = e;
-    while (p > 0 && bytes[p - 1]! >= 0x30 && bytes[p - 1]! <= 0x39) p--;
-    if (p === e) continue;
-    if (p > 0 && !isWhite(bytes[p - 1]!) && bytes[p - 1] !== 0x3e /* > */) continue;
+    if (p === 0 || !isWhite(bytes[p - 1]!)) continue;
+    while (p > 0 && isWhite(bytes[p - 1]!)) p--;
+    const genEnd = p;
+    while (p > 0 && isDigit(bytes[p - 1])) p--;
+    if (p === genEnd || genEnd - p > 5 || p === 0 || !isWhite(bytes[p - 1]!)) continue;
+    while (p > 0 && isWhite(bytes[p - 1]!)) p--;
+    const e = p;
+    while (p > 0 && isDigit(bytes[p - 1])) p--;
+    if (p === e || e - p > 8) continue;
+    // after a token-ending delimiter; `/5` is a name and `%5` a comment
+    const before = bytes[p - 1];
+    if (p > 0 && !isWhite(before!) && (!isDelimiter(before!) || before === 0x2f || before === 0x25)) continue;
     let num = 0;
     for (let i = p; i < e; i++) num = num * 10 + bytes[i]! - 0x30;
     if (num > 10_000_000) continue;
@@ -738,6 +836,11 @@ function scanObjects(bytes: Uint8Array): Map<number, number[]> {
     index.set(num, list);
   }
   return index;
+}
+
+/** PDF delimiters (ISO 32000-2 §7.2.3), which end the token before them. */
+function isDelimiter(c: number): boolean {
+  return c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 }
 
 /** One state of the document: the merged cross-reference of a set of sections. */
@@ -758,6 +861,12 @@ export class PdfView {
     if (sections.length === 1) {
       // one section (an unchanged file, the usual input to signing): its entries are the view's
       this.entries = sections[0]!.entries;
+    } else if (sections.every((s) => s.entries instanceof XrefTable)) {
+      // newest first: the first table holding a number wins
+      this.entries = XrefTable.merge(
+        sections.map((s) => s.entries as XrefTable),
+        doc.budget,
+      );
     } else {
       this.entries = new Map();
       // oldest first so that newer sections override
@@ -775,7 +884,8 @@ export class PdfView {
       const v = s.trailer.get('Size');
       if (typeof v === 'number' && v > size) size = v;
     }
-    if (this.entries instanceof LazyTableEntries) return Math.max(size, this.entries.maxKey() + 1);
+    if (this.entries instanceof LazyTableEntries || this.entries instanceof XrefTable)
+      return Math.max(size, this.entries.maxKey() + 1);
     for (const n of this.entries.keys()) if (n + 1 > size) size = n + 1;
     return size;
   }
@@ -830,7 +940,12 @@ export class PdfView {
     throw e;
   }
 
-  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+  /** The object numbers object stream `streamNum` declares in its header, in order. */
+  objectStreamNumbers(streamNum: number): number[] {
+    return this.objectStream(streamNum).nums;
+  }
+
+  private objectStream(streamNum: number): { offsets: number[]; nums: number[]; data: Uint8Array; first: number } {
     let os = this.objStreams.get(streamNum);
     if (!os) {
       const e = this.entries.get(streamNum);
@@ -842,7 +957,7 @@ export class PdfView {
       if (typeof n !== 'number' || typeof first !== 'number' || n < 0 || first < 0) {
         throw new SidianError('PDF_MALFORMED', `object stream ${streamNum} lacks /N or /First`);
       }
-      const data = decodeStream(s);
+      const data = this.doc.decodedAt(e.offset, s);
       const p = new Parser(data, 0);
       const nums: number[] = [];
       const offsets: number[] = [];
@@ -853,6 +968,11 @@ export class PdfView {
       os = { nums, offsets, data, first };
       this.objStreams.set(streamNum, os);
     }
+    return os;
+  }
+
+  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+    const os = this.objectStream(streamNum);
     // The entry's index must name this object (as poppler requires): an entry that names another
     // slot is broken, not a hint to search the stream for the number (MuPDF does, and the two
     // would then show different objects).

@@ -2,25 +2,58 @@
 import { Inflate } from 'fflate';
 import { SidianError } from '../errors';
 import { nodeBuiltin } from '../platform';
+import type { WorkBudget } from './budget';
 import { PdfDict, PdfName, PdfStream } from './objects';
 
 /** No decoded stream may exceed this (a zip bomb stops here, not in an out-of-memory crash). */
 export const MAX_DECODED_BYTES = 256 * 1024 * 1024;
 
-export function inflateBounded(data: Uint8Array, limit = MAX_DECODED_BYTES): Uint8Array {
+/**
+ * Compressed bytes given to the inflater at a time: its output is checked against the limits after
+ * each piece, so one check lets through at most ~1032 times this (deflate's best ratio), never the
+ * whole expansion first.
+ */
+const INFLATE_PIECE = 16 * 1024;
+
+/**
+ * Inflates `data`, stopping with LIMIT_EXCEEDED as soon as the output passes `limit` or the
+ * budget's bytes, or the budget's deadline passes.
+ */
+export function inflateBounded(data: Uint8Array, limit = MAX_DECODED_BYTES, budget?: WorkBudget): Uint8Array {
   const chunks: Uint8Array[] = [];
   let total = 0;
   let failed: unknown;
   // Skip a zlib header when present; tolerate raw deflate and a missing checksum.
   let body = data;
-  if (data.length >= 2 && (data[0]! & 0x0f) === 8 && ((data[0]! << 8) | data[1]!) % 31 === 0) body = data.subarray(2);
+  if (data.length >= 2 && (data[0]! & 0x0f) === 8 && ((data[0]! << 8) | data[1]!) % 31 === 0)
+    body = data.subarray(2);
+  budget?.checkTime();
+  const native = nativeInflate(body, Math.min(limit, budget?.remaining ?? limit));
+  if (native === 'over') {
+    if (!budget || budget.remaining >= limit)
+      throw new SidianError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
+    budget.charge(budget.remaining + 1, 'streams');
+  }
+  if (native instanceof Uint8Array) {
+    budget?.charge(native.length, 'streams');
+    budget?.checkTime();
+    return native;
+  }
+  // no native zlib (a browser), or it refused the data: the lenient inflater, piece by piece
   const inf = new Inflate((chunk) => {
     total += chunk.length;
-    if (total > limit) throw new SidianError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
+    if (total > limit)
+      throw new SidianError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
+    budget?.charge(chunk.length, 'streams');
     chunks.push(chunk);
   });
   try {
-    inf.push(body, true);
+    for (let at = 0; at < body.length || at === 0; at += INFLATE_PIECE) {
+      const end = Math.min(body.length, at + INFLATE_PIECE);
+      inf.push(body.subarray(at, end), end === body.length);
+      budget?.checkTime();
+      if (end === body.length) break;
+    }
   } catch (e) {
     if (e instanceof SidianError) throw e;
     failed = e;
@@ -33,6 +66,29 @@ export function inflateBounded(data: Uint8Array, limit = MAX_DECODED_BYTES): Uin
     o += c.length;
   }
   return out;
+}
+
+/**
+ * Node's zlib, several times faster than fflate here: raw inflate (the header is gone, so no
+ * checksum is demanded, as fflate demands none), a truncated stream ending as far as it reads
+ * (Z_SYNC_FLUSH). It stops as soon as the output passes `room` ('over'). Undefined without Node or
+ * when zlib refuses the data (the caller then decodes with fflate, which keeps what it could read).
+ */
+function nativeInflate(body: Uint8Array, room: number): Uint8Array | 'over' | undefined {
+  const z = getNodeZlib();
+  if (!z) return undefined;
+  try {
+    const out = z.inflateRawSync(body, {
+      maxOutputLength: Math.max(1, room),
+      finishFlush: z.constants.Z_SYNC_FLUSH,
+    });
+    if (out.length > room) return 'over';
+    // a small result may sit in Node's shared pool: copy it, so that it owns its memory
+    return out.byteLength === out.buffer.byteLength ? new Uint8Array(out.buffer) : new Uint8Array(out);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return 'over';
+    return undefined;
+  }
 }
 
 function applyPredictor(data: Uint8Array, parms: PdfDict | undefined): Uint8Array {
@@ -128,6 +184,8 @@ async function pipeThrough(data: Uint8Array, stream: CompressionStream | Decompr
 type NodeZlib = {
   deflateSync(b: Uint8Array, o?: { level: number }): Uint8Array;
   inflateSync(b: Uint8Array, o: { maxOutputLength: number }): Uint8Array;
+  inflateRawSync(b: Uint8Array, o: { maxOutputLength: number; finishFlush: number }): Uint8Array;
+  constants: { Z_SYNC_FLUSH: number };
 };
 const getNodeZlib = () => nodeBuiltin<NodeZlib>('node:zlib');
 
@@ -159,7 +217,7 @@ function num(v: unknown, d: number): number {
 }
 
 /** Decodes a stream whose filters we support (none, FlateDecode); others are an error. */
-export function decodeStream(stream: PdfStream, limit = MAX_DECODED_BYTES): Uint8Array {
+export function decodeStream(stream: PdfStream, limit = MAX_DECODED_BYTES, budget?: WorkBudget): Uint8Array {
   const f = stream.dict.get('Filter');
   const filters = f === undefined || f === null ? [] : Array.isArray(f) ? f : [f];
   const p = stream.dict.get('DecodeParms');
@@ -169,7 +227,7 @@ export function decodeStream(stream: PdfStream, limit = MAX_DECODED_BYTES): Uint
     if (!(filter instanceof PdfName)) throw new SidianError('PDF_MALFORMED', 'bad /Filter');
     const parms = parmsList[i] instanceof PdfDict ? (parmsList[i] as PdfDict) : undefined;
     if (filter.value === 'FlateDecode' || filter.value === 'Fl') {
-      data = applyPredictor(inflateBounded(data, limit), parms);
+      data = applyPredictor(inflateBounded(data, limit, budget), parms);
     } else {
       throw new SidianError('PDF_MALFORMED', `unsupported filter ${filter.value} in a structural stream`);
     }

@@ -5,7 +5,17 @@
  */
 import { type DigestName, digestChunks } from '../digest';
 import { type CertificateInfo, parseCertificate } from '../pki/certificate';
-import { type Asn1Node, bytesEqual, compareDerOrder, parseDer, readInteger, readOctets, readOid, readTime, toHex } from '../pki/der';
+import {
+  type Asn1Node,
+  bytesEqual,
+  compareDerOrder,
+  parseDer,
+  readInteger,
+  readOctets,
+  readOid,
+  readTime,
+  toHex,
+} from '../pki/der';
 import { OID, hashNameForOid } from '../pki/oids';
 import { curveFieldSize, ecdsaDerToRaw } from '../signer/ecdsa';
 
@@ -60,7 +70,8 @@ export async function verifySignedData(
     if (encap.children[1]) out.eContent = readOctets(encap.children[1].child(0));
     for (; i < sd.children.length; i++) {
       const c = sd.children[i]!;
-      if (c.isContext(0)) for (const cert of c.children) if (cert.tag === 0x30) out.certificates.push(cert.raw);
+      if (c.isContext(0))
+        for (const cert of c.children) if (cert.tag === 0x30) out.certificates.push(cert.raw);
       if (c.tag === 0x31) break;
     }
     const signerInfos = sd.children[sd.children.length - 1]!;
@@ -91,7 +102,8 @@ export async function verifySignedData(
     const unsigned = si.children[k]?.isContext(1) ? si.children[k] : undefined;
     if (unsigned) {
       for (const attr of unsigned.children) {
-        if (readOid(attr.child(0)) === OID.signatureTimeStampToken) out.timestampToken = attr.child(1).child(0).raw;
+        if (readOid(attr.child(0)) === OID.signatureTimeStampToken)
+          out.timestampToken = attr.child(1).child(0).raw;
       }
     }
     // Signer certificate: by issuer and serial, or by subject key identifier.
@@ -125,8 +137,22 @@ export async function verifySignedData(
     }
     out.signer = signer;
 
+    // A detached signature (adbe.pkcs7.detached, ETSI.CAdES.detached) signs the byte ranges, never
+    // content it carries itself (ISO 32000-1 §12.8.3.3.1: "No data shall be encapsulated in the
+    // PKCS#7 SignedData field"): a CMS with eContent would be checked against that content while the
+    // signed bytes are never hashed (a signature transplanted from any other signed document).
+    if (detachedDigest && out.eContent) {
+      out.reasons.push(
+        'the CMS of a detached signature carries encapsulated content (eContent): the signed bytes would not be what it signs',
+      );
+      return out;
+    }
     // The content digest.
-    const contentDigest = out.eContent ? await digestChunks(hash, [out.eContent]) : detachedDigest ? await detachedDigest(hash) : undefined;
+    const contentDigest = out.eContent
+      ? await digestChunks(hash, [out.eContent])
+      : detachedDigest
+        ? await detachedDigest(hash)
+        : undefined;
     if (!contentDigest) {
       out.reasons.push('no content to verify against');
       return out;
@@ -166,14 +192,19 @@ export async function verifySignedData(
         }
         if (type === OID.signingTime) out.hasSigningTime = true;
       }
-      if (!ordered) out.warnings.push('the signed attributes are not in DER order; verified as encoded (tolerated, as OpenSSL and pyHanko do)');
+      if (!ordered)
+        out.warnings.push(
+          'the signed attributes are not in DER order; verified as encoded (tolerated, as OpenSSL and pyHanko do)',
+        );
       if (!md) {
         out.reasons.push('the message-digest attribute is missing');
         return out;
       }
       if (!bytesEqual(md, contentDigest)) {
         out.integrity = 'digest-mismatch';
-        out.reasons.push('the document digest does not match the signed message-digest: the signed bytes were changed');
+        out.reasons.push(
+          'the document digest does not match the signed message-digest: the signed bytes were changed',
+        );
         return out;
       }
       signedBytes = signedAttrs.raw.slice();
@@ -204,7 +235,11 @@ export async function verifySignedData(
   }
 }
 
-async function checkEssCertId(value: Asn1Node, signer: CertificateInfo, v2: boolean): Promise<string | undefined> {
+async function checkEssCertId(
+  value: Asn1Node,
+  signer: CertificateInfo,
+  v2: boolean,
+): Promise<string | undefined> {
   const first = value.child(0).child(0); // certs SEQUENCE OF ESSCertID(v2), first one
   let hash: AnyHash = v2 ? 'SHA-256' : 'SHA-1';
   let i = 0;
@@ -214,7 +249,8 @@ async function checkEssCertId(value: Asn1Node, signer: CertificateInfo, v2: bool
   }
   const certHash = readOctets(first.child(i));
   const actual = await digestChunks(hash, [signer.der]);
-  if (!bytesEqual(certHash, actual)) return `the signing-certificate${v2 ? '-v2' : ''} attribute names a different certificate`;
+  if (!bytesEqual(certHash, actual))
+    return `the signing-certificate${v2 ? '-v2' : ''} attribute names a different certificate`;
   return undefined;
 }
 
@@ -258,7 +294,12 @@ export async function verifySignature(
           if (p.isContext(2)) salt = Number(readInteger(p.child(0)));
         }
         const key = await importCached(spki, { name: 'RSA-PSS', hash });
-        return await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: salt }, key, signature as Uint8Array<ArrayBuffer>, d);
+        return await crypto.subtle.verify(
+          { name: 'RSA-PSS', saltLength: salt },
+          key,
+          signature as Uint8Array<ArrayBuffer>,
+          d,
+        );
       }
       const hash = RSA_HASH[oid] ?? (oid === OID.rsaEncryption ? digestHash : undefined);
       if (!hash) return undefined;
@@ -301,8 +342,20 @@ export interface TimestampCheck {
   certificates: Uint8Array[];
 }
 
-/** Verifies an RFC 3161 token: the TSA's signature over TSTInfo and the imprint over `data`. */
-export async function verifyTimestampToken(token: Uint8Array, imprintOf: (hash: AnyHash) => Promise<Uint8Array>): Promise<TimestampCheck> {
+/** How far a time-stamp's genTime may run ahead of the verifier's clock (clock skew). */
+export const TIMESTAMP_FUTURE_SKEW_MS = 5 * 60_000;
+
+/**
+ * Verifies an RFC 3161 token: the TSA's signature over TSTInfo and the imprint over `data`. A
+ * token whose genTime is later than `now` (beyond TIMESTAMP_FUTURE_SKEW_MS) is not ok: no TSA can
+ * attest a time that has not come yet, and such a token could otherwise date a signature after a
+ * revocation or an expiry.
+ */
+export async function verifyTimestampToken(
+  token: Uint8Array,
+  imprintOf: (hash: AnyHash) => Promise<Uint8Array>,
+  now: Date = new Date(),
+): Promise<TimestampCheck> {
   const sd = await verifySignedData(token, undefined);
   const res: TimestampCheck = { ok: false, reasons: [], certificates: sd.certificates, tsa: sd.signer };
   if (sd.eContentType !== OID.tstInfo || !sd.eContent) {
@@ -328,10 +381,15 @@ export async function verifyTimestampToken(token: Uint8Array, imprintOf: (hash: 
       res.reasons.push('the timestamp imprint does not match the timestamped data');
       return res;
     }
+    if (res.genTime.getTime() > now.getTime() + TIMESTAMP_FUTURE_SKEW_MS) {
+      res.reasons.push(
+        `the time-stamp says ${res.genTime.toISOString()}, later than now (${now.toISOString()}): a time-stamp from the future is invalid`,
+      );
+      return res;
+    }
     res.ok = true;
   } catch (e) {
     res.reasons.push(`the timestamp's TSTInfo is malformed: ${(e as Error).message}`);
   }
   return res;
 }
-

@@ -22,6 +22,8 @@ export interface DetachedVerifyOptions {
   trustAnchors?: (string | Uint8Array)[];
   /** Validation time (default: now, or a trusted signature timestamp's time). */
   at?: Date;
+  /** CRLs (DER, or PEM text) to check the signer's and the TSA's chain against. */
+  crls?: (string | Uint8Array)[];
 }
 
 export interface DetachedSignatureReport {
@@ -91,6 +93,7 @@ export async function verifyDetachedSignature(
   if (report.integrity !== 'ok' || !signer) return report;
 
   const anchors = (options.trustAnchors ?? []).flatMap((a) => (typeof a === 'string' ? pemToDer(a) : [a]));
+  const crls = (options.crls ?? []).flatMap((c) => (typeof c === 'string' ? pemToDer(c) : [c]));
   let at = options.at ?? new Date();
   let pool = sd.certificates;
   if (sd.timestampToken && sd.signatureValue) {
@@ -107,13 +110,19 @@ export async function verifyDetachedSignature(
     }
     report.timestampTime = ts.genTime.toISOString();
     const tsaTrust = ts.tsa
-      ? await evaluateTrust(ts.tsa, pool, anchors, [], ts.genTime, 'timestamping')
+      ? await evaluateTrust(ts.tsa, pool, anchors, crls, ts.genTime, 'timestamping')
       : undefined;
-    if (tsaTrust?.trust === 'trusted' && !options.at) at = ts.genTime;
+    if (tsaTrust?.trust === 'trusted') {
+      if (!options.at) at = ts.genTime;
+    } else {
+      report.reasons.push(
+        `signature timestamp: ${tsaTrust?.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used`,
+      );
+    }
   }
-  const t = await evaluateTrust(signer, pool, anchors, [], at, 'signing');
+  const t = await evaluateTrust(signer, pool, anchors, crls, at, 'signing');
   report.trust = t.trust;
-  if (t.trust !== 'trusted') report.reasons.push(...t.reasons);
+  report.reasons.push(...t.reasons);
   report.status = t.trust === 'trusted' ? 'valid' : t.trust === 'revoked' ? 'invalid' : 'indeterminate';
   return report;
 }

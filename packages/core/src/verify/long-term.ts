@@ -110,6 +110,7 @@ async function settleOne(
   later: ProofOfExistence[],
 ): Promise<boolean> {
   const evidenceNow = mergeEvidence(ctx.finalDss, ctx.given, p.own);
+  const givenCrls = ctx.given.crls.map((c) => c.der);
   const attempt = async (
     cert: CertificateInfo,
     pool: Uint8Array[],
@@ -118,7 +119,9 @@ async function settleOne(
     purpose: 'signing' | 'timestamping',
   ) => {
     const used: UsedEvidence[] = [];
-    const t = await evaluateTrust(cert, [...pool, ...evidence.certs], ctx.anchors, [], at, purpose, {
+    // The caller's CRLs (the server's own) also go through RFC 5280 §6.3 CRL processing in
+    // pki/path.ts; all evidence, theirs included, through pki/revocation.ts at the time `at`.
+    const t = await evaluateTrust(cert, [...pool, ...evidence.certs], ctx.anchors, givenCrls, at, purpose, {
       evidence,
       used,
       requireAfterExpiry: ctx.at,
@@ -203,7 +206,8 @@ async function settleOne(
   if (ctx.atGiven || stamp) report.validationTime = time.toISOString();
   if (stamp || dss || best.used.length) report.evidence = { timestamp: stamp, dss, revocation: best.used };
   report.reasons.push(...notes);
-  if (best.t.trust !== 'trusted') report.reasons.push(...best.t.reasons);
+  // when trusted: CRLs that had to be set aside (pki/path.ts warnings), as for any verification
+  report.reasons.push(...best.t.reasons);
   return best.t.trust === 'trusted';
 }
 

@@ -78,9 +78,15 @@ export function analyseModifications(
     bad(`object ${num} is defined again at byte ${off}, but the cross-reference points at an earlier definition`);
   }
   const changed: number[] = [];
-  const nums = new Set<number>([...signed.entries.keys(), ...final.entries.keys()]);
+  // every number either state lists, without collecting them (a table may declare millions)
+  function* allNums(): Generator<number> {
+    yield* final.entries.keys();
+    for (const n of signed.entries.keys()) if (!final.entries.has(n)) yield n;
+  }
+  /** Object and cross-reference streams of the signed revision freed later: judged once references are indexed. */
+  const freedStructural: number[] = [];
   let budget = MAX_WALK;
-  for (const num of nums) {
+  for (const num of allNums()) {
     if (--budget < 0) {
       bad('too many objects to compare');
       break;
@@ -92,8 +98,8 @@ export function analyseModifications(
     if (!live0 && !live1) continue;
     if (live0 && !live1) {
       const v0 = safeGet(signed, num);
-      if (isStructural(v0)) continue;
-      bad(`object ${num} of the signed revision was deleted`);
+      if (isStructural(v0)) freedStructural.push(num);
+      else bad(`object ${num} of the signed revision was deleted`);
       continue;
     }
     if (!live0) continue; // new objects only matter where changed objects refer to them
@@ -115,11 +121,16 @@ export function analyseModifications(
     }
     const v0 = safeGet(signed, num);
     const v1 = safeGet(final, num);
+    // An object or cross-reference stream of the signed revision that is rewritten is judged like
+    // any object: its number may be what a page shows (a /Contents that names it), and a rewrite
+    // that keeps /Type /ObjStm is no less a rewrite.
     if (sameObject(v0, v1)) continue;
-    if (isStructural(v0) && isStructural(v1)) continue;
     changed.push(num);
   }
-  if (changed.length === 0) return { verdict: reasons.length ? 'disallowed' : 'none', level, reasons };
+  for (const [stm, dup] of duplicatedInObjectStreams(signed, final)) {
+    bad(`object ${dup} is written twice in object stream ${stm}, which readers resolve to different copies`);
+  }
+  if (changed.length === 0 && freedStructural.length === 0) return { verdict: reasons.length ? 'disallowed' : 'none', level, reasons };
 
   // Roles of the objects in both states.
   const fields0 = safeFields(signed);
@@ -150,6 +161,12 @@ export function analyseModifications(
   const dssRoot0 = refNum(cat0.get('DSS'));
   let refIndex: RefIndex | undefined;
   const refs = () => (refIndex ??= indexReferences(signed, dssNums0, rootNum, MAX_WALK));
+  // Freeing an object stream or a cross-reference stream is bookkeeping only while nothing of the
+  // signed revision refers to it (the objects it held are compared one by one above).
+  for (const num of freedStructural) {
+    if (refs().referenced(num)) bad(`object ${num} of the signed revision was deleted`);
+  }
+  if (changed.length === 0) return { verdict: reasons.length ? 'disallowed' : 'none', level, reasons };
   const pageNums0 = new Set<number>();
   const annotsArrayOf0 = new Map<number, number>();
   try {
@@ -211,6 +228,15 @@ export function analyseModifications(
       if (owner && owner.type === 'Sig') {
         const v = final.dict(owner.dict.get('V'));
         const timestamp = v?.name('Type') === 'DocTimeStamp';
+        const actions = actionKeys(d, owner.dict);
+        if (actions.length) {
+          // Drawing nothing does not make it harmless: a viewer runs the action (JavaScript, Launch,
+          // URI) when the widget is clicked or its page opens (ISO 32000-2 §12.6.3).
+          return bad(
+            `a new ${timestamp ? 'document timestamp' : 'signature'} field "${owner.fullName}" added to ${where} carries actions ` +
+              `(${actions.join(', ')}): actions added after signing are not allowed`,
+          );
+        }
         if (certified && maxLevel < 3 && drawsOnPage(final, d)) {
           return bad(
             `a new ${timestamp ? 'document timestamp' : 'signature'} field "${owner.fullName}" with a visible widget was added ` +
@@ -235,7 +261,7 @@ export function analyseModifications(
     if (ownerNum === undefined || !filledFields.has(ownerNum)) {
       return bad(`the appearance of field "${owner.fullName}" changed without it being filled`);
     }
-    const allowed = new Set(['AP', 'AS', 'V', 'F', 'MK']);
+    const allowed = new Set(owner.type === 'Ch' ? ['AP', 'AS', 'V', 'I', 'F', 'MK'] : ['AP', 'AS', 'V', 'F', 'MK']);
     for (const k of diffKeys(d0, d1)) if (!allowed.has(k)) return bad(`widget ${num} of "${owner.fullName}" changed /${k}`);
     const why = fillingProblem(signed, owner.dict, d0, d1);
     if (why) return bad(`form field "${owner.fullName}" ${why}`);
@@ -324,7 +350,9 @@ export function analyseModifications(
     }
     const f0 = fieldByNum0.get(num);
     if (f0 && d0 && d1) {
-      const allowed = f0.type === 'Sig' ? new Set(['V', 'AP', 'AS', 'F']) : new Set(['V', 'AP', 'AS', 'F', 'MK']);
+      // A choice field keeps its selection twice: /V and the indices of the chosen options, /I
+      // (ISO 32000-2 §12.7.5.4); filling it rewrites both.
+      const allowed = new Set(f0.type === 'Sig' ? ['V', 'AP', 'AS', 'F'] : f0.type === 'Ch' ? ['V', 'I', 'AP', 'AS', 'F', 'MK'] : ['V', 'AP', 'AS', 'F', 'MK']);
       const keys = diffKeys(d0, d1);
       const bads = keys.filter((k) => !allowed.has(k));
       if (bads.length) {
@@ -417,6 +445,11 @@ export function analyseModifications(
         bad(`a new form field ${info ? `"${info.fullName}"` : f.num} that is not a signature field was added`);
         continue;
       }
+      const actions = [...new Set([info.dict, ...info.widgets.map((w) => w.dict)].flatMap((d) => actionKeys(d, info.dict)))];
+      if (actions.length) {
+        bad(`a new signature field "${info.fullName}" carries actions (${actions.join(', ')}): actions added after signing are not allowed`);
+        continue;
+      }
       const v = final.dict(info.dict.get('V'));
       raise(v?.name('Type') === 'DocTimeStamp' ? 1 : 2, 'a signature field was added');
     }
@@ -476,6 +509,42 @@ function readableAt(view: PdfView, num: number, offset: number, from: number): b
   };
   if (at(offset)) return true;
   return (view.doc.objectMarkers().get(num) ?? []).some((m) => m >= from && at(m));
+}
+
+/**
+ * Object numbers written twice in one object stream that is new or rewritten after the signed
+ * revision: MuPDF takes the first copy, pdf.js the last, so the two show different objects.
+ */
+function duplicatedInObjectStreams(signed: PdfView, final: PdfView): [number, number][] {
+  const streams = new Set<number>();
+  let budget = MAX_WALK;
+  for (const e of final.entries.values()) {
+    if (--budget < 0) break;
+    if (e.type !== 2 || streams.has(e.stream)) continue;
+    const s0 = signed.entries.get(e.stream);
+    const s1 = final.entries.get(e.stream);
+    if (s0 && s1 && s0.type === 1 && s1.type === 1 && s0.offset === s1.offset) continue; // signed as it is
+    streams.add(e.stream);
+  }
+  const out: [number, number][] = [];
+  for (const stm of streams) {
+    let nums: number[] | undefined;
+    try {
+      nums = final.objectStreamNumbers(stm);
+    } catch {
+      continue; // an unreadable object stream: its objects are unreadable, judged where they are used
+    }
+    const seen = new Set<number>();
+    for (const n of nums ?? []) {
+      if (seen.has(n)) {
+        out.push([stm, n]);
+        break;
+      }
+      seen.add(n);
+    }
+    if (out.length >= 5) break;
+  }
+  return out;
 }
 
 function safeGet(view: PdfView, num: number): PdfObject | undefined {
@@ -616,6 +685,8 @@ function apRefs(view: PdfView, ap: PdfDict): Set<number> {
 interface RefIndex {
   /** True when every reference to `num` (if there is any) comes from `from`. */
   only(num: number, from: 'trailer' | 'catalog' | 'dss' | 'appearance'): boolean;
+  /** True when anything refers to `num` (or the walk was cut short: the strict answer). */
+  referenced(num: number): boolean;
   /** The widget whose /AP (directly or through a state dictionary) refers to `num`, if one does. */
   appearanceOf(num: number): number | undefined;
   appearanceOwner(num: number, widgetOwner: Map<number, FieldInfo>): FieldInfo | undefined;
@@ -646,7 +717,10 @@ function indexReferences(view: PdfView, dss: Set<number>, rootNum: number, limit
       for (const [k, v] of d.map) scan(v, from, owner, inAp || k === 'AP', depth + 1);
     }
   };
+  // Every trailer of the revision counts, not only the newest: an object an earlier trailer names
+  // is shared with the trailer all the same (pyHanko rejects rewriting it as an appearance).
   scan(view.trailer, ['all', 'trailer'], undefined, false, 0);
+  for (const sec of view.sections.slice(1, 64)) if (sec.trailer !== view.trailer) scan(sec.trailer, ['all', 'trailer'], undefined, false, 0);
   let n = 0;
   let complete = true;
   for (const [objNum, e] of view.entries) {
@@ -690,6 +764,7 @@ function indexReferences(view: PdfView, dss: Set<number>, rootNum: number, limit
       const c = counts.get(num);
       return complete && (!c || c[kinds.indexOf(from)] === c[0]);
     },
+    referenced: (num) => !complete || (counts.get(num)?.[0] ?? 0) > 0,
     appearanceOf: (num) => apWidget.get(num),
     appearanceOwner(num, widgetOwner) {
       const w = apWidget.get(num);
@@ -730,6 +805,28 @@ function isReadOnly(view: PdfView, field: PdfDict): boolean {
     d = view.dict(d.get('Parent'));
   }
   return false;
+}
+
+/**
+ * The action entries of a widget and of its field (ISO 32000-2 §12.6.2 /A, §12.6.3 /AA: mouse,
+ * focus, page open and close, form events): the keys and, where named, the action types.
+ */
+function actionKeys(widget: PdfDict, field: PdfDict): string[] {
+  const out: string[] = [];
+  for (const [who, d] of [
+    ['widget', widget],
+    ['field', field],
+  ] as const) {
+    if (who === 'field' && d === widget) continue;
+    for (const k of ['A', 'AA']) {
+      if (!d.has(k)) continue;
+      const a = d.get(k);
+      const s = a instanceof PdfDict ? a.name('S') : undefined;
+      const events = k === 'AA' && a instanceof PdfDict ? [...a.map.keys()].join(' ') : '';
+      out.push(`${who} /${k}${s ? ` /${s}` : ''}${events ? ` (${events})` : ''}`);
+    }
+  }
+  return out;
 }
 
 /** An XMP metadata stream (/Type /Metadata /Subtype /XML). */

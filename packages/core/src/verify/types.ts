@@ -76,4 +76,9 @@ export interface VerifyOptions {
   validationTime?: Date;
   /** Time budget in milliseconds for the whole verification (default 10 000). */
   timeBudgetMs?: number;
+  /**
+   * Bytes that decoded streams and cross-reference tables may take in all (default: 16 times the
+   * file's size, at least 32 MB, at most 512 MB; see DECODE_BUDGET).
+   */
+  decodeBudgetBytes?: number;
 }

@@ -139,6 +139,19 @@ describe('<licence-viewer>', () => {
     await noAxeViolations(el, 'indeterminate');
   });
 
+  it('forged authority: a "bureau" certificate a citizen issued with their own certificate is not trusted, and the viewer says why', async () => {
+    const made = await licence({ signer: 'forged' });
+    const el = await fixture<LicenceViewer>(`<licence-viewer style="width:900px" trust="${server.url}/api/trust"></licence-viewer>`);
+    el.document = fromB64(made.pdf);
+    await el.verified();
+    expect(el.verdict).toBe('indeterminate');
+    expect(el.report!.signatures[0]!.trust).toBe('untrusted');
+    expect(el.report!.signatures[0]!.reasons.join(' ')).toMatch(/is not a CA \(basicConstraints/);
+    const details = el.shadowRoot!.querySelector('[part=details]')!.textContent!;
+    expect(details).toContain('颁发机构不可信');
+    expect(details).toMatch(/is not a CA \(basicConstraints/);
+  });
+
   it('revoked: the registry says so, although the seal verifies', async () => {
     const made = await licence({ register: true, revoke: true });
     const { el, detail } = await viewer(made.id);
@@ -150,6 +163,24 @@ describe('<licence-viewer>', () => {
     expect(d.registry!.status).toBe('revoked');
     expect(d.report.status).toBe('valid');
     await noAxeViolations(el, 'revoked');
+  });
+
+  it('a seal whose certificate the server revoked: revoked through trust="/api/trust" (its current CRL)', async () => {
+    const check = async (made: MadeLicence) => {
+      const el = await fixture<LicenceViewer>(`<licence-viewer style="width:900px" trust="${server.url}/api/trust"></licence-viewer>`);
+      let detail: VerifiedDetail | undefined;
+      el.addEventListener('verified', (e) => (detail = e.detail));
+      el.document = fromB64(made.pdf);
+      await el.verified();
+      return { el, detail: detail! };
+    };
+    const kept = await check(await licence({ signer: 'enrolled' }));
+    expect(kept.detail.report.signatures[0]!.trust).toBe('trusted');
+    const revoked = await check(await licence({ signer: 'enrolled', revokeCertificate: true }));
+    expect(revoked.detail.report.signatures[0]!.trust).toBe('revoked');
+    expect(revoked.detail.report.status).toMatch(/^(invalid|indeterminate)$/);
+    expect(revoked.el.verdict).toMatch(/^(invalid|indeterminate)$/);
+    expect(revoked.el.shadowRoot!.querySelector('[part=details]')!.textContent).toMatch(/吊销|revoked/);
   });
 
   it('unsigned: a PDF without seals', async () => {

@@ -41,7 +41,7 @@ export interface LicenceCheck {
 
 /** The check itself: what the worker runs, and the main thread when there is no worker. */
 export async function checkLicence(pdf: Uint8Array, trustAnchors: (Uint8Array | string)[]): Promise<LicenceCheck> {
-  const report = await verifyPdf(pdf, { trustAnchors });
+  const report = await verifyPdf(pdf, splitTrust(trustAnchors));
   const doc = PdfDocument.load(pdf, { recover: true });
   // only the pages with a mark to place: walking a 200-page tree costs 15-35 ms, beside pdf.js's work
   const pages: Record<number, PageGeometry> = {};
@@ -50,6 +50,27 @@ export async function checkLicence(pdf: Uint8Array, trustAnchors: (Uint8Array | 
     if (p) pages[w.page] = { cropBox: p.cropBox, rotate: p.rotate };
   }
   return { report, licence: readLicenceInfo(pdf, report, doc), pages };
+}
+
+/**
+ * PEM text may carry CRLs beside the anchors (the server's `/api/trust` ends with its current CRL):
+ * `X509 CRL` blocks go to `crls`, every other block and all DER input stays a trust anchor.
+ */
+export function splitTrust(input: (Uint8Array | string)[]): {
+  trustAnchors: (Uint8Array | string)[];
+  crls: string[];
+} {
+  const trustAnchors: (Uint8Array | string)[] = [];
+  const crls: string[] = [];
+  const block = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+  for (const item of input) {
+    if (typeof item !== 'string') {
+      trustAnchors.push(item);
+      continue;
+    }
+    for (const m of item.matchAll(block)) (m[1] === 'X509 CRL' ? crls : trustAnchors).push(m[0]);
+  }
+  return { trustAnchors, crls };
 }
 
 /**

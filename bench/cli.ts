@@ -1,0 +1,157 @@
+/**
+ * bench/cli: what a user waits for when they type the command — fresh processes, wall time, tools
+ * interleaved round by round, median of the rounds, ratios to the peer in the same run:
+ * - `sidian verify` of a one-page signed PDF vs `pdfsig` (target ≤ 3× pdfsig or ≤ 150 ms, whichever is larger);
+ * - one-shot `sidian sign` of the 100 MB file vs `openssl dgst -sha256` (target ≤ 1.5×);
+ * - `npx sidian --version` vs `node` on the built file (target ≤ +100 ms);
+ * - the same commands from the TypeScript sources through tsx (SIDIAN_CLI_FROM_SOURCE=1), the way
+ *   the CLI started before it was built, for comparison.
+ * The environment is the machine's own (NODE_EXTRA_CA_CERTS, if set, costs Node ~60 ms per start: it
+ * is reported, not removed, since users' shells have it too).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  GEN_DIR,
+  REPO_ROOT,
+  benchPki,
+  fmt,
+  log,
+  machineLine,
+  median,
+  nowMs,
+  signInputs,
+  table,
+  writeResult,
+} from './common';
+
+const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 9);
+const BIG_ROUNDS = Number(process.env.BENCH_CLI_BIG_ROUNDS ?? 3);
+const BIN = path.join(REPO_ROOT, 'server/bin/sidian.mjs');
+const BUILT = path.join(REPO_ROOT, 'server/dist/cli/main.mjs');
+
+interface Cmd {
+  name: string;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  after?: () => void;
+}
+
+function run(c: Cmd): number {
+  const t0 = nowMs();
+  const r = spawnSync(c.cmd, c.args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...c.env },
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 26,
+  });
+  const ms = nowMs() - t0;
+  // verify exits 0 (valid) or 2 (indeterminate without anchors); anything else is a failure here
+  if (r.status !== 0 && r.status !== 2) throw new Error(`${c.name}: exit ${r.status}: ${r.stderr}`);
+  c.after?.();
+  return ms;
+}
+
+function rounds(cmds: Cmd[], n: number): Map<string, number[]> {
+  const times = new Map(cmds.map((c) => [c.name, [] as number[]]));
+  for (const c of cmds) run(c); // warm the page cache and the disk for everyone
+  for (let i = 0; i < n; i++) for (const c of cmds) times.get(c.name)!.push(run(c));
+  return times;
+}
+
+export async function benchCli(): Promise<string> {
+  const t0 = Date.now();
+  // the built CLI as `npm run build` makes it
+  if (
+    spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' }).status !== 0
+  )
+    throw new Error('scripts/build-cli.mjs failed');
+  const pki = benchPki();
+  const inputs = await signInputs();
+  const one = inputs.find((i) => i.name === '1 page')!;
+  const big = inputs.find((i) => i.name === '100 MB')!;
+  const signedOne = path.join(GEN_DIR, 'cli-signed-1page.pdf');
+  const signArgs = (input: string, out: string) => [
+    BIN,
+    'sign',
+    input,
+    '-o',
+    out,
+    '--p12',
+    pki.p12File,
+    '--password',
+    pki.password,
+  ];
+  run({ name: 'prepare', cmd: process.execPath, args: signArgs(one.file, signedOne) });
+  const fromSource = { SIDIAN_CLI_FROM_SOURCE: '1' };
+  const verifyArgs = [BIN, 'verify', signedOne, '--trust', pki.caPemFile];
+
+  log('cli: start-up and one-page verify');
+  const small = rounds(
+    [
+      { name: 'pdfsig', cmd: 'pdfsig', args: [signedOne] },
+      { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+      { name: 'sidian verify', cmd: process.execPath, args: verifyArgs },
+      { name: 'sidian verify (tsx, before)', cmd: process.execPath, args: verifyArgs, env: fromSource },
+      { name: 'node built --version', cmd: process.execPath, args: [BUILT, '--version'] },
+      { name: 'sidian --version', cmd: process.execPath, args: [BIN, '--version'] },
+      { name: 'npx sidian --version', cmd: 'npx', args: ['--no-install', 'sidian', '--version'] },
+    ],
+    ROUNDS,
+  );
+  log('cli: one-shot sign of the 100 MB file');
+  const out = path.join(GEN_DIR, 'cli-signed-100mb.pdf');
+  const clean = () => rmSync(out, { force: true });
+  const bigTimes = rounds(
+    [
+      { name: 'openssl dgst -sha256', cmd: 'openssl', args: ['dgst', '-sha256', big.file] },
+      { name: 'sidian sign 100 MB', cmd: process.execPath, args: signArgs(big.file, out), after: clean },
+      {
+        name: 'sidian sign 100 MB (tsx, before)',
+        cmd: process.execPath,
+        args: signArgs(big.file, out),
+        env: fromSource,
+        after: clean,
+      },
+    ],
+    BIG_ROUNDS,
+  );
+
+  const m = (t: Map<string, number[]>, k: string) => median(t.get(k)!);
+  const pdfsig = m(small, 'pdfsig');
+  const verify = m(small, 'sidian verify');
+  const verifyTarget = Math.max(3 * pdfsig, 150);
+  const built = m(small, 'node built --version');
+  const npx = m(small, 'npx sidian --version');
+  const dgst = m(bigTimes, 'openssl dgst -sha256');
+  const sign = m(bigTimes, 'sidian sign 100 MB');
+  const mark = (ok: boolean) => (ok ? '✅' : '❌');
+  const rowsSmall = [...small.keys()].map((k) => [k, fmt(m(small, k)), fmt(m(small, k) / pdfsig, 1) + '×']);
+  const rowsBig = [...bigTimes.keys()].map((k) => [
+    k,
+    fmt(m(bigTimes, k)),
+    fmt(m(bigTimes, k) / dgst, 2) + '×',
+  ]);
+  const md = [
+    '# bench/cli — the `sidian` command as a user runs it (fresh processes, wall time)',
+    '',
+    `${machineLine()}. NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set (Node loads the CA file at every start)' : 'is not set'}. ` +
+      `Generated by \`npm run bench -- cli\` in ${Math.round((Date.now() - t0) / 1000)} s; median of ${ROUNDS} rounds (${BIG_ROUNDS} for 100 MB), commands interleaved.`,
+    '',
+    '## Targets',
+    `- \`sidian verify\` of a one-page signed PDF ≤ max(3× pdfsig, 150 ms) = ${fmt(verifyTarget)} ms: **${fmt(verify)} ms** (${fmt(verify / pdfsig, 1)}× pdfsig) ${mark(verify <= verifyTarget)}`,
+    `- one-shot \`sidian sign\` of the 100 MB file ≤ 1.5× \`openssl dgst -sha256\`: **${fmt(sign / dgst, 2)}×** ${mark(sign / dgst <= 1.5)}`,
+    `- \`npx sidian\` ≤ node on the built file + 100 ms: **+${fmt(npx - built)} ms** ${mark(npx - built <= 100)}`,
+    '',
+    '## One page, start-up (ms; ratio to pdfsig)',
+    table(['command', 'ms', '× pdfsig'], rowsSmall),
+    '',
+    `## 100 MB (${fmt(big.bytes / 2 ** 20)} MiB) sealed, fresh process (ms; ratio to openssl dgst)`,
+    table(['command', 'ms', '× openssl dgst'], rowsBig),
+    '',
+  ].join('\n');
+  writeResult('cli.md', md);
+  return md;
+}
