@@ -9,6 +9,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { type PdfView } from '../pdf/document';
 import { decodeStream } from '../pdf/filters';
+import { isSidianError } from '../errors';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../pdf/objects';
 import { type CertificateInfo, describeName, parseCertificate } from './certificate';
 import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readTime, toHex } from './der';
@@ -239,8 +240,10 @@ export function dssEvidence(view: PdfView): Evidence {
         if (!(s instanceof PdfStream)) continue;
         let bytes: Uint8Array;
         try {
-          bytes = s.dict.get('Filter') ? decodeStream(s, bytesLeft) : s.data;
-        } catch {
+          // charged to the document's work budget too (pdf/budget.ts), which ends the job when spent
+          bytes = s.dict.get('Filter') ? decodeStream(s, bytesLeft, view.doc.budget) : s.data;
+        } catch (err) {
+          if (isSidianError(err) && err.code === 'LIMIT_EXCEEDED') throw err;
           continue;
         }
         bytesLeft -= bytes.length;
@@ -265,7 +268,8 @@ export function dssEvidence(view: PdfView): Evidence {
         take(d.get('OCSP'), 'OCSPs', 'vri');
       }
     }
-  } catch {
+  } catch (err) {
+    if (isSidianError(err) && err.code === 'LIMIT_EXCEEDED') throw err;
     /* an unreadable DSS is no evidence */
   }
   return e;
