@@ -21,11 +21,13 @@ export async function extendCommand(args: string[]): Promise<number> {
     offline: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new UsageError('extend takes exactly one input file');
-  if (!values.output) throw new UsageError('extend needs -o OUT.pdf');
-  if (!values.ltv) throw new UsageError('extend needs --ltv (the only kind of extension so far)');
+  if (positionals.length !== 1)
+    throw new UsageError('请给出一个输入文件 extend takes exactly one input file');
+  if (!values.output) throw new UsageError('请用 -o 指定输出文件 extend needs -o OUT.pdf');
+  if (!values.ltv)
+    throw new UsageError('请给出 --ltv extend needs --ltv (the only kind of extension so far)');
   if (values.tsa !== undefined && !/^https?:\/\//i.test(values.tsa))
-    throw new UsageError(`--tsa is not an http(s) URL: ${values.tsa}`);
+    throw new UsageError(`--tsa 不是 http(s) 地址 is not an http(s) URL: ${values.tsa}`);
   const pdf = new Uint8Array(readFileSync(positionals[0]!));
   const certificates = (values.trust ?? []).flatMap((f) => pemToDer(readFileSync(f, 'utf8')));
   // CRLs and OCSP responses: DER or PEM files

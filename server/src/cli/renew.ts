@@ -19,10 +19,10 @@ export async function renewCommand(args: string[]): Promise<number> {
     json: { type: 'boolean' },
     dev: { type: 'boolean' },
   });
-  if (positionals.length) throw new UsageError('renew-timestamps takes no file arguments');
+  if (positionals.length) throw new UsageError('renew-timestamps 不接受文件参数 takes no file arguments');
   const days = Number(values['within-days'] ?? 90);
   if (!Number.isFinite(days) || days < 0 || days > 3650)
-    throw new UsageError('--within-days must be a number of days from 0 to 3650');
+    throw new UsageError('--within-days 应为 0 到 3650 天 must be a number of days from 0 to 3650');
   const dataDir = path.resolve(values.data ?? process.env.SIDIAN_DATA ?? './data');
   const server = await buildServer({
     dataDir,
