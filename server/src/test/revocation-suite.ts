@@ -287,7 +287,11 @@ export function defineRevocationSuite(env: DbEnv): void {
       const b = await get();
       expect(b.headers.get('sidian-cache')).toBe('hit');
       expect(((await b.json()) as { report: Report }).report.status).toBe('valid');
-      const posted = await verify(s.url, pdf);
+      // the licence is stored as B-LTA (extended on registration, ltv.ts): the same bytes posted hit
+      const stored = new Uint8Array(
+        await (await fetch(`${s.url}/api/licences/${licence.identifier}/file`)).arrayBuffer(),
+      );
+      const posted = await verify(s.url, stored);
       expect(posted.cache).toBe('hit');
       // any revocation bumps the CRL number: the next verification is made afresh
       const c = await enrol(s.url, '郑一', '110101199101010019');
