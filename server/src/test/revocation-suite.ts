@@ -31,7 +31,7 @@ const json = (body: unknown) => ({
 
 interface Report {
   status: string;
-  signatures: { trust: string; status: string; reasons: string[] }[];
+  signatures: { trust: string; status: string; reasons: string[]; validationTime?: string }[];
 }
 
 interface Citizen {
