@@ -6,8 +6,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSidianError } from '../../packages/core/src/errors';
 import { embedLicence } from '../../packages/core/src/licence/index';
+import { PdfDict, PdfName, PdfStream } from '../../packages/core/src/pdf/objects';
 import { minimalPdf, sampleLicence } from '../../packages/core/src/licence/licence.test-helpers';
 import { parseOcspResponse } from '../../packages/core/src/pki/revocation';
 import { extendPdf } from '../../packages/core/src/sign/ltv';
@@ -25,7 +28,7 @@ import {
   removeDir,
 } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
-import { addDocumentTimestamp, addDss, makeCrl, pkiFor, type TestPki } from './generator';
+import { addDocumentTimestamp, addDss, makeCrl, pkiFor, update, type TestPki } from './generator';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -247,6 +250,29 @@ describe('bounded work on hostile evidence', () => {
     // the forged ones change nothing
     expect(r.status).toBe('valid');
     expect(sealOf(r).reasons.filter((x) => /bad signature/.test(x)).length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('bounded work on hostile evidence: the document budget', () => {
+  it("attack: a DSS CRL stream that inflates past the verification's work budget ends it with LIMIT_EXCEEDED", async () => {
+    // 8 MB of zeros, a few KB deflated, beside the genuine CRLs
+    const bomb = deflateSync(new Uint8Array(8 * 1024 * 1024));
+    const hostile = update(lt, (u) => {
+      const stream = (data: Uint8Array, flate = false) =>
+        u.add(new PdfStream(new PdfDict(flate ? [['Filter', PdfName.of('FlateDecode')]] : []), data));
+      const dss = new PdfDict([
+        ['Type', PdfName.of('DSS')],
+        ['CRLs', [stream(rootCrl), stream(interCrl), stream(bomb, true)]],
+      ]);
+      u.catalog().set('DSS', u.add(dss));
+    });
+    const budget = 4 * 1024 * 1024;
+    await expect(verifyPdf(hostile, { trustAnchors: anchors, decodeBudgetBytes: budget })).rejects.toSatisfy(
+      (e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED',
+    );
+    // the same file within a budget that holds the stream is verified as usual
+    const r = await verifyPdf(hostile, { trustAnchors: anchors, decodeBudgetBytes: 64 * 1024 * 1024 });
+    expect(sealOf(r).integrity).toBe('ok');
   });
 });
 
