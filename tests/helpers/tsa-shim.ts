@@ -43,6 +43,8 @@ export interface OpensslTsaOptions {
   key?: KeySpec;
   /** Digest the TSA signs with (openssl name, default sha256). */
   signerDigest?: string;
+  /** Validity of the TSA certificate in days (default 365): short-lived TSAs for archive renewal. */
+  days?: number;
 }
 
 /** Starts the TSA on 127.0.0.1 (random port). Files go to `<dir>/tsa-shim/`. */
@@ -56,6 +58,7 @@ export async function startOpensslTsa(dir: string, options: OpensslTsaOptions = 
     subject: '/C=CN/O=Sidian Test/CN=Sidian Test Time Stamping Authority',
     key: options.key ?? 'p-256',
     profile: 'tsa',
+    days: options.days,
   });
   const work = path.join(base, 'work');
   mkdirSync(work, { recursive: true });

@@ -57,7 +57,7 @@ describe('help and version', () => {
   it('--help lists every command and exits 0; no command at all is a usage error (exit 2)', () => {
     const r = sidian(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['sign', 'verify', 'serve', 'dev-pki', 'audit'])
+    for (const c of ['sign', 'verify', 'extend', 'serve', 'renew-timestamps', 'dev-pki', 'audit'])
       expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(sidian([]).code).toBe(2);
   });
@@ -83,7 +83,9 @@ describe('help and version', () => {
         'SIDIAN_P12_PASSWORD',
       ],
     ],
-    ['verify', ['--trust', '--crl', '--time', '--json']],
+    ['verify', ['--trust', '--crl', '--ocsp', '--at', '--time', '--json']],
+    ['extend', ['--output', '--ltv', '--tsa', '--trust', '--crl', '--ocsp', '--offline', '--json']],
+    ['renew-timestamps', ['--data', '--within-days', '--dev', '--json', 'DATABASE_URL']],
     [
       'serve',
       ['--port', '--data', '--host', '--cors', '--public-url', '--production', '--quiet', 'DATABASE_URL'],
@@ -104,6 +106,17 @@ describe('help and version', () => {
     expect(option.code).toBe(2);
     expect(option.stderr).toContain('未知选项 unknown option --bogus');
     expect(option.stderr).toContain('usage: sidian verify');
+  });
+
+  it('usage mistakes in extend (bundled) and renew-timestamps (run from sources) print its usage, exit 2', () => {
+    const e = sidian(['extend', input]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('请用 -o 指定输出文件 extend needs -o OUT.pdf');
+    expect(e.stderr).toContain('usage: sidian extend');
+    const r = sidian(['renew-timestamps', '--within-days', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--within-days 应为 0 到 3650 天 must be a number of days from 0 to 3650');
+    expect(r.stderr).toContain('usage: sidian renew-timestamps');
   });
 });
 

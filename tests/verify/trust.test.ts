@@ -258,10 +258,24 @@ describe("B-T: the timestamp's time is the validation time", () => {
     expect(Math.abs(t - Date.now())).toBeLessThan(5 * 60_000);
   });
 
-  it('a certificate that expired after the timestamp is still trusted', async () => {
-    const r = await verify(bt, { trustAnchors: anchors, validationTime: later() });
+  it('a certificate that expired after the timestamp is still trusted, with revocation data from before its expiry', async () => {
+    // the TSA is still valid two days on; its time-stamp proves the signature existed before expiry
+    const at = new Date(Date.now() + 2 * DAY);
+    const r = await verify(bt, { trustAnchors: anchors, at, crls: [makeCrl(pki.ca).der] });
     expect(r.signatures[0]!.trust).toBe('trusted');
     expect(r.status).toBe('valid');
+    expect(r.signatures[0]!.evidence?.timestamp?.kind).toBe('signature-timestamp');
+    expect(r.signatures[0]!.evidence?.revocation).toMatchObject([{ kind: 'crl', source: 'given', status: 'good' }]);
+    // without any: nothing shows the certificate was not revoked before it expired
+    const none = await verify(bt, { trustAnchors: anchors, at });
+    expect(none.signatures[0]!.trust).toBe('unknown');
+    expect(none.status).toBe('indeterminate');
+  });
+
+  it('once the TSA certificate has expired too, the time-stamp proves nothing (B-LTA is needed)', async () => {
+    const r = await verify(bt, { trustAnchors: anchors, at: later(), crls: [makeCrl(pki.ca).der] });
+    expect(r.signatures[0]!.trust).toBe('expired');
+    expect(r.status).toBe('indeterminate');
   });
 
   it('without a timestamp the same certificate is expired at that time', async () => {

@@ -40,6 +40,9 @@ export type SidianErrorCode =
   | 'LICENCE_INVALID'
   // verification
   | 'VERIFY_UNREADABLE'
+  // long-term validation (B-LT / B-LTA)
+  | 'LTV_NOTHING_TO_EXTEND'
+  | 'REVOCATION_UNREACHABLE'
   | 'LIMIT_EXCEEDED';
 
 export class SidianError extends Error {

@@ -13,6 +13,8 @@ export { sm3 } from './gm/sm3';
 export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, SM2_DEFAULT_ID } from './gm/sm2';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';
+export { extendPdf, type ExtendOptions, type ExtendResult, type RevocationFetcher } from './sign/ltv';
+export { parseOcspResponse, parseCrl, type UsedEvidence } from './pki/revocation';
 export {
   signPdf,
   signPdfUpdate,
@@ -27,6 +29,7 @@ export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { digestChunks, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
+export type { SignatureEvidence } from './verify/types';
 export {
   verifyDetachedSignature,
   type DetachedContent,

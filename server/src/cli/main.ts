@@ -1,11 +1,13 @@
 /**
- * The `sidian` command line (DESIGN.md "Interfaces"): sign, verify, serve, dev-pki, audit.
+ * The `sidian` command line (DESIGN.md "Interfaces"): sign, verify, extend, serve, renew-timestamps,
+ * dev-pki, audit.
  * Errors print one line `sidian: CODE: message` on stderr; no stack traces for expected failures.
  *
  * Start-up cost matters (a one-shot `sidian verify` should feel like `pdfsig`): this module imports
- * only node:fs and ./args; each subcommand is imported when it runs. `sign` and `verify` are bundled
- * into server/dist/cli by scripts/build-cli.mjs; the commands that start the server's machinery
- * (serve, dev-pki, audit) run from the TypeScript sources through tsx, loaded only for them.
+ * only node:fs and ./args; each subcommand is imported when it runs. `sign`, `verify` and `extend`
+ * (which need only core) are bundled into server/dist/cli by scripts/build-cli.mjs; the commands
+ * that start the server's machinery (serve, renew-timestamps, dev-pki, audit) run from the
+ * TypeScript sources through tsx, loaded only for them.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, describeFileError } from './args';
@@ -59,15 +61,38 @@ const COMMANDS: Record<string, Command> = {
   },
   verify: {
     summary: '验证签名 verify the signatures of PDFs',
-    usage: `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--time ISO-8601] [--json]
+    usage: `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--at ISO-8601] [--json]
 
   --trust PEM    信任锚（可多次）trust anchor certificates (repeatable)
   --crl FILE     证书吊销列表（可多次）certificate revocation lists, DER or PEM (repeatable)
-  --time ISO     验证时间 validation time (default: now)
-  --json         输出 JSON 报告 print the report as JSON
+  --ocsp FILE    OCSP 响应（可多次）OCSP responses, DER (repeatable), used like the CRLs
+  --at ISO       验证时间 validate as at this time (default: now); a signature whose certificate has
+                 expired or been revoked since is still valid when a trusted time-stamp shows it
+                 existed before, with revocation data from then (long-term validation, B-LT/B-LTA)
+  --time ISO     同 --at（旧名称）the older name of --at
+  --json         输出 JSON 报告 print the report as JSON (validationTime and evidence per signature)
 
   exit 0 有效 valid, 1 无效 invalid, 2 无法确定 indeterminate, 3 未签名 unsigned, 4 无法读取 unreadable`,
     run: async (args) => (await import('./verify')).verifyCommand(args),
+  },
+  extend: {
+    summary: '添加长期验证数据 add long-term validation data (PAdES B-LT / B-LTA)',
+    usage: `sidian extend IN.pdf -o OUT.pdf --ltv [--tsa URL] [--trust PEM]... [--crl FILE]... [--ocsp FILE]...
+              [--offline] [--json]
+
+  -o, --output OUT.pdf   扩展后的文件 where the extended PDF goes (written only on success; IN is
+                         left as it is and is a byte-exact prefix of OUT, an incremental update)
+  --ltv                  长期验证 add a DSS with the signers' and time-stamp authorities' chains and
+                         their CRLs / OCSP responses (level B-LT)
+  --tsa URL              存档时间戳 also add an RFC 3161 document time-stamp over it (B-LTA); a
+                         signature without a time-stamp first gets one (B-T)
+  --trust PEM            证书链补充（可多次）CA certificates to complete the chains (repeatable)
+  --crl FILE             证书吊销列表（可多次）CRLs, DER or PEM, used instead of fetching (repeatable)
+  --ocsp FILE            OCSP 响应（可多次）OCSP responses, DER or PEM (repeatable)
+  --offline              不联网 fetch nothing: use only --trust, --crl and --ocsp (otherwise CRLs come
+                         from the certificates' distribution points and OCSP from their AIA)
+  --json                 输出 JSON print {output, level, added} as JSON`,
+    run: async (args) => (await import('./extend')).extendCommand(args),
   },
   serve: {
     summary: '启动验证服务 run the verification server',
@@ -90,6 +115,22 @@ const COMMANDS: Record<string, Command> = {
   SIDIAN_PSEUDONYM_SECRET_FILE, SIDIAN_CA_OPERATORS, SIDIAN_TRUSTED_PROXY, SIDIAN_TSA_POLICY,
   SIDIAN_AUDIT_ANCHOR_MINUTES, SIDIAN_USER_QUOTA_MB, SIDIAN_CONCURRENT_UPLOADS, SIDIAN_UPLOAD_EXPIRY_HOURS, ...`,
     run: async (args) => (await serverModule<typeof import('./serve')>('serve')).serveCommand(args),
+  },
+  'renew-timestamps': {
+    summary: '更新存档时间戳 renew the archive time-stamps of stored licences',
+    usage: `sidian renew-timestamps [--dev] [--data ./data] [--within-days 90] [--json]
+
+  every stored licence whose newest archive time-stamp's TSA certificate expires within the window
+  gets a DSS and a fresh document time-stamp from the server's current TSA (B-LTA stays provable);
+  run with the environment of \`sidian serve\` (DATABASE_URL, the operator's PKI: docs/production.md)
+
+  -d, --data DIR         数据文件夹 data folder (default ./data, or SIDIAN_DATA)
+  --within-days N        时间窗口（天）renew when the TSA certificate expires within N days (0-3650, default 90)
+  --dev                  开发模式 use the development PKI of the data folder (as \`sidian serve --dev\`)
+  --json                 输出 JSON print {checked, renewed, failed} as JSON
+
+  exit 0 全部成功 every renewal succeeded, 1 有失败 some failed`,
+    run: async (args) => (await serverModule<typeof import('./renew')>('renew')).renewCommand(args),
   },
   'dev-pki': {
     summary: '生成测试用证书 make a development PKI (for testing only)',

@@ -1,5 +1,6 @@
 /**
- * `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--json] [--time ISO]`
+ * `sidian verify FILE.pdf... [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--json] [--at ISO]`
+ * `--at` validates as at that time (long-term validation; `--time` is its older name).
  * Exit codes (DESIGN.md): 0 valid, 1 invalid, 2 indeterminate, 3 unsigned, 4 unreadable input.
  * With several files the exit code is the worst of them (4 > 1 > 2 > 3 > 0).
  */
@@ -22,16 +23,21 @@ export async function verifyCommand(args: string[]): Promise<number> {
     crl: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     time: { type: 'string' },
+    at: { type: 'string' },
+    ocsp: { type: 'string', multiple: true },
   });
   if (positionals.length === 0) throw new UsageError('请给出要验证的 PDF verify needs at least one PDF');
-  // a missing --trust or --crl file is a mistake in the command, not an unreadable PDF (exit 4)
+  // a missing --trust, --crl or --ocsp file is a mistake in the command, not an unreadable PDF (exit 4)
   const trustAnchors = (values.trust ?? []).map((f) => readOption(f, '--trust', 'utf8'));
   const crls = (values.crl ?? []).map((f) => new Uint8Array(readOption(f, '--crl')));
+  const ocsps = (values.ocsp ?? []).map((f) => new Uint8Array(readOption(f, '--ocsp')));
   let validationTime: Date | undefined;
-  if (values.time) {
-    validationTime = new Date(values.time);
-    if (Number.isNaN(validationTime.getTime()))
-      throw new UsageError(`--time 不是有效时间 is not a date: ${values.time}`);
+  const when = values.at ?? values.time;
+  if (when) {
+    const flag = values.at !== undefined ? '--at' : '--time';
+    validationTime = new Date(when);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(when) || Number.isNaN(validationTime.getTime()))
+      throw new UsageError(`${flag} 不是有效的 ISO-8601 时间 is not an ISO-8601 time: ${when}`);
   }
   let worst = 0;
   const reports: Record<string, unknown> = {};
@@ -42,7 +48,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       const input = openFile(file);
       let report: VerificationReport;
       try {
-        report = await verifyPdf(input, { trustAnchors, crls, validationTime });
+        report = await verifyPdf(input, { trustAnchors, crls, ocsps, at: validationTime });
       } finally {
         input.close();
       }
@@ -95,6 +101,19 @@ function printReport(file: string, r: VerificationReport): void {
       `      integrity ${s.integrity}; coverage ${s.coverage}; modifications after: ${s.modificationsAfter}; trust ${s.trust}` +
         `${s.timestampTime ? `; timestamp ${s.timestampTime}` : s.claimedTime ? `; claimed time ${s.claimedTime}` : ''}`,
     );
+    if (s.validationTime) {
+      const ts = s.evidence?.timestamp;
+      lines.push(
+        `      验证时间 validated at ${s.validationTime}` +
+          (ts
+            ? ` (${ts.kind === 'document-timestamp' ? `document time-stamp ${ts.field}` : 'signature time-stamp'})`
+            : ''),
+      );
+    }
+    for (const e of s.evidence?.revocation ?? [])
+      lines.push(
+        `      ${e.kind.toUpperCase()} (${e.source}${e.object !== undefined ? ` object ${e.object}` : ''}) from ${e.issuer}: ${e.status} for ${e.certificate}`,
+      );
     for (const reason of s.reasons) lines.push(`      - ${reason}`);
   }
   process.stdout.write(lines.join('\n') + '\n');

@@ -77,9 +77,18 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       const body = req.body as Uint8Array | undefined;
       if (!body || body.length === 0) throw badRequest('send the PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
+      // ?at=ISO-8601: validate as at that time (long-term validation, PAdES B-LT/B-LTA), still
+      // against the server's anchors and current CRL, through the report cache (keyed by that time)
+      const at = (req.query as { at?: unknown }).at;
+      if (
+        at !== undefined &&
+        (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(Date.parse(at)))
+      )
+        throw badRequest('at must be an ISO-8601 time, e.g. 2030-01-01T00:00:00Z', 'BAD_TIME');
       const { report, cache, crlNumber } = await verifyWithServerState(ctx, bodySha256(body), () => body, {
         transferOk: true,
         signal: clientGoneSignal(reply),
+        validationTime: at === undefined ? undefined : new Date(at).toISOString(),
       });
       return reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber)).send(report);
     });

@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actorOf, type Department } from '../auth';
 import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
-import { badRequest, conflict, forbidden, notFound, unprocessable } from '../errors';
+import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
+import { extendLicence, renewArchiveTimestamps } from '../ltv';
 import { looksLikePdf } from './basics';
 import type { LicenceInspection } from '../verify/job';
 import type { LicencesTable } from '../db/schema';
@@ -140,7 +141,15 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
         return reply.status(problem.status).send({ error: problem.code, message: problem.message });
       }
       const l = ins.licence!;
-      const { sha256, size } = await ctx.blobs.putBytes(body); // content-addressed: harmless if the transaction fails
+      // stored as B-LTA: the server's CA certificate and CRL in a DSS, then its own TSA's
+      // document time-stamp, so the seal stays verifiable after its certificate expires
+      let stored: Uint8Array;
+      try {
+        stored = await extendLicence(ctx, body);
+      } catch (e) {
+        throw new HttpError(503, 'LTV_UNAVAILABLE', `long-term validation data could not be added: ${(e as Error).message}`);
+      }
+      const { sha256, size } = await ctx.blobs.putBytes(stored); // content-addressed: harmless if the transaction fails
       const now = new Date().toISOString();
       try {
         await ctx.db.transaction().execute(async (trx) => {
@@ -231,6 +240,16 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     );
     reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber));
     return { licence: publicLicence(row), report };
+  });
+
+  // Renews the archive time-stamps of the calling department's licences whose TSA certificate
+  // expires within `withinDays` (default 90): body `{ withinDays }` -> `{ renewed, checked, failed }`.
+  app.post('/api/licences/renew-timestamps', async (req) => {
+    const dept = await ctx.auth.requireDepartment(req);
+    const within = (req.body as { withinDays?: unknown } | undefined)?.withinDays ?? 90;
+    if (typeof within !== 'number' || !Number.isFinite(within) || within < 0 || within > 3650)
+      throw badRequest('withinDays must be a number of days from 0 to 3650');
+    return renewArchiveTimestamps(ctx, { withinMs: within * 86400_000, departmentId: dept.id, actor: actorOf(dept) });
   });
 
   app.post('/api/licences/:id/revoke', async (req) => {

@@ -31,7 +31,7 @@ const json = (body: unknown) => ({
 
 interface Report {
   status: string;
-  signatures: { trust: string; status: string; reasons: string[] }[];
+  signatures: { trust: string; status: string; reasons: string[]; validationTime?: string }[];
 }
 
 interface Citizen {
@@ -70,8 +70,8 @@ const revoke = (url: string, c: Citizen, reason: unknown, token = c.token) =>
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   });
 
-async function verify(url: string, pdf: Uint8Array) {
-  const r = await fetch(`${url}/api/verify`, {
+async function verify(url: string, pdf: Uint8Array, at?: Date) {
+  const r = await fetch(`${url}/api/verify${at ? `?at=${encodeURIComponent(at.toISOString())}` : ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/pdf' },
     body: pdf as BodyInit,
@@ -206,6 +206,31 @@ export function defineRevocationSuite(env: DbEnv): void {
       expect(crlNumberIn(text)).toBe(BigInt(after.crlNumber!));
     });
 
+    it('POST /api/verify?at= checks the CRL the server has now: revoked at a time after the revocation, whatever the time asked', async () => {
+      const c = await enrol(s.url, '周九', '110101198707070011');
+      const pdf = await signPdf(minimalPdf(), { signer: c.signer, reason: '申请', location: '项城市' });
+      const soon = new Date(Date.now() + 3600_000);
+      const before = await verify(s.url, pdf, soon);
+      expect(before.report.signatures[0]!.trust).toBe('trusted');
+      expect(before.report.signatures[0]!.validationTime).toBe(soon.toISOString());
+      expect((await revoke(s.url, c, 1)).status).toBe(200);
+      const revokedAt = Date.now();
+      // the CRL number moved: the report for that time is made anew, and the signature is revoked
+      const after = await verify(s.url, pdf, soon);
+      expect(after.cache).toBe('miss');
+      expect(after.report.signatures[0]!.trust).toBe('revoked');
+      expect(after.report.status).not.toBe('valid');
+      const now = await verify(s.url, pdf);
+      expect(now.report.signatures[0]!.trust).toBe('revoked');
+      // validated as at a time before the revocation (no time-stamp: the caller's time, named in
+      // the report), the CRL's revocation date is later: trusted as at then
+      const earlier = new Date(revokedAt - 30_000); // after its notBefore (issued 60 s back-dated)
+      const then = await verify(s.url, pdf, earlier);
+      expect(then.cache).toBe('miss');
+      expect(then.report.signatures[0]!.validationTime).toBe(earlier.toISOString());
+      expect(then.report.signatures[0]!.trust).toBe('trusted');
+    });
+
     it('material signatures: accepted before the revocation, refused as revoked after it', async () => {
       const c = await enrol(s.url, '周九', '110101198707070011');
       const data = new TextEncoder().encode('%PDF-1.7 承诺书 ' + 'z'.repeat(10_000));
@@ -287,7 +312,11 @@ export function defineRevocationSuite(env: DbEnv): void {
       const b = await get();
       expect(b.headers.get('sidian-cache')).toBe('hit');
       expect(((await b.json()) as { report: Report }).report.status).toBe('valid');
-      const posted = await verify(s.url, pdf);
+      // the licence is stored as B-LTA (extended on registration, ltv.ts): the same bytes posted hit
+      const stored = new Uint8Array(
+        await (await fetch(`${s.url}/api/licences/${licence.identifier}/file`)).arrayBuffer(),
+      );
+      const posted = await verify(s.url, stored);
       expect(posted.cache).toBe('hit');
       // any revocation bumps the CRL number: the next verification is made afresh
       const c = await enrol(s.url, '郑一', '110101199101010019');

@@ -232,6 +232,9 @@ export class WorkerPool {
         this.finish(s);
         if (s.worker.exitCode !== null || s.worker.signalCode !== null) return;
         const exited = new Promise<void>((r) => s.worker.once('exit', () => r()));
+        // workers are unref'd so they never keep a process alive; waiting for one to exit must,
+        // or a command that closes its server (sidian renew-timestamps) ends with its await unsettled
+        s.worker.ref();
         s.worker.kill('SIGKILL');
         await exited;
       }),

@@ -60,7 +60,21 @@ export interface ValidatePathOptions {
    * (as PKITS expects); 'if-available' (default): CRLs are used when given and usable.
    */
   revocation?: 'require' | 'if-available';
+  /**
+   * Revocation evidence besides `crls` (long-term validation, verify/long-term.ts: a DSS, OCSP
+   * responses, revocation data inside a CMS), asked about each certificate on a path after the
+   * structural checks, at the validation time, before the CRLs above. 'revoked' fails the path;
+   * 'unknown' with `required` fails it as 'revocation-unknown' (a certificate that has expired
+   * by the time of the verification needs evidence from before its expiry, EN 319 102-1 §5.6.2.1).
+   */
+  revocationEvidence?: RevocationEvidenceCheck;
 }
+
+export type RevocationEvidenceCheck = (
+  cert: CertificateInfo,
+  issuer: CertificateInfo,
+  time: Date,
+) => Promise<{ status: 'good' | 'revoked' | 'unknown'; reasons: string[]; required?: boolean }>;
 
 /** Which check failed; lets callers map a failure to their own verdicts (expired, revoked, ...). */
 export type PathProblem =
@@ -106,6 +120,7 @@ interface Context {
   crls: ParsedCrl[];
   time: Date;
   revocation: 'require' | 'if-available';
+  revocationEvidence?: RevocationEvidenceCheck;
   depth: number;
   /** Certificates whose revocation is being established further up (a CRL signer checking itself). */
   checking: Set<string>;
@@ -138,6 +153,7 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
       .filter((c): c is ParsedCrl => !!c),
     time: options.time ?? new Date(),
     revocation: options.revocation ?? 'if-available',
+    revocationEvidence: options.revocationEvidence,
     depth: 0,
     checking: new Set(),
     warnings: [],
@@ -592,6 +608,12 @@ function readOrFail<T>(read: () => T, who: string, what: string): T {
 async function checkRevocation(cert: CertificateInfo, issuer: CertificateInfo, ctx: Context): Promise<void> {
   const id = toHex(cert.serialNumberDer) + '/' + toHex(cert.issuer);
   if (ctx.checking.has(id)) return; // this certificate signs the CRL being used to check it further up
+  if (ctx.revocationEvidence) {
+    const ev = await ctx.revocationEvidence(cert, issuer, ctx.time);
+    if (ev.status === 'revoked') throw new PathFailure('revoked', ev.reasons.join('; '));
+    if (ev.status === 'unknown' && ev.required)
+      throw new PathFailure('revocation-unknown', ev.reasons.join('; '));
+  }
   if (ctx.crls.length === 0 && ctx.revocation === 'if-available') return;
   ctx.checking.add(id);
   try {

@@ -7,8 +7,7 @@ import { SidianError, isSidianError } from '../errors';
 import { WorkBudget } from '../pdf/budget';
 import { PdfDocument, type PdfView } from '../pdf/document';
 import { isRandomAccessFile, type PdfInput } from '../pdf/source';
-import { decodeStream } from '../pdf/filters';
-import { PdfDict, PdfRef, PdfStream, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
+import { PdfDict, PdfRef, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { Parser, indexOfBytes, lastIndexOfBytes } from '../pdf/parser';
 import { describeName, nameAttribute } from '../pki/certificate';
 import { OID } from '../pki/oids';
@@ -16,7 +15,10 @@ import { docMdpOf, fieldLocks, listFields, type FieldInfo } from '../sign/fields
 import { checkByteRange } from './byte-range';
 import { type AnyHash, verifySignedData, verifyTimestampToken } from './cms-verify';
 import { analyseModifications } from './modifications';
-import { evaluateTrust, pemToDer } from './trust';
+import { type Evidence, cmsEvidence, dssEvidence, givenEvidence } from '../pki/revocation';
+import type { CertificateInfo } from '../pki/certificate';
+import { settleTrust, type PendingTrust } from './long-term';
+import { pemToDer } from './trust';
 import type { SignatureReport, VerificationReport, VerifyOptions } from './types';
 
 export type { SignatureReport, VerificationReport, VerifyOptions } from './types';
@@ -134,35 +136,35 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
 
   const anchors = (options.trustAnchors ?? []).flatMap(pemToDer);
   const dss = readDss(view);
-  const crls = [...(options.crls ?? []).flatMap(pemToDer), ...dss.crls];
+  const given = givenEvidence((options.crls ?? []).flatMap(pemToDer), options.ocsps ?? []);
   const certifier = found.find((s) => isCertification(view, s));
   const certifierP = certifier ? docMdpOf(view, certifier.dict) : undefined;
 
   // Judge each signature; order them by where their signed bytes end.
-  const judged: { end: number; report: SignatureReport }[] = [];
+  const judged: { end: number; report: SignatureReport; pending?: PendingTrust }[] = [];
   for (const s of found) {
     checkTime();
-    const report = await judgeSignature(
-      doc,
-      view,
-      s,
-      users,
-      anchors,
-      crls,
-      dss.certs,
-      options,
-      certifier,
-      certifierP,
-      deadline,
-    );
-    judged.push({
-      end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER,
-      report,
-    });
+    const { report, pending } = await judgeSignature(doc, view, s, users, certifier, certifierP);
+    judged.push({ end: report.byteRange ? report.byteRange[2]! + report.byteRange[3]! : Number.MAX_SAFE_INTEGER, report, pending });
   }
   checkTime();
   for (const rm of removed) judged.push({ end: rm.end, report: removedReport(rm) });
   judged.sort((a, b) => a.end - b.end);
+  // Trust at the verification time, or at the time of a time-stamp that proves existence
+  // (verify/long-term.ts): document time-stamps newest first, so each can lean on later ones.
+  await settleTrust(
+    judged,
+    {
+      doc,
+      anchors,
+      given,
+      finalDss: dss.evidence,
+      at: options.at ?? options.validationTime ?? new Date(),
+      atGiven: !!(options.at ?? options.validationTime),
+      checkTime,
+    },
+  );
+  for (const j of judged) j.report.status = statusOf(j.report);
   const signatures = judged.map((j) => j.report);
   for (const rm of removed) {
     for (const j of judged) {
@@ -199,22 +201,22 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
       r.reasons.push(damaged);
     }
   }
-  // Levels that depend on what follows: B-LT (DSS added later), B-LTA (then a document timestamp).
-  const dssEnd = dss.addedAt;
+  // Levels that depend on what follows (ETSI EN 319 142-1 §6.3): B-T also by a document
+  // time-stamp after the signature; B-LT by a DSS written after the B-T time-stamp; B-LTA by a
+  // document time-stamp after that DSS.
+  const dtsEnds = signatures
+    .filter((t) => t.kind === 'document-timestamp' && t.integrity === 'ok' && t.byteRange)
+    .map((t) => t.byteRange![2]! + t.byteRange![3]!)
+    .sort((a, b) => a - b);
   for (const r of signatures) {
-    if (r.kind === 'document-timestamp' || r.level === null || r.level === 'B-B') continue;
+    if (r.kind === 'document-timestamp' || r.level === null) continue;
     const end = r.byteRange ? r.byteRange[2]! + r.byteRange[3]! : 0;
-    if (dssEnd !== undefined && dssEnd > end) {
-      r.level = 'B-LT';
-      const lta = signatures.some(
-        (t) =>
-          t.kind === 'document-timestamp' &&
-          t.integrity === 'ok' &&
-          t.byteRange &&
-          t.byteRange[2]! + t.byteRange[3]! > dssEnd,
-      );
-      if (lta) r.level = 'B-LTA';
-    }
+    const proof = r.level === 'B-B' ? dtsEnds.find((e) => e > end) : end;
+    if (proof === undefined) continue;
+    if (r.level === 'B-B') r.level = 'B-T';
+    const dssAt = dss.writtenAt.find((o) => o > proof);
+    if (dssAt === undefined) continue;
+    r.level = dtsEnds.some((e) => e > dssAt) ? 'B-LTA' : 'B-LT';
   }
   const status = signatures.some((s) => s.status === 'invalid')
     ? 'invalid'
@@ -229,14 +231,9 @@ async function judgeSignature(
   view: PdfView,
   s: FoundSignature,
   users: Map<number, number>,
-  anchors: Uint8Array[],
-  crls: Uint8Array[],
-  dssCerts: Uint8Array[],
-  options: VerifyOptions,
   certifier: FoundSignature | undefined,
   certifierP: 1 | 2 | 3 | undefined,
-  deadline: number,
-): Promise<SignatureReport> {
+): Promise<{ report: SignatureReport; pending?: PendingTrust }> {
   const d = s.dict;
   const subFilter = d.name('SubFilter') ?? null;
   const docTs = d.name('Type') === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161';
@@ -259,24 +256,23 @@ async function judgeSignature(
   };
   if (certification && certifierP) report.docMdp = certifierP;
   const reasons = report.reasons;
+  let pending: PendingTrust | undefined;
   try {
     if (s.unreadable) {
       reasons.push(s.unreadable);
-      return report;
+      return { report };
     }
     if (s.ref.num < 0) {
-      reasons.push(
-        'the signature dictionary is a direct object, so it cannot be located in the signed bytes',
-      );
-      return report;
+      reasons.push('the signature dictionary is a direct object, so it cannot be located in the signed bytes');
+      return { report };
     }
     if ((users.get(s.ref.num) ?? 0) > 1) {
       reasons.push('one signature dictionary is the value of several fields (signature wrapping)');
-      return report;
+      return { report };
     }
     if (!subFilter || !ACCEPTED_SUBFILTERS.has(subFilter)) {
       reasons.push(`unsupported /SubFilter ${subFilter ?? '(none)'}`);
-      return report;
+      return { report };
     }
     const br = checkByteRange(view, s.ref, d);
     if (!br.ok) {
@@ -287,7 +283,7 @@ async function judgeSignature(
       const named = report.byteRange;
       if (!(named?.length === 4 && named[2]! + named[3]! >= doc.size))
         report.modificationsAfter = 'disallowed';
-      return report;
+      return { report };
     }
     report.byteRange = [...br.loc.byteRange];
     report.coverage = br.coverage;
@@ -300,9 +296,10 @@ async function judgeSignature(
     ];
     const rangeDigest = (h: AnyHash) => doc.digestRanges(h, signedRanges);
     const contents = br.loc.contents;
-    let signerCert;
+    let signerCert: CertificateInfo | undefined;
     let pool: Uint8Array[] = [];
-    let validationTime = options.validationTime ?? new Date();
+    const own: Evidence = cmsEvidence(contents);
+    let signatureTimestamp: PendingTrust['signatureTimestamp'];
 
     if (docTs) {
       const ts = await verifyTimestampToken(contents, rangeDigest);
@@ -319,7 +316,6 @@ async function judgeSignature(
       } else {
         report.integrity = 'ok';
         report.timestampTime = ts.genTime?.toISOString() ?? null;
-        if (ts.genTime) validationTime = ts.genTime;
       }
     } else {
       const sd = await verifySignedData(contents, subFilter === 'adbe.pkcs7.sha1' ? undefined : rangeDigest);
@@ -349,25 +345,9 @@ async function judgeSignature(
         if (ts.ok && ts.genTime) {
           report.timestampTime = ts.genTime.toISOString();
           if (report.level === 'B-B') report.level = 'B-T';
-          // Only a timestamp from a trusted TSA proves when the signature existed; an untrusted
-          // one (anyone can run a TSA) must not move the validation time back before an expiry
-          // or a revocation.
-          const tsaTrust = ts.tsa
-            ? await evaluateTrust(
-                ts.tsa,
-                [...ts.certificates, ...dssCerts],
-                anchors,
-                crls,
-                ts.genTime,
-                'timestamping',
-              )
-            : undefined;
-          if (tsaTrust?.trust === 'trusted') validationTime = ts.genTime;
-          else {
-            reasons.push(
-              `signature timestamp: ${tsaTrust?.reasons.join('; ') ?? 'no TSA certificate'}; its time is not used as the validation time`,
-            );
-          }
+          // Whether its TSA is trusted (so that its time may be the validation time) is decided
+          // with the other trust questions, in long-term.ts.
+          signatureTimestamp = { time: ts.genTime, tsa: ts.tsa, certificates: ts.certificates, evidence: cmsEvidence(sd.timestampToken) };
         } else {
           reasons.push(...ts.reasons.map((r) => `signature timestamp: ${r}`));
           report.integrity = report.integrity === 'ok' ? 'bad-signature' : report.integrity;
@@ -381,19 +361,15 @@ async function judgeSignature(
         serialNumber: signerCert.serialNumberHex,
         issuer: describeName(signerCert.issuer),
       };
-      if (Date.now() > deadline)
-        throw new SidianError('LIMIT_EXCEEDED', 'verification exceeded its time budget');
-      const t = await evaluateTrust(
-        signerCert,
-        [...pool, ...dssCerts],
-        anchors,
-        crls,
-        validationTime,
-        docTs ? 'timestamping' : 'signing',
-      );
-      report.trust = t.trust;
-      report.chain = t.path.map(toBase64);
-      reasons.push(...t.reasons);
+      pending = {
+        cert: signerCert,
+        pool,
+        purpose: docTs ? 'timestamping' : 'signing',
+        end: b + c,
+        own,
+        time: docTs && report.integrity === 'ok' && report.timestampTime ? new Date(report.timestampTime) : undefined,
+        signatureTimestamp,
+      };
     }
 
     // What changed after this signature.
@@ -448,18 +424,21 @@ async function judgeSignature(
     report.modificationsAfter = 'disallowed';
     reasons.push(`verification failed: ${(e as Error).message}`);
   }
-  report.status =
-    report.integrity !== 'ok' || report.coverage === 'partial' || report.modificationsAfter === 'disallowed'
-      ? 'invalid'
-      : report.trust !== 'trusted'
-        ? 'indeterminate'
-        : 'valid';
-  return report;
+  report.status = statusOf(report);
+  return { report, pending };
 
   function sigEnd(f: FoundSignature): number {
     const br = numbers(view.resolve(f.dict.get('ByteRange')));
     return br && br.length === 4 ? br[2]! + br[3]! : Number.MAX_SAFE_INTEGER;
   }
+}
+
+function statusOf(report: SignatureReport): SignatureReport['status'] {
+  return report.integrity !== 'ok' || report.coverage === 'partial' || report.modificationsAfter === 'disallowed'
+    ? 'invalid'
+    : report.trust !== 'trusted'
+      ? 'indeterminate'
+      : 'valid';
 }
 
 /**
@@ -768,44 +747,24 @@ function signatureLocks(view: PdfView, signedView: PdfView, s: FoundSignature) {
   return [...fieldLocks(view, s.dict), ...(lock ? fieldLocks(signedView, undefined, lock) : [])];
 }
 
-/** Certificates and CRLs of the document security store, and where it was added. */
-function readDss(view: PdfView): { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } {
-  const out: { certs: Uint8Array[]; crls: Uint8Array[]; addedAt?: number } = { certs: [], crls: [] };
+/**
+ * The document security store: its evidence (pki/revocation.ts) and the offsets of the sections
+ * that wrote its dictionary (for the B-LT / B-LTA levels).
+ */
+function readDss(view: PdfView): { writtenAt: number[]; evidence: Evidence } {
+  const out: { writtenAt: number[]; evidence: Evidence } = { writtenAt: [], evidence: dssEvidence(view) };
   try {
     const dssObj = view.catalog().get('DSS');
-    const dss = view.dict(dssObj);
-    if (!dss) return out;
-    const streams = (key: string) =>
-      (view.array(dss.get(key)) ?? [])
-        .map((r) => view.resolve(r))
-        .filter((s): s is PdfStream => s instanceof PdfStream);
-    const decode = (s: PdfStream) => {
-      try {
-        return s.dict.get('Filter') ? decodeStream(s, 16 * 1024 * 1024, view.doc.budget) : s.data;
-      } catch (e) {
-        if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
-        return undefined;
-      }
-    };
-    out.certs = streams('Certs')
-      .map(decode)
-      .filter((x): x is Uint8Array => !!x);
-    out.crls = streams('CRLs')
-      .map(decode)
-      .filter((x): x is Uint8Array => !!x);
-    // The revision that added the DSS: the first section whose view has it.
-    const secs = [...view.doc.sections].sort((a, b) => a.offset - b.offset);
-    for (const s of secs) {
-      const v = view.doc.viewAt(s.offset + 1);
-      try {
-        if (v.catalog().has('DSS')) {
-          out.addedAt = s.offset;
-          break;
-        }
-      } catch (e) {
-        if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
-      }
-    }
+    if (!view.dict(dssObj)) return out;
+    // a DSS written as a direct object changes with the catalog
+    const num = dssObj instanceof PdfRef ? dssObj.num : view.rootRef.num;
+    out.writtenAt = view.doc.sections
+      .filter((s) => {
+        const e = s.entries.get(num);
+        return e !== undefined && e.type !== 0;
+      })
+      .map((s) => s.offset)
+      .sort((a, b) => a - b);
   } catch (e) {
     if (isSidianError(e) && e.code === 'LIMIT_EXCEEDED') throw e;
     /* no usable DSS */
@@ -864,12 +823,6 @@ function safe<T>(f: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return btoa(s);
 }
 
 /** PDF date (ISO 32000-2 §7.9.4) to ISO 8601, or null. */

@@ -1,3 +1,5 @@
+import type { UsedEvidence } from '../pki/revocation';
+
 /** The verification report (DESIGN.md "The verification path"): the same JSON from core, CLI and server. */
 export type Status = 'valid' | 'invalid' | 'indeterminate';
 
@@ -32,6 +34,26 @@ export interface SignatureReport {
   widgets?: { page: number; rect: [number, number, number, number] }[];
   /** DER certificates of the signer's chain as found (leaf first), base64. */
   chain?: string[];
+  /**
+   * The time the signer's chain was validated at: the verification time, or — for long-term
+   * validation — the time of the time-stamp that proves the signature existed then.
+   */
+  validationTime?: string | null;
+  /** What the trust verdict rests on (long-term validation, PAdES B-LT/B-LTA). */
+  evidence?: SignatureEvidence;
+}
+
+/** The proof of existence, DSS and revocation data that a signature's trust verdict used. */
+export interface SignatureEvidence {
+  /** The time-stamp whose time the signature was validated at, or null when validated at the verification time. */
+  timestamp: { kind: 'signature-timestamp' | 'document-timestamp'; field: string | null; time: string } | null;
+  /**
+   * The document security store consulted: the one covered by that document time-stamp, else the
+   * newest one; with its entry counts (null when the document has none).
+   */
+  dss: { coveredBy: string | null; certs: number; crls: number; ocsps: number } | null;
+  /** The CRL or OCSP response that gave each certificate's revocation status. */
+  revocation: UsedEvidence[];
 }
 
 export interface VerificationReport {
@@ -45,7 +67,14 @@ export interface VerifyOptions {
   trustAnchors?: (Uint8Array | string)[];
   /** CRLs: DER or PEM. */
   crls?: (Uint8Array | string)[];
-  /** Validation time when no timestamp gives one; default now. */
+  /** OCSP responses (DER), used beside the CRLs. */
+  ocsps?: Uint8Array[];
+  /**
+   * The time of the verification (default now): certificates must be valid then, unless a
+   * time-stamp that is itself valid then proves the signature existed earlier (B-T, B-LTA).
+   */
+  at?: Date;
+  /** Older name of `at`. */
   validationTime?: Date;
   /** Time budget in milliseconds for the whole verification (default 10 000). */
   timeBudgetMs?: number;
