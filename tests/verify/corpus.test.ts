@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { isSidianError } from '../../packages/core/src/errors';
 import { verifyPdf } from '../../packages/core/src/verify';
 import type { VerificationReport } from '../../packages/core/src/verify/types';
-import { CORPUS_DIR, REPO_ROOT } from '../fixtures/paths';
+import { CORPUS_DIR } from '../fixtures/paths';
 
 const CORPUS = CORPUS_DIR;
 

@@ -14,7 +14,7 @@ import { signPdfUpdate } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
 import { openFile } from '../../server/src/file-source';
 import { generateBigPdf } from '../fixtures/pdfs';
-import { CORPUS_DIR, REPO_ROOT } from '../fixtures/paths';
+import { CORPUS_DIR } from '../fixtures/paths';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { buildFuzzInputs } from '../fuzz/inputs';
 import { mutate, type FuzzInput } from '../fuzz/mutate';

@@ -13,7 +13,9 @@ import { isSidianError } from '../errors';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../pdf/objects';
 import { type CertificateInfo, describeName, parseCertificate } from './certificate';
 import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readTime, toHex } from './der';
-import { OID, hashNameForOid } from './oids';
+import { hashNameForOid } from '../algorithms';
+import { OID } from './oids';
+import { sm3 } from '../gm/sm3';
 import { digestSync } from './sha2';
 
 /** Where an item of evidence came from. */
@@ -402,8 +404,10 @@ export async function revocationStatus(
       const hash = hashNameForOid(single.hashOid);
       if (!hash) continue;
       const issuerKey = readBitStringBytes(parseDer(issuer.spki).child(1));
-      if (!bytesEqual(single.issuerNameHash, digestSync(hash, issuer.subject))) continue;
-      if (!bytesEqual(single.issuerKeyHash, digestSync(hash, issuerKey))) continue;
+      // an SM3 CertID (GM/T 0010 OCSP) hashes with SM3, every other with its SHA
+      const digest = (d: Uint8Array) => (hash === 'SM3' ? sm3(d) : digestSync(hash, d));
+      if (!bytesEqual(single.issuerNameHash, digest(issuer.subject))) continue;
+      if (!bytesEqual(single.issuerKeyHash, digest(issuerKey))) continue;
       if (!(await ocspSignedFor(o, issuer, verify))) {
         const note = `an OCSP response about "${who}" is not signed by its issuer or a delegated responder and was ignored`;
         if (!reasons.includes(note)) reasons.push(note);
