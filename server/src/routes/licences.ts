@@ -8,7 +8,7 @@ import { binaryBodies } from '../body';
 import type { Ctx } from '../context';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { extendLicence, renewArchiveTimestamps } from '../ltv';
-import { looksLikePdf } from './basics';
+import { clientGoneSignal, looksLikePdf } from './basics';
 import type { LicenceInspection } from '../verify/job';
 import type { LicencesTable } from '../db/schema';
 import { isLicenceIdentifier } from '../../../packages/core/src/licence/identifier';
@@ -147,7 +147,11 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       try {
         stored = await extendLicence(ctx, body);
       } catch (e) {
-        throw new HttpError(503, 'LTV_UNAVAILABLE', `long-term validation data could not be added: ${(e as Error).message}`);
+        throw new HttpError(
+          503,
+          'LTV_UNAVAILABLE',
+          `long-term validation data could not be added: ${(e as Error).message}`,
+        );
       }
       const { sha256, size } = await ctx.blobs.putBytes(stored); // content-addressed: harmless if the transaction fails
       const now = new Date().toISOString();
@@ -235,8 +239,11 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
   app.get('/api/licences/:id/verification', async (req, reply) => {
     const row = await findLicence(ctx, (req.params as { id: string }).id);
     // the stored file is content-addressed: its hash is the cache key that POST /api/verify uses too
-    const { report, cache, crlNumber } = await verifyWithServerState(ctx, row.sha256, () =>
-      ctx.blobs.read(row.sha256),
+    const { report, cache, crlNumber } = await verifyWithServerState(
+      ctx,
+      row.sha256,
+      () => ctx.blobs.read(row.sha256),
+      { signal: clientGoneSignal(reply) }, // a verifier that leaves cancels the job
     );
     reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber));
     return { licence: publicLicence(row), report };
@@ -249,7 +256,11 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const within = (req.body as { withinDays?: unknown } | undefined)?.withinDays ?? 90;
     if (typeof within !== 'number' || !Number.isFinite(within) || within < 0 || within > 3650)
       throw badRequest('withinDays must be a number of days from 0 to 3650');
-    return renewArchiveTimestamps(ctx, { withinMs: within * 86400_000, departmentId: dept.id, actor: actorOf(dept) });
+    return renewArchiveTimestamps(ctx, {
+      withinMs: within * 86400_000,
+      departmentId: dept.id,
+      actor: actorOf(dept),
+    });
   });
 
   app.post('/api/licences/:id/revoke', async (req) => {
