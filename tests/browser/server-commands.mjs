@@ -190,6 +190,10 @@ export function sidianServerCommands() {
     if (p.register) {
       const r = await fetch(`${directUrl()}/api/licences`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/pdf' }, body: pdf });
       if (r.status !== 201) throw new Error(`register: ${r.status} ${await r.text()}`);
+      // the registry stores the licence extended to B-LTA: from here on, the file is the stored one
+      const stored = await fetch(`${directUrl()}/api/licences/${encodeURIComponent(metadata.identifier)}/file`);
+      if (stored.status !== 200) throw new Error(`stored file: ${stored.status}`);
+      pdf = new Uint8Array(await stored.arrayBuffer());
     }
     if (p.revoke) {
       const r = await fetch(`${directUrl()}/api/licences/${encodeURIComponent(metadata.identifier)}/revoke`, {

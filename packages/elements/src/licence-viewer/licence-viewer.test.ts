@@ -68,8 +68,9 @@ describe('<licence-viewer>', () => {
     const d = detail()!;
     expect(d.verdict).toBe('valid');
     expect(d.report.status).toBe('valid');
-    expect(d.report.signatures.length).toBe(1);
-    expect(d.report.signatures[0]!.kind).toBe('certification');
+    // the registry keeps it long-term: the seal (B-B), a document time-stamp, the DSS, the archive time-stamp
+    expect(d.report.signatures.map((s) => s.kind)).toEqual(['certification', 'document-timestamp', 'document-timestamp']);
+    expect(d.report.signatures[0]!.level).toBe('B-LTA');
     expect(d.registry!.status).toBe('valid');
     expect(d.licence!.identifierValid).toBe(true);
     expect(d.licence!.metadata.identifier).toBe(made.id);
