@@ -16,55 +16,24 @@ import { type Asn1Node, bytesEqual, parseDer, readBitStringBytes, readOid, readT
 import { hashNameForOid } from '../algorithms';
 import { OID } from './oids';
 import { sm3 } from '../gm/sm3';
+import { type ParsedCrl, parseCrl } from './path-crl';
 import { digestSync } from './sha2';
 
 /** Where an item of evidence came from. */
 export type EvidenceSource = 'dss' | 'vri' | 'cms' | 'given';
 
-export interface ParsedCrl {
-  issuer: Uint8Array;
-  thisUpdate: Date;
-  nextUpdate?: Date;
-  /** Revoked serial numbers (hex of the INTEGER content) and their revocation dates. */
-  revoked: Map<string, Date>;
-  tbs: Uint8Array;
-  sigAlg: Asn1Node;
-  signature: Uint8Array;
-}
+// CRLs are read by path-crl.ts's parser (RFC 5280 §5), one for path validation and evidence alike
+export { parseCrl, type ParsedCrl };
 
-/** A CRL (RFC 5280 §5) read with bounded work; undefined when it is not one. */
-export function parseCrl(der: Uint8Array): ParsedCrl | undefined {
-  try {
-    const crl = parseDer(der, { maxNodes: 2_000_000, allowTrailing: true });
-    const tbs = crl.child(0);
-    let i = 0;
-    if (tbs.child(0).tag === 0x02) i++; // version
-    i++; // signature algorithm
-    const issuer = tbs.child(i++).raw;
-    const thisUpdate = readTime(tbs.child(i++));
-    let nextUpdate: Date | undefined;
-    const maybeNext = tbs.children[i];
-    if (maybeNext && (maybeNext.tag === 0x17 || maybeNext.tag === 0x18)) {
-      nextUpdate = readTime(maybeNext);
-      i++;
-    }
-    const revoked = new Map<string, Date>();
-    const list = tbs.children[i];
-    if (list && list.tag === 0x30) {
-      for (const entry of list.children) revoked.set(toHex(entry.child(0).content), readTime(entry.child(1)));
-    }
-    return {
-      issuer,
-      thisUpdate,
-      nextUpdate,
-      revoked,
-      tbs: tbs.raw,
-      sigAlg: crl.child(1),
-      signature: readBitStringBytes(crl.child(2)),
-    };
-  } catch {
-    return undefined;
+const revokedIndex = new WeakMap<ParsedCrl, Map<string, Date>>();
+/** When the CRL says the certificate with this serial (hex of the INTEGER content) was revoked. */
+function revokedAt(crl: ParsedCrl, serialHex: string): Date | undefined {
+  let index = revokedIndex.get(crl);
+  if (!index) {
+    index = new Map(crl.entries.map((e) => [e.serialHex, e.revocationDate]));
+    revokedIndex.set(crl, index);
   }
+  return index.get(serialHex);
 }
 
 /** One certificate's entry in an OCSP response (RFC 6960 §4.2.1 SingleResponse). */
@@ -386,7 +355,7 @@ export async function revocationStatus(
       nextUpdate: crl.nextUpdate?.toISOString() ?? null,
       status: 'good',
     };
-    const when = crl.revoked.get(cert.serialNumberHex);
+    const when = revokedAt(crl, cert.serialNumberHex);
     if (when && when <= at) {
       reasons.push(`certificate "${who}" was revoked on ${when.toISOString()}`);
       return {
