@@ -30,7 +30,14 @@ import { REPO_ROOT } from '../fixtures/paths';
 import { makeTempDir, removeDir } from '../helpers/openssl-pki';
 import { concat, createTestPki, firstContentRef, loadInput, type TestPki } from './generator';
 
-const TIME_BOUND_MS = 10_000;
+/**
+ * The verifier's own deadline for each hostile file. A hang or a runaway loop ends as the typed
+ * "exceeded its time budget" error, which the tests below reject: every hostile file must be
+ * stopped by its structure checks or by the byte budget, never by the clock. No wall-clock
+ * assertion is made (they flake on a loaded machine); bench/bombs measures the times.
+ */
+const TIME_BOUND_MS = 60_000;
+const TIME_BUDGET_ERROR = /exceeded its time budget/;
 const enc = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const pad10 = (n: number): string => String(n).padStart(10, '0');
 
@@ -577,8 +584,10 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
       const pdf = built(h);
       const o = await verifyBounded(pdf);
       outcomes.set(h.name, o);
-      expect(o.ms, 'time bound').toBeLessThan(TIME_BOUND_MS);
       if (o.error !== undefined) {
+        expect(String((o.error as Error)?.message), 'stopped by the clock, not by a check').not.toMatch(
+          TIME_BUDGET_ERROR,
+        );
         expect(
           isSidianError(o.error),
           `not a SidianError: ${(o.error as Error)?.stack ?? String(o.error)}`,
@@ -586,8 +595,7 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
       } else {
         expect(o.status).toBe('invalid');
       }
-      // the parse of the file itself is bounded too (with and without recovery)
-      const t0 = performance.now();
+      // the parse of the file itself ends too, with and without recovery (a hang would hit the test timeout)
       for (const recover of [true, false]) {
         try {
           const doc = PdfDocument.load(pdf, { recover });
@@ -599,7 +607,6 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
           );
         }
       }
-      expect(performance.now() - t0).toBeLessThan(TIME_BOUND_MS);
     });
   }
 
@@ -611,9 +618,7 @@ describe('hostile PDFs end as invalid or a SidianError, within the bound', () =>
     });
     const ca = path.join(dir, 'ca.pem');
     writeFileSync(ca, pki.ca.certPem);
-    const t0 = performance.now();
     const { code, stdout } = await cli(['verify', ...files, '--trust', ca, '--json']);
-    expect(performance.now() - t0).toBeLessThan(files.length * TIME_BOUND_MS);
     const json = JSON.parse(stdout) as Record<string, { status?: string; error?: string }>;
     let anyError = false;
     files.forEach((f, i) => {
@@ -685,7 +690,6 @@ describe('declaration bombs: a typed error, quickly, in bounded memory', () => {
       expect(r.name).toBe('SidianError');
       expect(r.code).toBe('LIMIT_EXCEEDED');
       expect(r.message).toMatch(/MB this file may decode/);
-      expect(r.ms).toBeLessThan(5_000);
       expect(r.maxRssMb).toBeLessThan(PEAK_BOUND_MB);
       // and in this process too: the error is the typed one
       await expect(verifyPdf(pdf)).rejects.toSatisfy((e) => isSidianError(e) && e.code === 'LIMIT_EXCEEDED');
