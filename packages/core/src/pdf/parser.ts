@@ -97,8 +97,7 @@ export class Parser {
   }
 
   parseObject(depth = 0): PdfObject {
-    if (depth > MAX_DEPTH)
-      throw new SidianError('PDF_TOO_COMPLEX', `objects nested deeper than ${MAX_DEPTH}`);
+    if (depth > MAX_DEPTH) throw new SidianError('PDF_TOO_COMPLEX', `objects nested deeper than ${MAX_DEPTH}`);
     this.skipWhitespace();
     const b = this.bytes;
     if (this.pos >= b.length) this.fail('unexpected end of file');
@@ -284,31 +283,17 @@ export class Parser {
         if (p >= b.length) break;
         const e = b[p++]!;
         switch (e) {
-          case 0x6e:
-            out.push(0x0a);
-            break; // n
-          case 0x72:
-            out.push(0x0d);
-            break; // r
-          case 0x74:
-            out.push(0x09);
-            break; // t
-          case 0x62:
-            out.push(0x08);
-            break; // b
-          case 0x66:
-            out.push(0x0c);
-            break; // f
-          case 0x0d:
-            if (b[p] === 0x0a) p++;
-            break; // line continuation
-          case 0x0a:
-            break;
+          case 0x6e: out.push(0x0a); break; // n
+          case 0x72: out.push(0x0d); break; // r
+          case 0x74: out.push(0x09); break; // t
+          case 0x62: out.push(0x08); break; // b
+          case 0x66: out.push(0x0c); break; // f
+          case 0x0d: if (b[p] === 0x0a) p++; break; // line continuation
+          case 0x0a: break;
           default:
             if (e >= 0x30 && e <= 0x37) {
               let v = e - 0x30;
-              for (let k = 0; k < 2 && p < b.length && b[p]! >= 0x30 && b[p]! <= 0x37; k++)
-                v = v * 8 + (b[p++]! - 0x30);
+              for (let k = 0; k < 2 && p < b.length && b[p]! >= 0x30 && b[p]! <= 0x37; k++) v = v * 8 + (b[p++]! - 0x30);
               out.push(v & 0xff);
             } else out.push(e);
         }
@@ -471,12 +456,7 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, to =
 }
 
 /** The last occurrence of `needle` starting at or before `from` and at or after `min`, or -1. */
-export function lastIndexOfBytes(
-  hay: Uint8Array,
-  needle: Uint8Array,
-  from = hay.length - needle.length,
-  min = 0,
-): number {
+export function lastIndexOfBytes(hay: Uint8Array, needle: Uint8Array, from = hay.length - needle.length, min = 0): number {
   for (let i = Math.min(from, hay.length - needle.length); i >= min; i--) {
     let ok = true;
     for (let j = 0; j < needle.length; j++) {
