@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeForm, fillForm, signPdf, signerFromPkcs12, verifyPdf, type Signer } from '@sidian/core';
 import { REPO_ROOT } from '../fixtures/paths';
@@ -66,6 +66,29 @@ async function applicationForm(useObjectStreams: boolean): Promise<Uint8Array> {
   code.enableReadOnly();
   code.addToPage(page, { x: 300, y: 550, width: 100, height: 20 });
   return doc.save({ useObjectStreams });
+}
+
+/** The same form with an empty signature field whose /Lock (FieldMDP, ISO 32000-2 §12.7.5.5) freezes the applicant's name once signed. */
+async function formWithLockingSignatureField(): Promise<Uint8Array> {
+  const doc = await PDFDocument.load(await applicationForm(false));
+  const page = doc.getPage(0);
+  const ctx = doc.context;
+  const lock = ctx.obj({ Type: 'SigFieldLock', Action: 'Include', Fields: [PDFString.of('applicant.name')] });
+  const field = ctx.register(
+    ctx.obj({
+      FT: 'Sig',
+      T: PDFString.of('approval'),
+      Type: 'Annot',
+      Subtype: 'Widget',
+      Rect: [400, 700, 500, 740],
+      F: 4,
+      P: page.ref,
+      Lock: lock,
+    }),
+  );
+  page.node.set(PDFName.of('Annots'), ctx.obj([...(page.node.Annots()?.asArray() ?? []), field]));
+  doc.getForm().acroForm.addField(field);
+  return doc.save({ useObjectStreams: false });
 }
 
 const VALUES = {
@@ -287,6 +310,34 @@ describe('filling a certified document', () => {
     );
     expect(report.status, JSON.stringify(report.signatures[0]!.reasons)).toBe('valid');
     expect(run('pdftotext', [file, '-'])).toContain('张三');
+  });
+
+  it('FieldMDP: a field locked by a signature is refused; others fill, and the signature stays valid', async () => {
+    const signed = await signPdf(await formWithLockingSignatureField(), {
+      signer,
+      field: 'approval',
+      reason: '受理',
+    });
+    const e = await errorOf(fillForm(signed, { 'applicant.name': '李四' }, { font: cjkFont() }));
+    expect(e.code).toBe('FORM_LOCKED');
+    expect(e.message).toContain('approval');
+    const other = await fillForm(
+      signed,
+      { 'applicant.address': '项城市莲花大道88号', agree: true },
+      { font: cjkFont() },
+    );
+    const ok = await verifyPdf(other, { trustAnchors: trust() });
+    expect(ok.status, JSON.stringify(ok.signatures[0]!.reasons)).toBe('valid');
+    expect(ok.signatures[0]!.modificationsAfter).toBe('allowed');
+    // forced past the lock: the approval signature reports it
+    const forced = await fillForm(
+      signed,
+      { 'applicant.name': '李四' },
+      { font: cjkFont(), allowInvalidatingSignatures: true },
+    );
+    const broken = await verifyPdf(forced, { trustAnchors: trust() });
+    expect(broken.signatures[0]!.modificationsAfter).toBe('disallowed');
+    expect(broken.signatures[0]!.reasons.join(' ')).toContain('FieldMDP');
   });
 
   it('P=1: fillForm refuses; forced, verifyPdf reports the fill as breaking the certification', async () => {
