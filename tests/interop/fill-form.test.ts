@@ -274,6 +274,28 @@ describe('bad requests are typed errors', () => {
     expect(e.message).toContain('U+5F20');
   });
 
+  it('not a PDF, a PDF without a form, values that are not an object', async () => {
+    expect((await errorOf(fillForm(new TextEncoder().encode('hello'), { a: 'b' }))).code).toMatch(/^PDF_/);
+    const plain = await PDFDocument.create();
+    plain.addPage();
+    const e = await errorOf(fillForm(await plain.save(), { 'applicant.name': 'x' }));
+    expect(e.code).toBe('FORM_FIELD_NOT_FOUND');
+    expect((await errorOf(fillForm(await applicationForm(false), null as never))).code).toBe(
+      'FORM_BAD_VALUE',
+    );
+    expect(
+      (
+        await errorOf(
+          fillForm(
+            await applicationForm(false),
+            { 'applicant.name': 'x'.repeat(10) },
+            { font: new Uint8Array(4) },
+          ),
+        )
+      ).code,
+    ).toBe('FORM_BAD_FONT');
+  });
+
   it('bytes that are not a font', async () => {
     const e = await errorOf(
       fillForm(
