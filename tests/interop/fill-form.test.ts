@@ -296,6 +296,23 @@ describe('bad requests are typed errors', () => {
     ).toBe('FORM_BAD_FONT');
   });
 
+  it('a WOFF2 font (which fontkit cannot subset correctly) is refused, not embedded whole', async () => {
+    const woff2 = new Uint8Array(
+      readFileSync(path.join(FONTS, 'noto-serif-sc-chinese-simplified-400-normal.woff2')),
+    );
+    const e = await errorOf(
+      fillForm(await applicationForm(false), { 'applicant.name': '张三' }, { font: woff2 }),
+    );
+    expect(e.code).toBe('FORM_BAD_FONT');
+    expect(e.message).toContain('WOFF2');
+  });
+
+  it('the embedded font is a subset: a few KB for a name, not the 2 MB face', async () => {
+    const input = await applicationForm(false);
+    const out = await fillForm(input, { 'applicant.name': '张三' }, { font: cjkFont() });
+    expect(out.length - input.length).toBeLessThan(30_000);
+  });
+
   it('bytes that are not a font', async () => {
     const e = await errorOf(
       fillForm(

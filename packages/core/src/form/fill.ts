@@ -23,7 +23,7 @@ export type FieldValue = string | boolean | string[];
 
 export interface FillOptions {
   /**
-   * A TrueType, OpenType, WOFF or WOFF2 font to draw the values with; the glyphs used are
+   * A TrueType, OpenType or WOFF font (not WOFF2) to draw the values with; the glyphs used are
    * embedded as a subset. Needed for any text beyond printable ASCII (Chinese names and addresses).
    */
   font?: Uint8Array;

@@ -4,7 +4,7 @@
  * Two kinds:
  * - a font the form already names in its /DR (or the standard Helvetica), written as a simple
  *   font: only printable ASCII, which every simple encoding shares;
- * - a font the caller supplies (TrueType, OpenType, WOFF, WOFF2): the glyphs used are subset and
+ * - a font the caller supplies (TrueType, OpenType, WOFF; not WOFF2): the glyphs used are subset and
  *   embedded as a Type0 font with a CIDFontType2 (glyf outlines) or CIDFontType0 (CFF outlines)
  *   descendant, Identity-H encoding (CID = glyph id in the subset) and a /ToUnicode CMap so text
  *   extraction and search give the characters back (ISO 32000-2 §9.7, §9.10.3).
@@ -139,10 +139,17 @@ export class EmbeddedFont implements AppearanceFont {
     this.ref = w.allocate();
   }
 
-  /** Reads the font program; FORM_BAD_FONT when it is not a TrueType/OpenType/WOFF/WOFF2 font. */
+  /** Reads the font program; FORM_BAD_FONT when it is not a TrueType/OpenType/WOFF font. */
   static async load(bytes: Uint8Array, w: IncrementalWriter): Promise<EmbeddedFont> {
     if (!(bytes instanceof Uint8Array) || bytes.length < 12)
-      throw new SidianError('FORM_BAD_FONT', 'the font is not a TrueType, OpenType, WOFF or WOFF2 file');
+      throw new SidianError('FORM_BAD_FONT', 'the font is not a TrueType, OpenType or WOFF file');
+    if (bytes[0] === 0x77 && bytes[1] === 0x4f && bytes[2] === 0x46 && bytes[3] === 0x32) {
+      // fontkit reads WOFF2 but subsets its transformed glyf table wrongly (the whole table, megabytes)
+      throw new SidianError(
+        'FORM_BAD_FONT',
+        'WOFF2 fonts cannot be subset here: give the TrueType, OpenType or WOFF file of the face',
+      );
+    }
     const fontkit = (await import('@cantoo/fontkit')) as unknown as { create(b: Uint8Array): FkFont };
     let font: FkFont;
     try {
