@@ -5,9 +5,14 @@
  * source; the applicant changes one value, which is marked as edited and is what the application
  * carries. No console error, page error or CSP violation on the way.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INPUTS_DIR } from '../fixtures/paths';
 import { axeViolations, launchChromium, startServer, watchedPage, type RunningServer } from './harness';
 
 let server: RunningServer;
@@ -128,6 +133,34 @@ describe('demo portal: the application form fills itself (自动数据填充)', 
       creditCode: filled.creditCode!.value,
       premises: '河南省周口市项城市莲花大道88号一楼（东侧）',
     });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('fillForm from /elements/sidian.js fills a PDF form in the page with an embedded Chinese font subset', async () => {
+    const context = await browser.newContext();
+    const { page, problems } = await watchedPage(context);
+    await page.goto(`${server.url}/#step-1`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const input = readFileSync(path.join(INPUTS_DIR, 'acroform.pdf'));
+    // a string, so that the test runner does not rewrite the page's dynamic import
+    await page.evaluate(
+      (bytes) => ((window as unknown as { fillInput: number[] }).fillInput = bytes),
+      Array.from(input),
+    );
+    const result = (await page.evaluate(`(async () => {
+      const sidian = await import('/elements/sidian.js');
+      const font = new Uint8Array(await (await fetch('/fonts/sidian-demo-cjk.ttf')).arrayBuffer());
+      const out = await sidian.fillForm(new Uint8Array(window.fillInput), { 'applicant-name': '张三', subscribe: true }, { font });
+      return { out: Array.from(out), fields: sidian.describeForm(out).map((f) => [f.name, f.value]) };
+    })()`)) as { out: number[]; fields: [string, unknown][] };
+    const out = Buffer.from(result.out);
+    expect(out.subarray(0, input.length).equals(input)).toBe(true);
+    expect(Object.fromEntries(result.fields)).toMatchObject({ 'applicant-name': '张三', subscribe: true });
+    const dir = mkdtempSync(path.join(tmpdir(), 'sidian-e2e-fill-'));
+    writeFileSync(path.join(dir, 'filled.pdf'), out);
+    const text = spawnSync('pdftotext', [path.join(dir, 'filled.pdf'), '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('张三');
     expect(problems).toEqual([]);
     await context.close();
   });
