@@ -311,6 +311,12 @@ describe('bad requests are typed errors', () => {
     const input = await applicationForm(false);
     const out = await fillForm(input, { 'applicant.name': '张三' }, { font: cjkFont() });
     expect(out.length - input.length).toBeLessThan(30_000);
+    // nothing drawn with it, nothing embedded
+    const ticked = await fillForm(input, { agree: true }, { font: cjkFont() });
+    expect(ticked.length - input.length).toBeLessThan(2_000);
+    const file = path.join(dir, 'ticked.pdf');
+    writeFileSync(file, ticked);
+    expect(qpdfCheck(file).ok, qpdfCheck(file).output).toBe(true);
   });
 
   it('bytes that are not a font', async () => {

@@ -127,7 +127,8 @@ export class EmbeddedFont implements AppearanceFont {
   /** subset glyph id (= CID) -> the characters it shows (for /ToUnicode) and its width */
   private readonly used = new Map<number, { text: string; width: number }>();
   private readonly byChar = new Map<string, number>();
-  private readonly ref: PdfRef;
+  /** Allocated when an appearance first uses the font: a fill of check boxes only writes no font. */
+  private ref: PdfRef | undefined;
 
   private constructor(
     private readonly font: FkFont,
@@ -136,7 +137,6 @@ export class EmbeddedFont implements AppearanceFont {
     this.ascent = this.scale(font.ascent);
     this.descent = this.scale(font.descent);
     this.subset = font.createSubset();
-    this.ref = w.allocate();
   }
 
   /** Reads the font program; FORM_BAD_FONT when it is not a TrueType/OpenType/WOFF font. */
@@ -211,11 +211,12 @@ export class EmbeddedFont implements AppearanceFont {
   }
 
   resource(): PdfRef {
-    return this.ref;
+    return (this.ref ??= this.w.allocate());
   }
 
   /** Writes the subset font program and its dictionaries; call once, after every `show`. */
   write(): void {
+    if (!this.ref) return;
     const w = this.w;
     const program = this.subset.encode();
     const cff = 'CFF ' in this.font.directory.tables;
