@@ -137,6 +137,7 @@ export async function buildElements() {
           'signature-pad': src('signature-pad/define.ts'),
           'licence-viewer': src('licence-viewer/define.ts'),
           'material-uploader': src('material-uploader/define.ts'),
+          prefill: src('prefill/define.ts'),
           shared: src('shared/index.ts'),
           'seal-image': src('seal-placer/seal-image.ts'),
         },

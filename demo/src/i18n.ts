@@ -34,6 +34,16 @@ const strings = {
     en: (n: string) =>
       `The registry already holds the applicant's business licence (${n}): the "business licence" item can reuse it instead of an upload.`,
   },
+  formLegend: { 'zh-CN': '申请表', en: 'Application form' },
+  formHint: {
+    'zh-CN': '证照库已有的信息已自动填写，并注明来源；如有变化可直接修改。',
+    en: 'What the licence registry already holds is filled in, with its source; change anything that is out of date.',
+  },
+  formApplicant: { 'zh-CN': '申请人', en: 'Applicant' },
+  formShop: { 'zh-CN': '经营者名称', en: 'Business name' },
+  formCreditCode: { 'zh-CN': '统一社会信用代码', en: 'Unified social credit code' },
+  formPremises: { 'zh-CN': '经营场所', en: 'Business premises' },
+  needForm: { 'zh-CN': '请完整填写申请表。', en: 'Please complete the application form.' },
   samples: { 'zh-CN': '填入示例材料', en: 'Add sample files' },
   submit: { 'zh-CN': '提交申请', en: 'Submit the application' },
   submitted: {

@@ -14,6 +14,8 @@ import {
   createCertificationRequest,
   certificationRequestPem,
   creditCodeCheckChar,
+  fetchPrefill,
+  prefill,
   sealPng,
   signPdf,
   signerFromCryptoKey,
@@ -222,8 +224,23 @@ async function addSamples() {
   await up.addFiles([file(rules, '食品安全管理制度.pdf')], 'rules');
 }
 
+/** 自动数据填充: the application form from what the registry vouches for, once per sign-in. */
+const PREFILL_SERVICE = 'SPJYXKZ-XB';
+let prefilledFor: string | undefined;
+async function fillApplication(token: string) {
+  if (prefilledFor === token) return;
+  prefilledFor = token;
+  const data = await fetchPrefill({ endpoint: '/api', service: PREFILL_SERVICE, token });
+  prefill($<HTMLFormElement>('application-form'), data);
+}
+
 function submit() {
   const up = uploader();
+  const form = $<HTMLFormElement>('application-form');
+  if (!form.reportValidity()) {
+    status('status-1', () => t('needForm'), 'error');
+    return;
+  }
   if (!up.checkValidity()) {
     status('status-1', () => t('needMaterials'), 'error');
     return;
@@ -232,6 +249,7 @@ function submit() {
   update({
     application: {
       submittedAt: new Date().toISOString(),
+      form: Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v)])),
       materials: up.value.map((v) => ({ ...v, name: names.get(v.requirementId) ?? '' })),
     },
   });
@@ -271,6 +289,7 @@ function renderApplication() {
 
 async function generate() {
   const person = state.person!;
+  const form = state.application?.form ?? {};
   status('status-2', () => t('generating'));
   const dept = await department();
   const issueDate = today();
@@ -284,10 +303,11 @@ async function generate() {
     issueDate,
     validUntil: plusYears(issueDate, 5),
     data: {
-      经营者名称: `项城市${person.name}小吃店`,
-      社会信用代码: SHOP_CODE,
+      // what the applicant's form says (filled from the registry, perhaps edited)
+      经营者名称: form.shopName || `项城市${person.name}小吃店`,
+      社会信用代码: form.creditCode || SHOP_CODE,
       住所: '河南省周口市项城市莲花大道88号',
-      经营场所: '河南省周口市项城市莲花大道88号一楼',
+      经营场所: form.premises || '河南省周口市项城市莲花大道88号一楼',
       主体业态: '餐饮服务经营者（小型餐饮）',
       经营项目: '热食类食品制售；冷食类食品制售；自制饮品制售（不含自酿酒）',
       日常监督管理机构: '项城市市场监督管理局莲花市场监督管理所',
@@ -412,6 +432,7 @@ const enter: Record<number, () => Promise<void>> = {
     const up = uploader();
     up.requirements = requirements();
     if (up.token !== state.token) up.token = state.token;
+    void fillApplication(state.token!).catch(fail('status-1'));
   },
   async 2() {
     renderApplication();

@@ -11,6 +11,8 @@ export interface DemoState {
   earlierLicence?: { id: string; number: string };
   application?: {
     submittedAt: string;
+    /** The application form as submitted (filled from the registry, perhaps edited). */
+    form?: Record<string, string>;
     materials: {
       requirementId: string;
       name: string;

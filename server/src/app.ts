@@ -25,6 +25,7 @@ import { isCreditCode } from '../../packages/core/src/licence/identifier';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
+import { prefillRoutes, type PrefillService } from './routes/prefill';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { ocspRoutes } from './routes/ocsp';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   auditAnchorMs?: number;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustProxy?: string[];
+  /** The services whose forms `GET /api/prefill` fills, with the licence types feeding each; default the demo's. */
+  prefillServices?: PrefillService[];
 }
 
 export interface SidianServer {
@@ -308,6 +311,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await enrolRoutes(app, ctx);
   await licenceRoutes(app, ctx);
   await holderLicenceRoutes(app, ctx);
+  await prefillRoutes(app, ctx, o.prefillServices);
   await materialRoutes(app, ctx);
   await ocspRoutes(app, ctx);
 

@@ -20,6 +20,14 @@ export type SidianErrorCode =
   | 'SIGN_CERTIFY_NOT_FIRST'
   | 'SIGN_LOCKED'
   | 'SIGN_BAD_OPTIONS'
+  // filling forms (fillForm)
+  | 'FORM_FIELD_NOT_FOUND'
+  | 'FORM_BAD_VALUE'
+  | 'FORM_BAD_OPTION'
+  | 'FORM_READ_ONLY'
+  | 'FORM_LOCKED'
+  | 'FORM_MISSING_GLYPHS'
+  | 'FORM_BAD_FONT'
   // keys and certificates
   | 'P12_BAD_PASSWORD'
   | 'P12_MALFORMED'

@@ -8,6 +8,7 @@ export type {
   MaterialState,
   MaterialValue,
   HolderLicence,
+  LicenceReusedDetail,
   MaterialAddedDetail,
   MaterialRejectedDetail,
   UploadProgressDetail,

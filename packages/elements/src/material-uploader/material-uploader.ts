@@ -12,6 +12,7 @@ import { materialUploaderStyles } from './material-uploader.styles';
 import { materialUploaderStrings } from './material-uploader.strings';
 import { pendingStore, type PendingRecord } from './pending-store';
 import { photosToPdf } from './photos';
+import { licencePrefill, mergePrefill, prefill, type PrefillData, type PrefillOptions, type PrefillResult } from '../prefill/prefill';
 import { MIME_OF, acceptAttribute, acceptedKinds, checkPdf, sniffKind, type MaterialKind } from './sniff';
 
 /** One item of the checklist (申请材料清单). */
@@ -88,6 +89,18 @@ export interface HolderLicence {
   number: string;
   sha256: string;
   validUntil: string | null;
+  /** The licence's face (照面信息), as the registry returns it: what auto fill draws on. */
+  holder?: { name: string; idType?: string };
+  issuer?: { name: string; creditCode: string };
+  issueDate?: string;
+  validFrom?: string;
+  data?: Record<string, unknown>;
+}
+
+/** A licence was used for a requirement: its fields, by the names host inputs map (`licence.holderName`). */
+export interface LicenceReusedDetail extends PrefillData {
+  requirementId: string;
+  licence: HolderLicence;
 }
 
 export interface MaterialAddedDetail {
@@ -147,6 +160,8 @@ const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 20_000];
  * @event upload-progress - Hashing or upload progress: `{requirementId, name, phase, loaded, total}`.
  * @event material-uploaded - A material is stored: `{requirementId, name, id, sha256, instant, signatureId?, licenceId?}`.
  * @event all-uploaded - Every required item is satisfied and nothing is in progress: `{materials}`.
+ * @event licence-reused - A registry licence fills a requirement (免证可办): `{requirementId, licence, values, sources}`,
+ *   the licence's fields for auto fill (`fill()` puts them into the host form's `data-sidian-fill` inputs).
  *
  * @csspart checklist - The list of requirements.
  * @csspart requirement - One requirement (also a drop zone).
@@ -373,7 +388,26 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
     this.items = [...this.items, item];
     this.announce(this.t.table.states.reused);
     this.emit('material-uploaded', { requirementId: req.id, name: item.name, id: lic.id, sha256: lic.sha256, instant: true, licenceId: lic.id });
+    this.emit('licence-reused', { requirementId: req.id, licence: { ...lic }, ...licencePrefill(lic) });
     this.afterChange();
+  }
+
+  /** The fields of the licences used for requirements, for auto fill (first licence first). */
+  get reusedLicenceValues(): PrefillData {
+    const used = this.items
+      .filter((i) => i.licenceId && i.state === 'uploaded')
+      .map((i) => this.licences.find((l) => l.id === i.licenceId))
+      .filter((l): l is HolderLicence => !!l);
+    return mergePrefill(...used.map(licencePrefill));
+  }
+
+  /**
+   * 自动数据填充: fills the host form's inputs that declare `data-sidian-fill="licence.<field>"`
+   * (or are named in `options.map`) from the licences used for requirements, each marked with the
+   * licence it came from. `target` defaults to the form this element is in, else the document.
+   */
+  fill(target?: ParentNode, options?: PrefillOptions): PrefillResult {
+    return prefill(target ?? this.closest('form') ?? document, this.reusedLicenceValues, options);
   }
 
   // ---- form association ----------------------------------------------------------------------
@@ -903,5 +937,6 @@ declare global {
     'upload-progress': CustomEvent<UploadProgressDetail>;
     'material-uploaded': CustomEvent<MaterialUploadedDetail>;
     'all-uploaded': CustomEvent<AllUploadedDetail>;
+    'licence-reused': CustomEvent<LicenceReusedDetail>;
   }
 }
