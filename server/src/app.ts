@@ -22,6 +22,7 @@ import { loadOperatorPki, missingPki, type OperatorPkiConfig } from './pki/opera
 import { ConfigError } from './config-error';
 import { toPem } from './pki/x509';
 import { isCreditCode } from '../../packages/core/src/licence/identifier';
+import { caseRoutes, type CaseRouteOptions } from './cases/routes';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   auditAnchorMs?: number;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustProxy?: string[];
+  /** Cases (联办): webhook retry timing, SSE heartbeat. */
+  cases?: CaseRouteOptions;
 }
 
 export interface SidianServer {
@@ -310,6 +313,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await holderLicenceRoutes(app, ctx);
   await materialRoutes(app, ctx);
   await ocspRoutes(app, ctx);
+  await caseRoutes(app, ctx, o.cases);
 
   // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
   await staticRoutes(app, ctx, {
