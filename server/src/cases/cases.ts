@@ -74,7 +74,10 @@ export interface CaseView {
   updatedAt: string;
 }
 
-async function departmentNames(db: Transaction<Database> | Ctx['db'], ids: string[]): Promise<Map<string, string>> {
+async function departmentNames(
+  db: Transaction<Database> | Ctx['db'],
+  ids: string[],
+): Promise<Map<string, string>> {
   if (!ids.length) return new Map();
   const rows = await db.selectFrom('departments').select(['id', 'name']).where('id', 'in', ids).execute();
   return new Map(rows.map((r) => [r.id, r.name]));
@@ -87,7 +90,9 @@ export async function caseView(
   o: { forApplicant?: boolean; now?: Date } = {},
 ): Promise<CaseView> {
   const now = (o.now ?? new Date()).toISOString();
-  const names = await departmentNames(db, [...new Set([row.opened_by, ...steps.map((s) => s.department_id)])]);
+  const names = await departmentNames(db, [
+    ...new Set([row.opened_by, ...steps.map((s) => s.department_id)]),
+  ]);
   const name = (id: string) => names.get(id) ?? id;
   const active = steps.filter((s) => s.status === 'active');
   const view: CaseView = {
@@ -139,9 +144,14 @@ export async function caseView(
   return view;
 }
 
-export async function loadSteps(db: Transaction<Database> | Ctx['db'], caseId: string): Promise<CaseStepsTable[]> {
+export async function loadSteps(
+  db: Transaction<Database> | Ctx['db'],
+  caseId: string,
+): Promise<CaseStepsTable[]> {
   const rows = await db.selectFrom('case_steps').selectAll().where('case_id', '=', caseId).execute();
-  return rows.sort((a, b) => Number(a.stage) - Number(b.stage) || a.step.localeCompare(b.step, 'en', { numeric: true }));
+  return rows.sort(
+    (a, b) => Number(a.stage) - Number(b.stage) || a.step.localeCompare(b.step, 'en', { numeric: true }),
+  );
 }
 
 /** The next event number, in commit order (the counter's row stays locked until the transaction ends). */
@@ -317,7 +327,10 @@ export class CaseService {
         const row = await trx.selectFrom('cases').selectAll().where('id', '=', o.caseId).executeTakeFirst();
         if (!row) throw notFound('no such case', 'CASE_NOT_FOUND');
         if (row.status !== 'in-progress')
-          throw conflict(`案件已${row.status === 'done' ? '办结' : '退回'} / the case is already ${row.status}`, 'CASE_CLOSED');
+          throw conflict(
+            `案件已${row.status === 'done' ? '办结' : '退回'} / the case is already ${row.status}`,
+            'CASE_CLOSED',
+          );
         throw conflict(
           `案件文件已被其他部门更新，请重新获取后再盖章 / the case's document changed since you fetched it (now sha256 ${row.document_sha256}); fetch it again and seal that`,
           'CASE_DOCUMENT_CHANGED',
@@ -358,7 +371,11 @@ export class CaseService {
         );
       }
       const happenings: Happening[] = [
-        { type: `step.${o.kind === 'approve' ? 'approved' : o.kind === 'seal' ? 'sealed' : 'returned'}`, step: o.step, reason: o.reason },
+        {
+          type: `step.${o.kind === 'approve' ? 'approved' : o.kind === 'seal' ? 'sealed' : 'returned'}`,
+          step: o.step,
+          reason: o.reason,
+        },
       ];
       if (o.sealed) {
         await trx
@@ -414,7 +431,12 @@ export class CaseService {
                 .select(['d.id', 'd.name', 'd.credit_code'])
                 .where('c.id', '=', o.caseId)
                 .executeTakeFirstOrThrow();
-              await insertLicence(trx, ctx, { kind: 'department', id: opener.id, name: opener.name, creditCode: opener.credit_code }, licence);
+              await insertLicence(
+                trx,
+                ctx,
+                { kind: 'department', id: opener.id, name: opener.name, creditCode: opener.credit_code },
+                licence,
+              );
               await ctx.audit.append(trx, {
                 actor: o.actor,
                 action: 'licence.register',
@@ -443,4 +465,3 @@ export async function pauseBeforeCaseCommit(ctx: Ctx): Promise<void> {
   fs.writeFileSync(marker, String(process.pid));
   await new Promise(() => undefined); // until the test kills the process
 }
-

@@ -45,7 +45,10 @@ function clerkActor(req: FastifyRequest, dept: Department): string {
 
 function parseRoute(route: unknown, departments: Set<string>): RouteStep[][] {
   if (!Array.isArray(route) || route.length < 1 || route.length > 20)
-    throw badRequest('route must be a list of 1 to 20 stages, each a list of steps run in parallel', 'CASE_BAD_ROUTE');
+    throw badRequest(
+      'route must be a list of 1 to 20 stages, each a list of steps run in parallel',
+      'CASE_BAD_ROUTE',
+    );
   return route.map((stage, si) => {
     if (!Array.isArray(stage) || stage.length < 1 || stage.length > 10)
       throw badRequest(`stage ${si + 1} must be a list of 1 to 10 steps`, 'CASE_BAD_ROUTE');
@@ -61,7 +64,8 @@ function parseRoute(route: unknown, departments: Set<string>): RouteStep[][] {
       if (step.action !== 'seal' && step.action !== 'approve')
         throw badRequest(`${where}: action must be "seal" or "approve"`, 'CASE_BAD_ROUTE');
       const t = typeof step.deadline === 'string' ? Date.parse(step.deadline) : NaN;
-      if (!Number.isFinite(t)) throw badRequest(`${where}: deadline must be an ISO-8601 time`, 'CASE_BAD_ROUTE');
+      if (!Number.isFinite(t))
+        throw badRequest(`${where}: deadline must be an ISO-8601 time`, 'CASE_BAD_ROUTE');
       return { department: step.department, action: step.action, deadline: new Date(t).toISOString() };
     });
   });
@@ -101,7 +105,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
 
   /** Departments on the route or the opener; the applicant. Others learn nothing (404). */
   async function readableCase(caller: Caller | undefined, id: string) {
-    if (!caller) throw unauthorized('a department API key or the applicant\'s portal token is required');
+    if (!caller) throw unauthorized("a department API key or the applicant's portal token is required");
     const row = await findCase(id);
     const steps = await loadSteps(ctx.db, id);
     const allowed =
@@ -114,69 +118,77 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
 
   // ---------------------------------------------------------------- opening
 
-  app.post('/api/cases', { bodyLimit: Math.ceil(ctx.limits.verifyBodyBytes * 1.4) + 65536 }, async (req, reply) => {
-    const dept = await ctx.auth.requireDepartment(req);
-    const b = req.body as Record<string, unknown> | undefined;
-    if (!b || typeof b !== 'object') throw badRequest('send the case as JSON');
-    const service = b.service;
-    if (typeof service !== 'string' || !service.trim() || service.length > 200)
-      throw badRequest('service must be a short text (the service applied for)', 'CASE_BAD_REQUEST');
-    const applicant = b.applicant as { name?: unknown; idNumber?: unknown } | undefined;
-    if (
-      typeof applicant?.name !== 'string' ||
-      typeof applicant.idNumber !== 'string' ||
-      !applicant.name.trim() ||
-      applicant.name.length > 128 ||
-      !applicant.idNumber.trim() ||
-      applicant.idNumber.length > 64
-    )
-      throw badRequest('applicant must be {name, idNumber}', 'CASE_BAD_REQUEST');
-    const pseudonym = ctx.auth.pseudonym(applicant.idNumber.trim());
-    const materials = b.materials ?? [];
-    if (!Array.isArray(materials) || materials.length > 100 || materials.some((m) => typeof m !== 'string'))
-      throw badRequest('materials must be a list of material ids', 'CASE_BAD_REQUEST');
-    // the existing scoping (routes/materials.ts): a material is its owner's, and read by the department
-    // the application was made to — so the case may list only the applicant's materials handed to this department
-    if (materials.length) {
-      const rows = await ctx.db
-        .selectFrom('materials')
-        .select(['id', 'owner', 'department_id'])
-        .where('id', 'in', materials as string[])
-        .execute();
-      for (const id of materials as string[]) {
-        const m = rows.find((r) => r.id === id);
-        if (!m || m.owner !== pseudonym || m.department_id !== dept.id)
-          throw unprocessable(
-            `材料 ${id} 不是该申请人提交给本部门的材料 / material ${id} is not a material the applicant handed to your department`,
-            'CASE_MATERIAL_UNKNOWN',
-          );
+  app.post(
+    '/api/cases',
+    { bodyLimit: Math.ceil(ctx.limits.verifyBodyBytes * 1.4) + 65536 },
+    async (req, reply) => {
+      const dept = await ctx.auth.requireDepartment(req);
+      const b = req.body as Record<string, unknown> | undefined;
+      if (!b || typeof b !== 'object') throw badRequest('send the case as JSON');
+      const service = b.service;
+      if (typeof service !== 'string' || !service.trim() || service.length > 200)
+        throw badRequest('service must be a short text (the service applied for)', 'CASE_BAD_REQUEST');
+      const applicant = b.applicant as { name?: unknown; idNumber?: unknown } | undefined;
+      if (
+        typeof applicant?.name !== 'string' ||
+        typeof applicant.idNumber !== 'string' ||
+        !applicant.name.trim() ||
+        applicant.name.length > 128 ||
+        !applicant.idNumber.trim() ||
+        applicant.idNumber.length > 64
+      )
+        throw badRequest('applicant must be {name, idNumber}', 'CASE_BAD_REQUEST');
+      const pseudonym = ctx.auth.pseudonym(applicant.idNumber.trim());
+      const materials = b.materials ?? [];
+      if (!Array.isArray(materials) || materials.length > 100 || materials.some((m) => typeof m !== 'string'))
+        throw badRequest('materials must be a list of material ids', 'CASE_BAD_REQUEST');
+      // the existing scoping (routes/materials.ts): a material is its owner's, and read by the department
+      // the application was made to — so the case may list only the applicant's materials handed to this department
+      if (materials.length) {
+        const rows = await ctx.db
+          .selectFrom('materials')
+          .select(['id', 'owner', 'department_id'])
+          .where('id', 'in', materials as string[])
+          .execute();
+        for (const id of materials as string[]) {
+          const m = rows.find((r) => r.id === id);
+          if (!m || m.owner !== pseudonym || m.department_id !== dept.id)
+            throw unprocessable(
+              `材料 ${id} 不是该申请人提交给本部门的材料 / material ${id} is not a material the applicant handed to your department`,
+              'CASE_MATERIAL_UNKNOWN',
+            );
+        }
       }
-    }
-    const allDepartments = new Set(
-      (await ctx.db.selectFrom('departments').select('id').execute()).map((r) => r.id),
-    );
-    const route = parseRoute(b.route, allDepartments);
-    if (typeof b.document !== 'string' || !b.document)
-      throw badRequest('document must be the case\'s PDF, base64', 'CASE_BAD_REQUEST');
-    const pdf = new Uint8Array(Buffer.from(b.document, 'base64'));
-    if (!looksLikePdf(pdf)) throw unprocessable('the document is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
-    const ins = await verifyJob(pdf);
-    if (ins.report.status !== 'unsigned')
-      throw unprocessable(
-        'the case\'s document must not be signed yet: its first seal certifies it (DocMDP P=2) and prepares the fields of the later seals',
-        'CASE_DOCUMENT_SIGNED',
+      const allDepartments = new Set(
+        (await ctx.db.selectFrom('departments').select('id').execute()).map((r) => r.id),
       );
-    const doc = await ctx.blobs.putBytes(pdf);
-    const id = await cases.open(dept, clerkActor(req, dept), {
-      service: service.trim(),
-      applicant: { pseudonym, name: applicant.name.trim() },
-      materials: materials as string[],
-      document: doc,
-      route,
-    });
-    const { row, steps } = await readableCase(dept, id);
-    return reply.status(201).header('location', `/api/cases/${id}`).send(await caseView(ctx.db, row, steps));
-  });
+      const route = parseRoute(b.route, allDepartments);
+      if (typeof b.document !== 'string' || !b.document)
+        throw badRequest("document must be the case's PDF, base64", 'CASE_BAD_REQUEST');
+      const pdf = new Uint8Array(Buffer.from(b.document, 'base64'));
+      if (!looksLikePdf(pdf))
+        throw unprocessable('the document is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
+      const ins = await verifyJob(pdf);
+      if (ins.report.status !== 'unsigned')
+        throw unprocessable(
+          "the case's document must not be signed yet: its first seal certifies it (DocMDP P=2) and prepares the fields of the later seals",
+          'CASE_DOCUMENT_SIGNED',
+        );
+      const doc = await ctx.blobs.putBytes(pdf);
+      const id = await cases.open(dept, clerkActor(req, dept), {
+        service: service.trim(),
+        applicant: { pseudonym, name: applicant.name.trim() },
+        materials: materials as string[],
+        document: doc,
+        route,
+      });
+      const { row, steps } = await readableCase(dept, id);
+      return reply
+        .status(201)
+        .header('location', `/api/cases/${id}`)
+        .send(await caseView(ctx.db, row, steps));
+    },
+  );
 
   // ---------------------------------------------------------------- reading
 
@@ -184,7 +196,17 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     const rows = await ctx.db
       .selectFrom('case_steps as s')
       .innerJoin('cases as c', 'c.id', 's.case_id')
-      .select(['s.case_id', 's.step', 's.action', 's.deadline', 's.version', 's.field', 'c.service', 'c.applicant_name', 'c.document_sha256'])
+      .select([
+        's.case_id',
+        's.step',
+        's.action',
+        's.deadline',
+        's.version',
+        's.field',
+        'c.service',
+        'c.applicant_name',
+        'c.document_sha256',
+      ])
       .where('s.department_id', '=', dept.id)
       .where('s.status', '=', 'active')
       .orderBy('s.deadline', 'asc')
@@ -218,10 +240,15 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
         .orderBy('created_at', 'desc')
         .limit(100)
         .execute();
-      return { items: await Promise.all(rows.map(async (r) => caseView(ctx.db, r, await loadSteps(ctx.db, r.id), { forApplicant: true }))) };
+      return {
+        items: await Promise.all(
+          rows.map(async (r) => caseView(ctx.db, r, await loadSteps(ctx.db, r.id), { forApplicant: true })),
+        ),
+      };
     }
     const q = (req.query as { queue?: string }).queue;
-    if (q !== 'mine') throw badRequest('use ?queue=mine for the steps waiting for your department', 'CASE_BAD_REQUEST');
+    if (q !== 'mine')
+      throw badRequest('use ?queue=mine for the steps waiting for your department', 'CASE_BAD_REQUEST');
     return queueOf(caller);
   });
 
@@ -270,7 +297,9 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     const view = await caseView(ctx.db, row, steps, { forApplicant: caller!.kind === 'citizen' });
     if (caller!.kind !== 'department') return view;
     // what the department's active seal step needs to seal in its browser
-    const mine = steps.find((s) => s.department_id === caller!.id && s.status === 'active' && s.action === 'seal');
+    const mine = steps.find(
+      (s) => s.department_id === caller!.id && s.status === 'active' && s.action === 'seal',
+    );
     if (!mine) return view;
     const sealSteps = steps.filter((s) => s.action === 'seal');
     const sealedBefore = sealSteps.filter((s) => s.status === 'done').length;
@@ -323,7 +352,8 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
 
   function versionOf(v: unknown): number | undefined {
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw badRequest('version must be a positive integer');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw badRequest('version must be a positive integer');
     return v;
   }
 
@@ -344,7 +374,14 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     const { id, step } = stepParams(req);
     const b = (req.body ?? {}) as { version?: unknown };
     await ownStep(dept, id, step, 'approve');
-    await cases.act({ dept, actor: clerkActor(req, dept), caseId: id, step, kind: 'approve', stepVersion: versionOf(b.version) });
+    await cases.act({
+      dept,
+      actor: clerkActor(req, dept),
+      caseId: id,
+      step,
+      kind: 'approve',
+      stepVersion: versionOf(b.version),
+    });
     const { row, steps } = await readableCase(dept, id);
     return caseView(ctx.db, row, steps);
   });
@@ -354,7 +391,10 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     const { id, step } = stepParams(req);
     const b = (req.body ?? {}) as { version?: unknown; reason?: unknown };
     if (typeof b.reason !== 'string' || !b.reason.trim() || b.reason.length > 1000)
-      throw badRequest('退回需要说明理由 / a return needs a reason (up to 1000 characters)', 'CASE_REASON_REQUIRED');
+      throw badRequest(
+        '退回需要说明理由 / a return needs a reason (up to 1000 characters)',
+        'CASE_REASON_REQUIRED',
+      );
     await ownStep(dept, id, step, 'any');
     await cases.act({
       dept,
@@ -380,12 +420,19 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
       const { row, step, steps } = await ownStep(dept, id, stepId, 'seal');
       if (row.status !== 'in-progress') throw conflict(`the case is already ${row.status}`, 'CASE_CLOSED');
       if (step.status !== 'active')
-        throw conflict(`步骤 ${stepId} 当前不可处理 / step ${stepId} is ${step.status}, not waiting for you`, 'CASE_STEP_CONFLICT');
+        throw conflict(
+          `步骤 ${stepId} 当前不可处理 / step ${stepId} is ${step.status}, not waiting for you`,
+          'CASE_STEP_CONFLICT',
+        );
       const body = req.body as Uint8Array | undefined;
-      if (!body || !looksLikePdf(body)) throw badRequest('send the sealed PDF as the request body', 'EMPTY_BODY');
+      if (!body || !looksLikePdf(body))
+        throw badRequest('send the sealed PDF as the request body', 'EMPTY_BODY');
       // 1. an incremental update of the current document: its bytes are a prefix of the upload
       const current = await ctx.blobs.read(row.document_sha256);
-      if (body.length <= current.length || Buffer.compare(Buffer.from(body.buffer, body.byteOffset, current.length), current) !== 0)
+      if (
+        body.length <= current.length ||
+        Buffer.compare(Buffer.from(body.buffer, body.byteOffset, current.length), current) !== 0
+      )
         throw conflict(
           `上传的文件不是案件当前文件的增量更新 / the upload is not an incremental update of the case's current document (sha256 ${row.document_sha256}); fetch it again and seal that`,
           'CASE_DOCUMENT_CHANGED',
@@ -415,13 +462,23 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
           'CASE_SEAL_NOT_YOURS',
         );
       if (seal.field !== step.field)
-        throw unprocessable(`the seal must be in field "${step.field}", not "${seal.field}"`, 'CASE_SEAL_WRONG_FIELD');
+        throw unprocessable(
+          `the seal must be in field "${step.field}", not "${seal.field}"`,
+          'CASE_SEAL_WRONG_FIELD',
+        );
       if (sealedBefore === 0) {
         // the first seal certifies with P=2 and prepares the later seals' fields
         const view = PdfDocument.load(body).latest;
         if (seal.kind !== 'certification' || docMdpPermission(view) !== 2)
-          throw unprocessable('the first seal of a case must certify the document with DocMDP P=2 (certify: 2)', 'CASE_SEAL_NOT_CERTIFIED');
-        const names = new Set(listFields(view).filter((f) => f.type === 'Sig' && !f.dict.has('V')).map((f) => f.fullName));
+          throw unprocessable(
+            'the first seal of a case must certify the document with DocMDP P=2 (certify: 2)',
+            'CASE_SEAL_NOT_CERTIFIED',
+          );
+        const names = new Set(
+          listFields(view)
+            .filter((f) => f.type === 'Sig' && !f.dict.has('V'))
+            .map((f) => f.fullName),
+        );
         const missing = steps.filter((s) => s.action === 'seal' && s.step !== stepId && !names.has(s.field!));
         if (missing.length)
           throw unprocessable(
@@ -433,8 +490,16 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
       const others = steps.filter((s) => s.step !== stepId && s.status !== 'done');
       let licence: PreparedLicence | undefined;
       if (others.length === 0 && ins.licence) {
-        const opener = await ctx.db.selectFrom('departments').selectAll().where('id', '=', row.opened_by).executeTakeFirstOrThrow();
-        licence = await prepareLicence(ctx, { kind: 'department', id: opener.id, name: opener.name, creditCode: opener.credit_code }, body);
+        const opener = await ctx.db
+          .selectFrom('departments')
+          .selectAll()
+          .where('id', '=', row.opened_by)
+          .executeTakeFirstOrThrow();
+        licence = await prepareLicence(
+          ctx,
+          { kind: 'department', id: opener.id, name: opener.name, creditCode: opener.credit_code },
+          body,
+        );
       }
       // 5. content-addressed first, then one transaction
       const stored = await ctx.blobs.putBytes(body);
@@ -475,9 +540,19 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     await ctx.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('webhooks')
-        .values({ id, department_id: dept.id, url: url.href, secret: b.secret as string, created_at: new Date().toISOString() })
+        .values({
+          id,
+          department_id: dept.id,
+          url: url.href,
+          secret: b.secret as string,
+          created_at: new Date().toISOString(),
+        })
         .execute();
-      await ctx.audit.append(trx, { actor: actorOf(dept), action: 'webhook.register', subject: `webhook:${id}` });
+      await ctx.audit.append(trx, {
+        actor: actorOf(dept),
+        action: 'webhook.register',
+        subject: `webhook:${id}`,
+      });
     });
     return reply.status(201).send({ id, url: url.href });
   });
@@ -497,7 +572,20 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
     const rows = await ctx.db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('case_events as e', 'e.seq', 'd.event_seq')
-      .select(['d.id', 'd.webhook_id', 'd.event_seq', 'e.type', 'e.case_id', 'd.status', 'd.attempts', 'd.last_status', 'd.last_error', 'd.next_attempt_at', 'd.created_at', 'd.delivered_at'])
+      .select([
+        'd.id',
+        'd.webhook_id',
+        'd.event_seq',
+        'e.type',
+        'e.case_id',
+        'd.status',
+        'd.attempts',
+        'd.last_status',
+        'd.last_error',
+        'd.next_attempt_at',
+        'd.created_at',
+        'd.delivered_at',
+      ])
       .where('d.department_id', '=', dept.id)
       .orderBy('d.event_seq', 'desc')
       .limit(500)
@@ -528,11 +616,16 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
    * Woken by this process's commits; events are read from the database, so a client reconnecting
    * to another instance or after a restart resumes where it stopped.
    */
-  async function stream(req: FastifyRequest, reply: FastifyReply, filter: { department?: string; caseId?: string }) {
+  async function stream(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    filter: { department?: string; caseId?: string },
+  ) {
     const raw = req.headers['last-event-id'] ?? (req.query as { lastEventId?: string }).lastEventId;
     let last = 0;
     if (raw !== undefined) {
-      if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw badRequest('Last-Event-ID must be an event id');
+      if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw))
+        throw badRequest('Last-Event-ID must be an event id');
       last = Number(raw);
     }
     reply.hijack();
@@ -578,7 +671,11 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
             const d = filter.department;
             q = q.where((eb) =>
               eb.or([
-                eb('case_id', 'in', eb.selectFrom('case_steps').select('case_id').where('department_id', '=', d)),
+                eb(
+                  'case_id',
+                  'in',
+                  eb.selectFrom('case_steps').select('case_id').where('department_id', '=', d),
+                ),
                 eb('case_id', 'in', eb.selectFrom('cases').select('id').where('opened_by', '=', d)),
               ]),
             );
@@ -601,5 +698,4 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
       res.end();
     }
   }
-
 }

@@ -37,7 +37,13 @@ export async function verifyCaseTrail(
   }
   for (const id of byCase.keys())
     if (!cases.some((c) => c.id === id))
-      return { ok: false, cases: cases.length, broken: { caseId: id, reason: 'the audit trail records a case that is not in the database (deleted)' } };
+      return {
+        ok: false,
+        cases: cases.length,
+        broken: {
+          caseId: id,
+          reason: 'the audit trail records a case that is not in the database (deleted)',
+        },
+      };
   return { ok: true, cases: cases.length };
 }
-

@@ -189,7 +189,10 @@ export class WebhookDispatcher {
         await r.body?.cancel().catch(() => undefined);
         if (r.status < 200 || r.status >= 300) error = `the receiver answered HTTP ${r.status}`;
       } catch (e) {
-        error = (e as Error).name === 'TimeoutError' ? 'timed out' : String((e as Error).message ?? e).slice(0, 300);
+        error =
+          (e as Error).name === 'TimeoutError'
+            ? 'timed out'
+            : String((e as Error).message ?? e).slice(0, 300);
       }
       const attempts = d.attempts + 1;
       const now = new Date();
