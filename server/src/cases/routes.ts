@@ -174,6 +174,19 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
           "the case's document must not be signed yet: its first seal certifies it (DocMDP P=2) and prepares the fields of the later seals",
           'CASE_DOCUMENT_SIGNED',
         );
+      // a licence is issued by the opening department, whose seal the registry requires (registrationProblems)
+      if (ins.licence) {
+        if (ins.licence.issuer?.creditCode !== dept.creditCode)
+          throw unprocessable(
+            'the document carries a licence issued by another authority: only the issuing department opens its case',
+            'CASE_LICENCE_OTHER_ISSUER',
+          );
+        if (!route.flat().some((st) => st.department === dept.id && st.action === 'seal'))
+          throw unprocessable(
+            'the document carries a licence: the route needs a seal step of the issuing (opening) department',
+            'CASE_BAD_ROUTE',
+          );
+      }
       const doc = await ctx.blobs.putBytes(pdf);
       const id = await cases.open(dept, clerkActor(req, dept), {
         service: service.trim(),

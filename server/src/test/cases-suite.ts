@@ -271,7 +271,7 @@ export function defineCasesSuite(env: DbEnv): void {
       service: '食品经营许可（联办）',
       applicant: { name: '王五', idNumber: '110101199001011237' },
       materials: o.materials ?? [],
-      document: Buffer.from(o.document ?? licenceDocument()).toString('base64'),
+      document: Buffer.from(o.document ?? minimalPdf()).toString('base64'),
       route,
     });
 
@@ -597,13 +597,27 @@ export function defineCasesSuite(env: DbEnv): void {
       expect((await open([[{ department: 'nope', action: 'seal', deadline: inDays(1) }]])).body.error).toBe(
         'CASE_BAD_ROUTE',
       );
+      // a licence case ends with the issuer's seal, and only the issuer opens it
+      const lic = { document: licenceDocument() };
+      expect(
+        (await open([[{ department: A.id, action: 'seal', deadline: inDays(1) }]], lic)).body.error,
+      ).toBe('CASE_BAD_ROUTE');
+      const byA = await open([[{ department: C.id, action: 'seal', deadline: inDays(1) }]], {
+        ...lic,
+        by: A,
+      });
+      expect(byA.status).toBe(422);
+      expect(byA.body.error).toBe('CASE_LICENCE_OTHER_ISSUER');
 
-      const o = await open([
+      const o = await open(
         [
-          { department: A.id, action: 'seal', deadline: inDays(1) },
-          { department: B.id, action: 'approve', deadline: inDays(1) },
+          [
+            { department: A.id, action: 'seal', deadline: inDays(1) },
+            { department: B.id, action: 'approve', deadline: inDays(1) },
+          ],
         ],
-      ]);
+        { document: minimalPdf() },
+      );
       const id = o.body.id as string;
       // B acts on A's step
       const stolen = await api(s.url, 'POST', `/api/cases/${id}/steps/1.1/return`, B.key, { reason: 'x' });
@@ -620,8 +634,13 @@ export function defineCasesSuite(env: DbEnv): void {
       expect((await submitSeal(s.url, A, id, '1.1', plain.sealed)).body.error).toBe(
         'CASE_SEAL_NOT_CERTIFIED',
       );
-      // a PDF that does not extend the current document (rewritten, then sealed)
-      const rewritten = await signPdf(licenceDocument(), {
+      // a PDF that does not extend the current document: its first revision rewritten (header), then sealed
+      const changed = new Uint8Array(
+        Buffer.from(Buffer.from(a.base).toString('latin1').replace('%PDF-1.7', '%PDF-1.6'), 'latin1'),
+      );
+      expect(changed.length).toBe(a.base.length);
+      expect(changed).not.toEqual(a.base);
+      const rewritten = await signPdf(changed, {
         signer: A.signer,
         certify: 2,
         field: 'seal-1-1',
