@@ -14,6 +14,7 @@ import type { CasesTable, Database } from '../db/schema';
 import { badRequest, conflict, forbidden, notFound, unauthorized, unprocessable } from '../errors';
 import { prepareLicence, type PreparedLicence } from '../routes/licences';
 import { looksLikePdf } from '../routes/basics';
+import { x509 } from '../pki/x509';
 import type { LicenceInspection } from '../verify/job';
 import {
   caseBus,
@@ -69,6 +70,17 @@ function parseRoute(route: unknown, departments: Set<string>): RouteStep[][] {
       return { department: step.department, action: step.action, deadline: new Date(t).toISOString() };
     });
   });
+}
+
+/** Whether the certificate's organizationIdentifier (if any) is this credit code. */
+function sameCreditCode(leafBase64: string | undefined, creditCode: string): boolean {
+  if (!leafBase64) return false;
+  try {
+    const ids = new x509.X509Certificate(Buffer.from(leafBase64, 'base64')).subjectName.getField('2.5.4.97');
+    return ids.length === 0 || ids.every((v) => v === creditCode);
+  } catch {
+    return false;
+  }
 }
 
 export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOptions = {}): Promise<void> {
@@ -469,7 +481,11 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
         );
       const seal = seals[seals.length - 1]!;
       // 3. the new seal is this department's, in this step's field
-      if (seal.signer?.organization !== dept.name && seal.signer?.commonName !== dept.name)
+      // the name, and the organizationIdentifier (2.5.4.97, the 统一社会信用代码) when the certificate has one
+      if (
+        (seal.signer?.organization !== dept.name && seal.signer?.commonName !== dept.name) ||
+        !sameCreditCode(seal.chain?.[0], dept.creditCode)
+      )
         throw forbidden(
           `新印章不是本部门的 / the new seal is ${seal.signer?.organization ?? seal.signer?.commonName ?? 'unnamed'}'s, not ${dept.name}'s`,
           'CASE_SEAL_NOT_YOURS',

@@ -630,6 +630,13 @@ export function defineCasesSuite(env: DbEnv): void {
       const wrongKey = await submitSeal(s.url, A, id, '1.1', byB.sealed);
       expect(wrongKey.status).toBe(403);
       expect(wrongKey.body.error).toBe('CASE_SEAL_NOT_YOURS');
+      // a certificate with A's name but another organization's credit code
+      const namesake = await departmentSigner(s.server.ctx.pki.ca, {
+        name: A.name,
+        creditCode: '11411681005598899'.slice(0, 17) + creditCodeCheckChar('11411681005598899'.slice(0, 17)),
+      });
+      const impostor = await sealFor(s.url, A, id, { signer: namesake });
+      expect((await submitSeal(s.url, A, id, '1.1', impostor.sealed)).body.error).toBe('CASE_SEAL_NOT_YOURS');
       const plain = await sealFor(s.url, A, id, { noCertify: true });
       expect((await submitSeal(s.url, A, id, '1.1', plain.sealed)).body.error).toBe(
         'CASE_SEAL_NOT_CERTIFIED',
