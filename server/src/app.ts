@@ -22,6 +22,7 @@ import { loadOperatorPki, missingPki, type OperatorPkiConfig } from './pki/opera
 import { ConfigError } from './config-error';
 import { toPem } from './pki/x509';
 import { isCreditCode } from '../../packages/core/src/licence/identifier';
+import { caseRoutes, type CaseRouteOptions } from './cases/routes';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
 import { holderLicenceRoutes } from './routes/holder-licences';
@@ -71,6 +72,8 @@ export interface ServerOptions {
   trustProxy?: string[];
   /** The services whose forms `GET /api/prefill` fills, with the licence types feeding each; default the demo's. */
   prefillServices?: PrefillService[];
+  /** Cases (联办): webhook retry timing, SSE heartbeat. */
+  cases?: CaseRouteOptions;
 }
 
 export interface SidianServer {
@@ -314,6 +317,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await prefillRoutes(app, ctx, o.prefillServices);
   await materialRoutes(app, ctx);
   await ocspRoutes(app, ctx);
+  await caseRoutes(app, ctx, o.cases);
 
   // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
   await staticRoutes(app, ctx, {

@@ -3,7 +3,10 @@
  * document timestamps; P=2 also form filling and new signatures; P=3 also annotations. Content
  * changes stay disallowed at every level.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutoolSign, pdfsig } from '../interop/verifiers';
 import { isSidianError } from '../../packages/core/src/errors';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
 import { verifyPdf } from '../../packages/core/src/verify';
@@ -196,6 +199,45 @@ describe('DocMDP permissions after a certification signature', () => {
     expect(r.status).toBe('invalid');
   });
 
+  it('P=2 with prepared fields: the certifier adds empty seal fields, two later seals fill them, all three valid in verifyPdf, pdfsig and mutool', async () => {
+    const seal = loadSealPng();
+    const rect = (i: number) => ({ x: 20 + i * 130, y: 20, width: 110, height: 110 });
+    const cert = await signPdf(loadInput('classic-1.3'), {
+      signer: pki.signer,
+      certify: 2,
+      image: seal,
+      rect: rect(0),
+      prepareFields: [
+        { name: 'seal-b', rect: rect(1) },
+        { name: 'seal-c', rect: rect(2) },
+      ],
+    });
+    const b = await signPdf(cert, { signer: pki.signer, image: seal, field: 'seal-b' });
+    const c = await signPdf(b, { signer: pki.signer, image: seal, field: 'seal-c' });
+    const r = await verify(c);
+    expect(r.status).toBe('valid');
+    expect(r.signatures.map((s) => [s.field, s.kind, s.status])).toEqual([
+      ['seal-1', 'certification', 'valid'],
+      ['seal-b', 'approval', 'valid'],
+      ['seal-c', 'approval', 'valid'],
+    ]);
+    const file = path.join(dir, 'prepared.pdf');
+    writeFileSync(file, c);
+    expect(pdfsig(file).map((x) => x.valid)).toEqual([true, true, true]);
+    expect(mutoolSign(file).filter((x) => x.valid)).toHaveLength(3);
+    // a taken name or a rectangle off the page is refused before anything is signed
+    for (const prepareFields of [
+      [{ name: 'seal-b', rect: rect(1) }],
+      [{ name: 'x', rect: { x: 5000, y: 0, width: 10, height: 10 } }],
+    ]) {
+      const err = await signPdf(b, { signer: pki.signer, prepareFields }).catch((e: unknown) => e);
+      expect(isSidianError(err) && err.code).toMatch(/SIGN_FIELD_EXISTS|SIGN_RECT_OUTSIDE_PAGE/);
+    }
+    // without a prepared field, a third visible seal has nowhere to go under P=2
+    const err = await signPdf(c, { signer: pki.signer, image: seal }).catch((e: unknown) => e);
+    expect(isSidianError(err) && err.code).toBe('SIGN_LOCKED');
+  });
+
   it('only the first signature may certify (SIGN_CERTIFY_NOT_FIRST)', async () => {
     const approval = await signPdf(loadInput('classic-1.3'), { signer: pki.signer });
     const err = await signPdf(approval, { signer: pki.signer, certify: 2 }).catch((e: unknown) => e);
@@ -216,7 +258,9 @@ describe('Sneaky Signature Attack: a new signature field drawn over certified co
   ];
   for (const [widget, p, verdict] of CASES) {
     it(`P=${p}: a new signature whose widget is ${widget}: ${verdict}`, async () => {
-      const r = await verify(await sneakySignature(certified.get(p)!, widget, { kind: 'cms', signer: pki.signer }));
+      const r = await verify(
+        await sneakySignature(certified.get(p)!, widget, { kind: 'cms', signer: pki.signer }),
+      );
       const [cert, added] = r.signatures;
       expect(cert!.kind).toBe('certification');
       expect(cert!.integrity).toBe('ok');
@@ -231,10 +275,17 @@ describe('Sneaky Signature Attack: a new signature field drawn over certified co
 
   it('P=1 and P=2: a visible document timestamp field is disallowed as well; an invisible one is allowed', async () => {
     for (const p of [1, 2] as const) {
-      const visible = await verify(await sneakySignature(certified.get(p)!, 'visible', { kind: 'doc-timestamp', tsa: tsa.url }));
+      const visible = await verify(
+        await sneakySignature(certified.get(p)!, 'visible', { kind: 'doc-timestamp', tsa: tsa.url }),
+      );
       expect(visible.signatures[0]!.modificationsAfter, `P=${p}`).toBe('disallowed');
-      const invisible = await verify(await sneakySignature(certified.get(p)!, 'zero-rect', { kind: 'doc-timestamp', tsa: tsa.url }));
-      expect(invisible.signatures[0]!.modificationsAfter, `P=${p}: ${invisible.signatures[0]!.reasons.join(' | ')}`).toBe('allowed');
+      const invisible = await verify(
+        await sneakySignature(certified.get(p)!, 'zero-rect', { kind: 'doc-timestamp', tsa: tsa.url }),
+      );
+      expect(
+        invisible.signatures[0]!.modificationsAfter,
+        `P=${p}: ${invisible.signatures[0]!.reasons.join(' | ')}`,
+      ).toBe('allowed');
       expect(invisible.status).toBe('valid');
     }
   });
@@ -257,13 +308,17 @@ describe('Sneaky Signature Attack: a new signature field drawn over certified co
       [certified.get(3)!, 'visible', 'allowed'],
     ] as const) {
       const r = await verify(emptySneakyField(base, widget));
-      expect(r.signatures[0]!.modificationsAfter, `${widget}: ${r.signatures[0]!.reasons.join(' | ')}`).toBe(verdict);
+      expect(r.signatures[0]!.modificationsAfter, `${widget}: ${r.signatures[0]!.reasons.join(' | ')}`).toBe(
+        verdict,
+      );
     }
   });
 
   it('signPdf after P=2: a seal in a new field is refused (SIGN_LOCKED, naming the prepared field); invisible or in the prepared field it signs', async () => {
     const seal = loadSealPng();
-    const err = await signPdf(certified.get(2)!, { signer: pki.signer, image: seal }).catch((e: unknown) => e);
+    const err = await signPdf(certified.get(2)!, { signer: pki.signer, image: seal }).catch(
+      (e: unknown) => e,
+    );
     expect(isSidianError(err) && err.code).toBe('SIGN_LOCKED');
     expect((err as Error).message).toContain('"applicant-signature"');
     for (const pdf of [

@@ -23,6 +23,7 @@ export {
   type SealMode,
   type Rect,
   type SignatureUpdate,
+  type PreparedField,
 } from './sign/sign-pdf';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ANCHOR_FILE, listAnchors, readAnchorFile, verifyAnchoredAudit } from '../audit-anchor';
 import { openDatabase } from '../db/index';
+import { verifyCaseTrail } from '../cases/trail';
 import { fromPem } from '../pki/x509';
 import { parse, UsageError } from './args';
 
@@ -56,7 +57,9 @@ export async function auditCommand(args: string[]): Promise<number> {
       tsaCertificate,
       exports: exportFiles.map(readAnchorFile),
     });
-    if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+    // cases: each one's state agrees with what the trail recorded of it (cases/cases.ts)
+    const cases = r.ok ? await verifyCaseTrail(db.db) : undefined;
+    if (values.json) process.stdout.write(JSON.stringify({ ...r, cases }) + '\n');
     else if (r.ok) {
       process.stdout.write(`audit trail intact: ${r.rows} entries, head ${r.head}\n`);
       process.stdout.write(
@@ -64,11 +67,16 @@ export async function auditCommand(args: string[]): Promise<number> {
           ? `anchored: ${r.anchors} time-stamped heads, the newest at entry ${r.anchoredUpTo.seq} (${r.anchoredUpTo.time})\n`
           : 'not anchored: no time-stamped head, so rewritten or truncated history cannot be detected\n',
       );
+      process.stdout.write(
+        cases!.ok
+          ? `cases: ${cases!.cases} agree with the audit trail\n`
+          : `case ${cases!.broken!.caseId} BROKEN: ${cases!.broken!.reason}\n`,
+      );
     } else
       process.stdout.write(
         `audit trail BROKEN at entry ${r.broken!.seq}: ${r.broken!.reason} (${r.rows} entries read)\n`,
       );
-    return r.ok ? 0 : 1;
+    return r.ok && cases!.ok ? 0 : 1;
   } finally {
     await db.close();
   }

@@ -197,6 +197,96 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('uploads_owner').on('uploads').column('owner').execute();
     },
   },
+  '0007_cases': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // 联办: a case routed through departments (cases.ts); every change is an event (SSE and webhooks)
+      await db.schema
+        .createTable('cases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('applicant', 'text', (c) => c.notNull()) // the citizen's pseudonym
+        .addColumn('applicant_name', 'text', (c) => c.notNull())
+        .addColumn('opened_by', 'text', (c) => c.notNull())
+        .addColumn('materials', 'text', (c) => c.notNull()) // JSON array of material ids
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('stage', 'integer', (c) => c.notNull())
+        .addColumn('document_sha256', 'text', (c) => c.notNull())
+        .addColumn('document_size', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('licence_id', 'text')
+        .addColumn('return_reason', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cases_applicant').on('cases').column('applicant').execute();
+      await db.schema
+        .createTable('case_steps')
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('step', 'text', (c) => c.notNull()) // "<stage>.<position>", 1-based
+        .addColumn('stage', 'integer', (c) => c.notNull())
+        .addColumn('department_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull()) // 'seal' | 'approve'
+        .addColumn('field', 'text') // the prepared signature field of a seal step
+        .addColumn('deadline', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull()) // waiting | active | done | returned | cancelled
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('acted_by', 'text')
+        .addColumn('acted_at', 'text')
+        .addColumn('reason', 'text')
+        .addPrimaryKeyConstraint('case_steps_pk', ['case_id', 'step'])
+        .execute();
+      await db.schema
+        .createIndex('case_steps_department')
+        .on('case_steps')
+        .columns(['department_id', 'status'])
+        .execute();
+      await db.schema
+        .createTable('case_events')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey()) // the 'case-event' counter: commit order
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull()) // JSON, as SSE and webhooks send it
+        .addColumn('time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('case_events_case').on('case_events').columns(['case_id', 'seq']).execute();
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('department_id', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhooks_department').on('webhooks').column('department_id').execute();
+      // the outbox: written in the transaction of the change, delivered after it (webhooks.ts)
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('webhook_id', 'text', (c) => c.notNull())
+        .addColumn('department_id', 'text', (c) => c.notNull())
+        .addColumn('event_seq', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull()) // pending | delivered | failed
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_event')
+        .on('webhook_deliveries')
+        .columns(['webhook_id', 'event_seq'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_due')
+        .on('webhook_deliveries')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

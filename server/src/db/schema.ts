@@ -120,7 +120,77 @@ export interface BlobsTable {
   created_at: string;
 }
 
+/** A case (办件) routed through departments (cases.ts). */
+export interface CasesTable {
+  id: string;
+  service: string;
+  applicant: string; // 'citizen:<pseudonym>'
+  applicant_name: string;
+  opened_by: string; // department id
+  materials: string; // JSON array of material ids
+  status: string; // 'in-progress' | 'returned' | 'done'
+  stage: number; // the current stage, 1-based
+  document_sha256: string;
+  document_size: number | string;
+  version: number;
+  licence_id: string | null;
+  return_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseStepsTable {
+  case_id: string;
+  step: string; // "<stage>.<position>"
+  stage: number;
+  department_id: string;
+  action: string; // 'seal' | 'approve'
+  field: string | null;
+  deadline: string;
+  status: string; // 'waiting' | 'active' | 'done' | 'returned' | 'cancelled'
+  version: number;
+  acted_by: string | null;
+  acted_at: string | null;
+  reason: string | null;
+}
+
+export interface CaseEventsTable {
+  /** PostgreSQL returns bigint as a string: always read through Number(). */
+  seq: number | string;
+  case_id: string;
+  type: string;
+  data: string;
+  time: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  department_id: string;
+  url: string;
+  secret: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  department_id: string;
+  event_seq: number | string;
+  status: string; // 'pending' | 'delivered' | 'failed'
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
+  cases: CasesTable;
+  case_steps: CaseStepsTable;
+  case_events: CaseEventsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   counters: CountersTable;
   departments: DepartmentsTable;
   certificates: CertificatesTable;

@@ -10,7 +10,8 @@ import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } f
 import { extendLicence, renewArchiveTimestamps } from '../ltv';
 import { clientGoneSignal, looksLikePdf } from './basics';
 import type { LicenceInspection } from '../verify/job';
-import type { LicencesTable } from '../db/schema';
+import type { Transaction } from 'kysely';
+import type { Database, LicencesTable } from '../db/schema';
 import { isLicenceIdentifier } from '../../../packages/core/src/licence/identifier';
 import { licenceValidity, type LicenceMetadata } from '../../../packages/core/src/licence/licence';
 import { verifyWithServerState } from '../verify/cache';
@@ -115,6 +116,103 @@ export function registrationProblems(
   return undefined;
 }
 
+/** A sealed licence checked for registration and stored (B-LTA) as a blob, not yet in the registry. */
+export interface PreparedLicence {
+  licence: LicenceMetadata;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Checks a sealed licence PDF for registration by `dept` (registrationProblems) and stores it as
+ * B-LTA, content-addressed (harmless if the registering transaction then fails). Throws HttpError.
+ */
+export async function prepareLicence(ctx: Ctx, dept: Department, body: Uint8Array): Promise<PreparedLicence> {
+  const ins = await ctx.pool.run<LicenceInspection>(
+    {
+      kind: 'licence',
+      pdf: body,
+      options: {
+        trustAnchors: [ctx.trustPem],
+        crls: [(await ctx.ca.currentCrl()).pem],
+        timeBudgetMs: ctx.limits.verifyTimeMs,
+      },
+    },
+    ctx.limits.verifyTimeMs * 3,
+  );
+  const problem = registrationProblems(ins, dept);
+  if (problem) throw new HttpError(problem.status, problem.code, problem.message);
+  // stored as B-LTA: the server's CA certificate and CRL in a DSS, then its own TSA's
+  // document time-stamp, so the seal stays verifiable after its certificate expires
+  let stored: Uint8Array;
+  try {
+    stored = await extendLicence(ctx, body);
+  } catch (e) {
+    throw new HttpError(
+      503,
+      'LTV_UNAVAILABLE',
+      `long-term validation data could not be added: ${(e as Error).message}`,
+    );
+  }
+  const { sha256, size } = await ctx.blobs.putBytes(stored);
+  return { licence: ins.licence!, sha256, size };
+}
+
+/** Files a prepared licence in the registry inside the caller's transaction (no audit entry: the caller writes it). */
+export async function insertLicence(
+  trx: Transaction<Database>,
+  ctx: Ctx,
+  dept: Department,
+  p: PreparedLicence,
+): Promise<void> {
+  const { licence: l, sha256, size } = p;
+  const now = new Date().toISOString();
+  const exists = await trx
+    .selectFrom('licences')
+    .select('id')
+    .where('id', '=', l.identifier)
+    .executeTakeFirst();
+  if (exists) throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
+  const sameNumber = await trx
+    .selectFrom('licences')
+    .select('id')
+    .where('issuer_code', '=', l.issuer.creditCode)
+    .where('number', '=', l.number)
+    .executeTakeFirst();
+  if (sameNumber)
+    throw conflict('this issuer already registered a licence with this number', 'LICENCE_NUMBER_EXISTS');
+  await trx
+    .insertInto('blobs')
+    .values({ sha256, size, created_at: now })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
+  await trx
+    .insertInto('licences')
+    .values({
+      id: l.identifier,
+      number: l.number,
+      type_code: l.typeCode,
+      type_name: l.typeName,
+      holder_name: l.holder.name,
+      holder_id_type: l.holder.idType,
+      holder_id_hash: ctx.auth.holderIdHash(l.holder.idNumber),
+      issuer_name: l.issuer.name,
+      issuer_code: l.issuer.creditCode,
+      department_id: dept.id,
+      issue_date: l.issueDate,
+      valid_from: l.validFrom,
+      valid_until: l.validUntil,
+      sha256,
+      size,
+      metadata: JSON.stringify({ ...l, holder: { ...l.holder, idNumber: undefined } }),
+      status: 'valid',
+      registered_at: now,
+      revoked_at: null,
+      revocation_reason: null,
+    })
+    .execute();
+}
+
 export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (scope) => {
     binaryBodies(scope, ctx.limits.verifyBodyBytes);
@@ -124,92 +222,15 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       if (!body || body.length === 0)
         throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
       if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
-      const ins = await ctx.pool.run<LicenceInspection>(
-        {
-          kind: 'licence',
-          pdf: body,
-          options: {
-            trustAnchors: [ctx.trustPem],
-            crls: [(await ctx.ca.currentCrl()).pem],
-            timeBudgetMs: ctx.limits.verifyTimeMs,
-          },
-        },
-        ctx.limits.verifyTimeMs * 3,
-      );
-      const problem = registrationProblems(ins, dept);
-      if (problem) {
-        return reply.status(problem.status).send({ error: problem.code, message: problem.message });
-      }
-      const l = ins.licence!;
-      // stored as B-LTA: the server's CA certificate and CRL in a DSS, then its own TSA's
-      // document time-stamp, so the seal stays verifiable after its certificate expires
-      let stored: Uint8Array;
-      try {
-        stored = await extendLicence(ctx, body);
-      } catch (e) {
-        throw new HttpError(
-          503,
-          'LTV_UNAVAILABLE',
-          `long-term validation data could not be added: ${(e as Error).message}`,
-        );
-      }
-      const { sha256, size } = await ctx.blobs.putBytes(stored); // content-addressed: harmless if the transaction fails
-      const now = new Date().toISOString();
+      const prepared = await prepareLicence(ctx, dept, body);
       try {
         await ctx.db.transaction().execute(async (trx) => {
-          const exists = await trx
-            .selectFrom('licences')
-            .select('id')
-            .where('id', '=', l.identifier)
-            .executeTakeFirst();
-          if (exists)
-            throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
-          const sameNumber = await trx
-            .selectFrom('licences')
-            .select('id')
-            .where('issuer_code', '=', l.issuer.creditCode)
-            .where('number', '=', l.number)
-            .executeTakeFirst();
-          if (sameNumber)
-            throw conflict(
-              'this issuer already registered a licence with this number',
-              'LICENCE_NUMBER_EXISTS',
-            );
-          await trx
-            .insertInto('blobs')
-            .values({ sha256, size, created_at: now })
-            .onConflict((oc) => oc.column('sha256').doNothing())
-            .execute();
-          await trx
-            .insertInto('licences')
-            .values({
-              id: l.identifier,
-              number: l.number,
-              type_code: l.typeCode,
-              type_name: l.typeName,
-              holder_name: l.holder.name,
-              holder_id_type: l.holder.idType,
-              holder_id_hash: ctx.auth.holderIdHash(l.holder.idNumber),
-              issuer_name: l.issuer.name,
-              issuer_code: l.issuer.creditCode,
-              department_id: dept.id,
-              issue_date: l.issueDate,
-              valid_from: l.validFrom,
-              valid_until: l.validUntil,
-              sha256,
-              size,
-              metadata: JSON.stringify({ ...l, holder: { ...l.holder, idNumber: undefined } }),
-              status: 'valid',
-              registered_at: now,
-              revoked_at: null,
-              revocation_reason: null,
-            })
-            .execute();
+          await insertLicence(trx, ctx, dept, prepared);
           await ctx.hooks.afterLicenceInsert?.();
           await ctx.audit.append(trx, {
             actor: actorOf(dept),
             action: 'licence.register',
-            subject: `licence:${l.identifier}`,
+            subject: `licence:${prepared.licence.identifier}`,
           });
         });
       } catch (e) {
@@ -219,6 +240,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
         }
         throw e;
       }
+      const l = prepared.licence;
       const row = await findLicence(ctx, l.identifier);
       return reply
         .status(201)

@@ -46,12 +46,27 @@ export interface SignOptions {
   contactInfo?: string;
   /** Certification signature with this DocMDP permission (ISO 32000-2 §12.8.2.2). */
   certify?: 1 | 2 | 3;
+  /**
+   * Empty signature fields to add in the same revision, for later signers to fill. Under a P=2
+   * certification only prepared fields may take visible seals (a new visible field would be drawn
+   * over certified content), so a certifier prepares one per seal still to come.
+   */
+  prepareFields?: PreparedField[];
   /** RFC 3161 timestamp authority: a URL or a function posting the query. Makes the signature B-T. */
   tsa?: TsaSource;
   /** The claimed signing time written to /M; default now. */
   signingTime?: Date;
   /** Bytes reserved for the CMS; default estimated from the chain and timestamp. */
   contentsSize?: number;
+}
+
+/** An empty signature field: its name and where its seal will be drawn. */
+export interface PreparedField {
+  name: string;
+  /** 1-based page; default the last page. */
+  page?: number;
+  /** On the page as displayed, PDF points, origin bottom-left. */
+  rect: Rect;
 }
 
 export const MM = 72 / 25.4;
@@ -176,6 +191,7 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
         (prepared.length ? `, or in a signature field the certifier prepared (${prepared.join(', ')})` : ''),
     );
   }
+  const prepared = planPreparedFields(pages, fields, options.prepareFields, options.field);
   const image = options.image ? await loadImage(options.image) : undefined;
   const widgets = existingField ? planExistingField(view, existingField, pages, image !== undefined) : planWidgets(pages, options, image);
   const fieldName = existingField?.fullName ?? options.field ?? uniqueName(fields, docTimestamp ? 'timestamp' : image ? 'seal' : 'signature');
@@ -311,6 +327,24 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
     }
   }
 
+  // Prepared (empty) signature fields: merged field and widget, printed, no value yet.
+  const preparedRefs: PdfRef[] = [];
+  for (const pf of prepared) {
+    const ref = w.add(
+      new PdfDict([
+        ['Type', PdfName.of('Annot')],
+        ['Subtype', PdfName.of('Widget')],
+        ['FT', PdfName.of('Sig')],
+        ['T', PdfString.fromText(pf.name)],
+        ['Rect', pf.rect.map(round)],
+        ['F', 4], // Print
+        ['P', pf.page.ref],
+      ]),
+    );
+    preparedRefs.push(ref);
+    addAnnot(pf.page, ref);
+  }
+
   // 3. Pages' /Annots.
   for (const { page, add } of pageAnnots.values()) {
     const annots = page.dict.get('Annots');
@@ -329,10 +363,11 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
   let catalogChanged = false;
   const acroObj = catalog.get('AcroForm');
   const acro = view.dict(acroObj)?.clone() ?? new PdfDict();
-  if (!existingField) {
+  const newFields = [...(existingField ? [] : [fieldRef]), ...preparedRefs];
+  if (newFields.length) {
     const fieldsObj = acro.get('Fields');
-    if (fieldsObj instanceof PdfRef) w.set(fieldsObj, [...(view.array(fieldsObj) ?? []), fieldRef]);
-    else acro.set('Fields', [...(Array.isArray(fieldsObj) ? fieldsObj : []), fieldRef]);
+    if (fieldsObj instanceof PdfRef) w.set(fieldsObj, [...(view.array(fieldsObj) ?? []), ...newFields]);
+    else acro.set('Fields', [...(Array.isArray(fieldsObj) ? fieldsObj : []), ...newFields]);
   }
   acro.set('SigFlags', 3);
   if (acroObj instanceof PdfRef) w.set(acroObj, acro);
@@ -451,6 +486,37 @@ function planWidgets(list: PageList, o: SignOptions, image: PdfImage | undefined
     plans.push({ page, rect: toUserRect(page, r), appearance: { width: r.width, height: r.height } });
   }
   return plans;
+}
+
+/** Checks the prepared fields (unique new names, rectangles on their pages) and places them. */
+function planPreparedFields(
+  list: PageList,
+  fields: FieldInfo[],
+  wanted: PreparedField[] | undefined,
+  signingField: string | undefined,
+): { name: string; page: PageInfo; rect: [number, number, number, number] }[] {
+  if (wanted === undefined) return [];
+  if (!Array.isArray(wanted) || wanted.length > 64) throw new SidianError('SIGN_BAD_OPTIONS', 'prepareFields must be a list of at most 64 fields');
+  const taken = new Set(fields.map((f) => f.fullName));
+  if (signingField !== undefined) taken.add(signingField);
+  return wanted.map((pf) => {
+    if (!pf || typeof pf.name !== 'string' || !/^[^.\u0000-\u001f]{1,100}$/.test(pf.name)) {
+      throw new SidianError('SIGN_BAD_OPTIONS', 'a prepared field needs a name of 1 to 100 characters without dots');
+    }
+    if (taken.has(pf.name)) throw new SidianError('SIGN_FIELD_EXISTS', `field "${pf.name}" already exists`);
+    taken.add(pf.name);
+    const pageNo = pf.page ?? list.count;
+    if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > list.count) {
+      throw new SidianError('SIGN_PAGE_OUT_OF_RANGE', `page ${pageNo} is out of range: the document has ${list.count} page(s)`);
+    }
+    const r = pf.rect;
+    if (!r || ![r.x, r.y, r.width, r.height].every(Number.isFinite) || r.width <= 0 || r.height <= 0) {
+      throw new SidianError('SIGN_BAD_OPTIONS', `prepared field "${pf.name}" needs a rectangle with a positive width and height`);
+    }
+    const page = pageOrThrow(list, pageNo - 1);
+    checkInside(page, r, pageNo);
+    return { name: pf.name, page, rect: toUserRect(page, r) };
+  });
 }
 
 function planExistingField(view: PdfView, field: FieldInfo, list: PageList, visible: boolean): WidgetPlan[] {

@@ -1,6 +1,6 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { DEFAULT_SEAL_SIZE, PdfDocument, SidianError, signPdf, type Signer } from '@sidian/core';
+import { DEFAULT_SEAL_SIZE, PdfDocument, SidianError, listFields, signPdf, type PreparedField, type Signer } from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { fetchBytes, sha256Hex, signedName, toFile } from '../shared/bytes';
 import { SidianElementError, errorCode } from '../shared/errors';
@@ -81,6 +81,16 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   @property({ type: Number }) certify?: 1 | 2 | 3;
   /** The signer: `signerFromCryptoKey(key, certificate, chain)` from @sidian/core. */
   @property({ attribute: false }) signer?: Signer;
+  /**
+   * The signature field: an empty field a certifier prepared (the seal goes where its widget is, no
+   * placement needed), or the name of the new field at the placement.
+   */
+  @property() field?: string;
+  /**
+   * Empty signature fields to prepare for later seals, in the same revision (with `certify="2"`:
+   * under P=2 later visible seals may only go into prepared fields).
+   */
+  @property({ attribute: false }) prepareFields?: PreparedField[];
 
   /** Where the element is: empty, loading, loaded, placed, sealing, sealed or error. */
   @property({ reflect: true, attribute: 'state' }) state: SealPlacerState = 'empty';
@@ -191,15 +201,24 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       }
       if (!this.sealBytes) throw new SidianElementError('NO_SEAL_IMAGE', 'no seal image: set seal or .sealImage');
       const p = this.placement;
-      if (!p) throw new SidianElementError('NO_PLACEMENT', 'the seal has not been placed');
-      this.checkPlacements();
+      // an empty field prepared earlier fixes the place itself
+      const prepared =
+        !!this.field && listFields(PdfDocument.load(pdf).latest).some((f) => f.type === 'Sig' && f.fullName === this.field && !f.dict.has('V'));
+      if (!p && !prepared) throw new SidianElementError('NO_PLACEMENT', 'the seal has not been placed');
+      if (!prepared) this.checkPlacements();
       this.setState('sealing', this.t.term('sealing'), 'info');
       const signed = await signPdf(pdf, {
         signer,
         image: this.sealBytes,
-        mode: this.mode,
-        page: this.mode === 'single' ? p.page : undefined,
-        rect: this.mode === 'seam' ? { x: 0, y: p.y, width: p.width, height: p.height } : { x: p.x, y: p.y, width: p.width, height: p.height },
+        ...(prepared || !p
+          ? {}
+          : {
+              mode: this.mode,
+              page: this.mode === 'single' ? p.page : undefined,
+              rect: this.mode === 'seam' ? { x: 0, y: p.y, width: p.width, height: p.height } : { x: p.x, y: p.y, width: p.width, height: p.height },
+            }),
+        field: this.field || undefined,
+        prepareFields: this.prepareFields?.length ? this.prepareFields : undefined,
         reason: this.reason || undefined,
         location: this.location || undefined,
         certify: this.certify || undefined,
