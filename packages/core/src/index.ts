@@ -57,6 +57,7 @@ export {
   licenceStatusTerm,
   licenceStatusTerms,
   type LicenceStatus,
+  type LicenceStatusLocale,
   type LicenceStatusTerm,
   type LicenceWithdrawal,
   type LicenceMetadata,

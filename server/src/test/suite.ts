@@ -933,6 +933,23 @@ export function defineServerSuite(env: DbEnv): void {
         });
       expect((await byHash(token)).status).toBe(200);
       expect((await byHash(thief)).status).toBe(404);
+      // the lookup the uploader uses: "not stored" is a normal 200 answer, never a 404 the browser logs
+      const lookup = (t: string | undefined, hash = sha256(data)) =>
+        fetch(
+          `${s.url}/api/materials/lookup?sha256=${hash}`,
+          t ? { headers: { authorization: `Bearer ${t}` } } : {},
+        );
+      let look = await lookup(token);
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: true, id: expect.any(String), size: data.length });
+      look = await lookup(thief); // someone without the bytes learns nothing
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: false });
+      look = await lookup(token, 'f'.repeat(64));
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: false });
+      expect((await lookup(undefined)).status).toBe(401);
+      expect((await lookup(token, 'not-a-hash')).status).toBe(400);
       const reuse = await post(
         `${s.url}/api/materials`,
         JSON.stringify({ sha256: sha256(data), requirement: 'business-licence' }),
