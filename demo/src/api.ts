@@ -59,10 +59,11 @@ export const api = {
       headers: { 'content-type': 'application/pdf', 'x-api-key': apiKey },
       body: pdf as Uint8Array<ArrayBuffer>,
     }),
-  revoke: (apiKey: string, id: string, reason: string) =>
+  /** status: 'cancelled' (注销, e.g. at the holder's request), 'revoked' (吊销, a penalty) or 'suspended' (中止). */
+  revoke: (apiKey: string, id: string, reason: string, status: 'cancelled' | 'revoked' | 'suspended') =>
     call<RegistryLicence>(
       `/api/licences/${encodeURIComponent(id)}/revoke`,
-      json({ reason }, { 'x-api-key': apiKey }),
+      json({ reason, status }, { 'x-api-key': apiKey }),
     ),
   enrol: (token: string, csrPem: string) =>
     call<{ serialNumber: string; certificate: string; chain: string[] }>(

@@ -125,10 +125,10 @@ const strings = {
     'zh-CN': '在浏览器中用与服务器相同的引擎核验印章与签名，并向证照库查询状态；也可扫描证照上的二维码。',
     en: 'The seal and signature are verified in the browser with the same engine as the server, and the registry is asked for the status; or scan the QR code on the licence.',
   },
-  revoke: { 'zh-CN': '注销证照（部门操作）', en: 'Revoke the licence (department)' },
+  revoke: { 'zh-CN': '注销证照（部门操作）', en: 'Cancel the licence (department)' },
   revoked: {
     'zh-CN': '证照已注销，核验结果随之更新。',
-    en: 'Licence revoked; the verification result follows.',
+    en: 'Licence cancelled; the verification result follows.',
   },
   error: { 'zh-CN': (m: string) => `出错了：${m}`, en: (m: string) => `Something went wrong: ${m}` },
 } as const;

@@ -411,7 +411,8 @@ const viewer = () => $<LicenceViewer>('viewer');
 
 async function revoke() {
   const dept = await department();
-  await api.revoke(dept.info.apiKey, state.licence!.id, '演示：经营者申请注销');
+  // the holder asked for it: 注销 (cancelled), not 吊销 (a penalty)
+  await api.revoke(dept.info.apiKey, state.licence!.id, '演示：经营者申请注销', 'cancelled');
   update({ revoked: true });
   $<HTMLButtonElement>('revoke').disabled = true;
   await viewer().verify();

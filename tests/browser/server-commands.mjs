@@ -5,7 +5,7 @@
 //
 //   'sidian-server'   {}  -> {url (through the proxy), directUrl, apiKey, trustPem}
 //   'sidian-proxy'    {throttle?: bytes/s|0, dropAfter?: bytes|0, reset?: true} -> {bytesUp, drops, connections}
-//   'sidian-licence'  {serial, signer?: 'server'|'untrusted'|'forged' (a citizen-issued "bureau")|'enrolled', register?, revoke?, tamper?, holder?: {name, idType, idNumber},
+//   'sidian-licence'  {serial, signer?: 'server'|'untrusted'|'forged' (a citizen-issued "bureau")|'enrolled', register?, revoke? (true: 吊销 revoked; or 'cancelled' | 'revoked' | 'suspended'), revokeReason?, tamper?, holder?: {name, idType, idNumber},
 //                      revokeCertificate? (with signer 'enrolled': revoked through the API after signing),
 //                      typeCode?, typeName?, validUntil?, base?: fixture name, pages?: number}
 //                     -> {pdf (base64), id, sha256}
@@ -199,7 +199,10 @@ export function sidianServerCommands() {
       const r = await fetch(`${directUrl()}/api/licences/${encodeURIComponent(metadata.identifier)}/revoke`, {
         method: 'POST',
         headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: '测试吊销' }),
+        body: JSON.stringify({
+          reason: p.revokeReason ?? '测试吊销',
+          status: typeof p.revoke === 'string' ? p.revoke : 'revoked',
+        }),
       });
       if (r.status !== 200) throw new Error(`revoke: ${r.status} ${await r.text()}`);
     }

@@ -237,9 +237,15 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       expect(await qr.locator('.status').textContent()).toBe('状态：有效');
       await shot(qr, '4-qr-page-valid');
 
-      // ---- the department revokes: both show revoked ----
+      // ---- the department cancels it at the holder's request (注销, not 吊销): both say so ----
       await page.click('#revoke');
-      await page.waitForSelector('licence-viewer[verdict="revoked"]', { timeout: 60_000 });
+      await page.waitForSelector('licence-viewer[verdict="cancelled"]', { timeout: 60_000 });
+      expect(
+        await page.$eval(
+          'licence-viewer',
+          (el) => el.shadowRoot!.querySelector('[part~=banner]')!.textContent,
+        ),
+      ).toContain('证照已注销');
       await qr.reload();
       expect(await qr.locator('.status').textContent()).toBe('状态：已注销');
       await shot(qr, '4-qr-page-revoked');
@@ -250,12 +256,12 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
         .poll(() => page.locator('h1').textContent())
         .toBe('Sidian · government services demo portal');
       await page.waitForFunction(() =>
-        document.querySelector('licence-viewer')?.shadowRoot?.textContent?.includes('Licence revoked'),
+        document.querySelector('licence-viewer')?.shadowRoot?.textContent?.includes('Licence cancelled'),
       );
       await page.$eval('licence-viewer', (el) =>
         (el as unknown as { verified(): Promise<unknown> }).verified(),
       );
-      expect(await page.textContent('#status-4')).toBe('Licence revoked; the verification result follows.');
+      expect(await page.textContent('#status-4')).toBe('Licence cancelled; the verification result follows.');
       await shot(page, '4-revoked-english');
 
       expect(problems).toEqual([]);
@@ -298,7 +304,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       expect(meta?.identifier).toBe(licence.id);
       expect(meta?.holder.name).toBe('张三');
 
-      // the server's verifier agrees, and the registry says revoked
+      // the server's verifier agrees, and the registry says cancelled
       const served = (await (
         await fetch(`${base}/api/verify`, {
           method: 'POST',
@@ -310,7 +316,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       const registry = (await (
         await fetch(`${base}/api/licences/${encodeURIComponent(licence.id)}`)
       ).json()) as { status: string };
-      expect(registry.status).toBe('revoked');
+      expect(registry.status).toBe('cancelled');
     }
   });
 });

@@ -43,12 +43,30 @@ function serveExamples(sidianUrl: () => string): Promise<Server> {
       const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
       if (type.startsWith('text/'))
         body = body.toString('utf8').replaceAll('http://localhost:8080', sidianUrl());
-      res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body);
+      const headers: Record<string, string> = { 'content-type': `${type}; charset=utf-8` };
+      // sign.html runs under the strict policy docs/elements-guide.md gives (font-src for pdf.js)
+      if (file.endsWith('sign.html')) headers['content-security-policy'] = strictCsp(sidianUrl());
+      res.writeHead(200, headers).end(body);
     } catch {
       res.writeHead(404).end();
     }
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** The Content-Security-Policy of docs/elements-guide.md for a page that loads the elements from `sidianUrl`. */
+function strictCsp(sidianUrl: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${sidianUrl}`,
+    `connect-src 'self' ${sidianUrl}`,
+    "worker-src 'self' blob:",
+    "img-src 'self' data: blob:",
+    "style-src 'self'",
+    // pdf.js draws the standard 14 fonts with web fonts it loads from the Sidian server's
+    // /elements/pdfjs/standard_fonts/ (FontFace with a URL): blocked without the server here
+    `font-src 'self' ${sidianUrl}`,
+  ].join('; ');
 }
 
 async function sealedLicence(base: string): Promise<Buffer> {
@@ -172,4 +190,76 @@ describe('examples: the same page in plain HTML, React 19 and Vue 3', () => {
       await context.close();
     });
   }
+});
+
+describe('examples/plain/sign.html: the documented ways to give the elements what they need, under a strict CSP', () => {
+  it('seals with a PKCS#12 signer, signs at a placement with an enrolled WebCrypto key, shows a checklist', async () => {
+    const context = await browser.newContext();
+    const { page, problems } = await watchedPage(context);
+    await page.goto(`${siteUrl}/plain/sign.html`);
+    await page.waitForFunction(() => customElements.get('seal-placer') !== undefined, undefined, {
+      timeout: 30_000,
+    });
+    const dept = (await (await fetch(`${sidian.url}/api/dev/department`)).json()) as {
+      seal: { p12: string; password: string };
+    };
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    doc.addPage([595, 842]).drawText('Sidian example application', { x: 72, y: 760, size: 18, font });
+    await page.setInputFiles('#pdf', {
+      name: 'draft.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from(await doc.save()),
+    });
+    await page.setInputFiles('#p12', {
+      name: 'seal.p12',
+      mimeType: 'application/x-pkcs12',
+      buffer: Buffer.from(dept.seal.p12, 'base64'),
+    });
+    await page.fill('#password', dept.seal.password);
+    await page.click('#use-p12');
+    await page.waitForFunction(() =>
+      document.querySelector('#seal-status')?.textContent?.includes('证书已载入'),
+    );
+    await page.waitForFunction(
+      () => (document.querySelector('seal-placer') as unknown as { state: string }).state === 'loaded',
+    );
+    // the user places the seal and presses 盖章 (both inside the element)
+    await page.click('seal-placer >> text=放置印章');
+    await page.click('seal-placer [part~=seal-button]');
+    await page.waitForFunction(
+      () => document.querySelector('#seal-status')?.textContent?.startsWith('已盖章：'),
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
+    expect((await page.textContent('seal-placer [part~=seal-button]'))!.trim()).toBe('已盖章');
+    // the applicant: enrolment of a browser-made key, then a typed signature at the page's placement
+    await page.click('#enrol');
+    await page.waitForFunction(
+      () => document.querySelector('#sign-status')?.textContent === '证书已签发，请签名',
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    await page.fill('signature-pad input', '张三');
+    await page.click('signature-pad [part~=sign-button]');
+    await page.waitForFunction(
+      () => document.querySelector('#sign-status')?.textContent?.startsWith('已签名：'),
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
+    expect((await page.textContent('signature-pad [part~=sign-button]'))!.trim()).toBe('已签名');
+    // the checklist from `.requirements`
+    expect(await page.locator('material-uploader [data-requirement]').count()).toBe(3);
+    expect(await page.textContent('material-uploader [data-requirement="business-licence"]')).toContain(
+      '营业执照',
+    );
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });

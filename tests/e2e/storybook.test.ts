@@ -165,6 +165,25 @@ describe('Storybook', () => {
       ];
       const missing = expected.filter((name) => !text.includes(name));
       expect(missing, `${tag} docs page lacks ${missing.join(', ')}`).toEqual([]);
+      // the property table is the public API only (custom-elements-manifest.config.mjs)
+      const table = (await page.textContent('.docblock-argstable')) ?? '';
+      const internal = [
+        'fieldsetDisabled',
+        'loadToken',
+        'signedFile',
+        'formResetCallback',
+        'updateForm',
+        'onPageClick',
+        'onPointerDown',
+        'renderItem',
+        'renderOverlay',
+        'messageKind',
+        'documentBytes',
+      ];
+      expect(
+        internal.filter((name) => table.includes(name)),
+        `${tag} property table`,
+      ).toEqual([]);
       expect(problems, `${tag} docs page`).toEqual([]);
       await page.close();
     }

@@ -1,4 +1,5 @@
 /** The page a licence's QR code opens (GET /v/:id): zh-CN, no script, styles from /v/style.css. */
+import { licenceStatusTerm } from '../../../packages/core/src/licence/status';
 import type { publicLicence } from './licences';
 
 type PublicLicence = ReturnType<typeof publicLicence>;
@@ -9,12 +10,12 @@ const esc = (s: unknown) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-const STATUS_TEXT: Record<string, { zh: string; cls: string; note: string }> = {
-  valid: { zh: '有效', cls: 'ok', note: '该电子证照已在证照库登记，当前有效。' },
-  revoked: { zh: '已注销', cls: 'bad', note: '该电子证照已被颁发机构注销，不再有效。' },
-  expired: { zh: '已过期', cls: 'bad', note: '该电子证照已超过有效期。' },
-  'not-yet-valid': { zh: '尚未生效', cls: 'warn', note: '该电子证照的有效期尚未开始。' },
-};
+/** The status words come from the one table (packages/core/src/licence/status.ts); only the colour is the page's. */
+const STATUS_CLASS: Record<string, string> = { valid: 'ok', 'not-yet-valid': 'warn', suspended: 'warn' };
+function statusText(status: string): { zh: string; cls: string; note: string; dateLabel: string | null } {
+  const t = licenceStatusTerm(status, 'zh-CN');
+  return { zh: t.term, cls: STATUS_CLASS[status] ?? 'bad', note: t.note, dateLabel: t.dateLabel };
+}
 
 export const licencePageCss = `
 :root { color-scheme: light; font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; }
@@ -46,7 +47,7 @@ export function licencePage(id: string, l: PublicLicence | undefined): string {
   if (!l) {
     return `${head('未找到电子证照')}<h1>未找到电子证照</h1><p class="status bad" role="status">未登记</p><p>证照库中没有该标识的电子证照。请核对二维码或证照标识，或联系颁发机构。</p>${foot}`;
   }
-  const st = STATUS_TEXT[l.status] ?? STATUS_TEXT.valid!;
+  const st = statusText(l.status);
   const data = Object.entries(l.data ?? {})
     .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
@@ -54,7 +55,7 @@ export function licencePage(id: string, l: PublicLicence | undefined): string {
   return `${head(`${l.typeName} · ${st.zh}`)}
 <h1>${esc(l.typeName)}</h1>
 <p><span class="status ${st.cls}" role="status">状态：${st.zh}</span></p>
-<p>${esc(st.note)}${l.revokedAt ? ` 注销时间：${esc(l.revokedAt.slice(0, 10))}。` : ''}</p>
+<p>${esc(st.note)}${l.revokedAt && st.dateLabel ? ` ${st.dateLabel}：${esc(l.revokedAt.slice(0, 10))}。` : ''}${l.revokedAt && l.revocationReason ? ` 原因：${esc(l.revocationReason)}。` : ''}</p>
 <dl>
 <dt>证照编号</dt><dd>${esc(l.number)}</dd>
 <dt>证照标识</dt><dd>${esc(l.id)}</dd>

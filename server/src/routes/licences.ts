@@ -14,24 +14,37 @@ import type { Transaction } from 'kysely';
 import type { Database, LicencesTable } from '../db/schema';
 import { isLicenceIdentifier } from '../../../packages/core/src/licence/identifier';
 import { licenceValidity, type LicenceMetadata } from '../../../packages/core/src/licence/licence';
+import {
+  isLicenceWithdrawal,
+  licenceStatusTerm,
+  LICENCE_WITHDRAWALS,
+  type LicenceStatus,
+} from '../../../packages/core/src/licence/status';
 import { verifyWithServerState } from '../verify/cache';
 import { licencePage, licencePageCss } from './licence-page';
 
-export type LicenceStatus = 'valid' | 'revoked' | 'expired' | 'not-yet-valid';
+export type { LicenceStatus };
 
+/** The registry's status: what a department set (cancelled 注销, revoked 吊销, suspended 中止), else the validity dates. */
 export function licenceStatus(
   row: Pick<LicencesTable, 'status' | 'valid_from' | 'valid_until'>,
   at = new Date(),
 ): LicenceStatus {
-  if (row.status === 'revoked') return 'revoked';
+  if (isLicenceWithdrawal(row.status)) return row.status;
   return licenceValidity({ validFrom: row.valid_from, validUntil: row.valid_until }, at);
 }
 
 export function publicLicence(row: LicencesTable) {
+  const status = licenceStatus(row);
   const m = JSON.parse(row.metadata) as LicenceMetadata;
   return {
     id: row.id,
-    status: licenceStatus(row),
+    status,
+    /** The status in words, from the one table (packages/core/src/licence/status.ts). */
+    statusText: {
+      'zh-CN': licenceStatusTerm(status, 'zh-CN').term,
+      en: licenceStatusTerm(status, 'en').term,
+    },
     typeName: row.type_name,
     typeCode: row.type_code,
     number: row.number,
@@ -288,9 +301,14 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
   app.post('/api/licences/:id/revoke', async (req) => {
     const dept = await ctx.auth.requireDepartment(req);
     const { id } = req.params as { id: string };
-    const reason = (req.body as { reason?: unknown } | undefined)?.reason;
+    const body = req.body as { reason?: unknown; status?: unknown } | undefined;
+    const reason = body?.reason;
     if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
       throw badRequest('reason must be a short text');
+    // 注销 (cancelled, no fault), 吊销 (revoked, a penalty) or 中止 (suspended): the registry keeps which.
+    const status = body?.status ?? 'revoked';
+    if (!isLicenceWithdrawal(status))
+      throw badRequest(`status must be one of ${LICENCE_WITHDRAWALS.join(', ')}`);
     await ctx.db.transaction().execute(async (trx) => {
       checkId(id);
       const row = await trx
@@ -301,11 +319,12 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       if (!row) throw notFound('no such licence', 'LICENCE_NOT_FOUND');
       if (row.department_id !== dept.id)
         throw forbidden('only the issuing department can revoke a licence', 'LICENCE_OTHER_ISSUER');
-      if (row.status === 'revoked') throw conflict('the licence is already revoked', 'LICENCE_REVOKED');
+      if (isLicenceWithdrawal(row.status) && row.status !== 'suspended')
+        throw conflict(`the licence is already ${row.status}`, 'LICENCE_REVOKED');
       await trx
         .updateTable('licences')
         .set({
-          status: 'revoked',
+          status,
           revoked_at: new Date().toISOString(),
           revocation_reason: (reason as string | undefined) ?? null,
         })

@@ -462,14 +462,16 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     }
   });
 
-  app.head('/api/materials/by-hash/:sha256', async (req, reply) => {
+  /**
+   * Instant upload (秒传) check: the caller's stored material with this content, if any. Only content
+   * this caller already holds counts: a bare hash is no proof of having the bytes. A department
+   * learns only about materials handed in to it, never whether a citizen holds a file.
+   */
+  const storedByHash = async (req: FastifyRequest, sha256: string) => {
     const caller = await ctx.auth.caller(req);
     if (!caller) throw unauthorized();
-    const { sha256 } = req.params as { sha256: string };
     const h = sha256.toLowerCase();
     if (!SHA256_HEX.test(h)) throw badRequest('not a SHA-256 hex digest');
-    // Only content this caller already holds counts: a bare hash is no proof of having the bytes.
-    // A department learns only about materials handed in to it, never whether a citizen holds a file.
     const actor = actorOf(caller);
     const row = await ctx.db
       .selectFrom('materials')
@@ -483,16 +485,31 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
       .orderBy('created_at')
       .limit(1)
       .executeTakeFirst();
-    if (!row || !ctx.blobs.has(h)) {
-      return reply.status(404).send();
-    }
+    if (!row || !ctx.blobs.has(h)) return undefined;
     if (row.owner !== actor)
       await ctx.audit.record({ actor, action: 'material.lookup', subject: `material:${row.id}` });
+    return row;
+  };
+
+  // The first form (kept for existing clients): 200 with headers when stored, 404 when not.
+  app.head('/api/materials/by-hash/:sha256', async (req, reply) => {
+    const row = await storedByHash(req, (req.params as { sha256: string }).sha256);
+    if (!row) return reply.status(404).send();
     return reply
       .status(200)
       .header('x-material-id', row.id)
       .header('x-content-length', String(row.size))
       .send();
+  });
+
+  // The form <material-uploader> uses: "not stored yet" is the normal case of a new upload, so it is a
+  // 200 answer `{stored: false}`, not a 404 that every browser logs as a failed request.
+  app.get('/api/materials/lookup', async (req, reply) => {
+    const sha256 = (req.query as { sha256?: unknown } | undefined)?.sha256;
+    if (typeof sha256 !== 'string') throw badRequest('give the content hash as ?sha256=<hex>');
+    const row = await storedByHash(req, sha256);
+    reply.header('cache-control', 'no-store');
+    return row ? { stored: true, id: row.id, size: Number(row.size) } : { stored: false };
   });
 
   // Instant upload: a new material from content the caller already stored.

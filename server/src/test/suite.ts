@@ -726,23 +726,67 @@ export function defineServerSuite(env: DbEnv): void {
       expect(r.status).toBe(403);
       r = await post(
         `${s.url}/api/licences/${l.identifier}/revoke`,
-        JSON.stringify({ reason: '证照信息变更' }),
+        JSON.stringify({ reason: '证照信息变更', status: 'cancelled' }),
         {
           'content-type': 'application/json',
           'x-api-key': s.apiKey,
         },
       );
       expect(r.status).toBe(200);
-      expect(((await r.json()) as { status: string }).status).toBe('revoked');
-      expect(
-        ((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status,
-      ).toBe('revoked');
-      expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已注销');
+      expect(((await r.json()) as { status: string }).status).toBe('cancelled');
+      expect(await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()).toMatchObject({
+        status: 'cancelled',
+        statusText: { 'zh-CN': '已注销', en: 'cancelled' },
+        revocationReason: '证照信息变更',
+      });
+      const page = await (await fetch(`${s.url}/v/${l.identifier}`)).text();
+      expect(page).toContain('已注销');
+      expect(page).toContain('注销时间');
+      expect(page).not.toContain('吊销');
       r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, '{}', {
         'content-type': 'application/json',
         'x-api-key': s.apiKey,
       });
       expect(r.status).toBe(409);
+    });
+
+    it('注销, 吊销 and 中止 stay apart: each status with its own words and reason (JSON and page)', async () => {
+      const withdraw = (id: string, body: unknown) =>
+        post(`${s.url}/api/licences/${id}/revoke`, JSON.stringify(body), {
+          'content-type': 'application/json',
+          'x-api-key': s.apiKey,
+        });
+      const revoked = licenceFor('100018');
+      expect((await register(await sealLicence(revoked))).status).toBe(201);
+      expect((await withdraw(revoked.identifier, { status: 'withdrawn' })).status).toBe(400);
+      expect(
+        (await withdraw(revoked.identifier, { reason: '违法经营，依法吊销', status: 'revoked' })).status,
+      ).toBe(200);
+      expect(await (await fetch(`${s.url}/api/licences/${revoked.identifier}`)).json()).toMatchObject({
+        status: 'revoked',
+        statusText: { 'zh-CN': '已吊销', en: 'revoked' },
+        revocationReason: '违法经营，依法吊销',
+      });
+      const revokedPage = await (await fetch(`${s.url}/v/${revoked.identifier}`)).text();
+      expect(revokedPage).toContain('已吊销');
+      expect(revokedPage).toContain('违法经营，依法吊销');
+      expect(revokedPage).not.toContain('注销');
+
+      const suspended = licenceFor('100019');
+      expect((await register(await sealLicence(suspended))).status).toBe(201);
+      expect(
+        (await withdraw(suspended.identifier, { reason: '暂扣，待处理', status: 'suspended' })).status,
+      ).toBe(200);
+      expect(await (await fetch(`${s.url}/api/licences/${suspended.identifier}`)).json()).toMatchObject({
+        status: 'suspended',
+        statusText: { 'zh-CN': '已中止', en: 'suspended' },
+      });
+      const suspendedPage = await (await fetch(`${s.url}/v/${suspended.identifier}`)).text();
+      expect(suspendedPage).toContain('已中止');
+      expect(suspendedPage).not.toContain('状态：有效');
+      // a suspended licence may still be revoked; a revoked one cannot be withdrawn again
+      expect((await withdraw(suspended.identifier, { status: 'revoked' })).status).toBe(200);
+      expect((await withdraw(suspended.identifier, { status: 'cancelled' })).status).toBe(409);
     });
 
     it('expired licences report expired; unknown ids 404 (JSON and page)', async () => {
@@ -755,6 +799,9 @@ export function defineServerSuite(env: DbEnv): void {
       expect(
         ((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status,
       ).toBe('expired');
+      expect(await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()).toMatchObject({
+        statusText: { 'zh-CN': '已过期', en: 'expired' },
+      });
       expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已过期');
       const unknown = licenceFor('999999').identifier;
       const r = await fetch(`${s.url}/api/licences/${unknown}`);
@@ -886,6 +933,23 @@ export function defineServerSuite(env: DbEnv): void {
         });
       expect((await byHash(token)).status).toBe(200);
       expect((await byHash(thief)).status).toBe(404);
+      // the lookup the uploader uses: "not stored" is a normal 200 answer, never a 404 the browser logs
+      const lookup = (t: string | undefined, hash = sha256(data)) =>
+        fetch(
+          `${s.url}/api/materials/lookup?sha256=${hash}`,
+          t ? { headers: { authorization: `Bearer ${t}` } } : {},
+        );
+      let look = await lookup(token);
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: true, id: expect.any(String), size: data.length });
+      look = await lookup(thief); // someone without the bytes learns nothing
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: false });
+      look = await lookup(token, 'f'.repeat(64));
+      expect(look.status).toBe(200);
+      expect(await look.json()).toEqual({ stored: false });
+      expect((await lookup(undefined)).status).toBe(401);
+      expect((await lookup(token, 'not-a-hash')).status).toBe(400);
       const reuse = await post(
         `${s.url}/api/materials`,
         JSON.stringify({ sha256: sha256(data), requirement: 'business-licence' }),

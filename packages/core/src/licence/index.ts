@@ -23,3 +23,15 @@ export {
   type LicenceIdentifierParts,
 } from './identifier';
 export { licenceQrPayload, parseLicenceQrPayload } from './qr';
+export {
+  LICENCE_STATUSES,
+  LICENCE_WITHDRAWALS,
+  isLicenceStatus,
+  isLicenceWithdrawal,
+  licenceStatusTerm,
+  licenceStatusTerms,
+  type LicenceStatus,
+  type LicenceStatusLocale,
+  type LicenceStatusTerm,
+  type LicenceWithdrawal,
+} from './status';

@@ -1,5 +1,19 @@
 /** <licence-viewer>'s UI text: zh-CN (default) and English. */
+import { errorStrings } from '../shared/error-strings';
+import {
+  LICENCE_STATUSES,
+  licenceStatusTerms,
+  type LicenceStatusLocale,
+  type LicenceWithdrawal,
+} from '@sidian/core';
 import type { LicenceVerdict } from './licence-viewer';
+
+/** The registry's statuses in words, from the one table in @sidian/core (licence/status.ts). */
+const statusWords = (locale: LicenceStatusLocale, part: 'term' | 'title' | 'note') =>
+  Object.fromEntries(LICENCE_STATUSES.map((s) => [s, licenceStatusTerms[locale][s][part]])) as Record<
+    string,
+    string
+  >;
 
 /**
  * Beijing time (UTC+8, no daylight saving since 1991) by arithmetic, not Intl: the first Intl date
@@ -32,31 +46,28 @@ export const licenceViewerStrings = {
     loading: '正在载入证照…',
     verifying: '正在验证印章…',
     verdictTitle: {
-      valid: '证照有效',
       invalid: '证照无效',
       indeterminate: '无法确认证照',
       unsigned: '证照未盖章',
-      revoked: '证照已吊销',
-      expired: '证照已过期',
-      'not-yet-valid': '证照尚未生效',
+      ...statusWords('zh-CN', 'title'),
+      valid: '证照有效',
     } as Record<LicenceVerdict, string>,
     verdictText: {
-      valid: '电子印章验证通过：文件自盖章以来未被修改，签章证书由可信机构签发。',
       invalid: '文件在盖章后被篡改，或印章已损坏。请勿采信此证照。',
       indeterminate: '印章完整，但无法确认签章证书可信（颁发机构不在信任列表中，或无法确定签署时间）。请向发证机关核实。',
       unsigned: '文件没有电子印章，无法证明其来源和完整性。',
-      revoked: '证照库显示此证照已被发证机关吊销，不能再作为有效证照使用。',
-      expired: '此证照已超过有效期。',
-      'not-yet-valid': '此证照的有效期尚未开始。',
+      ...statusWords('zh-CN', 'note'),
+      valid: '电子印章验证通过：文件自盖章以来未被修改，签章证书由可信机构签发。',
     } as Record<LicenceVerdict, string>,
-    revokedAt: (date: string, reason: string | null) => `吊销时间：${zhDate(date)}${reason ? `；原因：${reason}` : ''}`,
-    registryUnavailable: '无法查询证照库，未能确认证照是否已被吊销。',
+    withdrawnAt: (status: LicenceWithdrawal, date: string, reason: string | null) =>
+      `${licenceStatusTerms['zh-CN'][status].dateLabel}：${zhDate(date)}${reason ? `；原因：${reason}` : ''}`,
+    registryUnavailable: '无法查询证照库，未能确认证照是否已被注销、吊销或中止。',
     registryUnknown: '证照库中没有此证照。',
     loadFailed: '无法打开文件',
     watermarkNote: (text: string) => `水印：${text}`,
     licenceHeading: '证照信息',
     signaturesHeading: '印章与签名',
-    noLicence: '文件中没有证照元数据（licence.json）。',
+    noLicence: '文件中没有证照元数据。',
     licenceChanged: '注意：证照元数据在盖章后被修改，以下显示盖章时的内容。',
     fields: {
       typeName: '证照类型',
@@ -75,21 +86,36 @@ export const licenceViewerStrings = {
     validityRange: (from: string, until: string | null) => `${from} 至 ${until ?? '长期'}`,
     identifierOk: '校验位正确',
     identifierBad: '校验位错误：此标识不是有效的证照标识',
-    registryStatus: {
-      valid: '有效',
-      revoked: '已吊销',
-      expired: '已过期',
-      'not-yet-valid': '尚未生效',
+    registryStatus: statusWords('zh-CN', 'term'),
+    colon: '：',
+    separator: '；',
+    technical: '技术详情',
+    fieldName: '签名域名称',
+    standard: '技术标准',
+    levelText: {
+      'B-B': '基本签名（无可信时间）',
+      'B-T': '带可信时间戳',
+      'B-LT': '带可信时间戳和长期验证数据',
+      'B-LTA': '长期存档（带存档时间戳）',
     } as Record<string, string>,
-    signature: (n: number, field: string) => `签名 ${n}（${field}）`,
-    kind: { approval: '印章/签名', certification: '发证印章（认证签名）', 'document-timestamp': '文档时间戳' } as Record<string, string>,
+    docMdpText: {
+      1: '发证后不允许任何修改',
+      2: '发证后只允许填写表单和签名',
+      3: '发证后只允许填写表单、签名和批注',
+    } as Record<number, string>,
+    signature: (n: number, who: string) => `签名 ${n}（${who}）`,
+    kind: {
+      approval: '印章/签名',
+      certification: '发证印章（认证签名）',
+      'document-timestamp': '文档时间戳',
+    } as Record<string, string>,
     status: { valid: '有效', invalid: '无效', indeterminate: '无法确认' } as Record<string, string>,
     signer: '签章人',
     organization: '单位',
     claimedTime: '签署时间（声明）',
     timestampTime: '可信时间戳',
     noTimestamp: '无',
-    level: '签名级别',
+    level: '签名类型',
     integrity: '完整性',
     coverage: '覆盖范围',
     modificationsAfter: '签署后的修改',
@@ -100,11 +126,12 @@ export const licenceViewerStrings = {
     modificationsText: { none: '无', allowed: '有，均为允许的修改（如追加签名、填写表单）', disallowed: '有不允许的修改' } as Record<string, string>,
     trustText: { trusted: '可信', untrusted: '颁发机构不可信', expired: '证书已过期', revoked: '证书已吊销', unknown: '无法确认' } as Record<string, string>,
     chainText: (issuer: string | null, n: number) => `签发者：${issuer ?? '未知'}；证书 ${n} 张`,
-    mark: (n: number, field: string, status: string) => `签名 ${n}（${field}）：${status}。按回车查看详情。`,
+    mark: (n: number, who: string, status: string) => `签名 ${n}（${who}）：${status}。按回车查看详情。`,
     time: zhDate,
     reverify: '重新验证',
     print: '打印',
     errors: {
+      ...errorStrings['zh-CN'],
       NO_DOCUMENT: '没有可显示的证照。',
       FETCH_FAILED: '无法下载文件。',
       TRUST_FETCH_FAILED: '无法获取信任锚（根证书）。',
@@ -121,26 +148,26 @@ export const licenceViewerStrings = {
     loading: 'Loading the licence…',
     verifying: 'Verifying the seal…',
     verdictTitle: {
-      valid: 'Licence valid',
       invalid: 'Licence invalid',
       indeterminate: 'Licence cannot be confirmed',
       unsigned: 'Licence not sealed',
-      revoked: 'Licence revoked',
-      expired: 'Licence expired',
-      'not-yet-valid': 'Licence not yet valid',
+      ...statusWords('en', 'title'),
+      valid: 'Licence valid',
     } as Record<LicenceVerdict, string>,
     verdictText: {
-      valid: 'The e-seal verifies: the file is unchanged since it was sealed and the certificate comes from a trusted authority.',
-      invalid: 'The file was changed after it was sealed, or the seal is damaged. Do not rely on this licence.',
+      invalid:
+        'The file was changed after it was sealed, or the seal is damaged. Do not rely on this licence.',
       indeterminate:
         'The seal is intact, but its certificate cannot be confirmed as trusted (an authority not in the trust list, or no reliable signing time). Check with the issuing authority.',
       unsigned: 'The file carries no e-seal: its origin and integrity cannot be shown.',
-      revoked: 'The licence registry shows that the issuing authority revoked this licence; it is no longer valid.',
-      expired: 'This licence is past its validity period.',
-      'not-yet-valid': 'The validity period of this licence has not started yet.',
+      ...statusWords('en', 'note'),
+      valid:
+        'The e-seal verifies: the file is unchanged since it was sealed and the certificate comes from a trusted authority.',
     } as Record<LicenceVerdict, string>,
-    revokedAt: (date: string, reason: string | null) => `Revoked ${enDate(date)}${reason ? `; reason: ${reason}` : ''}`,
-    registryUnavailable: 'The licence registry could not be reached: revocation is not confirmed.',
+    withdrawnAt: (status: LicenceWithdrawal, date: string, reason: string | null) =>
+      `${licenceStatusTerms.en[status].dateLabel} ${enDate(date)}${reason ? `; reason: ${reason}` : ''}`,
+    registryUnavailable:
+      'The licence registry could not be reached: whether the licence was cancelled, revoked or suspended is not confirmed.',
     registryUnknown: 'The licence registry does not know this licence.',
     loadFailed: 'The file cannot be opened',
     watermarkNote: (text: string) => `Watermark: ${text}`,
@@ -165,21 +192,39 @@ export const licenceViewerStrings = {
     validityRange: (from: string, until: string | null) => `${from} to ${until ?? 'no expiry'}`,
     identifierOk: 'check character correct',
     identifierBad: 'check character wrong: not a valid licence identifier',
-    registryStatus: {
-      valid: 'valid',
-      revoked: 'revoked',
-      expired: 'expired',
-      'not-yet-valid': 'not yet valid',
+    registryStatus: statusWords('en', 'term'),
+    colon: ': ',
+    separator: '; ',
+    technical: 'Technical details',
+    fieldName: 'Signature field',
+    standard: 'Standard',
+    levelText: {
+      'B-B': 'basic signature (no trusted time)',
+      'B-T': 'with a trusted timestamp',
+      'B-LT': 'with a trusted timestamp and long-term validation data',
+      'B-LTA': 'long-term archive (with an archive timestamp)',
     } as Record<string, string>,
-    signature: (n: number, field: string) => `Signature ${n} (${field})`,
-    kind: { approval: 'Seal / signature', certification: 'Issuing seal (certification)', 'document-timestamp': 'Document timestamp' } as Record<string, string>,
-    status: { valid: 'valid', invalid: 'invalid', indeterminate: 'cannot be confirmed' } as Record<string, string>,
+    docMdpText: {
+      1: 'no changes allowed after issue',
+      2: 'only form filling and signing allowed after issue',
+      3: 'only form filling, signing and comments allowed after issue',
+    } as Record<number, string>,
+    signature: (n: number, who: string) => `Signature ${n} (${who})`,
+    kind: {
+      approval: 'Seal / signature',
+      certification: 'Issuing seal (certification)',
+      'document-timestamp': 'Document timestamp',
+    } as Record<string, string>,
+    status: { valid: 'valid', invalid: 'invalid', indeterminate: 'cannot be confirmed' } as Record<
+      string,
+      string
+    >,
     signer: 'Signed by',
     organization: 'Organisation',
     claimedTime: 'Signing time (claimed)',
     timestampTime: 'Trusted timestamp',
     noTimestamp: 'none',
-    level: 'Level',
+    level: 'Type',
     integrity: 'Integrity',
     coverage: 'Coverage',
     modificationsAfter: 'Changes after signing',
@@ -190,11 +235,13 @@ export const licenceViewerStrings = {
     modificationsText: { none: 'none', allowed: 'only allowed ones (further signatures, form filling)', disallowed: 'disallowed changes' } as Record<string, string>,
     trustText: { trusted: 'trusted', untrusted: 'issuer not trusted', expired: 'certificate expired', revoked: 'certificate revoked', unknown: 'cannot be established' } as Record<string, string>,
     chainText: (issuer: string | null, n: number) => `Issued by ${issuer ?? 'unknown'}; ${n} certificate(s)`,
-    mark: (n: number, field: string, status: string) => `Signature ${n} (${field}): ${status}. Press Enter for details.`,
+    mark: (n: number, who: string, status: string) =>
+      `Signature ${n} (${who}): ${status}. Press Enter for details.`,
     time: enDate,
     reverify: 'Verify again',
     print: 'Print',
     errors: {
+      ...errorStrings.en,
       NO_DOCUMENT: 'There is no licence to show.',
       FETCH_FAILED: 'The file could not be downloaded.',
       TRUST_FETCH_FAILED: 'The trust anchors (root certificates) could not be fetched.',

@@ -40,23 +40,27 @@ export const licenceViewerStyles = css`
   }
   .banner-invalid,
   .banner-revoked,
+  .banner-cancelled,
   .banner-error {
     border-color: var(--_danger);
   }
   .banner-invalid .banner-icon,
   .banner-revoked .banner-icon,
+  .banner-cancelled .banner-icon,
   .banner-error .banner-icon {
     background: var(--_danger);
   }
   .banner-indeterminate,
   .banner-unsigned,
   .banner-expired,
+  .banner-suspended,
   .banner-not-yet-valid {
     border-color: var(--_warning);
   }
   .banner-indeterminate .banner-icon,
   .banner-unsigned .banner-icon,
   .banner-expired .banner-icon,
+  .banner-suspended .banner-icon,
   .banner-not-yet-valid .banner-icon {
     background: var(--_warning);
   }

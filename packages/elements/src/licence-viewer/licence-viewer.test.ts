@@ -81,6 +81,24 @@ describe('<licence-viewer>', () => {
     expect(details).toContain('校验位正确');
     expect(details).toContain('项城市市场监督管理局');
     expect(details).toContain('可信');
+    // no jargon where a citizen reads: PAdES level, DocMDP and field name only behind 技术详情
+    const panel0 = el.shadowRoot!.querySelector<HTMLElement>('#signature-0')!;
+    const technical = panel0.querySelector<HTMLDetailsElement>('details[part~=technical]')!;
+    expect(technical.open).toBe(false);
+    expect(technical.querySelector('summary')!.textContent).toBe('技术详情');
+    const visible = [...panel0.childNodes]
+      .filter((n) => n !== technical)
+      .map((n) => n.textContent)
+      .join(' ');
+    expect(visible).not.toMatch(/B-(B|T|LT|LTA)\b|DocMDP|P=\d|seal-\d/);
+    expect(visible).toContain('长期存档');
+    expect(visible).toContain('签名 1（项城市市场监督管理局）');
+    expect(technical.textContent).toContain('PAdES B-LTA');
+    expect(technical.textContent).toContain(d.report.signatures[0]!.field);
+    if (d.report.signatures[0]!.docMdp) {
+      expect(technical.textContent).toContain(`DocMDP P=${d.report.signatures[0]!.docMdp}`);
+      expect(visible).toContain('发证后');
+    }
     // the mark sits on the seal's widget rectangle of page 1
     const mark = el.shadowRoot!.querySelector<HTMLElement>('.pdf-page[data-index="0"] [part~=mark]')!;
     expect(mark.getAttribute('part')).toContain('mark-valid');
@@ -164,6 +182,57 @@ describe('<licence-viewer>', () => {
     expect(d.registry!.status).toBe('revoked');
     expect(d.report.status).toBe('valid');
     await noAxeViolations(el, 'revoked');
+  });
+
+  it('注销 is not 吊销: cancelled, revoked (with its reason), suspended and expired each in their own words, zh-CN and English', async () => {
+    const cancelled = await viewer(
+      (await licence({ register: true, revoke: 'cancelled', revokeReason: '持证人申请注销' })).id,
+    );
+    expect(cancelled.el.verdict).toBe('cancelled');
+    expect(cancelled.detail()!.registry!.status).toBe('cancelled');
+    expect(banner(cancelled.el).textContent).toContain('证照已注销');
+    expect(banner(cancelled.el).textContent).toContain('注销时间');
+    expect(banner(cancelled.el).textContent).toContain('持证人申请注销');
+    expect(cancelled.el.shadowRoot!.textContent).not.toContain('吊销');
+    expect(cancelled.el.shadowRoot!.querySelector('[part=licence]')!.textContent).toContain('已注销');
+    cancelled.el.lang = 'en';
+    await cancelled.el.updateComplete;
+    expect(banner(cancelled.el).textContent).toContain('Licence cancelled');
+    expect(banner(cancelled.el).textContent).not.toMatch(/revoked/i);
+    await noAxeViolations(cancelled.el, 'cancelled');
+    cleanup();
+
+    const revoked = await viewer(
+      (await licence({ register: true, revoke: 'revoked', revokeReason: '违法经营，依法吊销' })).id,
+      'lang="en"',
+    );
+    expect(revoked.el.verdict).toBe('revoked');
+    expect(banner(revoked.el).textContent).toContain('Licence revoked');
+    expect(banner(revoked.el).textContent).toContain('reason: 违法经营，依法吊销');
+    revoked.el.lang = 'zh-CN';
+    await revoked.el.updateComplete;
+    expect(banner(revoked.el).textContent).toContain('证照已吊销');
+    expect(banner(revoked.el).textContent).toContain('吊销时间');
+    cleanup();
+
+    const suspended = await viewer(
+      (await licence({ register: true, revoke: 'suspended', revokeReason: '暂扣，待处理' })).id,
+    );
+    expect(suspended.el.verdict).toBe('suspended');
+    expect(banner(suspended.el).textContent).toContain('证照已中止');
+    expect(banner(suspended.el).textContent).toContain('暂扣，待处理');
+    expect(banner(suspended.el).className).toContain('banner-suspended');
+    suspended.el.lang = 'en';
+    await suspended.el.updateComplete;
+    expect(banner(suspended.el).textContent).toContain('Licence suspended');
+    cleanup();
+
+    const expired = await viewer(
+      (await licence({ register: true, validFrom: '2020-01-01', validUntil: '2021-01-01' })).id,
+    );
+    expect(expired.el.verdict).toBe('expired');
+    expect(banner(expired.el).textContent).toContain('证照已过期');
+    expect(expired.el.shadowRoot!.querySelector('[part=licence]')!.textContent).toContain('已过期');
   });
 
   it('a seal whose certificate the server revoked: revoked through trust="/api/trust" (its current CRL)', async () => {

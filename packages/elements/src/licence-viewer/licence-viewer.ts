@@ -1,6 +1,13 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { licenceValidity, type SignatureReport, type VerificationReport } from '@sidian/core';
+import {
+  isLicenceStatus,
+  isLicenceWithdrawal,
+  licenceValidity,
+  type LicenceStatus,
+  type SignatureReport,
+  type VerificationReport,
+} from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { fetchBytes } from '../shared/bytes';
 import { SidianElementError, errorCode } from '../shared/errors';
@@ -9,6 +16,7 @@ import { pdfViewLabels } from '../shared/pdf-strings';
 import { PdfViewController, preloadPdfjs, type PageSize } from '../shared/pdf-view';
 import { pdfViewStyles } from '../shared/pdf-view.styles';
 import { baseStyles } from '../shared/styles';
+import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { licenceViewerStyles } from './licence-viewer.styles';
 import { licenceViewerStrings } from './licence-viewer.strings';
 import { checkLicenceOffThread, type LicenceInfo, type PageGeometry } from './verifier';
@@ -16,18 +24,33 @@ import { checkLicenceOffThread, type LicenceInfo, type PageGeometry } from './ve
 export { readLicenceInfo, type LicenceInfo } from './verifier';
 
 /**
- * What the banner says: the document's verification status, overridden by the registry (revoked)
- * and the licence's validity dates (expired, not yet valid) when the seals themselves are not invalid.
+ * What the banner says: the document's verification status, overridden by the registry (cancelled
+ * 注销, revoked 吊销, suspended 中止) and the licence's validity dates (expired, not yet valid) when
+ * the seals themselves are not invalid.
  */
-export type LicenceVerdict = 'valid' | 'invalid' | 'indeterminate' | 'unsigned' | 'revoked' | 'expired' | 'not-yet-valid';
+export type LicenceVerdict =
+  | 'valid'
+  | 'invalid'
+  | 'indeterminate'
+  | 'unsigned'
+  | 'cancelled'
+  | 'revoked'
+  | 'suspended'
+  | 'expired'
+  | 'not-yet-valid';
 
 export type LicenceViewerState = 'empty' | 'loading' | 'verifying' | 'verified' | 'error';
 
 /** What the registry (`status-url`) said about the licence. */
 export interface RegistryStatus {
-  /** `valid`, `revoked`, `expired`, `not-yet-valid`; `unknown` when the registry has no such licence; `unavailable` when it could not be asked. */
-  status: 'valid' | 'revoked' | 'expired' | 'not-yet-valid' | 'unknown' | 'unavailable';
+  /**
+   * The registry's status (`valid`, `cancelled` 注销, `revoked` 吊销, `suspended` 中止, `expired`,
+   * `not-yet-valid`); `unknown` when the registry has no such licence; `unavailable` when it could not be asked.
+   */
+  status: LicenceStatus | 'unknown' | 'unavailable';
+  /** When the licence was cancelled, revoked or suspended. */
   revokedAt?: string | null;
+  /** Why, as the department gave it. */
   revocationReason?: string | null;
   /** SHA-256 of the registered file, when the registry gives it. */
   sha256?: string;
@@ -107,6 +130,8 @@ export class LicenceViewer extends SidianElement {
   @state() private documentBytes?: Uint8Array;
   @state() private verification?: VerifiedDetail;
   @state() private errorMessage = '';
+  /** The code and the engine's own message of the error, behind 技术详情. */
+  @state() private errorDetail = '';
   private pageGeometry: Record<number, PageGeometry> = {};
   private marks: SealMark[] = [];
   private loadToken = 0;
@@ -223,9 +248,19 @@ export class LicenceViewer extends SidianElement {
       const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
       if (res.status === 404) return { status: 'unknown' };
       if (!res.ok) return { status: 'unavailable' };
-      const body = (await res.json()) as { status?: string; revokedAt?: string | null; revocationReason?: string | null; sha256?: string };
-      const status = (['valid', 'revoked', 'expired', 'not-yet-valid'] as const).find((s) => s === body.status) ?? 'unavailable';
-      return { status, revokedAt: body.revokedAt ?? null, revocationReason: body.revocationReason ?? null, sha256: body.sha256 };
+      const body = (await res.json()) as {
+        status?: string;
+        revokedAt?: string | null;
+        revocationReason?: string | null;
+        sha256?: string;
+      };
+      const status = isLicenceStatus(body.status) ? body.status : 'unavailable';
+      return {
+        status,
+        revokedAt: body.revokedAt ?? null,
+        revocationReason: body.revocationReason ?? null,
+        sha256: body.sha256,
+      };
     } catch {
       return { status: 'unavailable' };
     }
@@ -276,7 +311,8 @@ export class LicenceViewer extends SidianElement {
   private fail(e: unknown): void {
     const code = errorCode(e);
     const table = this.t.table.errors;
-    this.errorMessage = table[code] ?? `${table.UNKNOWN} (${(e as Error)?.message ?? code})`;
+    this.errorMessage = table[code] ?? table.UNKNOWN!;
+    this.errorDetail = errorDetail(e, code);
     this.state = 'error';
   }
 
@@ -368,17 +404,39 @@ export class LicenceViewer extends SidianElement {
       kind = v.verdict;
       title = t.table.verdictTitle[v.verdict];
       const extra: string[] = [];
-      if (v.verdict === 'revoked' && v.registry?.revokedAt) extra.push(t.term('revokedAt', v.registry.revokedAt, v.registry.revocationReason ?? null));
+      if (isLicenceWithdrawal(v.verdict) && v.registry?.revokedAt)
+        extra.push(
+          t.term('withdrawnAt', v.verdict, v.registry.revokedAt, v.registry.revocationReason ?? null),
+        );
       if (v.registry?.status === 'unavailable') extra.push(t.term('registryUnavailable'));
       if (v.registry?.status === 'unknown') extra.push(t.term('registryUnknown'));
       text = html`${t.table.verdictText[v.verdict]}${extra.map((e) => html`<br />${e}`)}`;
     }
-    const icon = { valid: '✓', invalid: '✕', revoked: '✕', error: '!', indeterminate: '?', unsigned: '?', expired: '!', 'not-yet-valid': '!' }[kind] ?? '…';
-    return html`<div class="banner banner-${kind}" part="banner banner-${kind}" role="status" aria-live="polite" aria-atomic="true">
+    const icon =
+      {
+        valid: '✓',
+        invalid: '✕',
+        revoked: '✕',
+        cancelled: '✕',
+        suspended: '!',
+        error: '!',
+        indeterminate: '?',
+        unsigned: '?',
+        expired: '!',
+        'not-yet-valid': '!',
+      }[kind] ?? '…';
+    return html`<div
+      class="banner banner-${kind}"
+      part="banner banner-${kind}"
+      role="status"
+      aria-live="polite"
+      aria-atomic="true"
+    >
       <span class="banner-icon" aria-hidden="true">${icon}</span>
       <div>
         <strong class="banner-title">${title}</strong>
         ${text ? html`<p class="banner-text">${text}</p>` : nothing}
+        ${kind === 'error' ? technicalDetails(t.locale, [this.errorDetail]) : nothing}
         ${this.watermark ? html`<p class="banner-text watermark-note">${t.term('watermarkNote', this.watermark)}</p>` : nothing}
       </div>
     </div>`;
@@ -387,28 +445,34 @@ export class LicenceViewer extends SidianElement {
   private renderOverlay(index: number, _size: PageSize): TemplateResult {
     const v = this.verification;
     const marks = this.marks.filter((m) => m.page === index + 1);
-    return html`${this.watermark
-      ? html`<div class="watermark" part="watermark" aria-hidden="true">
-          ${Array.from({ length: 12 }, () => html`<span>${this.watermark}</span>`)}
-        </div>`
-      : nothing}
-    ${v
-      ? marks.map((m) => {
-          const s = v.report.signatures[m.signature]!;
-          const status = this.t.table.status[s.status] ?? s.status;
-          return html`<button
-            type="button"
-            class="mark mark-${s.status}"
-            part="mark mark-${s.status}"
-            .style=${`left:${m.left}%;top:${m.top}%;width:${m.width}%;height:${m.height}%`}
-            aria-label=${this.t.term('mark', m.signature + 1, s.field, status)}
-            title=${`${this.t.term('signature', m.signature + 1, s.field)}: ${status}`}
-            @click=${() => this.focusSignature(m.signature)}
-          >
-            <span class="mark-badge" aria-hidden="true">${s.status === 'valid' ? '✓' : s.status === 'invalid' ? '✕' : '?'}</span>
-          </button>`;
-        })
-      : nothing}`;
+    return html`${
+      this.watermark
+        ? html`<div class="watermark" part="watermark" aria-hidden="true">
+            ${Array.from({ length: 12 }, () => html`<span>${this.watermark}</span>`)}
+          </div>`
+        : nothing
+    }
+    ${
+      v
+        ? marks.map((m) => {
+            const s = v.report.signatures[m.signature]!;
+            const status = this.t.table.status[s.status] ?? s.status;
+            return html`<button
+              type="button"
+              class="mark mark-${s.status}"
+              part="mark mark-${s.status}"
+              .style=${`left:${m.left}%;top:${m.top}%;width:${m.width}%;height:${m.height}%`}
+              aria-label=${this.t.term('mark', m.signature + 1, signatureLabel(s, this.t.table.kind), status)}
+              title=${`${this.t.term('signature', m.signature + 1, signatureLabel(s, this.t.table.kind))}${this.t.term('colon')}${status}`}
+              @click=${() => this.focusSignature(m.signature)}
+            >
+              <span class="mark-badge" aria-hidden="true"
+                >${s.status === 'valid' ? '✓' : s.status === 'invalid' ? '✕' : '?'}</span
+              >
+            </button>`;
+          })
+        : nothing
+    }`;
   }
 
   private renderDetails(): TemplateResult | typeof nothing {
@@ -465,11 +529,16 @@ export class LicenceViewer extends SidianElement {
     const row = (label: string, value: string | null | undefined) => html`<dt>${label}</dt><dd>${value ?? '—'}</dd>`;
     return html`<section class="signature signature-${s.status}" part="signature" id="signature-${i}" tabindex="-1" aria-labelledby="signature-${i}-title">
       <h3 id="signature-${i}-title">
-        ${t.term('signature', i + 1, s.field)}: <span class="sig-status">${t.table.status[s.status] ?? s.status}</span>
+        ${t.term('signature', i + 1, signatureLabel(s, t.table.kind))}${t.term('colon')}<span
+          class="sig-status"
+          >${t.table.status[s.status] ?? s.status}</span
+        >
       </h3>
       <dl>
         <dt>${t.term('level')}</dt>
-        <dd>${t.table.kind[s.kind] ?? s.kind}${s.level ? ` · ${s.level}` : ''}${s.docMdp ? ` · P=${s.docMdp}` : ''}</dd>
+        <dd>
+          ${[t.table.kind[s.kind] ?? s.kind, s.level ? t.table.levelText[s.level] : null, s.docMdp ? t.table.docMdpText[s.docMdp] : null].filter(Boolean).join(t.term('separator'))}
+        </dd>
         ${row(t.term('signer'), s.signer?.commonName)} ${row(t.term('organization'), s.signer?.organization)}
         ${row(t.term('claimedTime'), s.claimedTime ? t.term('time', s.claimedTime) : null)}
         ${row(t.term('timestampTime'), s.timestampTime ? t.term('time', s.timestampTime) : t.term('noTimestamp'))}
@@ -478,16 +547,28 @@ export class LicenceViewer extends SidianElement {
         ${row(t.term('modificationsAfter'), t.table.modificationsText[s.modificationsAfter] ?? s.modificationsAfter)}
         ${row(t.term('chain'), `${t.table.trustText[s.trust] ?? s.trust}; ${t.term('chainText', s.signer?.issuer ?? null, s.chain?.length ?? 0)}`)}
       </dl>
-      ${s.reasons.length
-        ? html`<details>
-            <summary>${t.term('reasons')}</summary>
-            <ul>
-              ${s.reasons.map((r) => html`<li>${r}</li>`)}
-            </ul>
-          </details>`
-        : nothing}
+      <details class="technical" part="technical">
+        <summary>${t.term('technical')}</summary>
+        <dl>
+          ${row(t.term('fieldName'), s.field)}
+          ${row(t.term('standard'), [s.subFilter, s.level ? `PAdES ${s.level}` : null, s.docMdp ? `DocMDP P=${s.docMdp}` : null].filter(Boolean).join(' · '))}
+        </dl>
+        ${
+          s.reasons.length
+            ? html`<p>${t.term('reasons')}</p>
+                <ul>
+                  ${s.reasons.map((r) => html`<li>${r}</li>`)}
+                </ul>`
+            : nothing
+        }
+      </details>
     </section>`;
   }
+}
+
+/** A signature as a person reads it: who signed (organisation, else name), else its kind; never the field name. */
+function signatureLabel(s: SignatureReport, kinds: Record<string, string>): string {
+  return s.signer?.organization || s.signer?.commonName || kinds[s.kind] || s.kind;
 }
 
 /** 居民身份证 numbers are shown masked (first 6 and last 4); organisation codes in full. */
@@ -499,7 +580,7 @@ function maskId(id: string | undefined): string {
 /** The banner's verdict: an invalid or unsigned document stays so; then revocation, then validity dates. */
 export function decideVerdict(report: VerificationReport, licence: LicenceInfo | null, registry: RegistryStatus | null, at = new Date()): LicenceVerdict {
   if (report.status === 'invalid' || report.status === 'unsigned') return report.status;
-  if (registry?.status === 'revoked') return 'revoked';
+  if (registry && isLicenceWithdrawal(registry.status)) return registry.status;
   if (registry?.status === 'expired' || registry?.status === 'not-yet-valid') return registry.status;
   if (licence?.metadata.validFrom) {
     const dates = licenceValidity({ validFrom: licence.metadata.validFrom, validUntil: licence.metadata.validUntil ?? null }, at);

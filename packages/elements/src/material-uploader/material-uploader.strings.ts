@@ -1,5 +1,29 @@
 /** <material-uploader>'s UI text: zh-CN (default) and English. */
-const mb = (n: number, locale: string) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n / 1024 / 1024)} MB`;
+import { errorStrings } from '../shared/error-strings';
+import { LICENCE_STATUSES, licenceStatusTerms, type LicenceStatusLocale } from '@sidian/core';
+
+/** The registry's statuses in words, from the one table in @sidian/core (licence/status.ts). */
+const statusTerms = (locale: LicenceStatusLocale) =>
+  Object.fromEntries(LICENCE_STATUSES.map((s) => [s, licenceStatusTerms[locale][s].term])) as Record<
+    string,
+    string
+  >;
+
+/**
+ * A file size for people: bytes, KB, MB or GB (powers of 1024, as file managers on Windows show
+ * them), the number written the locale's way. A 20 KB photo is "20 KB", never "0 MB".
+ */
+export function fileSize(n: number, locale: 'zh-CN' | 'en'): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = Math.max(0, n);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const digits = u === 0 || v >= 100 ? 0 : 1;
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(v)} ${units[u]}`;
+}
 
 export const materialUploaderStrings = {
   'zh-CN': {
@@ -10,9 +34,10 @@ export const materialUploaderStrings = {
     chooseFor: (name: string) => `选择文件：${name}`,
     dropHint: '可拖放文件到此处，或粘贴（Ctrl+V）',
     accepts: (types: string, max: string | null) => `格式：${types}${max ? `；不超过 ${max}` : ''}`,
-    size: (n: number) => mb(n, 'zh-CN'),
+    size: (n: number) => fileSize(n, 'zh-CN'),
+    list: (items: string[]) => items.join('、'),
     missing: (names: string) => `请提供以下必需材料：${names}`,
-    noEndpoint: '未配置上传地址（endpoint）。',
+    noEndpoint: '未配置上传地址。',
     states: {
       checking: '正在检查文件…',
       converting: '正在将照片转换为 PDF…',
@@ -38,7 +63,8 @@ export const materialUploaderStrings = {
     reuseHeading: '使用已有证照（免提交）',
     reuse: '使用此证照',
     reuseLabel: (t: string, n: string) => `使用此证照：${t} ${n}`,
-    licenceState: { valid: '有效', revoked: '已吊销', expired: '已过期', 'not-yet-valid': '尚未生效' } as Record<string, string>,
+    licenceState: statusTerms('zh-CN'),
+    licenceReason: (reason: string) => `（原因：${reason}）`,
     announceAdded: (name: string) => `已添加 ${name}`,
     announceUploaded: (name: string) => `${name} 已上传`,
     announceRejected: (name: string, reason: string) => `${name} 未被接受：${reason}`,
@@ -56,6 +82,7 @@ export const materialUploaderStrings = {
     },
     whatExe: { 'windows-executable': 'Windows 可执行程序', 'elf-executable': 'Linux 可执行程序', 'macho-executable': 'macOS 可执行程序', script: '脚本程序' } as Record<string, string>,
     errors: {
+      ...errorStrings['zh-CN'],
       NO_ENDPOINT: '未配置上传地址。',
       UPLOAD_FAILED: '上传失败，请检查网络后重试。',
       HASH_MISMATCH: '服务器收到的文件与本地文件不一致，请重试。',
@@ -73,7 +100,8 @@ export const materialUploaderStrings = {
     chooseFor: (name: string) => `Choose file: ${name}`,
     dropHint: 'Drop files here, or paste (Ctrl+V)',
     accepts: (types: string, max: string | null) => `Formats: ${types}${max ? `; up to ${max}` : ''}`,
-    size: (n: number) => mb(n, 'en'),
+    size: (n: number) => fileSize(n, 'en'),
+    list: (items: string[]) => items.join(', '),
     missing: (names: string) => `Please provide the required materials: ${names}`,
     noEndpoint: 'No upload endpoint is configured.',
     states: {
@@ -101,7 +129,8 @@ export const materialUploaderStrings = {
     reuseHeading: 'Use a licence you already hold',
     reuse: 'Use this licence',
     reuseLabel: (t: string, n: string) => `Use this licence: ${t} ${n}`,
-    licenceState: { valid: 'valid', revoked: 'revoked', expired: 'expired', 'not-yet-valid': 'not yet valid' } as Record<string, string>,
+    licenceState: statusTerms('en'),
+    licenceReason: (reason: string) => ` (reason: ${reason})`,
     announceAdded: (name: string) => `${name} added`,
     announceUploaded: (name: string) => `${name} uploaded`,
     announceRejected: (name: string, reason: string) => `${name} was not accepted: ${reason}`,
@@ -119,6 +148,7 @@ export const materialUploaderStrings = {
     },
     whatExe: { 'windows-executable': 'a Windows program', 'elf-executable': 'a Linux program', 'macho-executable': 'a macOS program', script: 'a script' } as Record<string, string>,
     errors: {
+      ...errorStrings.en,
       NO_ENDPOINT: 'No upload endpoint is configured.',
       UPLOAD_FAILED: 'The upload failed; check the network and retry.',
       HASH_MISMATCH: 'The server received a file different from yours; retry.',

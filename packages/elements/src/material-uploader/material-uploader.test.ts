@@ -435,6 +435,73 @@ describe('<material-uploader>', () => {
     expect((await stored(el.materials[0]!.materialId!)).row!.type).toBe('application/pdf');
   });
 
+  it('a new upload leaves no failed request and no console error; sizes in B/KB/MB; no token is 未登录, a refused one 登录已失效', async function () {
+    this.timeout(60_000);
+    // watch every response the page gets (fetch and tus's XHR) and every console error, while the real requests run
+    const failed: string[] = [];
+    const consoleErrors: string[] = [];
+    const realFetch = window.fetch;
+    const realOpen = XMLHttpRequest.prototype.open;
+    const realError = console.error;
+    window.fetch = async (...args: Parameters<typeof fetch>) => {
+      const res = await realFetch(...args);
+      if (res.status >= 400)
+        failed.push(`${res.status} ${String(args[0] instanceof Request ? args[0].url : args[0])}`);
+      return res;
+    };
+    XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, ...args: unknown[]) {
+      this.addEventListener('loadend', () => {
+        if (this.status >= 400 || this.status === 0) failed.push(`${this.status} ${String(args[1])}`);
+      });
+      return (realOpen as (...a: unknown[]) => void).apply(this, args);
+    } as typeof XMLHttpRequest.prototype.open;
+    console.error = (...args: unknown[]) => {
+      consoleErrors.push(args.map(String).join(' '));
+      realError.apply(console, args);
+    };
+    try {
+      const el = await uploader(await token(), [
+        { id: 'other', name: '其他材料', accept: 'pdf', multiple: true },
+      ]);
+      await el.addFiles([pdfFile(bigPdf(40 * 1024, 7), '小文件.pdf')], 'other');
+      await uploadedOne(el);
+      expect(el.materials[0]!.state).toBe('uploaded');
+      expect(el.materials[0]!.instant).toBe(false);
+      expect(failed).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      await el.updateComplete;
+      const size = el.shadowRoot!.querySelector('.item-size')!.textContent!.trim();
+      expect(size).toMatch(/^\d+(\.\d)? KB$/);
+      el.lang = 'en';
+      await el.updateComplete;
+      expect(el.shadowRoot!.querySelector('.hint')!.textContent).toContain('Formats: PDF');
+      expect(el.shadowRoot!.querySelector('.hint')!.textContent).not.toContain('、');
+      cleanup();
+    } finally {
+      window.fetch = realFetch;
+      XMLHttpRequest.prototype.open = realOpen;
+      console.error = realError;
+    }
+    // never signed in: says so, not "expired"; the technical reason stays behind 技术详情
+    const anonymous = await uploader('', [{ id: 'other', name: '其他材料', accept: 'pdf' }]);
+    await anonymous.addFiles([pdfFile(bigPdf(2 * 1024, 8), 'a.pdf')], 'other');
+    await until(() => anonymous.materials[0]?.state === 'error', 'refused without a token', 20_000);
+    expect(anonymous.materials[0]!.error!.code).toBe('NOT_SIGNED_IN');
+    await anonymous.updateComplete;
+    const item = anonymous.shadowRoot!.querySelector<HTMLElement>('.item')!;
+    expect(item.querySelector('.item-status')!.textContent).toContain('尚未登录');
+    expect(item.querySelector('.item-status')!.textContent).not.toContain('失效');
+    expect(item.querySelector('details[part~=technical] summary')!.textContent).toBe('技术详情');
+    expect(item.querySelector('details[part~=technical]')!.textContent).toContain('401');
+    cleanup();
+    // a token the server refuses: the sign-in has expired
+    const stale = await uploader('not-a-valid-token', [{ id: 'other', name: '其他材料', accept: 'pdf' }]);
+    await stale.addFiles([pdfFile(bigPdf(2 * 1024, 9), 'b.pdf')], 'other');
+    await until(() => stale.materials[0]?.state === 'error', 'refused token', 20_000);
+    expect(stale.materials[0]!.error!.code).toBe('UNAUTHORIZED');
+    expect(stale.materials[0]!.error!.message).toContain('登录已失效');
+  });
+
   it('reuses a licence from the registry instead of an upload (免证可办)', async function () {
     this.timeout(60_000);
     const idNumber = '110101199001011237';
@@ -447,18 +514,41 @@ describe('<material-uploader>', () => {
     await executeServerCommand<{ id: string }, Record<string, unknown>>('sidian-licence', {
       serial: String(Number(serial) + 1),
       register: true,
-      revoke: true,
+      revoke: 'revoked',
+      revokeReason: '违法经营，依法吊销',
+      holder: { name: '张三', idType: '居民身份证', idNumber },
+    });
+    await executeServerCommand<{ id: string }, Record<string, unknown>>('sidian-licence', {
+      serial: String(Number(serial) + 2),
+      register: true,
+      revoke: 'cancelled',
+      revokeReason: '持证人申请注销',
       holder: { name: '张三', idType: '居民身份证', idNumber },
     });
     const el = await uploader(await token(idNumber), [{ id: 'food', name: '食品经营许可证', required: true, accept: 'pdf', licenceTypes: ['11100000MB0143028K'] }]);
     const uploaded = events<MaterialUploadedDetail>(el, 'material-uploaded');
-    await until(() => el.holderLicences.length === 2, 'licences listed', 10_000);
+    await until(() => el.holderLicences.length === 3, 'licences listed', 10_000);
     await el.updateComplete;
     const buttons = [...el.shadowRoot!.querySelectorAll<HTMLButtonElement>('[part~=licences] button')];
-    expect(buttons.length).toBe(2);
+    expect(buttons.length).toBe(3);
     const enabled = buttons.filter((b) => !b.disabled);
-    expect(enabled.length).toBe(1); // the revoked one cannot be used
-    expect(el.shadowRoot!.querySelector('[part~=licences]')!.textContent).toContain('已吊销');
+    expect(enabled.length).toBe(1); // neither the revoked nor the cancelled one can be used
+    const rows = [...el.shadowRoot!.querySelectorAll<HTMLElement>('[part~=licences] li')].map((li) =>
+      li.textContent!.replace(/\s+/g, ' '),
+    );
+    // 吊销 (a penalty) only where the registry says revoked; 注销 for the one the holder cancelled
+    const revokedRow = rows.find((r) => r.includes('已吊销'))!;
+    expect(revokedRow).toContain('（原因：违法经营，依法吊销）');
+    const cancelledRow = rows.find((r) => r.includes('已注销'))!;
+    expect(cancelledRow).toContain('（原因：持证人申请注销）');
+    expect(cancelledRow).not.toContain('吊销');
+    el.lang = 'en';
+    await el.updateComplete;
+    const enText = el.shadowRoot!.querySelector('[part~=licences]')!.textContent!;
+    expect(enText).toContain('cancelled (reason: 持证人申请注销)');
+    expect(enText).toContain('revoked (reason: 违法经营，依法吊销)');
+    el.lang = '';
+    await el.updateComplete;
     await noAxeViolations(el, 'licences');
     enabled[0]!.focus();
     await sendKeys({ press: 'Enter' });

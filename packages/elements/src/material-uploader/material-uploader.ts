@@ -6,6 +6,7 @@ import { SidianElement } from '../shared/base';
 import { SidianElementError, errorCode } from '../shared/errors';
 import { FormAssociated, type FormValidity, type FormValue } from '../shared/form-associated';
 import { LocalizeController } from '../shared/localize';
+import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { baseStyles } from '../shared/styles';
 import { hashFile, type HashJob } from './hasher';
 import { materialUploaderStyles } from './material-uploader.styles';
@@ -57,7 +58,8 @@ export interface Material {
   licenceId?: string;
   /** No bytes were sent: the server already held the content. */
   instant: boolean;
-  error?: { code: string; message: string };
+  /** `message` in the page's language; `detail` the code and the technical reason (shown behind 技术详情). */
+  error?: { code: string; message: string; detail?: string };
 }
 
 /** The server's record of an applicant's signature over a material (`POST …/:id/signatures`). */
@@ -83,7 +85,10 @@ export interface MaterialValue {
 /** A licence of the holder's, from the registry. */
 export interface HolderLicence {
   id: string;
+  /** The registry's status: valid, cancelled (注销), revoked (吊销), suspended (中止), expired, not-yet-valid. */
   status: string;
+  /** Why it was cancelled, revoked or suspended, as the department gave it. */
+  revocationReason?: string | null;
   typeName: string;
   typeCode: string;
   number: string;
@@ -324,7 +329,17 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
     const failed = this.items.find((i) => i.state === 'error');
     if (failed) throw new SidianElementError('UPLOAD_FAILED', `${failed.name}: ${failed.error?.message ?? 'failed'}`);
     const missing = this.missingRequired();
-    if (missing.length) throw new SidianElementError('MATERIALS_MISSING', this.t.term('missing', missing.map((r) => r.name).join('、')));
+    if (missing.length)
+      throw new SidianElementError(
+        'MATERIALS_MISSING',
+        this.t.term(
+          'missing',
+          this.t.term(
+            'list',
+            missing.map((r) => r.name),
+          ),
+        ),
+      );
     return this.value;
   }
 
@@ -419,8 +434,21 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
   protected formValidity(): FormValidity {
     const missing = this.missingRequired();
     if (!missing.length) return { flags: {}, message: '' };
-    const anchor = this.renderRoot?.querySelector<HTMLElement>(`[data-requirement="${CSS.escape(missing[0]!.id)}"] [part~=choose-button]`) ?? undefined;
-    return { flags: { valueMissing: true }, message: this.t.term('missing', missing.map((r) => r.name).join('、')), anchor };
+    const anchor =
+      this.renderRoot?.querySelector<HTMLElement>(
+        `[data-requirement="${CSS.escape(missing[0]!.id)}"] [part~=choose-button]`,
+      ) ?? undefined;
+    return {
+      flags: { valueMissing: true },
+      message: this.t.term(
+        'missing',
+        this.t.term(
+          'list',
+          missing.map((r) => r.name),
+        ),
+      ),
+      anchor,
+    };
   }
   protected formReset(): void {
     for (const i of [...this.items]) this.cancel(i.key);
@@ -445,7 +473,10 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
   private async check(file: File, kind: string, req: MaterialRequirement, toPdf: boolean): Promise<{ code: string; reason: string } | undefined> {
     const r = this.t.table.rejections;
     const kinds = acceptedKinds(req.accept);
-    const allowed = [...kinds].map((k) => this.t.table.kinds[k]).join('、');
+    const allowed = this.t.term(
+      'list',
+      [...kinds].map((k) => this.t.table.kinds[k]!),
+    );
     const ext = /\.[A-Za-z0-9]{1,8}$/.exec(file.name)?.[0] ?? '';
     if (file.size === 0) return { code: 'EMPTY', reason: r.EMPTY };
     if (kind === 'windows-executable' || kind === 'elf-executable' || kind === 'macho-executable' || kind === 'script') {
@@ -536,9 +567,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
     let materialId: string;
     let instant = false;
     // instant upload (秒传): the server already holds this content for this applicant
-    const head = await fetch(`${endpoint}/by-hash/${sha256}`, { method: 'HEAD', headers: this.authHeaders() });
-    if (head.status === 401) throw httpError(401);
-    if (head.ok) {
+    if (await this.alreadyStored(endpoint, sha256)) {
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: { ...this.authHeaders(), 'content-type': 'application/json' },
@@ -550,7 +579,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
           ...(this.department ? { department: this.department } : {}),
         }),
       });
-      if (!res.ok) throw httpError(res.status);
+      if (!res.ok) throw httpError(res.status, !!this.token);
       materialId = ((await res.json()) as { id: string }).id;
       instant = true;
       this.setItem(item, { uploaded: item.size });
@@ -572,6 +601,26 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
     this.announce(this.t.term('announceUploaded', item.name));
     this.emit('material-uploaded', { requirementId: item.requirementId, name: item.name, id: materialId, sha256, instant, ...(signatureId ? { signatureId } : {}) });
     this.afterChange();
+  }
+
+  /**
+   * Whether the server already holds this content for this applicant. `GET …/lookup?sha256=` answers
+   * 200 `{stored}` either way, so a new upload (the normal case) leaves no failed request in the
+   * browser's console; a server without it (404/405) is asked the first way, `HEAD …/by-hash/`.
+   */
+  private async alreadyStored(endpoint: string, sha256: string): Promise<boolean> {
+    const res = await fetch(`${endpoint}/lookup?sha256=${sha256}`, {
+      headers: { ...this.authHeaders(), accept: 'application/json' },
+    });
+    if (res.status === 401) throw httpError(401, !!this.token);
+    if (res.ok) return ((await res.json()) as { stored?: unknown }).stored === true;
+    if (res.status !== 404 && res.status !== 405) throw httpError(res.status);
+    const head = await fetch(`${endpoint}/by-hash/${sha256}`, {
+      method: 'HEAD',
+      headers: this.authHeaders(),
+    });
+    if (head.status === 401) throw httpError(401, !!this.token);
+    return head.ok;
   }
 
   /** A tus upload (resuming a stored one with the same content and requirement); resolves with its URL. */
@@ -621,7 +670,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       const why = ((await res.json().catch(() => ({}))) as { message?: string }).message ?? '';
       throw new SidianElementError('SIGNATURE_REFUSED', why);
     }
-    if (!res.ok) throw httpError(res.status);
+    if (!res.ok) throw httpError(res.status, !!this.token);
     return (await res.json()) as MaterialSignatureRecord;
   }
 
@@ -630,7 +679,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       const res = await fetch(`${endpoint}/${encodeURIComponent(id)}`, { headers: this.authHeaders() });
       if (res.ok) return (await res.json()) as { id: string; sha256: string };
       // the row is written right after the last byte: a moment's wait covers the race
-      if (res.status !== 404 || attempt >= 10) throw httpError(res.status);
+      if (res.status !== 404 || attempt >= 10) throw httpError(res.status, !!this.token);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -640,9 +689,13 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
   }
 
   private failItem(item: Item, e: unknown): void {
-    const code = errorCode(e) === 'UNKNOWN' ? ((e as { originalResponse?: { getStatus(): number } })?.originalResponse?.getStatus() === 401 ? 'UNAUTHORIZED' : 'UPLOAD_FAILED') : errorCode(e);
-    const message = this.t.table.errors[code] ?? `${this.t.table.errors.UNKNOWN} (${(e as Error)?.message ?? code})`;
-    this.setItem(item, { state: 'error', error: { code, message } });
+    const status = (
+      e as { originalResponse?: { getStatus(): number } } | null
+    )?.originalResponse?.getStatus();
+    const refused = status === 401 ? (this.token ? 'UNAUTHORIZED' : 'NOT_SIGNED_IN') : 'UPLOAD_FAILED';
+    const code = errorCode(e) === 'UNKNOWN' ? refused : errorCode(e);
+    const message = this.t.table.errors[code] ?? this.t.table.errors.UNKNOWN!;
+    this.setItem(item, { state: 'error', error: { code, message, detail: errorDetail(e, code) } });
     this.announce(`${item.name}: ${message}`);
   }
 
@@ -833,7 +886,15 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
         />
       </div>
       <p class="hint" id=${hintId}>
-        ${t.term('accepts', [...kinds].map((k) => t.table.kinds[k]).join('、'), r.maxSize ? t.term('size', r.maxSize) : null)} · ${t.term('dropHint')}
+        ${t.term(
+          'accepts',
+          t.term(
+            'list',
+            [...kinds].map((k) => t.table.kinds[k]!),
+          ),
+          r.maxSize ? t.term('size', r.maxSize) : null,
+        )}
+        · ${t.term('dropHint')}
       </p>
       ${rejection ? html`<p class="rejection" part="rejection" role="alert">${rejection}</p>` : nothing}
       ${licences.length ? this.renderLicences(r, licences) : nothing}
@@ -847,18 +908,24 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       <p class="licences-title">${t.term('reuseHeading')}</p>
       <ul>
         ${licences.map(
-          (l) => html`<li>
-            <span>${l.typeName} · ${l.number} · ${t.table.licenceState[l.status] ?? l.status}</span>
-            <button
-              type="button"
-              part="button"
-              aria-label=${t.term('reuseLabel', l.typeName, l.number)}
-              ?disabled=${l.status !== 'valid' || this.isDisabled || this.items.some((i) => i.licenceId === l.id && i.requirementId === r.id)}
-              @click=${() => this.useLicence(r.id, l.id)}
-            >
-              ${t.term('reuse')}
-            </button>
-          </li>`,
+          (l) =>
+            html`<li>
+              <span
+                >${l.typeName} · ${l.number} ·
+                <span class="licence-status" data-status=${l.status}
+                  >${t.table.licenceState[l.status] ?? l.status}</span
+                >${l.status !== 'valid' && l.revocationReason ? t.term('licenceReason', l.revocationReason) : nothing}</span
+              >
+              <button
+                type="button"
+                part="button"
+                aria-label=${t.term('reuseLabel', l.typeName, l.number)}
+                ?disabled=${l.status !== 'valid' || this.isDisabled || this.items.some((i) => i.licenceId === l.id && i.requirementId === r.id)}
+                @click=${() => this.useLicence(r.id, l.id)}
+              >
+                ${t.term('reuse')}
+              </button>
+            </li>`,
         )}
       </ul>
     </div>`;
@@ -887,7 +954,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
         value = max = 1;
         break;
       case 'error':
-        text = `${i.error?.message ?? s.error}`;
+        text = i.error?.message ?? s.error;
         break;
       default:
         text = s[i.state] as string;
@@ -906,6 +973,7 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       </div>
       ${busy ? html`<progress part="progress" max=${max} .value=${value} aria-label=${t.term('progressLabel', i.name)}></progress>` : nothing}
       <div class="item-status ${i.state === 'error' ? 'error' : ''}">${text}</div>
+      ${i.state === 'error' ? technicalDetails(t.locale, [i.error?.detail]) : nothing}
     </li>`;
   }
 }
@@ -924,10 +992,22 @@ function fromHex(h: string): Uint8Array {
   return out;
 }
 
-function httpError(status: number): SidianElementError {
-  return status === 401
-    ? Object.assign(new SidianElementError('UPLOAD_FAILED', 'authentication required'), { code: 'UNAUTHORIZED' as never })
-    : new SidianElementError('UPLOAD_FAILED', `HTTP ${status}`);
+/**
+ * An error for a refused request. 401 is NOT_SIGNED_IN when the page gave no token at all (未登录),
+ * UNAUTHORIZED when the token it gave was refused (登录已失效).
+ */
+function httpError(status: number, hadToken = true): SidianElementError {
+  if (status === 401) {
+    const code = hadToken ? 'UNAUTHORIZED' : 'NOT_SIGNED_IN';
+    return Object.assign(
+      new SidianElementError(
+        'UPLOAD_FAILED',
+        `HTTP 401: ${hadToken ? 'the token was refused' : 'no token given'}`,
+      ),
+      { code: code as never },
+    );
+  }
+  return new SidianElementError('UPLOAD_FAILED', `HTTP ${status}`);
 }
 
 declare global {

@@ -1,4 +1,5 @@
 /** <seal-placer>'s UI text: zh-CN (default) and English. */
+import { errorStrings } from '../shared/error-strings';
 export const sealPlacerStrings = {
   'zh-CN': {
     region: '盖章',
@@ -8,6 +9,7 @@ export const sealPlacerStrings = {
     place: '放置印章',
     seal: '盖章',
     sealing: '正在盖章…',
+    done: '已盖章',
     sealed: '已盖章，文件已签名。',
     sealLabel: (page: number, x: string, y: string) => `印章：第 ${page} 页，距左 ${x} 点，距下 ${y} 点。方向键移动，Shift 加方向键大步移动，PageUp/PageDown 换页。`,
     seamLabel: (y: string) => `骑缝章：距下 ${y} 点。上下方向键移动。`,
@@ -21,11 +23,13 @@ export const sealPlacerStrings = {
     modeEveryPage: '每页盖章',
     modeSeam: '骑缝章',
     errors: {
+      ...errorStrings['zh-CN'],
       NO_DOCUMENT: '没有可盖章的文档。',
       FETCH_FAILED: '无法下载文档。',
-      NO_SIGNER: '没有签章密钥（signer），无法盖章。',
+      NO_SIGNER: '没有签章密钥，无法盖章。',
       NO_SEAL_IMAGE: '没有印章图像。',
       NO_PLACEMENT: '请先放置印章。',
+      ALREADY_SEALED: '文件已盖章。如需在此文件上再加盖印章，请先重置。',
       PLACEMENT_OFF_PAGE: '印章超出页面范围，请调整位置。',
       BUSY: '正在盖章，请稍候。',
       DISABLED: '组件已禁用。',
@@ -48,6 +52,7 @@ export const sealPlacerStrings = {
     place: 'Place seal',
     seal: 'Seal',
     sealing: 'Sealing…',
+    done: 'Sealed',
     sealed: 'Sealed: the file is signed.',
     sealLabel: (page: number, x: string, y: string) =>
       `Seal on page ${page}, ${x} pt from the left, ${y} pt from the bottom. Arrow keys move it, Shift+arrows move further, PageUp/PageDown change page.`,
@@ -62,11 +67,13 @@ export const sealPlacerStrings = {
     modeEveryPage: 'Every page',
     modeSeam: 'Seam seal',
     errors: {
+      ...errorStrings.en,
       NO_DOCUMENT: 'There is no document to seal.',
       FETCH_FAILED: 'The document could not be downloaded.',
       NO_SIGNER: 'No signing key (signer) is set.',
       NO_SEAL_IMAGE: 'There is no seal image.',
       NO_PLACEMENT: 'Place the seal first.',
+      ALREADY_SEALED: 'The document is already sealed. Reset first to add another seal to it.',
       PLACEMENT_OFF_PAGE: 'The seal lies outside the page; move it.',
       BUSY: 'Sealing is in progress.',
       DISABLED: 'The element is disabled.',

@@ -235,7 +235,12 @@ describe('<seal-placer>', () => {
   it('seal() errors: no signer, no seal image, no placement, busy', async () => {
     const el = await placer();
     expect((await rejection(el.seal())).code).toBe('NO_SIGNER');
-    expect(el.shadowRoot!.querySelector('[role=alert]')!.textContent).toContain('signer');
+    expect(el.shadowRoot!.querySelector('[role=alert]')!.textContent).toContain('没有签章密钥');
+    // the developer's reason (set .signer) is behind 技术详情, not in the citizen's sentence
+    expect(el.shadowRoot!.querySelector('[role=alert]')!.textContent).not.toContain('signer');
+    expect(el.shadowRoot!.querySelector('details[part~=technical]')!.textContent).toContain(
+      'NO_SIGNER: no signer',
+    );
     el.signer = signer;
     expect((await rejection(el.seal())).code).toBe('NO_PLACEMENT');
     el.place();
@@ -305,6 +310,59 @@ describe('<seal-placer>', () => {
     expect(el.checkValidity()).toBe(false);
   });
 
+  it('done state: after a seal the button says 已盖章 and is disabled, a second seal() is refused in Chinese; reset() or a new document re-arms', async () => {
+    const el = await placer('certify="2"', 'five-pages');
+    el.signer = signer;
+    el.place();
+    const first = await el.seal();
+    await el.updateComplete;
+    const button = el.shadowRoot!.querySelector<HTMLButtonElement>('[part~=seal-button]')!;
+    expect(el.state).toBe('sealed');
+    expect(button.disabled).toBe(true);
+    expect(button.textContent!.trim()).toBe('已盖章');
+    // clicking the page, place() and .placements do not re-arm it
+    pageEl(el, 0).querySelector<HTMLElement>('.overlay')!.click();
+    expect(el.place()).toEqual([]);
+    el.placements = [{ page: 1, x: 100, y: 100, width: 100, height: 100 }];
+    expect(el.placements).toEqual([]);
+    expect(el.state).toBe('sealed');
+    const again = await rejection(el.seal());
+    expect(again.code).toBe('ALREADY_SEALED');
+    await el.updateComplete;
+    const status = el.shadowRoot!.querySelector('[part=status]')!.textContent!.trim();
+    expect(status).toContain('已盖章');
+    expect(status).not.toContain('请先放置印章');
+    expect(status).not.toMatch(/[A-Za-z]{3,}/);
+    el.lang = 'en';
+    await el.updateComplete;
+    expect(button.textContent!.trim()).toBe('Sealed');
+    el.removeAttribute('lang');
+    // reset(): a further seal on the sealed file; certifying it again is refused in Chinese (not the engine's English)
+    el.reset();
+    await el.updateComplete;
+    expect(el.state).toBe('loaded');
+    expect(el.document).toBe(first);
+    expect(button.disabled).toBe(false);
+    expect(button.textContent!.trim()).toBe('盖章');
+    el.place();
+    const certifyAgain = await rejection(el.seal());
+    expect(certifyAgain.code).toBe('SIGN_CERTIFY_NOT_FIRST');
+    await el.updateComplete;
+    const refused = el.shadowRoot!.querySelector('[part=status]')!.textContent!.trim();
+    expect(refused).toContain('认证');
+    expect(refused).not.toMatch(/[A-Za-z]{3,}/);
+    // a new document re-arms too
+    el.removeAttribute('certify');
+    el.document = await loadFixturePdf('five-pages');
+    await until(
+      () => el.state === 'loaded' || el.state === 'placed',
+      `new document loaded (state ${el.state})`,
+    );
+    el.place();
+    await el.seal();
+    expect(el.state).toBe('sealed');
+  });
+
   it('seals a seam seal across five pages and then every page; both verify', async () => {
     const el = await placer('mode="seam"', 'five-pages');
     el.signer = signer;
@@ -313,7 +371,8 @@ describe('<seal-placer>', () => {
     const v1 = await verifyInNode('seal-placer-seam', seam);
     expect(v1.pdfsig.stdout).toContain('Signature is Valid');
     expect(v1.report.status).toBe('valid');
-    // a second seal on the sealed document (a new revision)
+    // a second seal on the sealed document (a new revision): only after reset()
+    el.reset();
     el.mode = 'every-page';
     await el.updateComplete;
     el.place();
@@ -322,8 +381,9 @@ describe('<seal-placer>', () => {
     const v2 = await verifyInNode('seal-placer-seam-every-page', both);
     expect(v2.report.status).toBe('valid');
     expect(v2.report.signatures.length).toBe(2);
-    // pdfsig lists every widget (5 strips, 5 page seals) under its field's name
-    expect([...new Set(v2.pdfsig.stdout.match(/Field Name: \S+/g))]).toEqual(['Field Name: seal-1', 'Field Name: seal-2']);
+    // pdfsig lists every widget (5 strips, 5 page seals) under its field's name: named by role, numbered when taken
+    expect([...new Set(v2.pdfsig.stdout.match(/Field Name: \S+/g))]).toEqual(['Field Name: department-seal', 'Field Name: department-seal-2']);
+    expect(v2.report.signatures.map((s) => s.field)).toEqual(['department-seal', 'department-seal-2']);
     expect((v2.pdfsig.stdout.match(/Signature is Valid/g) ?? []).length).toBe(10);
     expect(v2.pdfsig.stdout.includes('Invalid')).toBe(false);
   });

@@ -10,6 +10,8 @@ import { pdfViewLabels } from '../shared/pdf-strings';
 import { PdfViewController, type PageSize } from '../shared/pdf-view';
 import { pdfViewStyles } from '../shared/pdf-view.styles';
 import { baseStyles } from '../shared/styles';
+import { newFieldName } from '../shared/field-names';
+import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { sealPlacerStyles } from './seal-placer.styles';
 import { sealPlacerStrings } from './seal-placer.strings';
 
@@ -75,6 +77,11 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   @property() reason?: string;
   /** /Location of the signature. */
   @property() location?: string;
+  /**
+   * The signature field: an existing empty one to fill, or the name of the new one. Default by role:
+   * `issuing-seal` with `certify`, else `department-seal` (numbered when taken).
+   */
+  @property() field?: string;
   /** RFC 3161 timestamp authority URL (makes the seal PAdES B-T). */
   @property() tsa?: string;
   /** Certification signature with DocMDP permission 1, 2 or 3. */
@@ -92,7 +99,11 @@ export class SealPlacer extends FormAssociated(SidianElement) {
    */
   @property({ attribute: false }) prepareFields?: PreparedField[];
 
-  /** Where the element is: empty, loading, loaded, placed, sealing, sealed or error. */
+  /**
+   * Where the element is: empty, loading, loaded, placed, sealing, sealed or error. `sealed` is the
+   * done state: the 盖章 button says 已盖章 and is disabled, and `seal()` rejects with ALREADY_SEALED
+   * until `reset()` (another seal on the sealed file) or a new `src` / `.document`.
+   */
   @property({ reflect: true, attribute: 'state' }) state: SealPlacerState = 'empty';
 
   @state() private documentBytes?: Uint8Array;
@@ -103,6 +114,8 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   @state() private placement?: SealPlacement;
   @state() private message = '';
   @state() private messageKind: 'info' | 'error' | 'success' = 'info';
+  /** The code and the engine's own message of the last error, behind 技术详情. */
+  @state() private detail = '';
   @state() private announcement = '';
   private pageSizes: PageSize[] = [];
   private signedFile?: File;
@@ -129,7 +142,10 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     void this.setSealImage(bytes);
   }
 
-  /** Where the seal will go, one entry per widget, in PDF points (origin bottom-left of the page as displayed). */
+  /**
+   * Where the seal will go, one entry per widget, in PDF points (origin bottom-left of the page as
+   * displayed). Ignored while `state` is `sealed` (call `reset()` first).
+   */
   get placements(): SealPlacement[] {
     const p = this.placement;
     if (!p) return [];
@@ -142,6 +158,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     return [{ ...p }];
   }
   set placements(list: SealPlacement[]) {
+    if (this.state === 'sealed') return; // done: `reset()` first
     const first = list?.[0];
     if (!first) {
       this.placement = undefined;
@@ -171,7 +188,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
    * every-page) or the middle of the right edges (seam). Returns the placements.
    */
   place(): SealPlacement[] {
-    if (!this.pageSizes.length) return [];
+    if (!this.pageSizes.length || this.state === 'sealed') return [];
     const page = this.mode === 'single' ? Math.min(this.view.currentPage, this.pageSizes.length) : 1;
     const size = this.pageSizes[page - 1]!;
     const { width, height } = this.sealDims();
@@ -193,6 +210,11 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     if (this.state === 'sealing') throw this.fail(new SidianElementError('BUSY', 'a seal is being applied'), false);
     try {
       if (this.isDisabled) throw new SidianElementError('DISABLED', 'the element is disabled');
+      if (this.state === 'sealed')
+        throw new SidianElementError(
+          'ALREADY_SEALED',
+          'the document is sealed; call reset() to add another seal',
+        );
       const pdf = this.documentBytes;
       if (!pdf) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
       const signer = this.signer;
@@ -223,6 +245,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
         location: this.location || undefined,
         certify: this.certify || undefined,
         tsa: this.tsa || undefined,
+        field: this.field || newFieldName(pdf, this.certify ? 'issuing-seal' : 'department-seal'),
       });
       const sha256 = await sha256Hex(signed);
       this.signedFile = toFile(signed, signedName(this.src, 'sealed'), 'application/pdf');
@@ -235,8 +258,20 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       this.emit('sealed', { pdf: signed, sha256 });
       return signed;
     } catch (e) {
-      throw this.fail(e, true);
+      // refused while done: the element stays sealed
+      throw this.fail(e, errorCode(e) !== 'ALREADY_SEALED');
     }
+  }
+
+  /**
+   * Leaves the done state after `seal()`: the element shows the sealed file, ready for a further seal
+   * on top of it (another department's, as a new revision). Setting `src` or `.document` does the same
+   * with a new document. Nothing happens before a seal.
+   */
+  reset(): void {
+    if (this.state !== 'sealed') return;
+    this.placement = undefined;
+    this.setState(this.documentBytes ? 'loaded' : 'empty', '', 'info');
   }
 
   // ---- form association ----------------------------------------------------------------------
@@ -368,7 +403,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
 
   private afterPlacementChange(announce: boolean): void {
     const p = this.placement;
-    if (this.state === 'loaded' || this.state === 'placed' || this.state === 'sealed' || this.state === 'error') {
+    if (this.state === 'loaded' || this.state === 'placed' || this.state === 'error') {
       if (this.documentBytes) this.state = p ? 'placed' : 'loaded';
     }
     if (p && announce) this.announcement = this.t.term('moved', p.page, this.t.number(p.x, { maximumFractionDigits: 1 }), this.t.number(p.y, { maximumFractionDigits: 1 }));
@@ -412,7 +447,13 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   }
 
   private onPageClick = (e: MouseEvent) => {
-    if (this.isDisabled || this.state === 'sealing' || (e.target as Element).closest('.seal')) return;
+    if (
+      this.isDisabled ||
+      this.state === 'sealing' ||
+      this.state === 'sealed' ||
+      (e.target as Element).closest('.seal')
+    )
+      return;
     const index = Number((e.currentTarget as HTMLElement).dataset.page);
     if (!this.placement) this.place();
     const p = this.placement!;
@@ -500,6 +541,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   private setState(s: SealPlacerState, message: string, kind: 'info' | 'error' | 'success'): void {
     this.state = s;
     this.message = message;
+    this.detail = '';
     this.messageKind = kind;
   }
 
@@ -507,8 +549,8 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   private fail(e: unknown, setError: boolean): unknown {
     const code = errorCode(e);
     const errors = this.t.table.errors;
-    const text = errors[code] ?? `${errors.UNKNOWN} ${(e as Error)?.message ?? ''}`.trim();
-    this.message = text;
+    this.message = errors[code] ?? errors.UNKNOWN!;
+    this.detail = errorDetail(e, code);
     this.messageKind = 'error';
     if (setError) this.state = 'error';
     else if (this.state === 'sealing') this.state = this.placement ? 'placed' : 'loaded';
@@ -527,7 +569,8 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   override render() {
     const t = this.t;
     const busy = this.state === 'sealing';
-    const off = this.isDisabled || busy;
+    const done = this.state === 'sealed';
+    const off = this.isDisabled || busy || done;
     const p = this.placement;
     const hasDoc = this.view.state === 'ready' && this.pageSizes.length > 0;
     const fmt = (n: number) => String(Math.round(n * 100) / 100);
@@ -538,8 +581,15 @@ export class SealPlacer extends FormAssociated(SidianElement) {
         <button type="button" part="button" ?disabled=${off || !hasDoc || !this.sealUrl} @click=${() => { this.place(); void this.updateComplete.then(() => this.sealElement()?.focus()); }}>
           ${t.term('place')}
         </button>
-        <button type="button" class="primary seal-button" part="button seal-button" ?disabled=${off} aria-busy=${busy ? 'true' : 'false'} @click=${() => this.seal().catch(() => undefined)}>
-          ${busy ? t.term('sealing') : t.term('seal')}
+        <button
+          type="button"
+          class="primary seal-button"
+          part="button seal-button"
+          ?disabled=${off}
+          aria-busy=${busy ? 'true' : 'false'}
+          @click=${() => this.seal().catch(() => undefined)}
+        >
+          ${busy ? t.term('sealing') : done ? t.term('done') : t.term('seal')}
         </button>
       </div>
       ${hasDoc
@@ -556,6 +606,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       <div class="status ${this.messageKind}" part="status" role=${this.messageKind === 'error' ? 'alert' : 'status'}>
         ${this.message || (this.state === 'empty' ? t.term('noDocument') : '')}
       </div>
+      ${this.messageKind === 'error' && this.message ? technicalDetails(t.locale, [this.detail]) : nothing}
       <div class="visually-hidden announce" aria-live="polite">${this.announcement}</div>
       ${hasDoc || this.view.state === 'loading' ? this.view.renderPages(pdfViewLabels[t.locale].pages, (i, size) => this.renderOverlay(i, size)) : nothing}
     `;

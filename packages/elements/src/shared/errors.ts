@@ -35,7 +35,11 @@ export type ElementErrorCode =
   /** The server refused the applicant's signature over a material: it does not verify over the stored bytes. */
   | 'SIGNATURE_REFUSED'
   /** Required materials are missing. */
-  | 'MATERIALS_MISSING';
+  | 'MATERIALS_MISSING'
+  /** The document is already sealed by this element; `reset()` (or a new document) prepares another seal. */
+  | 'ALREADY_SEALED'
+  /** The document is already signed by this element; `reset()` (or a new document) allows signing again. */
+  | 'ALREADY_SIGNED';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;

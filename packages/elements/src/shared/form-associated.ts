@@ -66,6 +66,7 @@ export function FormAssociated<B extends Constructor<LitElement>>(
   Base: B,
 ): Constructor<FormAssociatedMembers> & Pick<typeof FormAssociatedMembers, 'formAssociated'> & B {
   abstract class FormAssociatedElementImpl extends Base implements FormAssociatedElement {
+    /** @internal */
     static formAssociated = true;
 
     /** The form field name: the value is submitted under it. */
@@ -113,7 +114,10 @@ export function FormAssociated<B extends Constructor<LitElement>>(
       return this.internals.reportValidity();
     }
 
-    /** Pushes the current value and validity into ElementInternals. */
+    /**
+     * Pushes the current value and validity into ElementInternals (the element calls it itself).
+     * @internal
+     */
     updateForm(): void {
       const value = this.disabled ? null : this.formValue();
       this.internals.setFormValue(value);
@@ -132,22 +136,37 @@ export function FormAssociated<B extends Constructor<LitElement>>(
       this.updateForm();
     }
 
+    /**
+     * The browser's form-reset callback.
+     * @internal
+     */
     formResetCallback(): void {
       this.formReset();
       this.updateForm();
     }
 
+    /**
+     * The browser's state-restore callback (back/forward, autofill).
+     * @internal
+     */
     formStateRestoreCallback(state: FormValue): void {
       this.formRestore(state);
       this.updateForm();
     }
 
+    /**
+     * The browser's callback for an enclosing fieldset's disabled state.
+     * @internal
+     */
     formDisabledCallback(disabled: boolean): void {
       this.fieldsetDisabled = disabled;
       this.requestUpdate();
     }
 
-    /** Own `disabled` or disabled by a fieldset. */
+    /**
+     * Own `disabled` or disabled by a fieldset.
+     * @internal
+     */
     get isDisabled(): boolean {
       return this.disabled || this.fieldsetDisabled;
     }

@@ -1,4 +1,5 @@
 /** <signature-pad>'s UI text: zh-CN (default) and English. */
+import { errorStrings } from '../shared/error-strings';
 export const signaturePadStrings = {
   'zh-CN': {
     toolbar: '签名工具',
@@ -8,6 +9,7 @@ export const signaturePadStrings = {
     clear: '清除',
     sign: '签名',
     signing: '正在签名…',
+    done: '已签名',
     signed: '已签名，文件已签署。',
     canvas: '签名区域：用鼠标、手指或触控笔在此书写。使用键盘或读屏软件时，请选择“输入姓名”。',
     canvasWithInk: (strokes: number) => `签名区域，已书写 ${strokes} 笔。`,
@@ -17,10 +19,12 @@ export const signaturePadStrings = {
     cleared: '签名已清除',
     undone: '已撤销一笔',
     errors: {
+      ...errorStrings['zh-CN'],
       NO_DOCUMENT: '没有要签署的文档。',
       FETCH_FAILED: '无法下载文档。',
-      NO_SIGNER: '没有签名密钥（signer），无法签名。',
+      NO_SIGNER: '没有签名密钥，无法签名。',
       SIGNATURE_EMPTY: '请先签名。',
+      ALREADY_SIGNED: '文件已签名。如需重新签名，请先重置。',
       SIGNATURE_TOO_SIMPLE: '签名过于简单，请完整书写。',
       BUSY: '正在签名，请稍候。',
       DISABLED: '组件已禁用。',
@@ -46,6 +50,7 @@ export const signaturePadStrings = {
     clear: 'Clear',
     sign: 'Sign',
     signing: 'Signing…',
+    done: 'Signed',
     signed: 'Signed: the file is signed.',
     canvas: 'Signature area: write here with a mouse, finger or pen. With a keyboard or screen reader, choose “Type name”.',
     canvasWithInk: (strokes: number) => `Signature area, ${strokes} stroke(s) drawn.`,
@@ -55,6 +60,7 @@ export const signaturePadStrings = {
     cleared: 'Signature cleared',
     undone: 'Last stroke undone',
     errors: {
+      ...errorStrings.en,
       NO_DOCUMENT: 'There is no document to sign.',
       FETCH_FAILED: 'The document could not be downloaded.',
       NO_SIGNER: 'No signing key (signer) is set.',

@@ -259,6 +259,45 @@ describe('<signature-pad>', () => {
     expect(el.shadowRoot!.querySelector('[role=alert]')!.textContent).toContain('已经签过名');
   });
 
+  it('done state: after sign() the button says 已签名 and is disabled, drawing is locked, a second sign() is refused; reset() re-arms', async () => {
+    const el = await pad('mode="type"');
+    el.document = await loadFixturePdf('classic-1.3');
+    el.signer = signer;
+    el.placement = { page: 1, x: 60, y: 60, width: 180, height: 60 };
+    el.typedName = '张三';
+    let signedEvents = 0;
+    el.addEventListener('signed', () => signedEvents++);
+    await el.sign();
+    await el.updateComplete;
+    const button = el.shadowRoot!.querySelector<HTMLButtonElement>('[part~=sign-button]')!;
+    expect(el.done).toBe(true);
+    expect(button.disabled).toBe(true);
+    expect(button.textContent!.trim()).toBe('已签名');
+    expect(el.shadowRoot!.querySelector<HTMLInputElement>('input')!.disabled).toBe(true);
+    const again = await rejection(el.sign());
+    expect(again.code).toBe('ALREADY_SIGNED');
+    expect(signedEvents).toBe(1); // nothing signed a second time
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[role=alert]')!.textContent!.trim()).toBe(
+      '文件已签名。如需重新签名，请先重置。',
+    );
+    el.lang = 'en';
+    await el.updateComplete;
+    expect(button.textContent!.trim()).toBe('Signed');
+    el.removeAttribute('lang');
+    el.reset();
+    await el.updateComplete;
+    expect(el.done).toBe(false);
+    expect(el.isEmpty()).toBe(true);
+    expect(button.textContent!.trim()).toBe('签名');
+    el.typedName = '张三';
+    await el.sign();
+    expect(signedEvents).toBe(2);
+    // a new document re-arms as well
+    el.document = await loadFixturePdf('classic-1.3');
+    expect(el.done).toBe(false);
+  });
+
   it('signs at a placement (typed name) and verifies', async () => {
     const el = await pad('mode="type" lang="en"');
     el.document = await loadFixturePdf('classic-1.3');
@@ -270,6 +309,8 @@ describe('<signature-pad>', () => {
     const v = await verifyInNode('signature-pad-placement', pdf);
     expect(v.pdfsig.stdout).toContain('Signature is Valid');
     expect(v.report.status).toBe('valid');
+    // a new field named for the signer's role, not the engine's anonymous seal-1
+    expect(v.report.signatures[0]!.field).toBe('applicant-signature');
   });
 
   it('sign() errors: no signer, empty, trivial, unknown field, off the page, unreachable document, busy, disabled', async () => {

@@ -3,6 +3,8 @@ import { property, query, state } from 'lit/decorators.js';
 import { PdfDocument, SidianError, listFields, signPdf, type Signer } from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { fetchBytes, sha256Hex, signedName, toFile } from '../shared/bytes';
+import { newFieldName } from '../shared/field-names';
+import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { SidianElementError, errorCode } from '../shared/errors';
 import { FormAssociated, type FormValidity, type FormValue } from '../shared/form-associated';
 import { LocalizeController } from '../shared/localize';
@@ -90,8 +92,12 @@ export class SignaturePad extends FormAssociated(SidianElement) {
   @state() typedName = '';
   @state() private inkStrokes: InkStroke[] = [];
   @state() private busy = false;
+  /** After `sign()`: the done state, left only by `reset()`, a new `.document` / `src` or a form reset. */
+  @state() private signedDone = false;
   @state() private message = '';
   @state() private messageKind: 'info' | 'error' | 'success' = 'info';
+  /** The code and the engine's own message of the last error, behind 技术详情. */
+  @state() private detail = '';
   @state() private announcement = '';
 
   @query('canvas') private canvas?: HTMLCanvasElement;
@@ -135,7 +141,23 @@ export class SignaturePad extends FormAssociated(SidianElement) {
   set document(bytes: Uint8Array | undefined) {
     this.documentBytes = bytes;
     this.signedFile = undefined;
+    this.signedDone = false;
     this.updateForm();
+  }
+
+  /**
+   * True after `sign()` succeeded: the 签名 button says 已签名 and is disabled, drawing and typing are
+   * locked and a further `sign()` rejects with ALREADY_SIGNED. `reset()` or a new `.document` / `src` re-arms.
+   */
+  get done(): boolean {
+    return this.signedDone;
+  }
+
+  /** Leaves the done state: clears the signature and the signed file, so that `sign()` signs `.document` afresh. */
+  reset(): void {
+    this.signedDone = false;
+    this.message = '';
+    this.clear();
   }
 
   /** Nothing drawn (draw mode) or typed (type mode). */
@@ -187,7 +209,10 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     if (this.busy) throw this.fail(new SidianElementError('BUSY', 'signing is in progress'));
     try {
       if (this.isDisabled) throw new SidianElementError('DISABLED', 'the element is disabled');
-      if (!this.documentBytes && !this.src) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
+      if (this.signedDone)
+        throw new SidianElementError('ALREADY_SIGNED', 'the document is signed; call reset() to sign again');
+      if (!this.documentBytes && !this.src)
+        throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
       const signer = this.signer;
       if (!signer || typeof signer.sign !== 'function' || !signer.certificate) {
         throw new SidianElementError('NO_SIGNER', 'no signer: set .signer (signerFromCryptoKey)');
@@ -202,7 +227,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
       const signed = await signPdf(pdf, {
         signer,
         image: png,
-        field: this.field || undefined,
+        field: this.field || newFieldName(pdf, 'applicant-signature'),
         page: !this.field && p ? p.page : undefined,
         rect: !this.field && p ? { x: p.x, y: p.y, width: p.width, height: p.height } : undefined,
         reason: this.reason || undefined,
@@ -211,6 +236,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
       });
       const sha256 = await sha256Hex(signed);
       this.signedFile = toFile(signed, signedName(this.src, 'signed'), 'application/pdf');
+      this.signedDone = true;
       this.updateForm();
       this.setMessage(this.t.term('signed'), 'success');
       this.emit('signed', { pdf: signed, sha256 });
@@ -243,6 +269,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     this.box = { width: 0, height: 0 };
     this.pngFile = undefined;
     this.signedFile = undefined;
+    this.signedDone = false;
     this.message = '';
   }
   protected formRestore(state: FormValue): void {
@@ -271,6 +298,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     if (changed.has('src')) {
       this.documentBytes = undefined;
       this.signedFile = undefined;
+      this.signedDone = false;
       this.updateForm();
     }
     if (changed.has('mode')) {
@@ -349,7 +377,14 @@ export class SignaturePad extends FormAssociated(SidianElement) {
   }
 
   private onPointerDown = (e: PointerEvent) => {
-    if (this.isDisabled || this.busy || this.mode !== 'draw' || (e.pointerType === 'mouse' && e.button !== 0)) return;
+    if (
+      this.isDisabled ||
+      this.busy ||
+      this.signedDone ||
+      this.mode !== 'draw' ||
+      (e.pointerType === 'mouse' && e.button !== 0)
+    )
+      return;
     if (this.active) return; // one pen at a time (a palm or a second finger is ignored)
     e.preventDefault();
     capture(e);
@@ -480,13 +515,15 @@ export class SignaturePad extends FormAssociated(SidianElement) {
 
   private setMessage(text: string, kind: 'info' | 'error' | 'success'): void {
     this.message = text;
+    this.detail = '';
     this.messageKind = kind;
   }
 
   private fail(e: unknown): unknown {
     const errors = this.t.table.errors;
     const code = errorCode(e);
-    this.setMessage(errors[code] ?? `${errors.UNKNOWN} ${(e as Error)?.message ?? ''}`.trim(), 'error');
+    this.setMessage(errors[code] ?? errors.UNKNOWN!, 'error');
+    this.detail = errorDetail(e, code);
     return e;
   }
 
@@ -494,7 +531,8 @@ export class SignaturePad extends FormAssociated(SidianElement) {
 
   override render() {
     const t = this.t;
-    const off = this.isDisabled || this.busy;
+    const done = this.signedDone;
+    const off = this.isDisabled || this.busy || done;
     const draw = this.mode === 'draw';
     const withDoc = !!(this.src || this.documentBytes);
     return html`
@@ -503,12 +541,29 @@ export class SignaturePad extends FormAssociated(SidianElement) {
         <button type="button" part="button" aria-pressed=${draw ? 'false' : 'true'} ?disabled=${off} @click=${() => (this.mode = 'type')}>${t.term('type')}</button>
         <span class="spacer"></span>
         ${draw ? html`<button type="button" part="button" class="undo" ?disabled=${off || !this.inkStrokes.length} @click=${() => this.undo()}>${t.term('undo')}</button>` : nothing}
-        <button type="button" part="button" class="clear" ?disabled=${off || this.isEmpty()} @click=${() => this.clear()}>${t.term('clear')}</button>
-        ${withDoc
-          ? html`<button type="button" class="primary sign-button" part="button sign-button" ?disabled=${off} aria-busy=${this.busy ? 'true' : 'false'} @click=${() => this.sign().catch(() => undefined)}>
-              ${this.busy ? t.term('signing') : t.term('sign')}
-            </button>`
-          : nothing}
+        <button
+          type="button"
+          part="button"
+          class="clear"
+          ?disabled=${off || this.isEmpty()}
+          @click=${() => this.clear()}
+        >
+          ${t.term('clear')}
+        </button>
+        ${
+          withDoc
+            ? html`<button
+                type="button"
+                class="primary sign-button"
+                part="button sign-button"
+                ?disabled=${off}
+                aria-busy=${this.busy ? 'true' : 'false'}
+                @click=${() => this.sign().catch(() => undefined)}
+              >
+                ${this.busy ? t.term('signing') : done ? t.term('done') : t.term('sign')}
+              </button>`
+            : nothing
+        }
       </div>
       <div class="pad" part="pad">
         ${draw
@@ -531,6 +586,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
             </div>`}
       </div>
       <div class="status ${this.messageKind}" part="status" role=${this.messageKind === 'error' ? 'alert' : 'status'}>${this.message}</div>
+      ${this.messageKind === 'error' && this.message ? technicalDetails(t.locale, [this.detail]) : nothing}
       <div class="visually-hidden announce" aria-live="polite">${this.announcement}</div>
     `;
   }

@@ -11,6 +11,19 @@ export function expect<T>(actual: T) {
     }
   };
   return {
+    /** The negations that the tests use. */
+    not: {
+      toContain(part: unknown) {
+        const has =
+          typeof actual === 'string'
+            ? actual.includes(part as string)
+            : Array.isArray(actual) && actual.includes(part);
+        if (has) fail(`expected ${show(actual)} not to contain ${show(part)}`);
+      },
+      toMatch(re: RegExp) {
+        if (re.test(String(actual))) fail(`expected ${show(actual)} not to match ${re}`);
+      },
+    },
     toBe(expected: T) {
       if (!Object.is(actual, expected)) fail(`expected ${show(actual)} to be ${show(expected)}`);
     },
