@@ -77,11 +77,6 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   @property() reason?: string;
   /** /Location of the signature. */
   @property() location?: string;
-  /**
-   * The signature field: an existing empty one to fill, or the name of the new one. Default by role:
-   * `issuing-seal` with `certify`, else `department-seal` (numbered when taken).
-   */
-  @property() field?: string;
   /** RFC 3161 timestamp authority URL (makes the seal PAdES B-T). */
   @property() tsa?: string;
   /** Certification signature with DocMDP permission 1, 2 or 3. */
@@ -90,7 +85,8 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   @property({ attribute: false }) signer?: Signer;
   /**
    * The signature field: an empty field a certifier prepared (the seal goes where its widget is, no
-   * placement needed), or the name of the new field at the placement.
+   * placement needed), or the name of the new field at the placement. Default by role:
+   * `issuing-seal` with `certify`, else `department-seal` (numbered when taken).
    */
   @property() field?: string;
   /**
@@ -239,7 +235,6 @@ export class SealPlacer extends FormAssociated(SidianElement) {
               page: this.mode === 'single' ? p.page : undefined,
               rect: this.mode === 'seam' ? { x: 0, y: p.y, width: p.width, height: p.height } : { x: p.x, y: p.y, width: p.width, height: p.height },
             }),
-        field: this.field || undefined,
         prepareFields: this.prepareFields?.length ? this.prepareFields : undefined,
         reason: this.reason || undefined,
         location: this.location || undefined,

@@ -76,6 +76,14 @@ const zh: Record<MessageCode, string> = {
   // server answers
   NOT_SIGNED_IN: '您尚未登录，或页面未提供登录凭据，请先登录。',
   UNAUTHORIZED: '登录已失效，请重新登录。',
+  // form filling (自动数据填充)
+  FORM_FIELD_NOT_FOUND: '表单中没有指定的字段。',
+  FORM_BAD_VALUE: '字段的值类型不正确。',
+  FORM_BAD_OPTION: '所填的值不在该字段的选项之内。',
+  FORM_READ_ONLY: '该字段为只读，不能填写。',
+  FORM_LOCKED: '该字段已被签名锁定，填写会使签名失效。',
+  FORM_MISSING_GLYPHS: '字体中缺少所填文字的字形。',
+  FORM_BAD_FONT: '字体文件无法读取或格式不受支持。',
   UNKNOWN: '处理失败。',
 };
 
@@ -135,6 +143,14 @@ const en: Record<MessageCode, string> = {
   ALREADY_SIGNED: 'The document is already signed. Reset first to sign again.',
   NOT_SIGNED_IN: 'You are not signed in, or the page gave no credentials; sign in first.',
   UNAUTHORIZED: 'Your sign-in has expired; sign in again.',
+  // form filling
+  FORM_FIELD_NOT_FOUND: 'The form has no field of that name.',
+  FORM_BAD_VALUE: 'The value is of the wrong type for the field.',
+  FORM_BAD_OPTION: 'The value is not one of the field\'s options.',
+  FORM_READ_ONLY: 'The field is read-only.',
+  FORM_LOCKED: 'A signature locks the field: filling it would invalidate the signature.',
+  FORM_MISSING_GLYPHS: 'The font has no glyphs for some of the characters.',
+  FORM_BAD_FONT: 'The font file cannot be read or its format is not supported.',
   UNKNOWN: 'Processing failed.',
 };
 
