@@ -4,8 +4,10 @@
 //
 //   'sidian-pki'    {who: 'seal'|'citizen'} -> {keyPkcs8, certificate, chain[], trustAnchor} (base64 DER)
 //   'sidian-verify' {name, pdf (base64)}    -> {pdfsig: {code, stdout}, report}
+//   'sidian-sm2-cert' {csr (base64 DER)}    -> {certificate, chain[], trustAnchor} from an SM2 test
+//                                              CA (openssl ca: checks the request's SM2 signature)
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -28,6 +30,9 @@ function run(cmd, args) {
 export function sidianNodeCommands() {
   let pki;
   let verifyPdf;
+  let opensslPki;
+  let sm2Ca;
+  let sm2Serial = 0;
   return {
     name: 'sidian-node-commands',
     async serverStart() {
@@ -40,6 +45,7 @@ export function sidianNodeCommands() {
       ]);
       await Promise.all([generateInputPdfs(paths.INPUTS_DIR), generateImages(paths.IMAGES_DIR)]);
       verifyPdf = core.verifyPdf;
+      opensslPki = openssl;
       const dir = openssl.makeTempDir('sidian-wtr-');
       const ca = openssl.createCa(dir, { subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test Root CA' });
       const seal = openssl.issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=四电市/CN=四电市数据管理局' });
@@ -57,13 +63,37 @@ export function sidianNodeCommands() {
           trustAnchor: b64(pki.ca.certDer),
         };
       }
+      if (command === 'sidian-sm2-cert') {
+        sm2Ca ??= opensslPki.createCa(path.dirname(pki.ca.dir), {
+          name: 'sm2-ca',
+          key: 'sm2',
+          subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test SM2 Root CA',
+        });
+        const n = ++sm2Serial;
+        const csr = path.join(sm2Ca.dir, `browser-${n}.csr`);
+        const cert = path.join(sm2Ca.dir, `browser-${n}.pem`);
+        writeFileSync(csr, opensslPki.derToPem(Buffer.from(payload.csr, 'base64'), 'CERTIFICATE REQUEST'));
+        const r = await run('openssl', [
+          'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', sm2Ca.configFile,
+          '-extfile', sm2Ca.configFile, '-extensions', 'ext_signing', '-md', 'sm3',
+          '-sigopt', opensslPki.SM2_DISTID, '-vfyopt', opensslPki.SM2_DISTID, '-days', '30',
+          '-in', csr, '-out', cert,
+        ]);
+        if (r.code !== 0) return { error: r.stdout };
+        return {
+          certificate: b64(opensslPki.pemToDer(readFileSync(cert, 'utf8'))),
+          chain: [b64(sm2Ca.certDer)],
+          trustAnchor: b64(sm2Ca.certDer),
+        };
+      }
       if (command === 'sidian-verify') {
         const bytes = Buffer.from(payload.pdf, 'base64');
         const name = String(payload.name ?? 'out').replace(/[^\w.-]/g, '_');
         const file = path.join(OUT_DIR, `${name}.pdf`);
         writeFileSync(file, bytes);
         const pdfsig = await run('pdfsig', [file]);
-        const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: [pki.ca.certDer] });
+        const anchors = sm2Ca ? [pki.ca.certDer, sm2Ca.certDer] : [pki.ca.certDer];
+        const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: anchors });
         return { file: path.relative(ROOT, file), pdfsig, report: JSON.parse(JSON.stringify(report)) };
       }
       return undefined;
