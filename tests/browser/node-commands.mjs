@@ -4,6 +4,9 @@
 //
 //   'sidian-pki'    {who: 'seal'|'citizen'} -> {keyPkcs8, certificate, chain[], trustAnchor} (base64 DER)
 //   'sidian-verify' {name, pdf (base64)}    -> {pdfsig: {code, stdout}, report}
+//   'sidian-network' {reset?: true}         -> {requests: [url]} the page asked for (DevTools) and the
+//                                              test server served (so workers' fetches count too)
+//                                              since the last reset
 //   'sidian-sm2-cert' {csr (base64 DER)}    -> {certificate, chain[], trustAnchor} from an SM2 test
 //                                              CA (openssl ca: checks the request's SM2 signature)
 import { execFile } from 'node:child_process';
@@ -33,8 +36,15 @@ export function sidianNodeCommands() {
   let opensslPki;
   let sm2Ca;
   let sm2Serial = 0;
+  const networkLog = new WeakMap();
+  /** Every URL the dev server was asked for (pages and workers alike), for 'sidian-network'. */
+  const served = [];
   return {
     name: 'sidian-node-commands',
+    serve(context) {
+      served.push(context.url);
+      return undefined;
+    },
     async serverStart() {
       const [{ generateInputPdfs }, { generateImages }, paths, openssl, core] = await Promise.all([
         import('../fixtures/pdfs.ts'),
@@ -53,7 +63,27 @@ export function sidianNodeCommands() {
       pki = { ca, seal, citizen };
       mkdirSync(OUT_DIR, { recursive: true });
     },
-    async executeCommand({ command, payload }) {
+    async executeCommand({ command, payload, session }) {
+      if (command === 'sidian-network') {
+        const page = session.browser.getPage(session.id);
+        if (!networkLog.has(page)) {
+          const log = [];
+          networkLog.set(page, log);
+          // puppeteer 24 attaches dedicated workers to the page's network manager: their requests
+          // are reported here too
+          page.on('request', (r) => log.push(r.url()));
+        }
+        const log = networkLog.get(page);
+        // the runner's own traffic (its session API) is not the page's
+        const requests = [...log, ...served.map((u) => `served: ${u}`)].filter(
+          (u) => !/\/__web-(test-runner|dev-server)/.test(u),
+        );
+        if (payload?.reset) {
+          log.length = 0;
+          served.length = 0;
+        }
+        return { requests };
+      }
       if (command === 'sidian-pki') {
         const who = pki[payload?.who ?? 'seal'];
         return {

@@ -6,6 +6,7 @@ export {
   signerFromPkcs12,
   signerFromRemote,
   signerFromSm2,
+  signerHash,
   createSm2Key,
   type Sm2KeyPair,
   Sm2KeyStore,

@@ -471,6 +471,7 @@ export class LicenceViewer extends SidianElement {
         <dt>${t.term('level')}</dt>
         <dd>${t.table.kind[s.kind] ?? s.kind}${s.level ? ` · ${s.level}` : ''}${s.docMdp ? ` · P=${s.docMdp}` : ''}</dd>
         ${row(t.term('signer'), s.signer?.commonName)} ${row(t.term('organization'), s.signer?.organization)}
+        ${s.algorithm ? html`<dt>${t.term('algorithm')}</dt><dd part="algorithm">${t.table.algorithmText[s.algorithm] ?? s.algorithm}</dd>` : nothing}
         ${row(t.term('claimedTime'), s.claimedTime ? t.term('time', s.claimedTime) : null)}
         ${row(t.term('timestampTime'), s.timestampTime ? t.term('time', s.timestampTime) : t.term('noTimestamp'))}
         ${row(t.term('integrity'), t.table.integrityText[s.integrity] ?? s.integrity)}
