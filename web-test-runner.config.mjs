@@ -9,7 +9,7 @@ import { CHROMIUM_FLAGS } from './tests/browser/chromium-flags.mjs';
 
 export default {
   rootDir: '.',
-  files: ['packages/elements/src/**/*.test.ts'],
+  files: ['packages/elements/src/**/*.test.ts', 'packages/core/src/**/*.browser-test.ts'],
   nodeResolve: { exportConditions: ['browser', 'development'] },
   concurrency: 1,
   concurrentBrowsers: 1,

@@ -7,6 +7,18 @@ const strings = {
   switchLang: { 'zh-CN': 'English', en: '中文' },
   switchLangLabel: { 'zh-CN': 'Switch to English', en: '切换为中文' },
   reset: { 'zh-CN': '重置演示', en: 'Reset demo' },
+  gmSwitch: {
+    'zh-CN': (on: boolean) => `国密 SM2：${on ? '开' : '关'}`,
+    en: (on: boolean) => `SM2 (国密): ${on ? 'on' : 'off'}`,
+  },
+  gmHint: {
+    'zh-CN': '开启后，申请人使用国密 SM2 密钥签收（密钥加密保存在本浏览器的 IndexedDB 中）。',
+    en: "When on, the applicant signs for receipt with an SM2 key (kept encrypted in this browser's IndexedDB).",
+  },
+  gmEnrolled: {
+    'zh-CN': '（国密 SM2 密钥；服务器尚不签发 SM2 证书，暂用自签名证书，签名可验证但不受信任）',
+    en: '(SM2 key; the server does not issue SM2 certificates yet, so it is self-signed: the signature verifies but is not trusted)',
+  },
   stepsLabel: { 'zh-CN': '办理步骤', en: 'Steps' },
   step1: { 'zh-CN': '1 申请人提交材料', en: '1 Applicant hands in materials' },
   step2: { 'zh-CN': '2 部门审批发证', en: '2 Department issues the licence' },

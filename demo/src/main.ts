@@ -32,6 +32,7 @@ import { currentLang, setLang, t, type Lang } from './i18n';
 // the template (pdf-lib, fontkit, qrcode: most of the demo's code) is loaded when first needed
 const template = () => import('./template-entry');
 import { idbGet, idbSet, loadState, resetAll, saveState, type DemoState } from './store';
+import { citizenSm2Signer, gmMode, resetGm, setGmMode } from './gm';
 
 /** 营业执照's type code (BUSINESS_LICENCE_TYPE in the template). */
 const BUSINESS_LICENCE_CODE = 'YYZZ';
@@ -360,6 +361,12 @@ interface CitizenKey {
 
 async function enrol() {
   status('status-3', () => t('enrolling'));
+  if (gmMode()) {
+    // 国密: an SM2 key from the encrypted IndexedDB store (demo/src/gm.ts)
+    const sm2 = await citizenSm2Signer(state.person!.name, state.token!);
+    update({ certificateSerial: sm2.serial });
+    return prepareSigning(sm2.signer, sm2.serial);
+  }
   const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
     'verify',
@@ -374,17 +381,21 @@ async function enrol() {
   };
   await idbSet('citizen-key', key);
   update({ certificateSerial: res.serialNumber });
-  await prepareSigning(key);
+  await prepareSigning(signerFromCryptoKey(key.privateKey, key.certificate, key.chain), key.serial);
 }
 
-async function prepareSigning(key: CitizenKey) {
+async function prepareSigning(signer: Signer, serial: string) {
   const p = pad();
-  p.signer = signerFromCryptoKey(key.privateKey, key.certificate, key.chain);
+  p.signer = signer;
   p.field = 'acknowledgment'; // ACKNOWLEDGMENT_FIELD of the template
   p.src = `/api/licences/${encodeURIComponent(state.licence!.id)}/file`;
   $('signing').hidden = false;
   $<HTMLButtonElement>('enrol').disabled = true;
-  status('status-3', () => `${t('enrolled', key.serial)} ${t('signHint')}`, 'ok');
+  status(
+    'status-3',
+    () => `${t('enrolled', serial)}${gmMode() ? ` ${t('gmEnrolled')}` : ''} ${t('signHint')}`,
+    'ok',
+  );
 }
 
 /** The holder signed in the pad (its own 签名 button): keep the signed copy, offer it for download. */
@@ -448,7 +459,11 @@ const enter: Record<number, () => Promise<void>> = {
     $('receive').hidden = !ready;
     if (!ready) return;
     const key = await idbGet<CitizenKey>('citizen-key');
-    if (key && state.certificateSerial && !pad().signer) await prepareSigning(key);
+    if (state.certificateSerial && !pad().signer) {
+      if (gmMode()) await enrol();
+      else if (key)
+        await prepareSigning(signerFromCryptoKey(key.privateKey, key.certificate, key.chain), key.serial);
+    }
     if (state.acknowledged) {
       const pdf = await idbGet<Uint8Array>('acknowledged-pdf');
       if (pdf) showDownload(pdf);
@@ -486,13 +501,18 @@ function wire() {
     const next: Lang = currentLang() === 'zh-CN' ? 'en' : 'zh-CN';
     localStorage.setItem('sidian-demo-lang', next);
     setLang(next);
+    renderGmSwitch();
     for (const [id, line] of statusLines) status(id, line.message, line.kind);
     show(currentStep());
+  });
+  $('gm').addEventListener('click', () => {
+    setGmMode(!gmMode());
+    renderGmSwitch();
   });
   $('reset').addEventListener(
     'click',
     () =>
-      void resetAll().then(() => {
+      void Promise.all([resetAll(), resetGm()]).then(() => {
         history.replaceState(null, '', '#step-1');
         location.reload();
       }),
@@ -514,7 +534,16 @@ function wire() {
   window.addEventListener('hashchange', () => show(currentStep()));
 }
 
+/** 国密 switch: its state in its text and aria-pressed. */
+function renderGmSwitch() {
+  const b = $('gm');
+  b.textContent = t('gmSwitch', gmMode());
+  b.setAttribute('aria-pressed', String(gmMode()));
+  b.title = t('gmHint');
+}
+
 setLang((localStorage.getItem('sidian-demo-lang') as Lang | null) ?? 'zh-CN');
+renderGmSwitch();
 if (state.person) {
   $<HTMLInputElement>('person-name').value = state.person.name;
   $<HTMLInputElement>('person-id').value = state.person.idNumber;

@@ -4,8 +4,13 @@
 //
 //   'sidian-pki'    {who: 'seal'|'citizen'} -> {keyPkcs8, certificate, chain[], trustAnchor} (base64 DER)
 //   'sidian-verify' {name, pdf (base64)}    -> {pdfsig: {code, stdout}, report}
+//   'sidian-network' {reset?: true}         -> {requests: [url]} the page asked for (DevTools) and the
+//                                              test server served (so workers' fetches count too)
+//                                              since the last reset
+//   'sidian-sm2-cert' {csr (base64 DER)}    -> {certificate, chain[], trustAnchor} from an SM2 test
+//                                              CA (openssl ca: checks the request's SM2 signature)
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -28,8 +33,18 @@ function run(cmd, args) {
 export function sidianNodeCommands() {
   let pki;
   let verifyPdf;
+  let opensslPki;
+  let sm2Ca;
+  let sm2Serial = 0;
+  const networkLog = new WeakMap();
+  /** Every URL the dev server was asked for (pages and workers alike), for 'sidian-network'. */
+  const served = [];
   return {
     name: 'sidian-node-commands',
+    serve(context) {
+      served.push(context.url);
+      return undefined;
+    },
     async serverStart() {
       const [{ generateInputPdfs }, { generateImages }, paths, openssl, core] = await Promise.all([
         import('../fixtures/pdfs.ts'),
@@ -40,6 +55,7 @@ export function sidianNodeCommands() {
       ]);
       await Promise.all([generateInputPdfs(paths.INPUTS_DIR), generateImages(paths.IMAGES_DIR)]);
       verifyPdf = core.verifyPdf;
+      opensslPki = openssl;
       const dir = openssl.makeTempDir('sidian-wtr-');
       const ca = openssl.createCa(dir, { subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test Root CA' });
       const seal = openssl.issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=四电市/CN=四电市数据管理局' });
@@ -47,7 +63,27 @@ export function sidianNodeCommands() {
       pki = { ca, seal, citizen };
       mkdirSync(OUT_DIR, { recursive: true });
     },
-    async executeCommand({ command, payload }) {
+    async executeCommand({ command, payload, session }) {
+      if (command === 'sidian-network') {
+        const page = session.browser.getPage(session.id);
+        if (!networkLog.has(page)) {
+          const log = [];
+          networkLog.set(page, log);
+          // puppeteer 24 attaches dedicated workers to the page's network manager: their requests
+          // are reported here too
+          page.on('request', (r) => log.push(r.url()));
+        }
+        const log = networkLog.get(page);
+        // the runner's own traffic (its session API) is not the page's
+        const requests = [...log, ...served.map((u) => `served: ${u}`)].filter(
+          (u) => !/\/__web-(test-runner|dev-server)/.test(u),
+        );
+        if (payload?.reset) {
+          log.length = 0;
+          served.length = 0;
+        }
+        return { requests };
+      }
       if (command === 'sidian-pki') {
         const who = pki[payload?.who ?? 'seal'];
         return {
@@ -57,13 +93,37 @@ export function sidianNodeCommands() {
           trustAnchor: b64(pki.ca.certDer),
         };
       }
+      if (command === 'sidian-sm2-cert') {
+        sm2Ca ??= opensslPki.createCa(path.dirname(pki.ca.dir), {
+          name: 'sm2-ca',
+          key: 'sm2',
+          subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test SM2 Root CA',
+        });
+        const n = ++sm2Serial;
+        const csr = path.join(sm2Ca.dir, `browser-${n}.csr`);
+        const cert = path.join(sm2Ca.dir, `browser-${n}.pem`);
+        writeFileSync(csr, opensslPki.derToPem(Buffer.from(payload.csr, 'base64'), 'CERTIFICATE REQUEST'));
+        const r = await run('openssl', [
+          'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', sm2Ca.configFile,
+          '-extfile', sm2Ca.configFile, '-extensions', 'ext_signing', '-md', 'sm3',
+          '-sigopt', opensslPki.SM2_DISTID, '-vfyopt', opensslPki.SM2_DISTID, '-days', '30',
+          '-in', csr, '-out', cert,
+        ]);
+        if (r.code !== 0) return { error: r.stdout };
+        return {
+          certificate: b64(opensslPki.pemToDer(readFileSync(cert, 'utf8'))),
+          chain: [b64(sm2Ca.certDer)],
+          trustAnchor: b64(sm2Ca.certDer),
+        };
+      }
       if (command === 'sidian-verify') {
         const bytes = Buffer.from(payload.pdf, 'base64');
         const name = String(payload.name ?? 'out').replace(/[^\w.-]/g, '_');
         const file = path.join(OUT_DIR, `${name}.pdf`);
         writeFileSync(file, bytes);
         const pdfsig = await run('pdfsig', [file]);
-        const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: [pki.ca.certDer] });
+        const anchors = sm2Ca ? [pki.ca.certDer, sm2Ca.certDer] : [pki.ca.certDer];
+        const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: anchors });
         return { file: path.relative(ROOT, file), pdfsig, report: JSON.parse(JSON.stringify(report)) };
       }
       return undefined;

@@ -36,6 +36,9 @@ export type SidianErrorCode =
   | 'CERT_NOT_YET_VALID'
   | 'CERT_MALFORMED'
   | 'KEY_UNSUPPORTED'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_EXISTS'
+  | 'KEY_STORE_UNAVAILABLE'
   | 'SIGNER_FAILED'
   // CMS structures
   | 'CMS_MALFORMED'

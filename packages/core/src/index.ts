@@ -6,8 +6,11 @@ export {
   signerFromPkcs12,
   signerFromRemote,
   signerFromSm2,
+  signerHash,
   createSm2Key,
   type Sm2KeyPair,
+  Sm2KeyStore,
+  type Sm2StoredKey,
 } from './signer';
 export { sm3 } from './gm/sm3';
 export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, SM2_DEFAULT_ID } from './gm/sm2';

@@ -1,6 +1,7 @@
 /**
  * SM3 and SM2 against the standards' published examples and against OpenSSL 3 (both directions).
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,18 @@ describe('SM3 (GB/T 32905-2016 Appendix A)', () => {
       const h = sm3.create();
       for (let i = 0; i < len; i += 17) h.update(data.subarray(i, i + 17));
       expect(toHex(h.digest())).toBe(toHex(expected));
+    }
+  });
+  it("agrees with Node's OpenSSL sm3 for every length 0-299, split in three updates", () => {
+    for (let len = 0; len < 300; len++) {
+      const data = new Uint8Array(len).map((_, i) => (i * 131 + len) & 0xff);
+      const expected = createHash('sm3').update(data).digest('hex');
+      expect(toHex(sm3(data)), `length ${len}`).toBe(expected);
+      const h = sm3.create();
+      const [a, b] = [len >> 2, (len * 3) >> 2];
+      h.update(data.subarray(0, a)).update(data.subarray(a, b)).update(data.subarray(b));
+      expect(toHex(h.digest()), `length ${len} in parts`).toBe(expected);
+      expect(() => h.digest()).toThrow();
     }
   });
 });

@@ -7,3 +7,4 @@ export { resolveSignerAlgorithm, signerHash, type ResolvedAlgorithm } from './al
 export { ecdsaRawToDer, ecdsaDerToRaw, normalizeEcdsaSignature } from './ecdsa';
 export { assertCertificateUsable, parseCertificate, type CertificateInfo } from '../pki/certificate';
 export { createSm2Key, signerFromSm2, type Sm2KeyPair } from './sm2';
+export { Sm2KeyStore, SM2_KEY_STORE_DB, type Sm2StoredKey } from './sm2-store';

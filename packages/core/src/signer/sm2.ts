@@ -43,16 +43,26 @@ export function signerFromSm2(
 ): Signer {
   const d = sm2PrivateKeyFromDer(privateKey instanceof Uint8Array ? privateKey : privateKey.privateKey);
   const publicKey = sm2PublicKey(d);
+  return sm2SignerFor(publicKey, certificate, chain, async (signedAttributes) =>
+    sm2Sign(d, signedAttributes, { publicKey }),
+  );
+}
+
+/**
+ * The Signer around an SM2 signing function for `publicKey` (the key may live elsewhere, e.g.
+ * encrypted in Sm2KeyStore): checks that the certificate certifies this very key.
+ * Throws KEY_UNSUPPORTED, CERT_MALFORMED.
+ */
+export function sm2SignerFor(
+  publicKey: Uint8Array,
+  certificate: Uint8Array,
+  chain: Uint8Array[],
+  sign: (signedAttributes: Uint8Array) => Promise<Uint8Array>,
+): Signer {
   const resolved = resolveSignerAlgorithm({ certificate, algorithm: 'SM2', hash: 'SM3' });
   const pk = resolved.certificate.publicKey;
   if (pk.kind !== 'ec' || !bytesEqual(pk.point, publicKey)) {
     throw new SidianError('KEY_UNSUPPORTED', 'the SM2 key does not belong to the certificate');
   }
-  return {
-    certificate,
-    chain,
-    algorithm: 'SM2',
-    hash: 'SM3',
-    sign: async (signedAttributes) => sm2Sign(d, signedAttributes, { publicKey }),
-  };
+  return { certificate, chain, algorithm: 'SM2', hash: 'SM3', sign };
 }

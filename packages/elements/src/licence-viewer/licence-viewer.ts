@@ -540,6 +540,7 @@ export class LicenceViewer extends SidianElement {
           ${[t.table.kind[s.kind] ?? s.kind, s.level ? t.table.levelText[s.level] : null, s.docMdp ? t.table.docMdpText[s.docMdp] : null].filter(Boolean).join(t.term('separator'))}
         </dd>
         ${row(t.term('signer'), s.signer?.commonName)} ${row(t.term('organization'), s.signer?.organization)}
+        ${s.algorithm ? html`<dt>${t.term('algorithm')}</dt><dd part="algorithm">${t.table.algorithmText[s.algorithm] ?? s.algorithm}</dd>` : nothing}
         ${row(t.term('claimedTime'), s.claimedTime ? t.term('time', s.claimedTime) : null)}
         ${row(t.term('timestampTime'), s.timestampTime ? t.term('time', s.timestampTime) : t.term('noTimestamp'))}
         ${row(t.term('integrity'), t.table.integrityText[s.integrity] ?? s.integrity)}

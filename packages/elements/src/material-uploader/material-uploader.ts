@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Upload } from 'tus-js-client';
-import { createCadesSignature, type Signer } from '@sidian/core';
+import { createCadesSignature, signerHash, sm3, type HashName, type Signer } from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { SidianElementError, errorCode } from '../shared/errors';
 import { FormAssociated, type FormValidity, type FormValue } from '../shared/form-associated';
@@ -537,7 +537,10 @@ export class MaterialUploader extends FormAssociated(SidianElement) {
       if (req?.sign) {
         if (!this.signer) throw new SidianElementError('NO_SIGNER', 'no signer: set .signer to sign materials');
         this.setItem(item, { state: 'signing' });
-        item.signature = await createCadesSignature({ signer: this.signer, documentDigest: fromHex(sha256), hash: 'SHA-256' });
+        // the signer's own digest: SHA-256 as hashed above, or a second pass (SM3 for an SM2 key, 国密)
+        const hash = signerHash(this.signer);
+        const documentDigest = hash === 'SHA-256' ? fromHex(sha256) : await digestBlob(file, hash);
+        item.signature = await createCadesSignature({ signer: this.signer, documentDigest, hash });
       }
       if (item.cancelled) return;
       await this.persist(item);
@@ -1018,5 +1021,17 @@ declare global {
     'material-uploaded': CustomEvent<MaterialUploadedDetail>;
     'all-uploaded': CustomEvent<AllUploadedDetail>;
     'licence-reused': CustomEvent<LicenceReusedDetail>;
+  }
+}
+
+/** A file's digest with the signer's algorithm when it is not SHA-256: SM3 streamed (no WebCrypto SM3), SHA-384/512 by WebCrypto. */
+async function digestBlob(blob: Blob, hash: HashName): Promise<Uint8Array> {
+  if (hash !== 'SM3') return new Uint8Array(await crypto.subtle.digest(hash, await blob.arrayBuffer()));
+  const h = sm3.create();
+  const reader = blob.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return h.digest();
+    h.update(value);
   }
 }
