@@ -84,6 +84,10 @@ const zh: Record<MessageCode, string> = {
   FORM_LOCKED: '该字段已被签名锁定，填写会使签名失效。',
   FORM_MISSING_GLYPHS: '字体中缺少所填文字的字形。',
   FORM_BAD_FONT: '字体文件无法读取或格式不受支持。',
+  // keys kept in this browser (国密 SM2)
+  KEY_NOT_FOUND: '本浏览器中没有找到该密钥。',
+  KEY_EXISTS: '本浏览器中已有同名密钥。',
+  KEY_STORE_UNAVAILABLE: '本浏览器无法安全保存密钥（浏览器本地数据库不可用）。',
   UNKNOWN: '处理失败。',
 };
 
@@ -151,6 +155,10 @@ const en: Record<MessageCode, string> = {
   FORM_LOCKED: 'A signature locks the field: filling it would invalidate the signature.',
   FORM_MISSING_GLYPHS: 'The font has no glyphs for some of the characters.',
   FORM_BAD_FONT: 'The font file cannot be read or its format is not supported.',
+  // keys kept in this browser
+  KEY_NOT_FOUND: 'No key of that name is kept in this browser.',
+  KEY_EXISTS: 'A key of that name is already kept in this browser.',
+  KEY_STORE_UNAVAILABLE: 'This browser cannot keep the key safely (IndexedDB is unavailable).',
   UNKNOWN: 'Processing failed.',
 };
 
