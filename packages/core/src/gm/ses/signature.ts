@@ -133,6 +133,13 @@ export async function makeSesSignature(options: MakeSesSignatureOptions): Promis
       `the signer's certificate is unreadable (${(e as Error).message})`,
     );
   }
+  const when = options.time ?? new Date();
+  if (when < seal.property.validStart || when > seal.property.validEnd) {
+    throw new SidianError(
+      'SES_BAD_OPTIONS',
+      `the seal is not valid at ${when.toISOString()} (valid ${seal.property.validStart.toISOString()} to ${seal.property.validEnd.toISOString()})`,
+    );
+  }
   const dataHash = options.dataHash ?? (options.data ? sm3(options.data) : undefined);
   if (!dataHash || dataHash.length !== 32) {
     throw new SidianError('SES_BAD_OPTIONS', 'give the signed data or its 32-byte SM3 digest');
@@ -143,7 +150,7 @@ export async function makeSesSignature(options: MakeSesSignatureOptions): Promis
   const tbs = derSequence(
     toDer(enc.int(seal.header.version)),
     seal.der,
-    toDer(enc.generalized(options.time ?? new Date())),
+    toDer(enc.generalized(when)),
     toDer(enc.bits(dataHash)),
     toDer(enc.ia5(options.propertyInfo ?? '')),
   );
