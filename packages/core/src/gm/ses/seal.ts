@@ -301,6 +301,20 @@ export async function makeSeal(options: MakeSealOptions): Promise<Uint8Array> {
     if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw badOption(`${k} is not a date`);
   }
   if (validEnd.getTime() <= validStart.getTime()) throw badOption('validEnd must be after validStart');
+  // the maker signs now: its certificate must be valid now (as signPdf requires of a signer)
+  const makerCert = parseCertificate(maker.certificate);
+  if (createDate > makerCert.notAfter) {
+    throw new SidianError(
+      'CERT_EXPIRED',
+      `the maker's certificate expired on ${makerCert.notAfter.toISOString()}`,
+    );
+  }
+  if (createDate < makerCert.notBefore) {
+    throw new SidianError(
+      'CERT_NOT_YET_VALID',
+      `the maker's certificate is valid from ${makerCert.notBefore.toISOString()}`,
+    );
+  }
   if (!picture?.data?.length || !picture.type || !IA5.test(picture.type)) {
     throw badOption('the seal needs a picture (type and data)');
   }
