@@ -120,6 +120,22 @@ export interface BlobsTable {
   created_at: string;
 }
 
+/** A GB/T 38540 seal (SESeal) made by the server's seal authority for a department (routes/seals.ts). */
+export interface SealsTable {
+  es_id: string;
+  department_id: string;
+  name: string;
+  /** PostgreSQL returns integer columns as numbers; read through Number() anyway. */
+  type: number;
+  holder_serial: string; // hex, the holder certificate's serial
+  valid_start: string;
+  valid_end: string;
+  der: string; // base64 DER of the SESeal
+  created_at: string;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
 export interface Database {
   counters: CountersTable;
   departments: DepartmentsTable;
@@ -132,4 +148,5 @@ export interface Database {
   blobs: BlobsTable;
   crls: CrlsTable;
   uploads: UploadsTable;
+  seals: SealsTable;
 }
