@@ -29,3 +29,12 @@ export {
   type SesSignatureVerification,
   type SesSignatureVerifyOptions,
 } from './verify';
+export {
+  OID_SES_SEAL_ATTRIBUTE,
+  sealPdf,
+  verifySealedPdf,
+  type PdfSealReport,
+  type SealedSignatureReport,
+  type SealedVerificationReport,
+  type SealPdfOptions,
+} from './pdf';
