@@ -11,11 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeSesSignature,
   parseSeal,
+  sealPdf,
   signerFromSm2,
   sm3,
   verifySeal,
+  type SealedVerificationReport,
   type SealVerification,
 } from '@sidian/core';
+import { minimalPdf } from './test/pdfs';
 import {
   createCa,
   issueCertificate,
@@ -207,6 +210,20 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
       propertyInfo: 'licence.pdf',
     });
     const sm3hex = Buffer.from(sm3(data)).toString('hex');
+    // and a PDF sealed with it (SM2 PAdES, the SESeal in the CMS)
+    const sealedPdf = await sealPdf(minimalPdf(), {
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
+      seal: der,
+    });
+    const pdfBefore = (await verifyOnServer(sealedPdf)) as unknown as SealedVerificationReport;
+    expect(pdfBefore.signatures[0]!.reasons).toEqual([]);
+    expect(pdfBefore.status).toBe('valid');
+    expect(pdfBefore.signatures[0]!.gbSeal).toMatchObject({
+      esID: made.esID,
+      name: '项城市市场监督管理局业务专用章',
+      type: 3,
+      trust: 'trusted',
+    });
     expect(await verifyOnServer(signature, `?dataHash=${sm3hex}`)).toMatchObject({
       kind: 'signature',
       status: 'valid',
@@ -237,6 +254,9 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     const afterSig = await verifyOnServer(signature, `?dataHash=${sm3hex}`);
     expect(afterSig.status).toBe('invalid');
     expect(afterSig.problems.map((p) => p.code)).toContain('SES_SEAL_REVOKED');
+    const pdfAfter = (await verifyOnServer(sealedPdf)) as unknown as SealedVerificationReport;
+    expect(pdfAfter.status).toBe('invalid');
+    expect(pdfAfter.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
     const shown = (await (await fetch(`${s.url}/api/seals/${made.esID}`)).json()) as SealJson;
     expect(shown.status).toBe('revoked');
   });
@@ -272,6 +292,14 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
 describe('seals on SQLite', () => {
   defineSealSuite(async () => undefined);
 });
+
+if (!postgresAvailable() && process.env.SIDIAN_REQUIRE_POSTGRES === '1') {
+  describe('seals on PostgreSQL', () => {
+    it('needs PostgreSQL installed (apt-get install -y postgresql)', () => {
+      throw new Error('PostgreSQL binaries not found');
+    });
+  });
+}
 
 describe.skipIf(!postgresAvailable())('seals on PostgreSQL', () => {
   let cluster: PgCluster | undefined;

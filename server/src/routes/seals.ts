@@ -6,7 +6,8 @@
  *   credit code as organizationIdentifier or serialNumber) and chain to the server's anchors.
  * - `GET /api/seals/:esID` -> the seal's fields, status and DER (base64); public, like a licence.
  * - `POST /api/seals/:esID/revoke` (the holding department) -> revoked from then on.
- * - `POST /api/seals/verify` (a DER SESeal or SES_Signature) -> the verdict with the registry's status.
+ * - `POST /api/seals/verify` (a DER SESeal or SES_Signature, or a PDF sealed with such a seal,
+ *   gm/ses/pdf.ts) -> the verdict with the registry's status.
  */
 import type { FastifyInstance } from 'fastify';
 import {
@@ -15,6 +16,7 @@ import {
   parseSeal,
   parseSesSignature,
   validatePath,
+  verifySealedPdf,
   verifySeal,
   verifySesSignature,
   type SESeal,
@@ -25,6 +27,7 @@ import { parseDer, readOid, readString } from '../../../packages/core/src/pki/de
 import { OID } from '../../../packages/core/src/pki/oids';
 import { actorOf } from '../auth';
 import { binaryBodies } from '../body';
+import { looksLikePdf } from './basics';
 import type { Ctx } from '../context';
 import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
@@ -277,6 +280,19 @@ export async function sealRoutes(
         trustAnchors: [...(authority?.anchors ?? []), ...ctx.pki.anchors],
         sealStatus,
       };
+      if (looksLikePdf(bytes)) {
+        // a PDF sealed with a GB/T 38540 seal: the PAdES report with each seal's verdict (gbSeal)
+        try {
+          return await verifySealedPdf(bytes, {
+            trustAnchors: ctx.pki.anchors,
+            sealTrustAnchors: authority?.anchors ?? [],
+            sealStatus,
+          });
+        } catch (e) {
+          if (isSidianError(e)) throw unprocessable(e.message, e.code);
+          throw e;
+        }
+      }
       let isSeal = true;
       try {
         parseSeal(bytes);
