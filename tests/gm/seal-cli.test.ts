@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSeal } from '../../packages/core/src/gm/ses';
+import { parseSeal, sealPdf } from '../../packages/core/src/gm/ses';
+import { signerFromSm2 } from '../../packages/core/src/signer/sm2';
 import { GM_DIR, REPO_ROOT } from '../fixtures/paths';
 import {
   createCa,
@@ -18,7 +19,7 @@ import {
   type Ca,
   type Entity,
 } from '../helpers/openssl-pki';
-import { loadSealPng } from '../verify/generator';
+import { loadInput, loadSealPng } from '../verify/generator';
 
 interface Run {
   code: number;
@@ -167,6 +168,20 @@ describe('sidian seal', () => {
     ]);
     expect(sig.code).toBe(1);
     expect(sig.stdout).toContain('SES_DATA_HASH_MISMATCH');
+  });
+
+  it('verify takes a PDF sealed with the seal: exit 0 with the seal shown; without anchors 2', async () => {
+    const pdf = await sealPdf(loadInput('classic-1.3'), {
+      signer: signerFromSm2(holder.keyPkcs8, holder.certDer, [ca.certDer]),
+      seal: new Uint8Array(readFileSync(seal)),
+    });
+    const file = path.join(dir, 'sealed.pdf');
+    writeFileSync(file, pdf);
+    const ok = await sidian(['seal', 'verify', file, '--trust', ca.certFile]);
+    expect(ok.stdout).toContain('电子印章 seal CLI-0001 "四电测试局公章"');
+    expect(ok.code).toBe(0);
+    const open = await sidian(['seal', 'verify', file]);
+    expect(open.code).toBe(2);
   });
 
   it('unreadable input exits 4 with a one-line reason; usage mistakes exit 2 with the usage', async () => {

@@ -100,10 +100,11 @@ const COMMANDS: Record<string, Command> = {
                  --holder PEM... --picture PNG|JPG|GIF|SVG --name NAME --valid-to ISO
                  [--type N] [--valid-from ISO] [--size WxH] [--es-id ID] [--cert-digests]
        sidian seal show FILE [--picture-out FILE] [--json]
-       sidian seal verify FILE [--trust PEM]... [--crl FILE]... [--at ISO] [--data FILE | --data-hash HEX] [--json]
+       sidian seal verify FILE|SEALED.pdf [--trust PEM]... [--crl FILE]... [--at ISO] [--data FILE | --data-hash HEX] [--json]
 
   FILE is an SESeal (印章数据, .esl) or an SES_Signature (电子签章数据); V1 (GM/T 0031-2014), V4 (GB/T 38540-2020)
-  and ofdrw's V5 are read; make writes V4, signed by the maker (制章者) with SM2 over SM3
+  and ofdrw's V5 are read; make writes V4, signed by the maker (制章者) with SM2 over SM3;
+  verify also takes a PDF sealed with such a seal (the SESeal in its SM2 signature's CMS)
   --p12 FILE / --key PEM --cert PEM   制章者的 SM2 密钥与证书 the seal maker's SM2 key and certificate
   --holder PEM           持章者（签章者）证书（可多次）the holders' certificates (repeatable)
   --picture FILE         印章图片 the seal picture
@@ -120,7 +121,7 @@ const COMMANDS: Record<string, Command> = {
   --data-hash HEX        原文杂凑 or the SM3 digest itself
   --json                 输出 JSON print JSON
 
-  verify exit 0 有效 valid, 1 无效 invalid, 2 无法确定 indeterminate, 4 无法读取 unreadable`,
+  verify exit 0 有效 valid, 1 无效 invalid, 2 无法确定 indeterminate, 3 未签名 unsigned (PDF), 4 无法读取 unreadable`,
     run: async (args) => (await import('./seal')).sealCommand(args),
   },
   serve: {
