@@ -14,6 +14,7 @@ import {
 } from '../../packages/core/src/gm/ses';
 import { derOctetString } from '../../packages/core/src/pki/der';
 import { signPdf } from '../../packages/core/src/sign/sign-pdf';
+import { verifyPdf } from '../../packages/core/src/verify';
 import { signerFromSm2 } from '../../packages/core/src/signer/sm2';
 import type { Signer } from '../../packages/core/src/signer/types';
 import { createCa, issueCertificate, makeTempDir, removeDir, type Ca } from '../helpers/openssl-pki';
@@ -98,14 +99,19 @@ describe('PDF sealed with a GB/T 38540 seal', () => {
     expect(r.status).toBe('invalid');
   });
 
-  it('a seal from an untrusted maker makes it invalid; without seal anchors it is indeterminate', async () => {
+  it('a seal from an untrusted maker makes it invalid; without seal anchors the signers anchors are used; verifyPdf reports it', async () => {
     const other = createCa(dir, { name: 'other', key: 'sm2' });
     const r = await verifySealedPdf(pdf, { trustAnchors: [ca.certPem], sealTrustAnchors: [other.certPem] });
     expect(r.signatures[0]!.gbSeal).toMatchObject({ trust: 'untrusted', status: 'invalid' });
     expect(r.status).toBe('invalid');
-    const open = await verifySealedPdf(pdf, { trustAnchors: [ca.certPem] });
-    expect(open.status).toBe('indeterminate');
-    expect(open.signatures[0]!.gbSeal!.problems.map((p) => p.code)).toEqual(['SES_MAKER_TRUST_UNKNOWN']);
+    // without sealTrustAnchors the signers' anchors serve for the maker too (here the same CA)
+    const same = await verifySealedPdf(pdf, { trustAnchors: [ca.certPem] });
+    expect(same.status).toBe('valid');
+    expect(same.signatures[0]!.gbSeal).toMatchObject({ trust: 'trusted', status: 'valid' });
+    // and verifyPdf itself reports the seal: no wrapper needed
+    const plain = await verifyPdf(pdf, { trustAnchors: [other.certPem] });
+    expect(plain.signatures[0]!.gbSeal).toMatchObject({ esID: 'PDF-SEAL-1', trust: 'untrusted' });
+    expect(plain.status).toBe('invalid');
   });
 
   it("someone else's seal: refused when sealing, and invalid when put into the CMS by hand", async () => {

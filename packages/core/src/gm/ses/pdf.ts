@@ -15,6 +15,7 @@ import { SidianError } from '../../errors';
 import { derOctetString, parseDer, readOctetString } from '../../pki/der';
 import { signPdf, type SignOptions } from '../../sign/sign-pdf';
 import { verifyPdf } from '../../verify';
+import { isRandomAccessFile, type PdfInput } from '../../pdf/source';
 import type { SignatureReport, VerificationReport, VerifyOptions } from '../../verify/types';
 import { parseSeal, sealListsCertificate, type SESeal } from './seal';
 import { verifySeal, type SealVerifyOptions, type SesProblem } from './verify';
@@ -79,9 +80,17 @@ export interface SealedVerificationReport extends VerificationReport {
 }
 
 /** The CMS in a signature's /Contents (the hex string between the byte ranges). */
-function cmsOf(pdf: Uint8Array, byteRange: number[] | undefined): Uint8Array | undefined {
+function cmsOf(pdf: PdfInput, byteRange: number[] | undefined): Uint8Array | undefined {
   if (!byteRange || byteRange.length !== 4) return undefined;
-  const hex = new TextDecoder('latin1').decode(pdf.subarray(byteRange[1]! + 1, byteRange[2]! - 1));
+  const [start, end] = [byteRange[1]! + 1, byteRange[2]! - 1];
+  const size = isRandomAccessFile(pdf) ? pdf.size : pdf.length;
+  if (!(start >= 0 && end > start && end <= size && end - start <= 64 * 1024 * 1024)) return undefined;
+  let raw: Uint8Array;
+  if (isRandomAccessFile(pdf)) {
+    raw = new Uint8Array(end - start);
+    pdf.readSync(raw, start);
+  } else raw = pdf.subarray(start, end);
+  const hex = new TextDecoder('latin1').decode(raw);
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2) return undefined;
   const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
   // the DER value's own length (X.690 §8.1.3), without the zero padding after it
@@ -101,10 +110,7 @@ function cmsOf(pdf: Uint8Array, byteRange: number[] | undefined): Uint8Array | u
 }
 
 /** The seal in a signature's CMS and the certificate that signed it (the one its sid names). */
-function sealIn(
-  pdf: Uint8Array,
-  sig: SignatureReport,
-): { seal?: SESeal; signer?: Uint8Array; error?: string } {
+function sealIn(pdf: PdfInput, sig: SignatureReport): { seal?: SESeal; signer?: Uint8Array; error?: string } {
   const der = cmsOf(pdf, sig.byteRange);
   if (!der) return {};
   let value: Uint8Array | undefined;
@@ -126,34 +132,46 @@ function sealIn(
   }
 }
 
+/** Options of the GB/T 38540 part of verifyPdf (VerifyOptions carries them). */
+export interface GbSealVerifyOptions {
+  /** Anchors for the seal makers' certificates; default the PDF signers' `trustAnchors`. */
+  sealTrustAnchors?: SealVerifyOptions['trustAnchors'];
+  /** The seal registry's status of a seal (revocation), e.g. the server's `GET /api/seals/:esID`. */
+  sealStatus?: SealVerifyOptions['sealStatus'];
+}
+
 /**
- * verifyPdf, then for every signature that carries a GB/T 38540 seal: the seal verified (maker's
- * signature, validity at the signature's time-stamp or else the verification time, maker trust against `sealTrustAnchors`, status from
- * `sealStatus`) and the PDF signer in the seal's certificate list. A seal that fails makes its
- * signature invalid (indeterminate when only its trust is unknown), with the reasons.
+ * Called by verifyPdf: for every signature that carries a GB/T 38540 seal, the seal verified
+ * (maker's signature, validity at the signature's time-stamp or else the verification time, maker
+ * trust, registry status) and the PDF signer in the seal's certificate list; the result goes to the
+ * signature's `gbSeal`. A seal that fails makes its signature invalid (indeterminate when only its
+ * trust is unknown), with the reasons. Reports without such a seal are left as they are.
  */
-export async function verifySealedPdf(
-  pdf: Uint8Array,
-  options: VerifyOptions & {
-    sealTrustAnchors?: SealVerifyOptions['trustAnchors'];
-    sealStatus?: SealVerifyOptions['sealStatus'];
-  } = {},
-): Promise<SealedVerificationReport> {
-  const report = (await verifyPdf(pdf, options)) as SealedVerificationReport;
-  for (const sig of report.signatures) {
+export async function addGbSealReports(
+  pdf: PdfInput,
+  report: VerificationReport,
+  options: VerifyOptions & GbSealVerifyOptions,
+): Promise<void> {
+  let found = false;
+  for (const sig of report.signatures as SealedSignatureReport[]) {
+    if (sig.kind === 'document-timestamp') continue;
     const { seal, signer: signerDer, error } = sealIn(pdf, sig);
     if (error) {
+      found = true;
       sig.status = 'invalid';
       sig.reasons.push(`the GB/T 38540 seal in the signature is unreadable: ${error}`);
       continue;
     }
     if (!seal) continue;
+    found = true;
     // the seal's validity at a time the signature proves (its time-stamp), else at the
     // verification time: the claimed /M is the signer's own word and could be backdated
-    const time = sig.timestampTime ? new Date(sig.timestampTime) : (options.at ?? new Date());
+    const time = sig.timestampTime
+      ? new Date(sig.timestampTime)
+      : (options.at ?? options.validationTime ?? new Date());
     const r = await verifySeal(seal, {
       time,
-      trustAnchors: options.sealTrustAnchors,
+      trustAnchors: options.sealTrustAnchors ?? options.trustAnchors,
       sealStatus: options.sealStatus,
     });
     const problems = [...r.problems];
@@ -183,12 +201,19 @@ export async function verifySealedPdf(
     if (status === 'invalid') sig.status = 'invalid';
     else if (status === 'indeterminate' && sig.status === 'valid') sig.status = 'indeterminate';
   }
+  if (!found || report.status === 'unsigned') return;
   const statuses = report.signatures.map((s) => s.status);
-  if (report.status !== 'unsigned')
-    report.status = statuses.includes('invalid')
-      ? 'invalid'
-      : statuses.includes('indeterminate')
-        ? 'indeterminate'
-        : 'valid';
-  return report;
+  report.status = statuses.includes('invalid')
+    ? 'invalid'
+    : statuses.includes('indeterminate')
+      ? 'indeterminate'
+      : 'valid';
+}
+
+/** verifyPdf, typed with the seals' reports (verifyPdf itself adds them: addGbSealReports). */
+export async function verifySealedPdf(
+  pdf: PdfInput,
+  options: VerifyOptions & GbSealVerifyOptions = {},
+): Promise<SealedVerificationReport> {
+  return (await verifyPdf(pdf, options)) as SealedVerificationReport;
 }
