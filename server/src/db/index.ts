@@ -197,7 +197,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('uploads_owner').on('uploads').column('owner').execute();
     },
   },
-  '0007_seals': {
+  '0008_seals': {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
     async up(db: Kysely<any>) {
       // GB/T 38540 seals made by the seal authority (routes/seals.ts); revocation is a column, never a delete
