@@ -30,6 +30,8 @@ import { prefillRoutes, type PrefillService } from './routes/prefill';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
 import { ocspRoutes } from './routes/ocsp';
+import { sealRoutes } from './routes/seals';
+import type { SealAuthorityConfig } from './seals/authority';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
 import { OID_TEXT } from './tsa/der';
 import { blockSerials, TsaResponder } from './tsa/responder';
@@ -49,6 +51,8 @@ export interface ServerOptions {
   devMode?: boolean;
   /** The operator's CA, TSA and seal keys; required in production (pki/operator-pki.ts). */
   pki?: OperatorPkiConfig;
+  /** The GB/T 38540 seal authority's SM2 key (制章者, seals/authority.ts); else SIDIAN_SEAL_MAKER_*, or made in development. */
+  sealMaker?: SealAuthorityConfig;
   /** Origins of the sites that embed the elements (exact match, e.g. https://zwfw.example.gov.cn). */
   corsOrigins?: string[];
   limits?: Partial<Limits>;
@@ -318,6 +322,7 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   await materialRoutes(app, ctx);
   await ocspRoutes(app, ctx);
   await caseRoutes(app, ctx, o.cases);
+  await sealRoutes(app, ctx, o.sealMaker);
 
   // The elements bundle (/elements/) and, in development mode, the demo portal (/), from dist/.
   await staticRoutes(app, ctx, {

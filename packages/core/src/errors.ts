@@ -42,6 +42,9 @@ export type SidianErrorCode =
   | 'SIGNER_FAILED'
   // CMS structures
   | 'CMS_MALFORMED'
+  // GB/T 38540 electronic seals (SESeal) and signatures (SES_Signature)
+  | 'SES_MALFORMED'
+  | 'SES_BAD_OPTIONS'
   // timestamps
   | 'TSA_UNREACHABLE'
   | 'TSA_REJECTED'

@@ -14,6 +14,7 @@ export {
 } from './signer';
 export { sm3 } from './gm/sm3';
 export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, SM2_DEFAULT_ID } from './gm/sm2';
+export * from './gm/ses';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';
 export { extendPdf, type ExtendOptions, type ExtendResult, type RevocationFetcher } from './sign/ltv';

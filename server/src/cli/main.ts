@@ -1,5 +1,5 @@
 /**
- * The `sidian` command line (DESIGN.md "Interfaces"): sign, verify, extend, serve, renew-timestamps,
+ * The `sidian` command line (DESIGN.md "Interfaces"): sign, verify, extend, seal, serve, renew-timestamps,
  * dev-pki, audit.
  * Errors print one line `sidian: CODE: message` on stderr; no stack traces for expected failures.
  *
@@ -93,6 +93,36 @@ const COMMANDS: Record<string, Command> = {
                          from the certificates' distribution points and OCSP from their AIA)
   --json                 输出 JSON print {output, level, added} as JSON`,
     run: async (args) => (await import('./extend')).extendCommand(args),
+  },
+  seal: {
+    summary: '电子印章 GB/T 38540 electronic seals: make, show, verify',
+    usage: `sidian seal make -o SEAL.esl (--p12 FILE [--password-file F | --password PW] | --key PEM --cert PEM)
+                 --holder PEM... --picture PNG|JPG|GIF|SVG --name NAME --valid-to ISO
+                 [--type N] [--valid-from ISO] [--size WxH] [--es-id ID] [--cert-digests]
+       sidian seal show FILE [--picture-out FILE] [--json]
+       sidian seal verify FILE|SEALED.pdf [--trust PEM]... [--crl FILE]... [--at ISO] [--data FILE | --data-hash HEX] [--json]
+
+  FILE is an SESeal (印章数据, .esl) or an SES_Signature (电子签章数据); V1 (GM/T 0031-2014), V4 (GB/T 38540-2020)
+  and ofdrw's V5 are read; make writes V4, signed by the maker (制章者) with SM2 over SM3;
+  verify also takes a PDF sealed with such a seal (the SESeal in its SM2 signature's CMS)
+  --p12 FILE / --key PEM --cert PEM   制章者的 SM2 密钥与证书 the seal maker's SM2 key and certificate
+  --holder PEM           持章者（签章者）证书（可多次）the holders' certificates (repeatable)
+  --picture FILE         印章图片 the seal picture
+  --name NAME            印章名称 the seal's registered name
+  --type N               印章类型 1 单位印章 organisation, 2 个人印章 personal, 3 业务专用章 business (default 1)
+  --valid-from ISO       有效期起 valid from (default now); --valid-to ISO 有效期止 valid until
+  --size WxH             显示尺寸（毫米）display size in millimetres (default 40x40)
+  --es-id ID             印章标识 the seal's identifier (default random)
+  --cert-digests         以证书摘要（SM3）列出持章者 list the holders by SM3 digest (certListType 2)
+  --picture-out FILE     导出印章图片 write the seal's picture to FILE
+  --trust PEM            信任锚（可多次）trust anchors for the maker's and signer's certificates (repeatable)
+  --at ISO               验证时间 validate as at this time (default: now; a signature's own time for its seal)
+  --data FILE            原文 the signed data (its SM3 digest must be the signature's dataHash)
+  --data-hash HEX        原文杂凑 or the SM3 digest itself
+  --json                 输出 JSON print JSON
+
+  verify exit 0 有效 valid, 1 无效 invalid, 2 无法确定 indeterminate, 3 未签名 unsigned (PDF), 4 无法读取 unreadable`,
+    run: async (args) => (await import('./seal')).sealCommand(args),
   },
   serve: {
     summary: '启动验证服务 run the verification server',
@@ -204,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const exit = name === 'verify' ? 4 : 1;
+    const exit = name === 'verify' || (name === 'seal' && rest[0] === 'verify') ? 4 : 1;
     const code = (e as { code?: unknown })?.code;
     if (e instanceof Error && e.name === 'SidianError' && typeof code === 'string') {
       process.stderr.write(`sidian: ${code}: ${e.message}\n`);

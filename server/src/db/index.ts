@@ -287,6 +287,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_seals': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // GB/T 38540 seals made by the seal authority (routes/seals.ts); revocation is a column, never a delete
+      await db.schema
+        .createTable('seals')
+        .addColumn('es_id', 'text', (c) => c.primaryKey())
+        .addColumn('department_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'integer', (c) => c.notNull())
+        .addColumn('holder_serial', 'text', (c) => c.notNull())
+        .addColumn('valid_start', 'text', (c) => c.notNull())
+        .addColumn('valid_end', 'text', (c) => c.notNull())
+        .addColumn('der', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revocation_reason', 'text')
+        .execute();
+      await db.schema.createIndex('seals_department').on('seals').column('department_id').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -185,6 +185,22 @@ export interface WebhookDeliveriesTable {
   delivered_at: string | null;
 }
 
+/** A GB/T 38540 seal (SESeal) made by the server's seal authority for a department (routes/seals.ts). */
+export interface SealsTable {
+  es_id: string;
+  department_id: string;
+  name: string;
+  /** PostgreSQL returns integer columns as numbers; read through Number() anyway. */
+  type: number;
+  holder_serial: string; // hex, the holder certificate's serial
+  valid_start: string;
+  valid_end: string;
+  der: string; // base64 DER of the SESeal
+  created_at: string;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
 export interface Database {
   cases: CasesTable;
   case_steps: CaseStepsTable;
@@ -202,4 +218,5 @@ export interface Database {
   blobs: BlobsTable;
   crls: CrlsTable;
   uploads: UploadsTable;
+  seals: SealsTable;
 }

@@ -32,6 +32,8 @@ export interface SignedAttributesInput {
   certificate: Uint8Array;
   /** Default SHA-256. Used for the certificate hash in signing-certificate-v2 too. */
   hash?: HashName;
+  /** Further signed attributes (e.g. a GB/T 38540 seal, gm/ses/pdf.ts), after the three above. */
+  extra?: Attribute[];
 }
 
 /**
@@ -69,5 +71,6 @@ export function buildSignedAttributes(input: SignedAttributesInput): Uint8Array 
       type: OID.signingCertificateV2,
       values: [derSequence(derSequence(buildEssCertIdV2(input.certificate, hash)))],
     },
+    ...(input.extra ?? []),
   ]);
 }

@@ -22,6 +22,8 @@ export interface CadesSignatureInput {
   hash?: HashName;
   /** RFC 3161 timestamp authority: makes the signature B-T (id-aa-signatureTimeStampToken). */
   tsa?: TsaSource;
+  /** Further signed attributes (gm/ses/pdf.ts: the GB/T 38540 seal). */
+  extraSignedAttributes?: Attribute[];
 }
 
 /**
@@ -45,6 +47,7 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
     messageDigest: documentDigest,
     certificate: signer.certificate,
     hash,
+    extra: input.extraSignedAttributes,
   });
   let signature: Uint8Array;
   try {

@@ -4,7 +4,7 @@
  *   bytes -> PdfDocument (lazy) -> plan (field, widgets, appearances, dictionaries)
  *         -> update bytes with placeholders -> ByteRange -> digest -> CMS -> patched /Contents
  */
-import { createCadesSignature, requestTimestamp, type TsaSource } from '../cms';
+import { createCadesSignature, requestTimestamp, type Attribute, type TsaSource } from '../cms';
 import { resolveTsaSource } from '../cms/cades';
 import { SidianError } from '../errors';
 import { PdfDocument, type PageInfo, type PdfView } from '../pdf/document';
@@ -58,6 +58,8 @@ export interface SignOptions {
   signingTime?: Date;
   /** Bytes reserved for the CMS; default estimated from the chain and timestamp. */
   contentsSize?: number;
+  /** Further CMS signed attributes (gm/ses/pdf.ts puts the GB/T 38540 SESeal here). */
+  extraSignedAttributes?: Attribute[];
 }
 
 /** An empty signature field: its name and where its seal will be drawn. */
@@ -404,7 +406,7 @@ async function appendSignature(pdf: PdfInput, options: SignOptions, docTimestamp
     const digest = await doc.digestRanges(hash, [[0, base]], [update.subarray(0, gapStart), update.subarray(gapEnd)]);
     const cms = tsaTarget
       ? await requestTimestamp(tsaTarget.target, digest, hash, tsaTarget.options)
-      : await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa });
+      : await createCadesSignature({ signer, documentDigest: digest, hash, tsa: options.tsa, extraSignedAttributes: options.extraSignedAttributes });
     if (cms.length > contentsSize) {
       if (options.contentsSize !== undefined || attempt > 0) {
         throw new SidianError('SIGN_CONTENTS_TOO_SMALL', `the signature needs ${cms.length} bytes; ${contentsSize} were reserved`);

@@ -6,6 +6,7 @@ import { digestChunks } from '../digest';
 import { SidianError, isSidianError } from '../errors';
 import { WorkBudget } from '../pdf/budget';
 import { PdfDocument, type PdfView } from '../pdf/document';
+import { addGbSealReports } from '../gm/ses/pdf';
 import { isRandomAccessFile, type PdfInput } from '../pdf/source';
 import { PdfDict, PdfRef, PdfString, latin1Bytes, type PdfObject } from '../pdf/objects';
 import { Parser, indexOfBytes, lastIndexOfBytes } from '../pdf/parser';
@@ -223,7 +224,10 @@ export async function verifyPdf(pdf: PdfInput, options: VerifyOptions = {}): Pro
     : signatures.some((s) => s.status === 'indeterminate')
       ? 'indeterminate'
       : 'valid';
-  return { status, revisions, signatures };
+  const report: VerificationReport = { status, revisions, signatures };
+  // GB/T 38540 seals carried by SM2 signatures (gm/ses/pdf.ts): each one's verdict in `gbSeal`
+  await addGbSealReports(pdf, report, options);
+  return report;
 }
 
 async function judgeSignature(

@@ -1,3 +1,4 @@
+import type { GbSealVerifyOptions, PdfSealReport } from '../gm/ses/pdf';
 import type { UsedEvidence } from '../pki/revocation';
 
 /** The verification report (DESIGN.md "The verification path"): the same JSON from core, CLI and server. */
@@ -41,6 +42,8 @@ export interface SignatureReport {
   validationTime?: string | null;
   /** What the trust verdict rests on (long-term validation, PAdES B-LT/B-LTA). */
   evidence?: SignatureEvidence;
+  /** The GB/T 38540 seal the signature carries, with its verdict (gm/ses/pdf.ts). */
+  gbSeal?: PdfSealReport;
 }
 
 /** The proof of existence, DSS and revocation data that a signature's trust verdict used. */
@@ -62,7 +65,7 @@ export interface VerificationReport {
   signatures: SignatureReport[];
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends GbSealVerifyOptions {
   /** Trust anchors: DER or PEM certificates. */
   trustAnchors?: (Uint8Array | string)[];
   /** CRLs: DER or PEM. */

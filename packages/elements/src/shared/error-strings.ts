@@ -88,6 +88,9 @@ const zh: Record<MessageCode, string> = {
   KEY_NOT_FOUND: '本浏览器中没有找到该密钥。',
   KEY_EXISTS: '本浏览器中已有同名密钥。',
   KEY_STORE_UNAVAILABLE: '本浏览器无法安全保存密钥（浏览器本地数据库不可用）。',
+  // GB/T 38540 electronic seals (电子印章数据)
+  SES_MALFORMED: '电子印章数据格式错误，无法读取。',
+  SES_BAD_OPTIONS: '制作电子印章的参数不正确。',
   UNKNOWN: '处理失败。',
 };
 
@@ -159,6 +162,9 @@ const en: Record<MessageCode, string> = {
   KEY_NOT_FOUND: 'No key of that name is kept in this browser.',
   KEY_EXISTS: 'A key of that name is already kept in this browser.',
   KEY_STORE_UNAVAILABLE: 'This browser cannot keep the key safely (IndexedDB is unavailable).',
+  // GB/T 38540 electronic seals
+  SES_MALFORMED: 'The electronic seal data is malformed and cannot be read.',
+  SES_BAD_OPTIONS: 'The options for making the electronic seal are not valid.',
   UNKNOWN: 'Processing failed.',
 };
 

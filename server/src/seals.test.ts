@@ -1,0 +1,313 @@
+/**
+ * GB/T 38540 seals on the server (routes/seals.ts), real server over HTTP, on SQLite and on
+ * PostgreSQL: a department gets an SESeal made by the seal authority (制章者) for its SM2
+ * certificate; anyone reads it; the holding department revokes it and from then on it (and the
+ * signatures made with it) fail verification. Attackers: no key, another department's key, another
+ * department's certificate, a non-SM2 or untrusted certificate.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  makeSesSignature,
+  parseSeal,
+  sealPdf,
+  signerFromSm2,
+  sm3,
+  verifySeal,
+  type SealedVerificationReport,
+  type SealVerification,
+} from '@sidian/core';
+import { minimalPdf } from './test/pdfs';
+import {
+  createCa,
+  issueCertificate,
+  makeTempDir,
+  removeDir,
+  type Ca,
+  type Entity,
+} from '../../tests/helpers/openssl-pki';
+import { DEMO_DEPARTMENT, generateDevPki, writeDevPki } from './pki/dev-pki';
+import { fromPem, toPem } from './pki/x509';
+import {
+  postgresAvailable,
+  startPostgres,
+  startTestServer,
+  tempDir,
+  type PgCluster,
+  type TestServer,
+} from './test/harness';
+
+const PNG = new Uint8Array(
+  fs.readFileSync(
+    path.join(path.dirname(new URL(import.meta.url).pathname), '../../tests/gm/ofdrw/UserV4.esl'),
+  ),
+);
+
+interface SealJson {
+  esID: string;
+  status: string;
+  name: string;
+  type: number;
+  seal: string;
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
+function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
+  let s: TestServer;
+  let work: string;
+  let sm2Ca: Ca;
+  let deptCert: Entity;
+  let otherCert: Entity;
+  let otherKey: string;
+  let makerRoot: Uint8Array;
+  let picture: string;
+
+  beforeAll(async () => {
+    work = makeTempDir('sidian-seals-');
+    // an SM2 CA the server trusts (beside its P-256 CA), as an operator adds one in <data>/pki/trust.pem
+    sm2Ca = createCa(work, { name: 'sm2-ca', key: 'sm2', subject: '/C=CN/O=四电测试/CN=四电 SM2 根 CA' });
+    deptCert = issueCertificate(sm2Ca, {
+      name: 'dept',
+      key: 'sm2',
+      subject: `/C=CN/O=${DEMO_DEPARTMENT.name}/organizationIdentifier=${DEMO_DEPARTMENT.creditCode}/CN=${DEMO_DEPARTMENT.name}`,
+    });
+    otherCert = issueCertificate(sm2Ca, {
+      name: 'other',
+      key: 'sm2',
+      subject: '/C=CN/O=另一局/organizationIdentifier=91110000000000000X/CN=另一局',
+    });
+    const dataDir = tempDir('sidian-seals-data-');
+    writeDevPki(path.join(dataDir, 'pki'), await generateDevPki());
+    fs.writeFileSync(path.join(dataDir, 'pki', 'trust.pem'), sm2Ca.certPem);
+    s = await startTestServer({ dataDir, databaseUrl: await newDatabaseUrl() });
+    otherKey = (
+      await s.server.ctx.auth.createDepartment({ name: '另一局', creditCode: '91110000000000000X' })
+    ).apiKey;
+    [makerRoot] = fromPem(
+      fs.readFileSync(path.join(dataDir, 'pki', 'seal-maker', 'root.pem'), 'utf8'),
+      'CERTIFICATE',
+    );
+    // a picture: the PNG inside the ofdrw seal
+    picture = Buffer.from(parseSeal(PNG).picture.data).toString('base64');
+  });
+
+  afterAll(async () => {
+    await s?.close();
+    if (work) removeDir(work);
+  });
+
+  const request = (body: unknown, apiKey?: string) =>
+    fetch(`${s.url}/api/seals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+      body: JSON.stringify(body),
+    });
+
+  const sealBody = (cert: Entity | string = deptCert) => ({
+    certificate: typeof cert === 'string' ? cert : cert.certPem,
+    picture,
+    name: '项城市市场监督管理局业务专用章',
+    type: 3,
+    validEnd: new Date(Date.now() + 180 * 86_400_000).toISOString(),
+    width: 42,
+  });
+
+  const verifyOnServer = async (
+    der: Uint8Array,
+    query = '',
+  ): Promise<SealVerification & { kind: string }> => {
+    const r = await fetch(`${s.url}/api/seals/verify${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: der as BodyInit,
+    });
+    expect(r.status).toBe(200);
+    return (await r.json()) as SealVerification & { kind: string };
+  };
+
+  let made: SealJson;
+
+  it('a department gets a signed SESeal for its SM2 certificate, made by the SM2 seal authority', async () => {
+    const r = await request(sealBody(), s.apiKey);
+    expect(r.status).toBe(201);
+    made = (await r.json()) as SealJson;
+    expect(made).toMatchObject({ status: 'valid', name: '项城市市场监督管理局业务专用章', type: 3 });
+    expect(r.headers.get('location')).toBe(`/api/seals/${made.esID}`);
+    const der = new Uint8Array(Buffer.from(made.seal, 'base64'));
+    const seal = parseSeal(der);
+    expect(seal).toMatchObject({
+      format: 'GB/T 38540-2020',
+      esID: made.esID,
+      picture: { type: 'PNG', width: 42, height: 42 },
+    });
+    expect(seal.property.certs).toEqual([deptCert.certDer]);
+    // verified offline against the seal authority's root
+    const v = await verifySeal(der, { trustAnchors: [makerRoot] });
+    expect(v.problems).toEqual([]);
+    expect(v.trust).toBe('trusted');
+    // the maker's key is SM2 and not the enrolment CA's
+    expect(Buffer.from(seal.makerCertificate).equals(Buffer.from(s.server.ctx.pki.ca.der))).toBe(false);
+    // and the server says the same
+    expect(await verifyOnServer(der)).toMatchObject({ kind: 'seal', status: 'valid', trust: 'trusted' });
+  });
+
+  it('GET /api/seals/:esID shows it to anyone; an unknown id is 404', async () => {
+    const r = await fetch(`${s.url}/api/seals/${made.esID}`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ esID: made.esID, status: 'valid', seal: made.seal });
+    const missing = await fetch(`${s.url}/api/seals/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'SEAL_NOT_FOUND' });
+  });
+
+  it('attackers: no API key (401), a wrong key (401), another department for this department (403)', async () => {
+    const anon = await request(sealBody());
+    expect(anon.status).toBe(401);
+    expect(await anon.json()).toMatchObject({ error: 'API_KEY_REQUIRED' });
+    const wrong = await request(sealBody(), 'sdk_not-a-key');
+    expect(wrong.status).toBe(401);
+    const other = await request(sealBody(), otherKey);
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ error: 'SEAL_OTHER_DEPARTMENT' });
+    // nor can this department get a seal listing the other department's certificate
+    const foreign = await request(sealBody(otherCert), s.apiKey);
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ error: 'SEAL_OTHER_DEPARTMENT' });
+  });
+
+  it('refused: a non-SM2 certificate, a certificate from an untrusted CA, bad input', async () => {
+    const p256 = await request(sealBody(toPem(s.server.ctx.pki.seal.der, 'CERTIFICATE')), s.apiKey);
+    expect(p256.status).toBe(422);
+    expect(await p256.json()).toMatchObject({ error: 'SEAL_NOT_SM2' });
+    const rogueCa = createCa(work, { name: 'rogue', key: 'sm2' });
+    const rogue = issueCertificate(rogueCa, {
+      name: 'rogue-dept',
+      key: 'sm2',
+      subject: `/C=CN/organizationIdentifier=${DEMO_DEPARTMENT.creditCode}/CN=${DEMO_DEPARTMENT.name}`,
+    });
+    const untrusted = await request(sealBody(rogue), s.apiKey);
+    expect(untrusted.status).toBe(422);
+    expect(await untrusted.json()).toMatchObject({ error: 'SEAL_CERTIFICATE_UNTRUSTED' });
+    const noPicture = await request(
+      { ...sealBody(), picture: Buffer.from('not a picture').toString('base64') },
+      s.apiKey,
+    );
+    expect(noPicture.status).toBe(400);
+    expect(await noPicture.json()).toMatchObject({ error: 'SEAL_BAD_PICTURE' });
+    const badDate = await request({ ...sealBody(), validEnd: 'tomorrow' }, s.apiKey);
+    expect(badDate.status).toBe(400);
+  });
+
+  it('revocation: only the holding department; from then on the seal and its signatures fail', async () => {
+    const der = new Uint8Array(Buffer.from(made.seal, 'base64'));
+    const data = new TextEncoder().encode('营业执照 business licence');
+    const signature = await makeSesSignature({
+      seal: der,
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer),
+      data,
+      propertyInfo: 'licence.pdf',
+    });
+    const sm3hex = Buffer.from(sm3(data)).toString('hex');
+    // and a PDF sealed with it (SM2 PAdES, the SESeal in the CMS)
+    const sealedPdf = await sealPdf(minimalPdf(), {
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
+      seal: der,
+    });
+    const pdfBefore = (await verifyOnServer(sealedPdf)) as unknown as SealedVerificationReport;
+    expect(pdfBefore.signatures[0]!.reasons).toEqual([]);
+    expect(pdfBefore.status).toBe('valid');
+    expect(pdfBefore.signatures[0]!.gbSeal).toMatchObject({
+      esID: made.esID,
+      name: '项城市市场监督管理局业务专用章',
+      type: 3,
+      trust: 'trusted',
+    });
+    expect(await verifyOnServer(signature, `?dataHash=${sm3hex}`)).toMatchObject({
+      kind: 'signature',
+      status: 'valid',
+    });
+
+    const revoke = (apiKey?: string, reason: unknown = '印章遗失 lost') =>
+      fetch(`${s.url}/api/seals/${made.esID}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+        body: JSON.stringify({ reason }),
+      });
+    expect((await revoke()).status).toBe(401);
+    const other = await revoke(otherKey);
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ error: 'SEAL_OTHER_DEPARTMENT' });
+    expect((await revoke(s.apiKey, '')).status).toBe(400);
+    // still valid after the failed attempts
+    expect((await verifyOnServer(der)).status).toBe('valid');
+
+    const ok = await revoke(s.apiKey);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: 'revoked', revocationReason: '印章遗失 lost' });
+    expect((await revoke(s.apiKey)).status).toBe(409);
+
+    const afterSeal = await verifyOnServer(der);
+    expect(afterSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
+    expect(afterSeal.problems.map((p) => p.code)).toEqual(['SES_SEAL_REVOKED']);
+    const afterSig = await verifyOnServer(signature, `?dataHash=${sm3hex}`);
+    expect(afterSig.status).toBe('invalid');
+    expect(afterSig.problems.map((p) => p.code)).toContain('SES_SEAL_REVOKED');
+    const pdfAfter = (await verifyOnServer(sealedPdf)) as unknown as SealedVerificationReport;
+    expect(pdfAfter.status).toBe('invalid');
+    expect(pdfAfter.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
+    const shown = (await (await fetch(`${s.url}/api/seals/${made.esID}`)).json()) as SealJson;
+    expect(shown.status).toBe('revoked');
+  });
+
+  it('a seal made elsewhere (ofdrw) is not registered here: untrusted maker, status unknown; garbage is 422', async () => {
+    const r = await verifyOnServer(PNG);
+    expect(r.status).toBe('invalid');
+    expect(r.problems.map((p) => p.code)).toEqual(
+      expect.arrayContaining(['SES_MAKER_UNTRUSTED', 'SES_SEAL_STATUS_UNKNOWN']),
+    );
+    const bad = await fetch(`${s.url}/api/seals/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0x30, 0x03, 1, 2, 3]) as BodyInit,
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ error: 'SES_MALFORMED' });
+  });
+
+  it('the seal authority survives a restart (same maker certificate)', async () => {
+    const before = fs.readFileSync(path.join(s.dataDir, 'pki', 'seal-maker', 'maker.pem'), 'utf8');
+    const again = await startTestServer({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+    try {
+      const r = await fetch(`${again.url}/api/seals/${made.esID}`);
+      expect(((await r.json()) as SealJson).status).toBe('revoked');
+      expect(fs.readFileSync(path.join(s.dataDir, 'pki', 'seal-maker', 'maker.pem'), 'utf8')).toBe(before);
+    } finally {
+      await again.close();
+    }
+  });
+}
+
+describe('seals on SQLite', () => {
+  defineSealSuite(async () => undefined);
+});
+
+if (!postgresAvailable() && process.env.SIDIAN_REQUIRE_POSTGRES === '1') {
+  describe('seals on PostgreSQL', () => {
+    it('needs PostgreSQL installed (apt-get install -y postgresql)', () => {
+      throw new Error('PostgreSQL binaries not found');
+    });
+  });
+}
+
+describe.skipIf(!postgresAvailable())('seals on PostgreSQL', () => {
+  let cluster: PgCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  defineSealSuite(async () => cluster!.createDatabase(`sidian_seals_${process.pid}`));
+});
