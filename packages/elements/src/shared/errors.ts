@@ -35,7 +35,9 @@ export type ElementErrorCode =
   /** The server refused the applicant's signature over a material: it does not verify over the stored bytes. */
   | 'SIGNATURE_REFUSED'
   /** Required materials are missing. */
-  | 'MATERIALS_MISSING';
+  | 'MATERIALS_MISSING'
+  /** Text to draw (a seal's name, a typed signature) has characters the bundled font cannot draw; the message names them. */
+  | 'GLYPH_MISSING';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;
