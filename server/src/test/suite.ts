@@ -737,7 +737,7 @@ export function defineServerSuite(env: DbEnv): void {
       expect(
         ((await (await fetch(`${s.url}/api/licences/${l.identifier}`)).json()) as { status: string }).status,
       ).toBe('revoked');
-      expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已注销');
+      expect(await (await fetch(`${s.url}/v/${l.identifier}`)).text()).toContain('已吊销');
       r = await post(`${s.url}/api/licences/${l.identifier}/revoke`, '{}', {
         'content-type': 'application/json',
         'x-api-key': s.apiKey,
