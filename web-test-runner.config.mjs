@@ -12,7 +12,7 @@ function glyphOutlines() {
   return {
     name: 'sidian-glyph-outlines',
     serve(context) {
-      const m = /^\/packages\/elements\/src\/shared\/glyphs\/([0-9a-f]+)\.json$/.exec(context.path);
+      const m = /^\/packages\/elements\/src\/shared\/glyphs\/([0-9a-f]+|index)\.json$/.exec(context.path);
       if (!m) return undefined;
       const body = cachedGlyphBlocks().get(m[1]);
       return body ? { body, type: 'application/json' } : undefined; // no such block: the static server's 404

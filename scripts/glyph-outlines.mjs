@@ -7,7 +7,7 @@
 // characters become empty boxes, silently. Outlines (SVG path data) draw the same everywhere, need no
 // font parser in the browser, and a character the data lacks is known before anything is drawn.
 //
-// Files: `glyphs/<block>.json`, one per 64 code points (block = code point >> 6, lower-case hex), only
+// Files: `glyphs/index.json` (the list of blocks) and `glyphs/<block>.json`, one per 64 code points (block = code point >> 6, lower-case hex), only
 // for blocks the font covers; the elements fetch just the blocks of the characters they draw (a
 // seal's name: a handful of files of ~30 KB, ~10 KB brotli). Each file:
 //   { "upm": 1000, "mid": 380, "glyphs": { "<code point>": [advance, "<path, y up, font units>"] } }
@@ -61,6 +61,12 @@ export function glyphBlocks() {
   }
   const out = new Map();
   for (const [key, glyphs] of blocks) out.set(key, JSON.stringify({ upm, mid, glyphs }));
+  // the list of blocks there are: a client asks for no block that does not exist, and a missing
+  // index.json means the outlines are not served there at all (not that characters are missing)
+  out.set(
+    'index',
+    JSON.stringify({ font: 'Noto Serif SC Bold', licence: 'OFL-1.1', blocks: [...blocks.keys()].sort() }),
+  );
   return out;
 }
 
@@ -89,7 +95,7 @@ export function glyphOutlinesVitePlugin() {
     name: 'sidian-glyph-outlines',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        const m = /\/glyphs\/([0-9a-f]+)\.json(?:\?|$)/.exec(req.url ?? '');
+        const m = /\/glyphs\/([0-9a-f]+|index)\.json(?:\?|$)/.exec(req.url ?? '');
         if (!m) return next();
         const body = cachedGlyphBlocks().get(m[1]);
         res.statusCode = body ? 200 : 404;

@@ -2,7 +2,7 @@ import { signerFromCryptoKey } from '@sidian/core';
 import { expect, rejection } from '../test-support/expect';
 import { afterEach, describe, it } from '../test-support/mocha';
 import { cleanup, fixture, fixtureUrl, inkInNode, testIdentity, until } from '../test-support/helpers';
-import type { GlyphMissingError } from '../shared/glyphs';
+import { configureGlyphs, type GlyphMissingError } from '../shared/glyphs';
 import './define';
 import { sealPng, sealSvg } from './seal-image';
 import type { SealPlacer } from './seal-placer';
@@ -54,6 +54,15 @@ describe('seal text comes from the font that ships with Sidian', () => {
     expect(err.message).toContain('U+E000');
     expect(err.message).toContain('U+10FFFD');
     expect((await rejection(sealSvg({ name: '\uE001' }))).code).toBe('GLYPH_MISSING');
+    // outlines not served where the elements look: a fetch error that says so, not "missing characters"
+    configureGlyphs({ glyphsBase: '/no-glyphs-here/' });
+    try {
+      const e = await rejection(sealSvg({ name: '四电' }));
+      expect(e.code).toBe('FETCH_FAILED');
+      expect(e.message).toContain('/no-glyphs-here/index.json');
+    } finally {
+      configureGlyphs({ glyphsBase: undefined });
+    }
   });
 
   it('the signed PDF shows the name in pdftoppm and mutool', async () => {

@@ -39,11 +39,13 @@ interface Block {
 
 let assets: GlyphAssets = {};
 const blocks = new Map<string, Promise<Block | undefined>>();
+let index: Promise<Set<string>> | undefined;
 
 /** Tells the elements where the glyph outline files are served. */
 export function configureGlyphs(options: GlyphAssets): void {
   assets = { ...assets, ...options };
   blocks.clear();
+  index = undefined;
 }
 
 function base(): string {
@@ -57,22 +59,37 @@ function base(): string {
   return new URL(given ?? nextToModule, given ? document.baseURI : import.meta.url).href;
 }
 
-function loadBlock(key: string): Promise<Block | undefined> {
+async function fetchJson<T>(url: string): Promise<T> {
+  let r: Response;
+  try {
+    r = await fetch(url);
+  } catch (e) {
+    throw new SidianElementError('FETCH_FAILED', `glyph outlines ${url}: ${(e as Error)?.message ?? e}`);
+  }
+  if (!r.ok)
+    throw new SidianElementError(
+      'FETCH_FAILED',
+      `glyph outlines ${url}: HTTP ${r.status} (configureGlyphs() tells where they are served)`,
+    );
+  return (await r.json()) as T;
+}
+
+/** The blocks the outlines have (index.json), fetched once. */
+function loadIndex(): Promise<Set<string>> {
+  index ??= fetchJson<{ blocks: string[] }>(new URL('index.json', base()).href).then(
+    (i) => new Set(i.blocks),
+  );
+  index.catch(() => (index = undefined));
+  return index;
+}
+
+async function loadBlock(key: string): Promise<Block | undefined> {
+  if (!(await loadIndex()).has(key)) return undefined; // the font covers nothing of this block
   let p = blocks.get(key);
   if (!p) {
     const url = new URL(`${key}.json`, base()).href;
-    p = fetch(url).then(
-      async (r) => {
-        if (r.status === 404) return undefined; // the font covers nothing of this block
-        if (!r.ok) throw new SidianElementError('FETCH_FAILED', `glyph outlines ${url}: HTTP ${r.status}`);
-        return (await r.json()) as Block;
-      },
-      (e: unknown) => {
-        throw new SidianElementError('FETCH_FAILED', `glyph outlines ${url}: ${(e as Error)?.message ?? e}`);
-      },
-    );
-    // a failed fetch may be retried later; a 404 stays a known gap
-    p.catch(() => blocks.delete(key));
+    p = fetchJson<Block>(url);
+    p.catch(() => blocks.delete(key)); // a failed fetch is tried again next time
     blocks.set(key, p);
   }
   return p;
