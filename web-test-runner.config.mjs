@@ -5,6 +5,20 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { sidianNodeCommands } from './tests/browser/node-commands.mjs';
 import { sidianServerCommands } from './tests/browser/server-commands.mjs';
 import { CHROMIUM_FLAGS } from './tests/browser/chromium-flags.mjs';
+import { cachedGlyphBlocks } from './scripts/glyph-outlines.mjs';
+
+/** The glyph outline files (scripts/glyph-outlines.mjs) where the elements' sources look for them, made on first request. */
+function glyphOutlines() {
+  return {
+    name: 'sidian-glyph-outlines',
+    serve(context) {
+      const m = /^\/packages\/elements\/src\/shared\/glyphs\/([0-9a-f]+|index)\.json$/.exec(context.path);
+      if (!m) return undefined;
+      const body = cachedGlyphBlocks().get(m[1]);
+      return body ? { body, type: 'application/json' } : undefined; // no such block: the static server's 404
+    },
+  };
+}
 
 
 export default {
@@ -33,5 +47,6 @@ export default {
     }),
     sidianNodeCommands(),
     sidianServerCommands(),
+    glyphOutlines(),
   ],
 };

@@ -17,6 +17,7 @@
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -152,6 +153,13 @@ export async function buildElements() {
     // workers are loaded by URL, never resolved by the consumer's bundler: they carry what they import
     worker: { format: 'es', rollupOptions: { output: { entryFileNames: '[name]-[hash].js' } } },
   });
+  // the glyph outlines the seal and the typed name are drawn from (scripts/glyph-outlines.mjs); a site
+  // serves dist/glyphs/ and points the elements at it (configureGlyphs or <meta name="sidian-glyphs-base">)
+  const { cachedGlyphBlocks, glyphLicence } = await import('./glyph-outlines.mjs');
+  mkdirSync(path.join(dir, 'dist/glyphs'), { recursive: true });
+  for (const [block, json] of cachedGlyphBlocks())
+    writeFileSync(path.join(dir, 'dist/glyphs', `${block}.json`), json);
+  writeFileSync(path.join(dir, 'dist/glyphs/OFL.txt'), glyphLicence());
   declarations(dir);
 }
 

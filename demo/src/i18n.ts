@@ -23,7 +23,7 @@ const strings = {
   step1: { 'zh-CN': '1 申请人提交材料', en: '1 Applicant hands in materials' },
   step2: { 'zh-CN': '2 部门审批发证', en: '2 Department issues the licence' },
   step3: { 'zh-CN': '3 申请人签收', en: '3 Applicant signs for receipt' },
-  step4: { 'zh-CN': '4 核验与注销', en: '4 Verification and revocation' },
+  step4: { 'zh-CN': '4 核验与吊销', en: '4 Verification and revocation' },
   devNote: {
     'zh-CN':
       '开发模式：登录使用开发令牌，部门印章密钥由本机服务交给演示页面（仅开发模式），导入浏览器后不可导出。',
@@ -137,10 +137,10 @@ const strings = {
     'zh-CN': '在浏览器中用与服务器相同的引擎核验印章与签名，并向证照库查询状态；也可扫描证照上的二维码。',
     en: 'The seal and signature are verified in the browser with the same engine as the server, and the registry is asked for the status; or scan the QR code on the licence.',
   },
-  revoke: { 'zh-CN': '注销证照（部门操作）', en: 'Cancel the licence (department)' },
+  revoke: { 'zh-CN': '吊销证照（部门操作）', en: 'Revoke the licence (department)' },
   revoked: {
-    'zh-CN': '证照已注销，核验结果随之更新。',
-    en: 'Licence cancelled; the verification result follows.',
+    'zh-CN': (reason: string) => `证照已吊销（原因：${reason}），核验结果随之更新。`,
+    en: (reason: string) => `Licence revoked (reason: ${reason}); the verification result follows.`,
   },
   error: { 'zh-CN': (m: string) => `出错了：${m}`, en: (m: string) => `Something went wrong: ${m}` },
 } as const;

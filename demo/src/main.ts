@@ -29,6 +29,14 @@ import {
 } from '../../packages/elements/src/sidian';
 import { api, base64ToBytes, pemToDer, type DevDepartment } from './api';
 import { currentLang, setLang, t, type Lang } from './i18n';
+import {
+  askRevokeReason,
+  localiseFlowViews,
+  openButton,
+  showReceiptDocument,
+  wireFlowViews,
+  type MaterialRef,
+} from './flow-views';
 // the template (pdf-lib, fontkit, qrcode: most of the demo's code) is loaded when first needed
 const template = () => import('./template-entry');
 import { idbGet, idbSet, loadState, resetAll, saveState, type DemoState } from './store';
@@ -284,8 +292,23 @@ function renderApplication() {
       td.textContent = c;
       tr.append(td);
     }
+    const open = document.createElement('td');
+    open.append(openButton(m, loadMaterial));
+    tr.append(open);
     body.append(tr);
   }
+}
+
+/** A material's bytes as the department reads them: its API key (the application was made to it). */
+async function loadMaterial(m: MaterialRef): Promise<{ bytes: Uint8Array; type: string }> {
+  if (m.licenceId) return { bytes: await api.licenceFile(m.licenceId), type: 'application/pdf' };
+  if (!m.materialId) throw new Error('no stored file / 没有存储的文件');
+  const dept = await department();
+  const res = await fetch(`/api/materials/${encodeURIComponent(m.materialId)}/content`, {
+    headers: { 'x-api-key': dept.info.apiKey },
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return { bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get('content-type') ?? '' };
 }
 
 async function generate() {
@@ -389,6 +412,7 @@ async function prepareSigning(signer: Signer, serial: string) {
   p.signer = signer;
   p.field = 'acknowledgment'; // ACKNOWLEDGMENT_FIELD of the template
   p.src = `/api/licences/${encodeURIComponent(state.licence!.id)}/file`;
+  showReceiptDocument(p.src);
   $('signing').hidden = false;
   $<HTMLButtonElement>('enrol').disabled = true;
   status(
@@ -421,13 +445,15 @@ function showDownload(pdf: Uint8Array) {
 const viewer = () => $<LicenceViewer>('viewer');
 
 async function revoke() {
+  const reason = await askRevokeReason();
+  if (!reason) return;
   const dept = await department();
-  // the holder asked for it: 注销 (cancelled), not 吊销 (a penalty)
-  await api.revoke(dept.info.apiKey, state.licence!.id, '演示：经营者申请注销', 'cancelled');
+  // 吊销 (a penalty, with the reason the clerk gave); a holder's request would be 'cancelled' (注销)
+  await api.revoke(dept.info.apiKey, state.licence!.id, reason, 'revoked');
   update({ revoked: true });
   $<HTMLButtonElement>('revoke').disabled = true;
   await viewer().verify();
-  status('status-4', () => t('revoked'), 'ok');
+  status('status-4', () => t('revoked', reason), 'ok');
 }
 
 // ---- steps ------------------------------------------------------------------------------------
@@ -442,6 +468,8 @@ const enter: Record<number, () => Promise<void>> = {
     const earlier = state.earlierLicence;
     if (earlier) status('status-1', () => t('seeded', earlier.number), 'ok');
     const up = uploader();
+    // the application is made to the demo department: only it (and the applicant) may read the materials
+    if (!up.department) up.department = (await department()).info.id;
     up.requirements = requirements();
     if (up.token !== state.token) up.token = state.token;
     void fillApplication(state.token!).catch(fail('status-1'));
@@ -502,6 +530,7 @@ function wire() {
     localStorage.setItem('sidian-demo-lang', next);
     setLang(next);
     renderGmSwitch();
+    localiseFlowViews();
     for (const [id, line] of statusLines) status(id, line.message, line.kind);
     show(currentStep());
   });
@@ -532,6 +561,7 @@ function wire() {
   pad().addEventListener('signed', (e) => void received(e.detail.pdf).catch(fail('status-3')));
   $('revoke').addEventListener('click', () => void revoke().catch(fail('status-4')));
   window.addEventListener('hashchange', () => show(currentStep()));
+  wireFlowViews();
 }
 
 /** 国密 switch: its state in its text and aria-pressed. */
@@ -544,6 +574,7 @@ function renderGmSwitch() {
 
 setLang((localStorage.getItem('sidian-demo-lang') as Lang | null) ?? 'zh-CN');
 renderGmSwitch();
+localiseFlowViews();
 if (state.person) {
   $<HTMLInputElement>('person-name').value = state.person.name;
   $<HTMLInputElement>('person-id').value = state.person.idNumber;

@@ -9,6 +9,9 @@
 //                                              since the last reset
 //   'sidian-sm2-cert' {csr (base64 DER)}    -> {certificate, chain[], trustAnchor} from an SM2 test
 //                                              CA (openssl ca: checks the request's SM2 signature)
+//   'sidian-ink'    {name, pdf (base64), page, rects: [{x, y, width, height}] (PDF points)}
+//                   -> {pdftoppm: number[], mutool: number[]}: dark pixels (grey < 160 at 144 dpi) in each
+//                   rectangle of the page as poppler's pdftoppm and MuPDF's mutool draw it
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -126,7 +129,74 @@ export function sidianNodeCommands() {
         const report = await verifyPdf(new Uint8Array(bytes), { trustAnchors: anchors });
         return { file: path.relative(ROOT, file), pdfsig, report: JSON.parse(JSON.stringify(report)) };
       }
+      if (command === 'sidian-ink') {
+        const name = String(payload.name ?? 'ink').replace(/[^\w.-]/g, '_');
+        const file = path.join(OUT_DIR, `${name}.pdf`);
+        writeFileSync(file, Buffer.from(payload.pdf, 'base64'));
+        const page = String(payload.page ?? 1);
+        const a = await run('pdftoppm', [
+          '-gray',
+          '-r',
+          '144',
+          '-f',
+          page,
+          '-l',
+          page,
+          '-singlefile',
+          file,
+          path.join(OUT_DIR, `${name}-poppler`),
+        ]);
+        if (a.code) throw new Error(`pdftoppm: ${a.stdout}`);
+        const b = await run('mutool', [
+          'draw',
+          '-q',
+          '-r',
+          '144',
+          '-c',
+          'gray',
+          '-o',
+          path.join(OUT_DIR, `${name}-mupdf.pgm`),
+          file,
+          page,
+        ]);
+        if (b.code) throw new Error(`mutool draw: ${b.stdout}`);
+        const count = (pgm) => (payload.rects ?? []).map((r) => inkIn(pgm, r, 2));
+        return {
+          pdftoppm: count(readPgm(path.join(OUT_DIR, `${name}-poppler.pgm`))),
+          mutool: count(readPgm(path.join(OUT_DIR, `${name}-mupdf.pgm`))),
+        };
+      }
       return undefined;
     },
   };
+}
+
+/** A binary PGM (P5, 8 bit) as {width, height, data}. */
+function readPgm(file) {
+  const buf = readFileSync(file);
+  const tokens = [];
+  let i = 0;
+  while (tokens.length < 4) {
+    while (/\s/.test(String.fromCharCode(buf[i]))) i++;
+    if (buf[i] === 0x23) {
+      while (buf[i] !== 0x0a) i++;
+      continue;
+    }
+    let t = '';
+    while (!/\s/.test(String.fromCharCode(buf[i]))) t += String.fromCharCode(buf[i++]);
+    tokens.push(t);
+  }
+  if (tokens[0] !== 'P5') throw new Error(`${file}: not a binary PGM`);
+  return { width: Number(tokens[1]), height: Number(tokens[2]), data: buf.subarray(i + 1) };
+}
+
+/** Dark pixels inside a rectangle in PDF points (origin bottom-left) of a page drawn at `scale` px/pt. */
+function inkIn(pgm, r, scale) {
+  let n = 0;
+  const x0 = Math.max(0, Math.floor(r.x * scale));
+  const x1 = Math.min(pgm.width, Math.ceil((r.x + r.width) * scale));
+  const y0 = Math.max(0, Math.floor(pgm.height - (r.y + r.height) * scale));
+  const y1 = Math.min(pgm.height, Math.ceil(pgm.height - r.y * scale));
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (pgm.data[y * pgm.width + x] < 160) n++;
+  return n;
 }

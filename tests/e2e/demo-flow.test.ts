@@ -153,8 +153,23 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await shot(page, '1-materials');
       await page.click('#submit');
 
-      // ---- 2. department: generate, place the seal, seal (certification), register ----
+      // ---- 2. department: open every material before approving ----
       await page.waitForSelector('#generate:not([disabled])');
+      const opens = page.locator('#materials-body button.open-material');
+      expect(await opens.count()).toBe(4);
+      for (let i = 0; i < 4; i++) {
+        await opens.nth(i).click();
+        await page.waitForSelector('#material-dialog[open]');
+        // a PDF in <licence-viewer>: its first page is drawn
+        await page.waitForSelector('#material-viewer:not([hidden]) [part~="canvas"]', { timeout: 60_000 });
+        expect(await page.textContent('#material-status')).toBe('');
+        expect(await page.textContent('#material-title')).toBeTruthy();
+        if (i === 0) await shot(page, '2-material-open');
+        await page.click('#material-close');
+        await page.waitForSelector('#material-dialog:not([open])', { state: 'attached' });
+      }
+
+      // ---- 2. department: generate, place the seal, seal (certification), register ----
       await page.click('#generate');
       await page.waitForSelector('seal-placer[state="placed"]', { timeout: 60_000 });
       await page.waitForSelector('seal-placer [part~="canvas"]');
@@ -174,6 +189,18 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       await page.click('#tab-3');
       await page.click('#enrol');
       await page.waitForSelector('#signing:not([hidden])', { timeout: 60_000 });
+      // the licence being signed for is shown beside the pad, before anything is signed
+      await page.waitForSelector('#receipt-doc [part~="canvas"]', { timeout: 60_000 });
+      const doc = (await page.locator('#receipt-doc').boundingBox())!;
+      const padBox = (await page.locator('#pad').boundingBox())!;
+      expect(doc.width).toBeGreaterThan(300);
+      expect(doc.x + doc.width).toBeLessThanOrEqual(padBox.x); // side by side at 1180 px
+      expect(
+        await page.$eval(
+          '#receipt-doc',
+          (el) => (el as unknown as { document?: Uint8Array }).document?.length,
+        ),
+      ).toBeGreaterThan(1000);
       const canvas = page.locator('signature-pad canvas').first();
       await canvas.scrollIntoViewIfNeeded();
       const box = (await canvas.boundingBox())!;
@@ -203,14 +230,12 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
 
       // ---- 4. verifier: <licence-viewer> and the QR link show valid ----
       await page.click('#tab-4');
-      await page.waitForSelector('licence-viewer[verdict="valid"]', { timeout: 60_000 });
-      await page.$eval('licence-viewer', (el) =>
-        (el as unknown as { verified(): Promise<unknown> }).verified(),
-      );
-      await page.locator('licence-viewer [part~="mark"]').first().scrollIntoViewIfNeeded();
+      await page.waitForSelector('#viewer[verdict="valid"]', { timeout: 60_000 });
+      await page.$eval('#viewer', (el) => (el as unknown as { verified(): Promise<unknown> }).verified());
+      await page.locator('#viewer [part~="mark"]').first().scrollIntoViewIfNeeded();
       await shot(page, '4-verified-valid');
       const report = await page.$eval(
-        'licence-viewer',
+        '#viewer',
         (el) => (el as unknown as { report: VerificationReport }).report,
       );
       expect(report.status).toBe('valid');
@@ -224,9 +249,7 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
 
       // the final file, as the applicant holds it
       const finalPdf = Buffer.from(
-        await page.$eval('licence-viewer', (el) =>
-          Array.from((el as unknown as { document: Uint8Array }).document),
-        ),
+        await page.$eval('#viewer', (el) => Array.from((el as unknown as { document: Uint8Array }).document)),
       );
 
       // the QR code printed on the licence: rendered by poppler, decoded, opened
@@ -237,17 +260,34 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       expect(await qr.locator('.status').textContent()).toBe('状态：有效');
       await shot(qr, '4-qr-page-valid');
 
-      // ---- the department cancels it at the holder's request (注销, not 吊销): both say so ----
+      // ---- the department revokes, after confirming and giving a reason: every surface shows it ----
       await page.click('#revoke');
-      await page.waitForSelector('licence-viewer[verdict="cancelled"]', { timeout: 60_000 });
-      expect(
-        await page.$eval(
-          'licence-viewer',
-          (el) => el.shadowRoot!.querySelector('[part~=banner]')!.textContent,
-        ),
-      ).toContain('证照已注销');
+      await page.waitForSelector('#revoke-dialog[open]');
+      // cancelling revokes nothing
+      await page.click('#revoke-dialog button[value="cancel"]');
+      await page.waitForSelector('#revoke-dialog:not([open])', { state: 'attached' });
+      expect(await page.isEnabled('#revoke')).toBe(true);
+      await page.click('#revoke');
+      // no reason, or only spaces: the dialog stays open
+      await page.click('#revoke-confirm');
+      await page.fill('#revoke-reason', '   ');
+      await page.click('#revoke-confirm');
+      expect(await page.$eval('#revoke-dialog', (d) => (d as HTMLDialogElement).open)).toBe(true);
+      const notYet = (await (
+        await fetch(`${base}/api/licences/${encodeURIComponent(licence.id)}`)
+      ).json()) as { status: string };
+      expect(notYet.status).toBe('valid');
+      await page.fill('#revoke-reason', '以欺骗手段取得许可');
+      await shot(page, '4-revoke-dialog');
+      await page.click('#revoke-confirm');
+      await page.waitForSelector('#viewer[verdict="revoked"]', { timeout: 60_000 });
+      await page.waitForFunction(() =>
+        document.querySelector('#viewer')?.shadowRoot?.textContent?.includes('以欺骗手段取得许可'),
+      );
+      expect(await page.textContent('#status-4')).toContain('以欺骗手段取得许可');
       await qr.reload();
-      expect(await qr.locator('.status').textContent()).toBe('状态：已注销');
+      expect(await qr.locator('.status').textContent()).toBe('状态：已吊销');
+      expect(await qr.locator('.revocation').textContent()).toContain('原因：以欺骗手段取得许可');
       await shot(qr, '4-qr-page-revoked');
 
       // English: the portal and the elements switch together
@@ -256,12 +296,12 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
         .poll(() => page.locator('h1').textContent())
         .toBe('Sidian · government services demo portal');
       await page.waitForFunction(() =>
-        document.querySelector('licence-viewer')?.shadowRoot?.textContent?.includes('Licence cancelled'),
+        document.querySelector('#viewer')?.shadowRoot?.textContent?.includes('Licence revoked'),
       );
-      await page.$eval('licence-viewer', (el) =>
-        (el as unknown as { verified(): Promise<unknown> }).verified(),
+      await page.$eval('#viewer', (el) => (el as unknown as { verified(): Promise<unknown> }).verified());
+      expect(await page.textContent('#status-4')).toBe(
+        'Licence revoked (reason: 以欺骗手段取得许可); the verification result follows.',
       );
-      expect(await page.textContent('#status-4')).toBe('Licence cancelled; the verification result follows.');
       await shot(page, '4-revoked-english');
 
       expect(problems).toEqual([]);
@@ -315,8 +355,9 @@ describe('demo portal: the 食品经营许可证 flow end to end', () => {
       expect(served.status).toBe('valid');
       const registry = (await (
         await fetch(`${base}/api/licences/${encodeURIComponent(licence.id)}`)
-      ).json()) as { status: string };
-      expect(registry.status).toBe('cancelled');
+      ).json()) as { status: string; revocationReason: string };
+      expect(registry.status).toBe('revoked');
+      expect(registry.revocationReason).toBe('以欺骗手段取得许可');
     }
   });
 });

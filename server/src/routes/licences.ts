@@ -21,7 +21,14 @@ import {
   type LicenceStatus,
 } from '../../../packages/core/src/licence/status';
 import { verifyWithServerState } from '../verify/cache';
-import { licencePage, licencePageCss } from './licence-page';
+import {
+  faviconSvg,
+  licencePage,
+  licencePageCss,
+  pageLang,
+  verificationPage,
+  wantsHtml,
+} from './licence-page';
 
 export type { LicenceStatus };
 
@@ -280,7 +287,17 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       () => ctx.blobs.read(row.sha256),
       { signal: clientGoneSignal(reply) }, // a verifier that leaves cancels the job
     );
-    reply.header('sidian-cache', cache).header('sidian-crl-number', String(crlNumber));
+    reply
+      .header('sidian-cache', cache)
+      .header('sidian-crl-number', String(crlNumber))
+      .header('vary', 'Accept, Accept-Language');
+    // a person who followed the 核验签章 link gets the verdict in words; machines get JSON
+    const q = req.query as { format?: unknown; lang?: unknown };
+    if (wantsHtml(req.headers.accept, q.format))
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(verificationPage(publicLicence(row), report, pageLang(req.headers['accept-language'], q.lang)));
     return { licence: publicLicence(row), report };
   });
 
@@ -346,6 +363,12 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       .send(licencePageCss);
   });
 
+  // the pages' icon; also at /favicon.ico, which browsers ask for on pages without one (the JSON view)
+  for (const url of ['/v/favicon.svg', '/favicon.ico'])
+    app.get(url, async (_req, reply) =>
+      reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(faviconSvg),
+    );
+
   app.get('/v/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     let row: LicencesTable | undefined;
@@ -355,7 +378,14 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
       .status(row ? 200 : 404)
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(licencePage(id, row ? publicLicence(row) : undefined));
+      .header('vary', 'Accept-Language')
+      .send(
+        licencePage(
+          id,
+          row ? publicLicence(row) : undefined,
+          pageLang(req.headers['accept-language'], (req.query as { lang?: unknown }).lang),
+        ),
+      );
   });
 }
 

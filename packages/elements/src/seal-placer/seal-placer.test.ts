@@ -53,11 +53,16 @@ describe('<seal-placer>', () => {
   afterEach(cleanup);
 
   it('draws a standard round seal as SVG and PNG', async () => {
-    const svg = sealSvg({ name: '四电市数据管理局', purpose: '合同专用章', code: '3301000012345' });
+    const svg = await sealSvg({
+      name: '四电市数据管理局',
+      purpose: '合同专用章',
+      code: '3301000012345',
+      color: '#a00"',
+    });
     expect(svg).toContain('<svg');
-    expect(svg).toContain('>局<');
-    expect(svg).toContain('合同专用章');
-    expect(sealSvg({ name: 'A&B<' })).toContain('&#38;');
+    // the characters are outlines (seal-text.test.ts), the colour escaped
+    expect(svg).toContain('fill="#a00&#34;"');
+    expect(svg.match(/<path /g)!.length).toBe(1 + 8 + 5 + 13);
     expect([...sealImage.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     const bmp = await createImageBitmap(new Blob([sealImage as Uint8Array<ArrayBuffer>]));
     expect(bmp.width).toBe(400);

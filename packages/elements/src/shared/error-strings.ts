@@ -91,6 +91,7 @@ const zh: Record<MessageCode, string> = {
   // GB/T 38540 electronic seals (电子印章数据)
   SES_MALFORMED: '电子印章数据格式错误，无法读取。',
   SES_BAD_OPTIONS: '制作电子印章的参数不正确。',
+  GLYPH_MISSING: '内置字体中没有这些字，无法绘制：',
   UNKNOWN: '处理失败。',
 };
 
@@ -165,6 +166,7 @@ const en: Record<MessageCode, string> = {
   // GB/T 38540 electronic seals
   SES_MALFORMED: 'The electronic seal data is malformed and cannot be read.',
   SES_BAD_OPTIONS: 'The options for making the electronic seal are not valid.',
+  GLYPH_MISSING: 'The built-in font cannot draw these characters:',
   UNKNOWN: 'Processing failed.',
 };
 

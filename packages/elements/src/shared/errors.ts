@@ -39,7 +39,9 @@ export type ElementErrorCode =
   /** The document is already sealed by this element; `reset()` (or a new document) prepares another seal. */
   | 'ALREADY_SEALED'
   /** The document is already signed by this element; `reset()` (or a new document) allows signing again. */
-  | 'ALREADY_SIGNED';
+  | 'ALREADY_SIGNED'
+  /** Text to draw (a seal's name, a typed signature) has characters the bundled font cannot draw; the message names them. */
+  | 'GLYPH_MISSING';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;

@@ -18,4 +18,5 @@ export {
 export { pdfViewStyles } from './pdf-view.styles';
 export { pdfViewLabels } from './pdf-strings';
 export { SidianElementError, errorCode, type ElementErrorCode } from './errors';
+export { configureGlyphs, glyphRun, GlyphMissingError, type GlyphAssets, type Glyph, type GlyphRun } from './glyphs';
 export { fetchBytes, sha256Hex, toFile, signedName } from './bytes';

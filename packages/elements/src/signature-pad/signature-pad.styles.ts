@@ -44,11 +44,13 @@ export const signaturePadStyles = css`
     display: flex;
     align-items: center;
     justify-content: center;
-    font-family: var(--sidian-signature-font, 'KaiTi', 'STKaiti', 'Kaiti SC', 'AR PL UKai CN', cursive);
-    font-size: var(--sidian-signature-size, 48px);
     color: var(--_ink);
     overflow: hidden;
     white-space: nowrap;
+  }
+  .preview svg {
+    height: var(--sidian-signature-size, 48px);
+    max-width: 100%;
   }
   [aria-pressed='true'] {
     background: var(--_backdrop);

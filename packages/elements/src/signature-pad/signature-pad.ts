@@ -1,4 +1,4 @@
-import { html, nothing, type PropertyValues } from 'lit';
+import { html, nothing, svg, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { PdfDocument, SidianError, listFields, signPdf, type Signer } from '@sidian/core';
 import { SidianElement } from '../shared/base';
@@ -7,6 +7,7 @@ import { newFieldName } from '../shared/field-names';
 import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { SidianElementError, errorCode } from '../shared/errors';
 import { FormAssociated, type FormValidity, type FormValue } from '../shared/form-associated';
+import { GlyphMissingError, glyphRun, runAdvance, type GlyphRun } from '../shared/glyphs';
 import { LocalizeController } from '../shared/localize';
 import { baseStyles } from '../shared/styles';
 import { drawInk, fitTransform, inkBounds, inkToSvg, isTrivial, type Box, type InkStroke, type InkStyle } from './ink';
@@ -41,6 +42,9 @@ export interface PngOptions {
 /**
  * A handwritten signature: drawn with mouse, finger or pen (pressure, coalesced events, velocity
  * widths), or typed; exported as PNG, SVG and stroke data; with `src` and a signer it signs a PDF.
+ * A typed name is drawn from the outlines of the font that ships with Sidian (Noto Serif SC Bold,
+ * shared/glyphs.ts), never from the fonts of the signer's machine: a character that font lacks is a
+ * `GLYPH_MISSING` error naming it (shown at once, and `sign()` rejects), never an empty box in the PDF.
  *
  * @summary 电子签名: draw or type a signature; `sign()` puts it into a PDF signature field and signs.
  *
@@ -59,7 +63,7 @@ export interface PngOptions {
  *
  * @cssprop --sidian-pad-height - Height of the writing area (default 200px).
  * @cssprop --sidian-pad-background - Background of the writing area.
- * @cssprop --sidian-signature-font - Font of a typed signature (default a Kai script face).
+ * @cssprop --sidian-signature-size - Height of the typed name's preview (default 48px).
  * @cssprop --sidian-color-primary - Primary buttons and focus.
  */
 export class SignaturePad extends FormAssociated(SidianElement) {
@@ -112,6 +116,8 @@ export class SignaturePad extends FormAssociated(SidianElement) {
   private pngFile?: File;
   private signedFile?: File;
   private valueToken = 0;
+  /** The outlines of the typed name (or why there are none), once per name. */
+  private typed?: { text: string; run?: GlyphRun; error?: unknown; pending: Promise<GlyphRun> };
 
   private readonly t = new LocalizeController(this, signaturePadStrings);
 
@@ -182,14 +188,19 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     this.changed();
   }
 
-  /** The signature as SVG (trimmed to the ink, transparent). */
+  /**
+   * The signature as SVG (trimmed to the ink, transparent). A typed name is outlines: call it after
+   * `await updateComplete` (which waits for them); throws `GLYPH_MISSING` for characters the bundled
+   * font lacks.
+   */
   toSVG(): string {
     if (this.mode === 'type') {
-      const { font, width, height } = this.textMetrics();
+      const run = this.loadedRun();
+      const { width, height, glyphs } = this.typedLayout(run);
       const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
       return (
         `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">` +
-        `<text x="${width / 2}" y="${height / 2}" fill="${esc(this.penColor)}" font-family="${esc(font.family)}" font-size="${font.size}" text-anchor="middle" dominant-baseline="central">${esc(this.typedName.trim())}</text></svg>`
+        `<g fill="${esc(this.penColor)}">${glyphs.map((g) => `<path transform="${g.transform}" d="${g.path}"/>`).join('')}</g></svg>`
       );
     }
     return inkToSvg(this.inkStrokes, this.inkStyle());
@@ -197,6 +208,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
 
   /** The signature as a transparent PNG trimmed to the ink, at `scale` pixels per CSS pixel. */
   async toPNG(options: PngOptions = {}): Promise<Blob> {
+    if (this.mode === 'type') await this.typedGlyphs();
     const canvas = this.renderPng(options);
     return new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
   }
@@ -260,6 +272,8 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     if (this.mode === 'draw' && isTrivial(this.inkStrokes)) {
       return { flags: { customError: true }, message: this.t.table.errors.SIGNATURE_TOO_SIMPLE!, anchor };
     }
+    const typedError = this.mode === 'type' && this.typed?.text === this.typedName.trim() ? this.typed.error : undefined;
+    if (typedError) return { flags: { customError: true }, message: this.errorText(typedError), anchor };
     if ((this.src || this.documentBytes) && !this.signedFile) return { flags: { valueMissing: true }, message: this.t.term('needsSigning'), anchor };
     return { flags: {}, message: '' };
   }
@@ -295,6 +309,8 @@ export class SignaturePad extends FormAssociated(SidianElement) {
 
   override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
+    if ((changed.has('typedName') || changed.has('mode')) && this.mode === 'type')
+      void this.typedGlyphs().catch(() => undefined);
     if (changed.has('src')) {
       this.documentBytes = undefined;
       this.signedFile = undefined;
@@ -423,13 +439,84 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     this.pngFile = undefined;
     this.updateForm();
     if (!this.isEmpty()) {
-      void this.toPNG().then((blob) => {
-        if (token !== this.valueToken) return;
-        this.pngFile = new File([blob], 'signature.png', { type: 'image/png' });
-        this.updateForm();
-      });
+      this.toPNG().then(
+        (blob) => {
+          if (token !== this.valueToken) return;
+          this.pngFile = new File([blob], 'signature.png', { type: 'image/png' });
+          this.updateForm();
+        },
+        () => undefined, // a name the bundled font cannot draw: shown by typedGlyphs(), invalid in formValidity()
+      );
     }
     if (notify) this.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  }
+
+  /** Waits for the typed name's outlines too, so that `toSVG()` can draw them. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (this.mode === 'type') await this.typedGlyphs().catch(() => undefined);
+    return done;
+  }
+
+  /** The outlines of the typed name, fetched once per name; a missing character is shown at once. */
+  private typedGlyphs(): Promise<GlyphRun> {
+    const text = this.typedName.trim();
+    if (this.typed?.text === text) return this.typed.pending;
+    const typed: NonNullable<typeof this.typed> = {
+      text,
+      pending: glyphRun(text).then(
+        (run) => {
+          typed.run = run;
+          // a new name that the font can draw replaces the complaint about the old one
+          if (this.typed === typed && this.messageKind === 'error') this.message = '';
+          this.requestUpdate();
+          this.updateForm();
+          return run;
+        },
+        (e: unknown) => {
+          typed.error = e;
+          if (this.typed === typed) {
+            this.fail(e);
+            this.updateForm();
+          }
+          throw e;
+        },
+      ),
+    };
+    this.typed = typed;
+    return typed.pending;
+  }
+
+  /** The typed name's outlines if loaded; throws the load's error, or BUSY while they are loading. */
+  private loadedRun(): GlyphRun {
+    const typed = this.typed?.text === this.typedName.trim() ? this.typed : undefined;
+    if (typed?.error) throw typed.error;
+    if (!typed?.run)
+      throw new SidianElementError(
+        'BUSY',
+        'the outlines of the typed name are still loading: await updateComplete first',
+      );
+    return typed.run;
+  }
+
+  /** Where each glyph of the typed name goes: 64 px em, centred in a box with a quarter em of margin. */
+  private typedLayout(run: GlyphRun): {
+    width: number;
+    height: number;
+    glyphs: { path: string; x: number; y: number; k: number; mid: number; transform: string }[];
+  } {
+    const size = 64;
+    const k = size / run.upm;
+    const width = Math.ceil(runAdvance(run) * k + size * 0.5);
+    const height = Math.ceil(size * 1.5);
+    let x = size * 0.25;
+    const glyphs = run.glyphs.map((g) => {
+      const at = Math.round(x * 100) / 100;
+      const transform = `translate(${at} ${height / 2}) scale(${k.toFixed(5)} ${(-k).toFixed(5)}) translate(0 ${-run.mid})`;
+      x += g.advance * k;
+      return { path: g.path, x: at, y: height / 2, k, mid: run.mid, transform };
+    });
+    return { width, height, glyphs: glyphs.filter((g) => g.path) };
   }
 
   private checkSignature(): void {
@@ -454,16 +541,6 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     return w > 0 && h > 0 ? (swap ? h / w : w / h) : undefined;
   }
 
-  private textMetrics(): { font: { family: string; size: number }; width: number; height: number } {
-    const family =
-      getComputedStyle(this).getPropertyValue('--sidian-signature-font').trim() || "'KaiTi','STKaiti','Kaiti SC','AR PL UKai CN',cursive";
-    const size = 64;
-    const ctx = new OffscreenCanvas(1, 1).getContext('2d')!;
-    ctx.font = `${size}px ${family}`;
-    const width = Math.ceil(ctx.measureText(this.typedName.trim()).width + size * 0.5);
-    return { font: { family, size }, width, height: Math.ceil(size * 1.5) };
-  }
-
   private renderPng(o: PngOptions): HTMLCanvasElement {
     const scale = o.scale ?? 3;
     const pad = o.padding ?? 4;
@@ -471,15 +548,19 @@ export class SignaturePad extends FormAssociated(SidianElement) {
     let bh: number;
     let draw: (ctx: CanvasRenderingContext2D) => void;
     if (this.mode === 'type') {
-      const m = this.textMetrics();
+      const m = this.typedLayout(this.loadedRun());
       bw = m.width;
       bh = m.height;
       draw = (ctx) => {
         ctx.fillStyle = this.penColor;
-        ctx.font = `${m.font.size}px ${m.font.family}`;
-        ctx.textAlign = 'center';
-        ctx.textBaseline = 'middle';
-        ctx.fillText(this.typedName.trim(), bw / 2, bh / 2);
+        for (const g of m.glyphs) {
+          ctx.save();
+          ctx.translate(g.x, g.y);
+          ctx.scale(g.k, -g.k);
+          ctx.translate(0, -g.mid);
+          ctx.fill(new Path2D(g.path));
+          ctx.restore();
+        }
       };
     } else {
       const style = this.inkStyle();
@@ -520,11 +601,28 @@ export class SignaturePad extends FormAssociated(SidianElement) {
   }
 
   private fail(e: unknown): unknown {
+    this.setMessage(this.errorText(e), 'error');
+    this.detail = errorDetail(e, errorCode(e));
+    return e;
+  }
+
+  private errorText(e: unknown): string {
     const errors = this.t.table.errors;
     const code = errorCode(e);
-    this.setMessage(errors[code] ?? errors.UNKNOWN!, 'error');
-    this.detail = errorDetail(e, code);
-    return e;
+    if (e instanceof GlyphMissingError)
+      return `${errors.GLYPH_MISSING} ${e.characters.map((c) => `“${c}” U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(', ')}`;
+    // the engine's own words stay behind the details disclosure, never in the message
+    return errors[code] ?? errors.UNKNOWN!;
+  }
+
+  /** The typed name as the signature will look (the same outlines), or nothing while they load. */
+  private renderPreview() {
+    const typed = this.typed?.text === this.typedName.trim() ? this.typed : undefined;
+    if (!typed?.run || !typed.text) return nothing;
+    const m = this.typedLayout(typed.run);
+    return html`<svg viewBox="0 0 ${m.width} ${m.height}" aria-hidden="true" fill="currentColor">
+      ${m.glyphs.map((g) => svg`<path transform=${g.transform} d=${g.path}></path>`)}
+    </svg>`;
   }
 
   // ---- rendering -----------------------------------------------------------------------------
@@ -582,7 +680,7 @@ export class SignaturePad extends FormAssociated(SidianElement) {
                 >${t.term('nameLabel')}
                 <input part="input" type="text" autocomplete="name" placeholder=${t.term('placeholder')} .value=${this.typedName} ?disabled=${off} @input=${this.onTyped}
               /></label>
-              <div class="preview" part="preview" role="img" aria-label=${`${t.term('preview')}: ${this.typedName}`} .style=${`--_ink:${this.penColor}`}>${this.typedName}</div>
+              <div class="preview" part="preview" role="img" aria-label=${`${t.term('preview')}: ${this.typedName}`} .style=${`--_ink:${this.penColor}`}>${this.renderPreview()}</div>
             </div>`}
       </div>
       <div class="status ${this.messageKind}" part="status" role=${this.messageKind === 'error' ? 'alert' : 'status'}>${this.message}</div>

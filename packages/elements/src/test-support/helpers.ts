@@ -63,6 +63,16 @@ export function verifyInNode(name: string, pdf: Uint8Array): Promise<NodeVerific
   return executeServerCommand<NodeVerification, { name: string; pdf: string }>('sidian-verify', { name, pdf: toB64(pdf) });
 }
 
+/** Dark pixels in rectangles (PDF points) of a page as pdftoppm and mutool draw the signed bytes. */
+export function inkInNode(
+  name: string,
+  pdf: Uint8Array,
+  page: number,
+  rects: { x: number; y: number; width: number; height: number }[],
+): Promise<{ pdftoppm: number[]; mutool: number[] }> {
+  return executeServerCommand('sidian-ink', { name, pdf: toB64(pdf), page, rects });
+}
+
 /** Runs axe-core on `el` (its shadow tree included) and returns the violations. */
 export async function axeViolations(el: Element): Promise<string[]> {
   const axe = await loadAxe();
