@@ -24,6 +24,7 @@ import { toPem } from './pki/x509';
 import { isCreditCode } from '../../packages/core/src/licence/identifier';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
+import { sm2TsaSigner } from './pki/dev-pki';
 import { holderLicenceRoutes } from './routes/holder-licences';
 import { licenceRoutes } from './routes/licences';
 import { materialRoutes } from './routes/materials';
@@ -199,6 +200,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const pool = new WorkerPool({ size: limits.verifyWorkers, maxOldGenerationSizeMb: limits.verifyHeapMb });
   const tsa = new TsaResponder({
     signer: { certificate: pki.tsa.der, chain: pki.tsa.chain ?? [pki.ca.der], key: pki.tsa.key },
+    // 国密: SM3 requests get a token from the SM2 TSA (tsa/responder.ts)
+    sm2Signer: pki.sm2?.tsa && sm2TsaSigner(pki.sm2.tsa, pki.sm2.ca),
     nextSerial: blockSerials((n) => reserveCounter(database.db, 'tsa-serial', n)),
     policy: o.tsaPolicy,
   });

@@ -7,7 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sm2Pkcs8, sm2PrivateKeyFromDer, sm2RandomPrivateKey, sm2Spki } from '../../../packages/core/src/gm/sm2';
+import {
+  sm2Pkcs8,
+  sm2PrivateKeyFromDer,
+  sm2RandomPrivateKey,
+  sm2Spki,
+} from '../../../packages/core/src/gm/sm2';
 import { creditCodeCheckChar } from '../../../packages/core/src/licence/identifier';
 import { writePkcs12 } from './pkcs12';
 import {
@@ -346,6 +351,16 @@ export interface ServerPki {
   created: boolean;
   /** Releases an HSM session, if any. */
   close?: () => void;
+}
+
+/** The SM2 TSA as tsa/responder.ts signs with it: the SM2 handle through pki/x509's subtle. */
+export function sm2TsaSigner(tsa: Credential & { chain?: Uint8Array[] }, ca: Credential) {
+  return {
+    certificate: tsa.der,
+    chain: tsa.chain ?? [ca.der],
+    sign: async (data: Uint8Array) =>
+      new Uint8Array(await subtle.sign(SM2_SM3, tsa.key, new Uint8Array(data))),
+  };
 }
 
 /** Loads `<data>/pki`, making it on first run. Private keys are imported non-extractable. */

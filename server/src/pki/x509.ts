@@ -66,7 +66,6 @@ export function sm2PublicPoint(key: CryptoKey): Uint8Array | undefined {
   return sm2Keys.get(key)?.publicKey;
 }
 
-
 const nodeSubtle = webcrypto.subtle as unknown as SubtleCrypto;
 
 async function sign(

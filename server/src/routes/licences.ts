@@ -130,7 +130,7 @@ export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
           pdf: body,
           options: {
             trustAnchors: [ctx.trustPem],
-            crls: [(await ctx.ca.currentCrl()).pem],
+            crls: (await ctx.ca.currentCrls()).map((c) => c.pem),
             timeBudgetMs: ctx.limits.verifyTimeMs,
           },
         },
