@@ -17,6 +17,7 @@ import { devToken, runCli, startTestServer, tempDir, type TestServer } from './h
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { defineRevocationSuite } from './revocation-suite';
 import { defineDataSafetySuite } from './data-safety';
+import { defineGmPkiSuite } from './gm-pki-suite';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -996,4 +997,5 @@ export function defineServerSuite(env: DbEnv): void {
   });
 
   defineRevocationSuite(env);
+  defineGmPkiSuite(env);
 }
