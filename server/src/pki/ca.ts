@@ -210,25 +210,23 @@ export class EnrolmentCa {
    * The status of a certificate by serial, as the OCSP responder answers it (RFC 6960 §2.2):
    * `unknown` for serials this CA never issued.
    */
-  async status(serialHex: string): Promise<CertificateStatus> {
+  async status(serialHex: string, kind: CaKind = 'p256'): Promise<CertificateStatus> {
     const s = normaliseSerial(serialHex);
     if (!s) return { status: 'unknown' };
     const row = await this.db
       .selectFrom('certificates')
-      .select(['revoked_at', 'revocation_reason'])
+      .select(['revoked_at', 'revocation_reason', 'issuer_ca'])
       .where('serial', '=', s)
       .executeTakeFirst();
     if (!row) {
-      // the server's own seal and TSA certificates are issued by this CA but not enrolled
-      const own = [
-        this.pki.seal.cert,
-        this.pki.tsa.cert,
-        ...(this.pki.sm2?.tsa ? [this.pki.sm2.tsa.cert] : []),
-      ]
-        .map((c) => c.serialNumber)
-        .map(normaliseSerial);
+      // the server's own seal and TSA certificates are issued by the CA but not enrolled
+      const own = (kind === 'sm2' ? [this.pki.sm2?.tsa?.cert] : [this.pki.seal.cert, this.pki.tsa.cert])
+        .map((c) => c && normaliseSerial(c.serialNumber))
+        .filter(Boolean);
       return own.includes(s) ? { status: 'good' } : { status: 'unknown' };
     }
+    // a serial of the other CA is not this CA's to answer for (RFC 6960 §2.2: unknown)
+    if ((row.issuer_ca === 'sm2' ? 'sm2' : 'p256') !== kind) return { status: 'unknown' };
     if (!row.revoked_at) return { status: 'good' };
     return {
       status: 'revoked',

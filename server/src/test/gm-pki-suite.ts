@@ -247,6 +247,66 @@ export function defineGmPkiSuite(env: DbEnv): void {
       expect(after.status).not.toBe('valid');
     });
 
+    it('OCSP: the SM2 CA answers for its certificates with SM2-signed responses (good, then revoked); the P-256 CA says unknown', async () => {
+      const e = await enrolSm2('110101199003077777');
+      const certFile = path.join(work, `ocsp-${e.serial}.pem`);
+      fs.writeFileSync(certFile, e.certPem);
+      fs.writeFileSync(path.join(work, 'p256-root.pem'), p256RootPem);
+      const ask = async (issuer: string) => {
+        const req = path.join(work, `ocsp-req-${Math.random()}.der`);
+        const made = openssl(['ocsp', '-issuer', issuer, '-cert', certFile, '-no_nonce', '-reqout', req]);
+        expect(made.status, made.stderr).toBe(0);
+        const r = await fetch(`${s.url}/api/ocsp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/ocsp-request' },
+          body: fs.readFileSync(req) as BodyInit,
+        });
+        const der = new Uint8Array(await r.arrayBuffer());
+        const resp = path.join(work, `ocsp-resp-${Math.random()}.der`);
+        fs.writeFileSync(resp, der);
+        // -noverify: OpenSSL 3.0 would check the SM2 signature over the empty ID; core checks it below
+        const text = openssl([
+          'ocsp',
+          '-respin',
+          resp,
+          '-resp_text',
+          '-noverify',
+          '-issuer',
+          issuer,
+          '-cert',
+          certFile,
+        ]);
+        expect(text.status, text.stderr).toBe(0);
+        // OCSPResponse -> responseBytes [0] -> { id-pkix-ocsp-basic, OCTET STRING BasicOCSPResponse }
+        const basic = parseDer(parseDer(der).child(1).child(0).child(1).content);
+        return {
+          text: text.stdout,
+          tbs: basic.child(0).raw,
+          sigAlg: readOid(basic.child(1).child(0)),
+          sig: basic.child(2).content.subarray(1),
+        };
+      };
+      const root = pemDer(sm2RootPem);
+      const good = await ask(path.join(work, 'sm2-root.pem'));
+      expect(good.text).toMatch(new RegExp(`${certFile}: good`));
+      expect(good.sigAlg).toBe(OID.sm2WithSm3);
+      expect(sm2Verify(pointOf(root), good.tbs, good.sig)).toBe(true);
+      // the same serial asked of the P-256 CA: not its certificate
+      const other = await ask(path.join(work, 'p256-root.pem'));
+      expect(other.text).toMatch(new RegExp(`${certFile}: unknown`));
+
+      const token = await devToken(s.url, '张三', '110101199003077777');
+      const rv = await fetch(`${s.url}/api/certificates/${e.serial}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ reason: 4 }),
+      });
+      expect(rv.status).toBe(200);
+      const revoked = await ask(path.join(work, 'sm2-root.pem'));
+      expect(revoked.text).toMatch(new RegExp(`${certFile}: revoked`));
+      expect(sm2Verify(pointOf(root), revoked.tbs, revoked.sig)).toBe(true);
+    });
+
     it('attack: an SM2 certificate from a self-made SM2 CA with the same name as the server SM2 root is untrusted', async () => {
       const serverRoot = new x509.X509Certificate(pemDer(sm2RootPem));
       const fake = await createSm2Ca(serverRoot.subject);
