@@ -19,7 +19,7 @@ import { OID } from '../../../packages/core/src/pki/oids';
 import { parseCrl } from '../../../packages/core/src/pki/path-crl';
 import { createSm2CertificationRequest } from '../../../packages/core/src/pki/csr';
 import { createSm2Key, signerFromSm2 } from '../../../packages/core/src/signer/sm2';
-import { createSm2Ca, issueCertificate } from '../pki/dev-pki';
+import { createSm2Ca, generateDevPki, issueCertificate, writeDevPki } from '../pki/dev-pki';
 import { fromPem, toPem, x509 } from '../pki/x509';
 import { devToken, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf } from './pdfs';
@@ -322,6 +322,23 @@ export function defineGmPkiSuite(env: DbEnv): void {
       const report = await verify(s.url, await signPdf(minimalPdf(), { signer }));
       expect(report.signatures[0]!.trust).toBe('untrusted');
       expect(report.status).not.toBe('valid');
+    });
+
+    it('a <data>/pki made before the SM2 set gets it added on start; the P-256 files stay as they were', async () => {
+      const dataDir = tempDir('sidian-old-pki-');
+      const pki = path.join(dataDir, 'pki');
+      writeDevPki(pki, await generateDevPki());
+      for (const f of fs.readdirSync(pki)) if (f.startsWith('sm2-')) fs.rmSync(path.join(pki, f));
+      const caBefore = fs.readFileSync(path.join(pki, 'ca.pem'), 'utf8');
+      const old = await startTestServer({ dataDir, databaseUrl: await env.newDatabaseUrl() });
+      try {
+        const trust = await (await fetch(`${old.url}/api/trust?crl=0`)).text();
+        const sm2 = fs.readFileSync(path.join(pki, 'sm2-ca.pem'), 'utf8');
+        expect(trust).toBe(caBefore + sm2);
+        expect(fs.statSync(path.join(pki, 'sm2-ca.key.pem')).mode & 0o077).toBe(0);
+      } finally {
+        await old.close();
+      }
     });
 
     it('SM3 time-stamp requests get an SM2-signed token (SM3 digest, SM2-with-SM3, ESSCertIDv2 over SM3); SHA-256 ones still ECDSA', async () => {
