@@ -25,6 +25,7 @@ import { isCreditCode } from '../../packages/core/src/licence/identifier';
 import { caseRoutes, type CaseRouteOptions } from './cases/routes';
 import { basicRoutes } from './routes/basics';
 import { enrolRoutes } from './routes/enrol';
+import { sm2TsaSigner } from './pki/dev-pki';
 import { holderLicenceRoutes } from './routes/holder-licences';
 import { prefillRoutes, type PrefillService } from './routes/prefill';
 import { licenceRoutes } from './routes/licences';
@@ -209,6 +210,8 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   const pool = new WorkerPool({ size: limits.verifyWorkers, maxOldGenerationSizeMb: limits.verifyHeapMb });
   const tsa = new TsaResponder({
     signer: { certificate: pki.tsa.der, chain: pki.tsa.chain ?? [pki.ca.der], key: pki.tsa.key },
+    // 国密: SM3 requests get a token from the SM2 TSA (tsa/responder.ts)
+    sm2Signer: pki.sm2?.tsa && sm2TsaSigner(pki.sm2.tsa, pki.sm2.ca),
     nextSerial: blockSerials((n) => reserveCounter(database.db, 'tsa-serial', n)),
     policy: o.tsaPolicy,
   });

@@ -22,7 +22,7 @@ import type { Ctx } from './context';
 export async function extendLicence(ctx: Ctx, pdf: Uint8Array): Promise<Uint8Array> {
   const result = await extendPdf(pdf, {
     certificates: ctx.pki.anchors,
-    crls: [(await ctx.ca.currentCrl()).der],
+    crls: (await ctx.ca.currentCrls()).map((c) => c.der),
     tsa: async (query) => (await ctx.tsa.respond(query)).reply,
     fetch: false,
   });

@@ -2,7 +2,7 @@
  * Tests that need the server as its own process (`sidian serve` spawned as a child): the PKI and counters survive a restart, and a SIGKILL
  * in the middle of a 50 MB upload loses nothing.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -340,6 +340,58 @@ describe('CLI', { timeout: 120_000 }, () => {
     ]).toString();
     expect(p12).toContain('PRIVATE KEY');
     expect(runCli(['dev-pki']).code).toBe(2);
+  });
+
+  it('sidian dev-pki also writes the 国密 set: an SM2 root, SM2 TSA and SM2 seal (SM2-with-SM3) that openssl verifies with the SM2 default ID', () => {
+    const out = path.join(tempDir(), 'pki');
+    expect(runCli(['dev-pki', '--out', out, '--password', 'pw123456']).code).toBe(0);
+    for (const f of ['sm2-ca', 'sm2-tsa', 'sm2-seal']) {
+      const text = execFileSync('openssl', ['x509', '-in', path.join(out, `${f}.pem`), '-noout', '-text']);
+      expect(text.toString()).toMatch(/Signature Algorithm: SM2-with-SM3/);
+      expect(text.toString()).toMatch(/ASN1 OID: SM2/);
+      expect(fs.statSync(path.join(out, `${f}.key.pem`)).mode & 0o077).toBe(0);
+      // the key is an SM2 key OpenSSL reads (PKCS#8, id-ecPublicKey with the SM2 curve)
+      expect(
+        execFileSync('openssl', [
+          'pkey',
+          '-in',
+          path.join(out, `${f}.key.pem`),
+          '-noout',
+          '-text',
+        ]).toString(),
+      ).toMatch(/ASN1 OID: SM2/);
+    }
+    // OpenSSL 3.0 computes Z with an empty ID unless told; our certificates use the GM/T 0009 default
+    const v = (file: string, distid: boolean) =>
+      spawnSync(
+        'openssl',
+        [
+          'verify',
+          ...(distid ? ['-vfyopt', 'distid:1234567812345678'] : []),
+          '-CAfile',
+          path.join(out, 'sm2-ca.pem'),
+          path.join(out, file),
+        ],
+        { encoding: 'utf8' },
+      );
+    for (const f of ['sm2-tsa.pem', 'sm2-seal.pem']) {
+      expect(v(f, true).stdout).toContain(': OK');
+      expect(v(f, false).status).not.toBe(0);
+    }
+    // the P-256 root does not vouch for the SM2 certificates
+    const cross = spawnSync(
+      'openssl',
+      [
+        'verify',
+        '-vfyopt',
+        'distid:1234567812345678',
+        '-CAfile',
+        path.join(out, 'ca.pem'),
+        path.join(out, 'sm2-seal.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(cross.status).not.toBe(0);
   });
 });
 

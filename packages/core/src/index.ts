@@ -70,7 +70,12 @@ export {
   type EmbedLicenceOptions,
   type HolderIdType,
 } from './licence/index';
-export { createCertificationRequest, certificationRequestPem, type CsrSubject } from './pki/csr';
+export {
+  createCertificationRequest,
+  createSm2CertificationRequest,
+  certificationRequestPem,
+  type CsrSubject,
+} from './pki/csr';
 export { createCadesSignature, parseCms, messageDigestOf, type CadesSignatureInput } from './cms/index';
 export {
   validatePath,

@@ -101,7 +101,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: Ctx, o: CaseRouteOpt
         pdf,
         options: {
           trustAnchors: [ctx.trustPem],
-          crls: [(await ctx.ca.currentCrl()).pem],
+          crls: (await ctx.ca.currentCrls()).map((c) => c.pem),
           timeBudgetMs: ctx.limits.verifyTimeMs,
         },
       },

@@ -10,7 +10,7 @@ export async function devPkiCommand(args: string[]): Promise<number> {
   process.stdout.write(
     `development PKI for ${DEMO_DEPARTMENT.name} (${DEMO_DEPARTMENT.creditCode}) written to ${values.out}:\n` +
       files.map((f) => `  ${f}\n`).join('') +
-      `PKCS#12 password in seal.p12.password and citizen.p12.password. For testing only.\n`,
+      `PKCS#12 password in seal.p12.password and citizen.p12.password; sm2-*: the 国密 (SM2-with-SM3) set. For testing only.\n`,
   );
   return 0;
 }

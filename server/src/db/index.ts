@@ -308,6 +308,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('seals_department').on('seals').column('department_id').execute();
     },
   },
+  '0009_sm2_ca': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // which of the server's CAs issued a certificate: null for the P-256 CA (every older row),
+      // 'sm2' for the 国密 CA; each CA's CRL lists only its own (RFC 5280 §5: a CRL is its issuer's)
+      await db.schema.alterTable('certificates').addColumn('issuer_ca', 'text').execute();
+      // the SM2 CA's CRLs, numbered by the same 'crl-number' counter as the P-256 CA's (crls)
+      await db.schema
+        .createTable('crls_sm2')
+        .addColumn('number', 'bigint', (c) => c.primaryKey())
+        .addColumn('this_update', 'text', (c) => c.notNull())
+        .addColumn('next_update', 'text', (c) => c.notNull())
+        .addColumn('der', 'text', (c) => c.notNull()) // base64
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

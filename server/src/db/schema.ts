@@ -25,6 +25,8 @@ export interface CertificatesTable {
   der: string; // base64
   revoked_at: string | null;
   revocation_reason: number | null;
+  /** The issuing CA: null for the P-256 CA, 'sm2' for the 国密 CA (migration 0007). */
+  issuer_ca?: string | null;
 }
 
 export interface AuditTable {
@@ -217,6 +219,7 @@ export interface Database {
   material_signatures: MaterialSignaturesTable;
   blobs: BlobsTable;
   crls: CrlsTable;
+  crls_sm2: CrlsTable;
   uploads: UploadsTable;
   seals: SealsTable;
 }

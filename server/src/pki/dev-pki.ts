@@ -1,10 +1,18 @@
 /**
  * Development PKI: a root CA, a TSA certificate (EKU timeStamping, critical), a seal certificate
  * with its PKCS#12 for a demo department, and a citizen certificate. Made with @peculiar/x509 and
- * WebCrypto (ECDSA P-256). The server keeps its set in `<data>/pki` across restarts.
+ * WebCrypto (ECDSA P-256). Beside it, the 国密 hierarchy: an SM2 root, an SM2 TSA certificate and
+ * an SM2 seal certificate, signed with SM2-with-SM3 (GM/T 0015) through @sidian/core's SM2. The
+ * server keeps its set in `<data>/pki` across restarts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  sm2Pkcs8,
+  sm2PrivateKeyFromDer,
+  sm2RandomPrivateKey,
+  sm2Spki,
+} from '../../../packages/core/src/gm/sm2';
 import { creditCodeCheckChar } from '../../../packages/core/src/licence/identifier';
 import { writePkcs12 } from './pkcs12';
 import {
@@ -13,6 +21,10 @@ import {
   fromPem,
   importEcPrivateKey,
   randomSerial,
+  SM2_SM3,
+  isSm2Key,
+  sm2PrivateKey,
+  sm2PublicPoint,
   subtle,
   toPem,
   x509,
@@ -40,6 +52,14 @@ export interface DevPkiSet {
   tsa: Credential;
   seal: Credential & { p12: Uint8Array; password: string };
   citizen?: Credential & { p12: Uint8Array; password: string };
+  /** The 国密 hierarchy: SM2 root, SM2 TSA, SM2 seal (keys are SM2 handles, pki/x509.ts). */
+  sm2: Sm2Set;
+}
+
+export interface Sm2Set {
+  ca: Credential;
+  tsa: Credential;
+  seal: Credential;
 }
 
 const YEAR = 365 * 24 * 3600 * 1000;
@@ -72,6 +92,32 @@ export async function createCa(
     ],
   });
   return credential(cert, keys);
+}
+
+/** The SM2 root (国密根证书): SM2 key, self-signed with SM2-with-SM3 under the default ID. */
+export async function createSm2Ca(
+  name = 'C=CN, O=Sidian 开发测试, CN=Sidian Development SM2 Root CA',
+): Promise<Credential> {
+  const d = sm2RandomPrivateKey();
+  const key = sm2PrivateKey(d);
+  const publicKey = new x509.PublicKey(new Uint8Array(sm2Spki(sm2PublicPoint(key)!)));
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: name,
+    issuer: name,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + 10 * YEAR),
+    publicKey,
+    signingKey: key,
+    signingAlgorithm: SM2_SM3,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    ],
+  });
+  return { cert, der: new Uint8Array(cert.rawData), key, pkcs8: sm2Pkcs8(d) };
 }
 
 export interface IssueOptions {
@@ -120,9 +166,37 @@ export async function issueCertificate(ca: Credential, o: IssueOptions): Promise
     notAfter,
     publicKey: o.publicKey,
     signingKey: ca.key,
-    signingAlgorithm: ECDSA_SHA256,
+    // the issuer's key decides: an SM2 CA signs SM2-with-SM3 (GM/T 0015 §7.1), whatever the subject key
+    signingAlgorithm: isSm2Key(ca.key) ? SM2_SM3 : ECDSA_SHA256,
     extensions,
   });
+}
+
+/** An SM2 key and a certificate for it under `ca` (the SM2 root). */
+async function issueSm2WithNewKey(
+  ca: Credential,
+  subject: string | x509.JsonName,
+  profile: 'tsa' | 'signer',
+  validityMs: number,
+): Promise<Credential> {
+  const d = sm2RandomPrivateKey();
+  const key = sm2PrivateKey(d);
+  const publicKey = new x509.PublicKey(new Uint8Array(sm2Spki(sm2PublicPoint(key)!)));
+  const cert = await issueCertificate(ca, { subject, publicKey, profile, validityMs });
+  return { cert, der: new Uint8Array(cert.rawData), key, pkcs8: sm2Pkcs8(d) };
+}
+
+/** The 国密 hierarchy of the development PKI. */
+export async function generateSm2Pki(): Promise<Sm2Set> {
+  const ca = await createSm2Ca();
+  const tsa = await issueSm2WithNewKey(
+    ca,
+    'C=CN, O=Sidian 开发测试, CN=Sidian Development SM2 TSA',
+    'tsa',
+    5 * YEAR,
+  );
+  const seal = await issueSm2WithNewKey(ca, sealSubject(), 'signer', 3 * YEAR);
+  return { ca, tsa, seal };
 }
 
 async function issueWithNewKey(
@@ -173,7 +247,7 @@ export async function generateDevPki(
       friendlyName: DEMO_DEPARTMENT.name,
     }),
   };
-  const set: DevPkiSet = { ca, tsa, seal };
+  const set: DevPkiSet = { ca, tsa, seal, sm2: await generateSm2Pki() };
   if (opts.citizen) {
     const c = await issueWithNewKey(
       ca,
@@ -220,6 +294,7 @@ export function writeDevPki(dir: string, set: DevPkiSet): string[] {
   pair('seal', set.seal);
   put('seal.p12', set.seal.p12, true);
   put('seal.p12.password', set.seal.password + '\n', true);
+  writeSm2Pki(dir, set.sm2, put);
   if (set.citizen) {
     pair('citizen', set.citizen);
     put('citizen.p12', set.citizen.p12, true);
@@ -228,11 +303,34 @@ export function writeDevPki(dir: string, set: DevPkiSet): string[] {
   return written;
 }
 
+/** The SM2 files: sm2-ca.pem, sm2-tsa.pem, sm2-tsa-chain.pem, sm2-seal.pem and their .key.pem (PKCS#8). */
+function writeSm2Pki(
+  dir: string,
+  sm2: Sm2Set,
+  put: (name: string, data: string | Uint8Array, secret?: boolean) => void,
+) {
+  put('sm2-tsa-chain.pem', toPem(sm2.tsa.der, 'CERTIFICATE') + toPem(sm2.ca.der, 'CERTIFICATE'));
+  put('sm2-seal-chain.pem', toPem(sm2.seal.der, 'CERTIFICATE') + toPem(sm2.ca.der, 'CERTIFICATE'));
+  // the CA certificate last: its presence marks the set complete (loadOrCreateServerPki)
+  for (const [name, c] of [
+    ['sm2-tsa', sm2.tsa],
+    ['sm2-seal', sm2.seal],
+    ['sm2-ca', sm2.ca],
+  ] as const) {
+    put(`${name}.key.pem`, toPem(c.pkcs8!, 'PRIVATE KEY'), true);
+    put(`${name}.pem`, toPem(c.der, 'CERTIFICATE'));
+  }
+}
+
 async function readCredential(dir: string, name: string): Promise<Credential> {
   const [der] = fromPem(fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8'), 'CERTIFICATE');
   const [pkcs8] = fromPem(fs.readFileSync(path.join(dir, `${name}.key.pem`), 'utf8'), 'PRIVATE KEY');
   if (!der || !pkcs8) throw new Error(`${name}: certificate or key missing in ${dir}`);
-  return { cert: new x509.X509Certificate(der), der, key: await importEcPrivateKey(pkcs8) };
+  const key = name.startsWith('sm2-')
+    ? sm2PrivateKey(sm2PrivateKeyFromDer(pkcs8))
+    : await importEcPrivateKey(pkcs8);
+  pkcs8.fill(0);
+  return { cert: new x509.X509Certificate(der), der, key };
 }
 
 export interface ServerPki {
@@ -243,11 +341,26 @@ export interface ServerPki {
   tsa: Credential & { chain?: Uint8Array[] };
   /** The department seal; `p12`/`password` only for the development PKI (handed to the demo portal). */
   seal: Credential & { chain?: Uint8Array[]; p12?: Uint8Array; password?: string };
-  /** Trust anchors (DER). */
+  /**
+   * The 国密 CA and TSA (SM2 keys), when configured: the development PKI always has them; the
+   * operator's PKI when SIDIAN_CA_SM2_* (and SIDIAN_TSA_SM2_*) are set.
+   */
+  sm2?: { ca: Credential; tsa?: Credential & { chain?: Uint8Array[] } };
+  /** Trust anchors (DER): the P-256 root first, then the SM2 root, then extra anchors. */
   anchors: Uint8Array[];
   created: boolean;
   /** Releases an HSM session, if any. */
   close?: () => void;
+}
+
+/** The SM2 TSA as tsa/responder.ts signs with it: the SM2 handle through pki/x509's subtle. */
+export function sm2TsaSigner(tsa: Credential & { chain?: Uint8Array[] }, ca: Credential) {
+  return {
+    certificate: tsa.der,
+    chain: tsa.chain ?? [ca.der],
+    sign: async (data: Uint8Array) =>
+      new Uint8Array(await subtle.sign(SM2_SM3, tsa.key, new Uint8Array(data))),
+  };
 }
 
 /** Loads `<data>/pki`, making it on first run. Private keys are imported non-extractable. */
@@ -267,9 +380,17 @@ export async function loadOrCreateServerPki(dataDir: string): Promise<ServerPki>
       if (!fs.existsSync(path.join(dir, 'ca.pem'))) throw e;
     }
   }
+  // a `<data>/pki` made before the 国密 hierarchy existed gets it added (the P-256 files stay as they are)
+  if (!fs.existsSync(path.join(dir, 'sm2-ca.pem'))) {
+    writeSm2Pki(dir, await generateSm2Pki(), (name, data, secret) =>
+      secret ? writeSecret(path.join(dir, name), data) : fs.writeFileSync(path.join(dir, name), data),
+    );
+  }
   const ca = await readCredential(dir, 'ca');
   const tsa = await readCredential(dir, 'tsa');
   const seal = await readCredential(dir, 'seal');
+  const sm2Ca = await readCredential(dir, 'sm2-ca');
+  const sm2Tsa = await readCredential(dir, 'sm2-tsa');
   const extraAnchors = fs.existsSync(path.join(dir, 'trust.pem'))
     ? fromPem(fs.readFileSync(path.join(dir, 'trust.pem'), 'utf8'), 'CERTIFICATE')
     : [];
@@ -282,7 +403,8 @@ export async function loadOrCreateServerPki(dataDir: string): Promise<ServerPki>
       p12: new Uint8Array(fs.readFileSync(path.join(dir, 'seal.p12'))),
       password: fs.readFileSync(path.join(dir, 'seal.p12.password'), 'utf8').trim(),
     },
-    anchors: [ca.der, ...extraAnchors],
+    sm2: { ca: sm2Ca, tsa: { ...sm2Tsa, chain: [sm2Ca.der] } },
+    anchors: [ca.der, sm2Ca.der, ...extraAnchors],
     created,
   };
 }

@@ -5,9 +5,14 @@
  * be read gets a `malformedRequest` OCSPResponse (§2.3), never an HTTP error.
  *
  * DER is read and written with the bounded helpers of the time-stamp responder (tsa/der.ts).
+ *
+ * One responder answers for several CAs (the P-256 one and the 国密 SM2 one): a request is answered
+ * by the CA its first CertID names (by issuerNameHash and issuerKeyHash), signed with that CA's key
+ * (ECDSA-SHA256, or SM2-with-SM3 with the default ID); CertIDs of another issuer are `unknown`.
  */
 import { createHash, webcrypto } from 'node:crypto';
 import type { CertificateStatus } from './ca';
+import { isSm2Key, SM2_SM3, subtle as keyAwareSubtle } from './x509';
 import {
   children,
   content,
@@ -27,6 +32,7 @@ const OID = {
   ocspBasic: '1.3.6.1.5.5.7.48.1.1',
   ocspNonce: '1.3.6.1.5.5.7.48.1.2',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sm2WithSm3: '1.2.156.10197.1.501',
 };
 
 /** CertID hash algorithms we can match (RFC 6960 §4.1.1: issuerNameHash, issuerKeyHash). */
@@ -161,11 +167,24 @@ class IssuerHashes {
   }
 }
 
-export class OcspResponder {
-  private readonly issuer: IssuerHashes;
+interface Issuer {
+  signer: OcspSigner;
+  hashes: IssuerHashes;
+}
 
-  constructor(private readonly signer: OcspSigner) {
-    this.issuer = new IssuerHashes(signer.certificate);
+function isOurs(hashes: IssuerHashes, id: CertId): boolean {
+  const h = hashes.of(id.hash!);
+  return bytesEqual(h.name, id.issuerNameHash) && bytesEqual(h.key, id.issuerKeyHash);
+}
+
+export class OcspResponder {
+  private readonly issuers: { signer: OcspSigner; hashes: IssuerHashes }[];
+
+  constructor(signers: OcspSigner | OcspSigner[]) {
+    this.issuers = (Array.isArray(signers) ? signers : [signers]).map((signer) => ({
+      signer,
+      hashes: new IssuerHashes(signer.certificate),
+    }));
   }
 
   /** An OCSPResponse (DER) for any bytes: signed statuses, or malformedRequest / internalError. */
@@ -177,16 +196,19 @@ export class OcspResponder {
       return { response: ocspError(OcspStatus.malformedRequest), status: OcspStatus.malformedRequest };
     }
     try {
-      return { response: await this.sign(parsed, now), status: OcspStatus.successful };
+      // the CA the first CertID names answers (and signs); the first CA when none matches
+      const first = parsed.certIds.find((id) => id.hash !== undefined);
+      const issuer = (first && this.issuers.find((i) => isOurs(i.hashes, first))) ?? this.issuers[0]!;
+      return { response: await this.sign(issuer, parsed, now), status: OcspStatus.successful };
     } catch {
       return { response: ocspError(OcspStatus.internalError), status: OcspStatus.internalError };
     }
   }
 
-  private async single(id: CertId, now: Date): Promise<Uint8Array> {
-    const ours = id.hash !== undefined && this.isOurs(id);
+  private async single(issuer: Issuer, id: CertId, now: Date): Promise<Uint8Array> {
+    const ours = id.hash !== undefined && isOurs(issuer.hashes, id);
     // RFC 6960 §2.2: unknown when the responder does not know the issuer or the certificate
-    const st: CertificateStatus = ours ? await this.signer.status(id.serialHex) : { status: 'unknown' };
+    const st: CertificateStatus = ours ? await issuer.signer.status(id.serialHex) : { status: 'unknown' };
     let certStatus: Uint8Array;
     if (st.status === 'good')
       certStatus = tlv(0x80); // good [0] IMPLICIT NULL
@@ -206,24 +228,24 @@ export class OcspResponder {
     );
   }
 
-  private isOurs(id: CertId): boolean {
-    const h = this.issuer.of(id.hash!);
-    return bytesEqual(h.name, id.issuerNameHash) && bytesEqual(h.key, id.issuerKeyHash);
-  }
-
-  private async sign(req: ParsedOcspRequest, now: Date): Promise<Uint8Array> {
-    const responses = await Promise.all(req.certIds.map((id) => this.single(id, now)));
+  private async sign(issuer: Issuer, req: ParsedOcspRequest, now: Date): Promise<Uint8Array> {
+    const responses = await Promise.all(req.certIds.map((id) => this.single(issuer, id, now)));
     const fields = [
-      tlv(0xa2, octets(this.issuer.of('sha1').key)), // responderID byKey [2] EXPLICIT KeyHash (SHA-1)
+      tlv(0xa2, octets(issuer.hashes.of('sha1').key)), // responderID byKey [2] EXPLICIT KeyHash (SHA-1)
       generalizedTime(now),
       seq(...responses),
     ];
     if (req.nonce) fields.push(tlv(0xa1, seq(seq(oid(OID.ocspNonce), octets(req.nonce)))));
     const tbs = seq(...fields);
-    const sig = new Uint8Array(
-      await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.signer.key, tbs),
-    );
-    const basic = seq(tbs, seq(oid(OID.ecdsaWithSha256)), tlv(0x03, Uint8Array.of(0), ecdsaDer(sig)));
+    const key = issuer.signer.key;
+    const [sigAlg, sig] = isSm2Key(key)
+      ? // SM2-with-SM3 over the default ID, DER {r, s} as it comes (pki/x509.ts)
+        [OID.sm2WithSm3, new Uint8Array(await keyAwareSubtle.sign(SM2_SM3, key, new Uint8Array(tbs)))]
+      : [
+          OID.ecdsaWithSha256,
+          ecdsaDer(new Uint8Array(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, tbs))),
+        ];
+    const basic = seq(tbs, seq(oid(sigAlg)), tlv(0x03, Uint8Array.of(0), sig));
     // OCSPResponse { successful, responseBytes [0] EXPLICIT { id-pkix-ocsp-basic, OCTET STRING } }
     return seq(
       tlv(0x0a, Uint8Array.of(OcspStatus.successful)),

@@ -7,11 +7,14 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
+import { sm2PrivateKeyFromDer, sm2PublicKey, sm2Verify } from '../../../packages/core/src/gm/sm2';
+import { parseCertificate } from '../../../packages/core/src/pki/certificate';
+import { bytesEqual, parseDer } from '../../../packages/core/src/pki/der';
 import { parsePkcs12 } from '../../../packages/core/src/pki/pkcs12';
 import type { Credential, ServerPki } from './dev-pki';
 import { OID_TIME_STAMPING } from './dev-pki';
 import { Pkcs11Token, PkiConfigError, type Pkcs11Config } from './pkcs11';
-import { EC_P256, ECDSA_SHA256, fromPem, importEcPrivateKey, subtle, x509 } from './x509';
+import { EC_P256, ECDSA_SHA256, fromPem, importEcPrivateKey, sm2PrivateKey, subtle, x509 } from './x509';
 
 export { PkiConfigError };
 
@@ -33,6 +36,11 @@ export interface OperatorPkiConfig {
   pkcs11?: Pkcs11Config;
   /** More trust anchors (PEM), e.g. the root above an intermediate enrolment CA. */
   trustFile?: string;
+  /**
+   * The 国密 CA (SM2 key; PKCS#12 or PEM, not PKCS#11) and, optionally, the SM2 TSA: from
+   * SIDIAN_CA_SM2_* and SIDIAN_TSA_SM2_*. Without it the server enrols no SM2 CSRs.
+   */
+  sm2?: { ca: KeySource; tsa?: KeySource };
 }
 
 const ENV_NAME: Record<Role, string> = { ca: 'SIDIAN_CA', tsa: 'SIDIAN_TSA', seal: 'SIDIAN_SEAL' };
@@ -66,8 +74,7 @@ function checkPrivate(file: string): void {
     );
 }
 
-function keySourceFromEnv(env: Env, role: Role): KeySource | undefined {
-  const p = ENV_NAME[role];
+function keySourceFromEnv(env: Env, role: Role, p: string = ENV_NAME[role]): KeySource | undefined {
   const p12 = nonEmpty(env[`${p}_P12`]);
   const key = nonEmpty(env[`${p}_KEY`]);
   const label = nonEmpty(env[`${p}_PKCS11_LABEL`]);
@@ -115,6 +122,11 @@ export function operatorPkiFromEnv(env: Env = process.env): OperatorPkiConfig | 
     c.pkcs11 = { module, token: nonEmpty(env.SIDIAN_PKCS11_TOKEN), pin };
   }
   c.trustFile = nonEmpty(env.SIDIAN_TRUST_ANCHORS);
+  const sm2Ca = keySourceFromEnv(env, 'ca', 'SIDIAN_CA_SM2');
+  const sm2Tsa = keySourceFromEnv(env, 'tsa', 'SIDIAN_TSA_SM2');
+  if (sm2Tsa && !sm2Ca)
+    throw new PkiConfigError('PKI_CONFIG', 'SIDIAN_TSA_SM2_* needs the SM2 CA too (SIDIAN_CA_SM2_*)');
+  if (sm2Ca) c.sm2 = { ca: sm2Ca, tsa: sm2Tsa };
   return c;
 }
 
@@ -226,6 +238,107 @@ async function issuedBy(
   return undefined;
 }
 
+/**
+ * An SM2 key and its certificate (国密): the key must be on the SM2 curve and the certificate's; the
+ * certificate valid now. PKCS#11 is not offered for SM2 (the PKCS#11 module signs ECDSA P-256).
+ */
+async function loadSm2Source(role: 'ca' | 'tsa', s: KeySource): Promise<Loaded> {
+  const name = `${role} (SM2)`;
+  let pkcs8: Uint8Array;
+  let certs: Uint8Array[];
+  if (s.kind === 'p12') {
+    checkPrivate(s.file);
+    try {
+      const p12 = await parsePkcs12(new Uint8Array(fs.readFileSync(s.file)), s.password);
+      pkcs8 = p12.key.pkcs8;
+      certs = s.certFile ? readCertificates(s.certFile, role) : [p12.certificate, ...p12.chain];
+    } catch (e) {
+      throw new PkiConfigError('PKI_P12', `${name}: cannot open ${s.file}: ${(e as Error).message}`);
+    }
+  } else if (s.kind === 'pem') {
+    checkPrivate(s.keyFile);
+    try {
+      const k = createPrivateKey({ key: fs.readFileSync(s.keyFile), format: 'pem', passphrase: s.password });
+      pkcs8 = new Uint8Array(k.export({ type: 'pkcs8', format: 'der' }));
+    } catch (e) {
+      throw new PkiConfigError(
+        'PKI_KEY',
+        `${name}: cannot read the private key ${s.keyFile} (wrong password?): ${(e as Error).message}`,
+      );
+    }
+    certs = readCertificates(s.certFile, role);
+  } else {
+    throw new PkiConfigError('PKI_CONFIG', `${name}: SM2 keys are read from PKCS#12 or PEM, not PKCS#11`);
+  }
+  let d: Uint8Array;
+  try {
+    d = sm2PrivateKeyFromDer(pkcs8);
+  } catch {
+    throw new PkiConfigError('PKI_KEY_UNSUPPORTED', `${name}: the key must be an SM2 key (SM2 curve)`);
+  } finally {
+    pkcs8.fill(0);
+  }
+  const [der, ...chain] = certs;
+  let cert: x509.X509Certificate;
+  let point: Uint8Array | undefined;
+  try {
+    cert = new x509.X509Certificate(new Uint8Array(der!));
+    const pk = parseCertificate(der!).publicKey;
+    point = pk.kind === 'ec' ? pk.point : undefined;
+  } catch {
+    throw new PkiConfigError('PKI_CERT', `${name}: the certificate is not a readable X.509 certificate`);
+  }
+  if (!point || !bytesEqual(point, sm2PublicKey(d)))
+    throw new PkiConfigError(
+      'PKI_KEY_MISMATCH',
+      `${name}: the private key does not belong to the certificate ${cert.subject} (or is not SM2)`,
+    );
+  const now = Date.now();
+  if (cert.notBefore.getTime() > now || cert.notAfter.getTime() < now)
+    throw new PkiConfigError('PKI_CERT_EXPIRED', `${name}: the certificate ${cert.subject} is not valid now`);
+  const key = sm2PrivateKey(d); // keeps its own copy
+  d.fill(0);
+  return { cert, der: der!, key, chain };
+}
+
+/** True when `issuer`'s SM2 key verifies `cert`'s signature (SM2-with-SM3, default ID). */
+function sm2IssuedBy(cert: Uint8Array, issuer: Uint8Array): boolean {
+  try {
+    const pk = parseCertificate(issuer).publicKey;
+    if (pk.kind !== 'ec') return false;
+    const n = parseDer(cert);
+    return sm2Verify(pk.point, n.child(0).raw, n.child(2).content.subarray(1));
+  } catch {
+    return false;
+  }
+}
+
+/** The operator's SM2 CA and TSA, checked as the P-256 ones are. */
+async function loadOperatorSm2(
+  c: NonNullable<OperatorPkiConfig['sm2']>,
+): Promise<NonNullable<ServerPki['sm2']>> {
+  const ca = await loadSm2Source('ca', c.ca);
+  const bc = ca.cert.getExtension(x509.BasicConstraintsExtension);
+  if (!bc?.ca)
+    throw new PkiConfigError(
+      'PKI_CA',
+      `ca (SM2): ${ca.cert.subject} is not a CA certificate (basicConstraints cA)`,
+    );
+  if (!c.tsa) return { ca };
+  const tsa = await loadSm2Source('tsa', c.tsa);
+  const eku = tsa.cert.getExtension(x509.ExtendedKeyUsageExtension);
+  if (!eku?.critical || eku.usages.length !== 1 || eku.usages[0] !== OID_TIME_STAMPING)
+    throw new PkiConfigError(
+      'PKI_TSA',
+      `tsa (SM2): ${tsa.cert.subject} needs a critical extended key usage of timeStamping only (RFC 3161 §2.3)`,
+    );
+  const issuer = [...tsa.chain, ca.der].find((i) => sm2IssuedBy(tsa.der, i));
+  if (!issuer)
+    throw new PkiConfigError('PKI_CHAIN', `tsa (SM2): ${tsa.cert.subject} is not issued by the SM2 CA`);
+  if (!tsa.chain.length) tsa.chain = [issuer];
+  return { ca, tsa };
+}
+
 /** Loads and checks the operator's PKI; every failure is a PkiConfigError naming the role and the fix. */
 export async function loadOperatorPki(c: OperatorPkiConfig): Promise<ServerPki> {
   const token = c.pkcs11 ? await Pkcs11Token.open(c.pkcs11) : undefined;
@@ -263,12 +376,14 @@ export async function loadOperatorPki(c: OperatorPkiConfig): Promise<ServerPki> 
         );
       if (!cred.chain.length) cred.chain = [issuer];
     }
+    const sm2 = c.sm2 ? await loadOperatorSm2(c.sm2) : undefined;
     return {
       dir: undefined,
       ca,
       tsa,
       seal,
-      anchors: [ca.der, ...extra],
+      sm2,
+      anchors: [ca.der, ...(sm2 ? [sm2.ca.der] : []), ...extra],
       created: false,
       close: () => token?.close(),
     };

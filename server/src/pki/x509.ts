@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, webcrypto } from 'node:crypto';
+import { SM2_DEFAULT_ID, sm2PublicKey, sm2Sign } from '../../../packages/core/src/gm/sm2';
 
 /**
  * Private keys that live outside WebCrypto (an HSM through PKCS#11): a CryptoKey-shaped handle whose
@@ -22,6 +23,49 @@ export function externalEcKey(sign: (digest: Uint8Array) => Promise<Uint8Array>)
   return key;
 }
 
+/**
+ * SM2 private keys (国密): WebCrypto has no SM2, so the CA, CRL and TSA keys of the SM2 hierarchy
+ * are CryptoKey-shaped handles whose signatures come from @sidian/core's SM2 (GB/T 32918.2) over
+ * the data with the default identifier 1234567812345678 (GM/T 0009 §10), DER SEQUENCE {r, s} as
+ * X.509 and CMS carry it (GM/T 0009 §7.3). The scalar stays in this closure, never exported.
+ */
+const sm2Keys = new WeakMap<object, { sign: (data: Uint8Array) => Uint8Array; publicKey: Uint8Array }>();
+
+/** SM2 with SM3 (GM/T 0006 1.2.156.10197.1.501), no parameters (GM/T 0015 §7.1). */
+export const OID_SM2_WITH_SM3 = '1.2.156.10197.1.501';
+/**
+ * The signing algorithm for @peculiar/x509's generators with an SM2 handle: an algorithm named by
+ * its OID is written as that OID with absent parameters, and the DER signature as it comes.
+ */
+export const SM2_SM3 = { name: OID_SM2_WITH_SM3 } as const;
+
+export function sm2PrivateKey(d: Uint8Array): CryptoKey {
+  const scalar = new Uint8Array(d);
+  const publicKey = sm2PublicKey(scalar);
+  const key = Object.freeze({
+    type: 'private',
+    extractable: false,
+    // @peculiar/x509's generators take the signing key's algorithm name over signingAlgorithm: the OID
+    algorithm: Object.freeze({ name: OID_SM2_WITH_SM3 }),
+    usages: Object.freeze(['sign']),
+  }) as unknown as CryptoKey;
+  sm2Keys.set(key, {
+    publicKey,
+    sign: (data) => sm2Sign(scalar, data, { publicKey, id: SM2_DEFAULT_ID }),
+  });
+  return key;
+}
+
+/** True for the SM2 handles made by sm2PrivateKey. */
+export function isSm2Key(key: CryptoKey): boolean {
+  return sm2Keys.has(key);
+}
+
+/** The public point (04 || x || y) of an SM2 handle. */
+export function sm2PublicPoint(key: CryptoKey): Uint8Array | undefined {
+  return sm2Keys.get(key)?.publicKey;
+}
+
 const nodeSubtle = webcrypto.subtle as unknown as SubtleCrypto;
 
 async function sign(
@@ -29,6 +73,14 @@ async function sign(
   key: CryptoKey,
   data: BufferSource,
 ): Promise<ArrayBuffer> {
+  const sm2 = sm2Keys.get(key);
+  if (sm2) {
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return sm2.sign(bytes).slice().buffer;
+  }
   const external = externalKeys.get(key);
   if (!external) return nodeSubtle.sign(algorithm, key, data);
   const a = algorithm as EcdsaParams;

@@ -58,14 +58,17 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     };
   });
 
-  // The trust anchors, then the enrolment CA's current CRL (an `X509 CRL` PEM block): what
-  // <licence-viewer trust="/api/trust"> checks seals against, so that a certificate revoked through
-  // this server is `revoked` in the viewer too. `?crl=0` gives the certificates alone.
+  // The trust anchors (the P-256 root, then the SM2 root), then each CA's current CRL (`X509 CRL`
+  // PEM blocks, the P-256 CA's first): what <licence-viewer trust="/api/trust"> checks seals against,
+  // so that a certificate revoked through this server is `revoked` in the viewer too. `?crl=0` gives
+  // the certificates alone.
   app.get('/api/trust', async (req, reply) => {
     reply.type('application/x-pem-file; charset=utf-8').header('cache-control', 'no-cache');
     if ((req.query as { crl?: string }).crl === '0') return reply.send(ctx.trustPem);
-    const crl = await ctx.ca.currentCrl();
-    return reply.header('sidian-crl-number', String(crl.number)).send(ctx.trustPem + crl.pem);
+    const crls = await ctx.ca.currentCrls();
+    return reply
+      .header('sidian-crl-number', String(crls[0]!.number))
+      .send(ctx.trustPem + crls.map((c) => c.pem).join(''));
   });
 
   // Binary bodies (PDF, timestamp queries) in their own scope: every content type arrives as a Buffer.

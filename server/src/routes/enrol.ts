@@ -1,8 +1,9 @@
 /** Citizen certificates: POST /api/enrol (CSR + portal token), GET /api/crl, revocation. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../auth';
 import type { Ctx } from '../context';
-import { badRequest, forbidden, HttpError, unauthorized } from '../errors';
+import { badRequest, forbidden, HttpError, notFound, unauthorized } from '../errors';
+import type { CaKind } from '../pki/ca';
 
 /** A fixed-window counter per key (in memory, per process, as @fastify/rate-limit keeps its own). */
 export class WindowLimiter {
@@ -69,9 +70,15 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
     });
   });
 
-  // The current full CRL, the same bytes from every instance on one database (see EnrolmentCa.currentCrl).
-  app.get('/api/crl', async (req, reply) => {
-    const crl = await ctx.ca.currentCrl();
+  // The current full CRL, the same bytes from every instance on one database (see EnrolmentCa.currentCrl):
+  // /api/crl of the P-256 CA, /api/crl/sm2 of the 国密 CA (signed with SM2-with-SM3).
+  app.get('/api/crl', (req, reply) => sendCrl(req, reply, 'p256'));
+  app.get('/api/crl/sm2', (req, reply) => {
+    if (!ctx.pki.sm2?.ca) throw notFound('this server has no SM2 CA / 本服务器未配置 SM2 CA');
+    return sendCrl(req, reply, 'sm2');
+  });
+  async function sendCrl(req: FastifyRequest, reply: FastifyReply, kind: CaKind) {
+    const crl = await ctx.ca.currentCrl(kind);
     reply
       .header('cache-control', 'public, no-cache')
       .header('etag', `"crl-${crl.number}"`)
@@ -80,7 +87,7 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       return reply.type('application/x-pem-file').send(crl.pem);
     }
     return reply.type('application/pkix-crl').send(Buffer.from(crl.der));
-  });
+  }
 
   /**
    * Revocation belongs to the certificate's holder (portal token; someone else's serial is "not

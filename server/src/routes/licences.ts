@@ -154,7 +154,7 @@ export async function prepareLicence(ctx: Ctx, dept: Department, body: Uint8Arra
       pdf: body,
       options: {
         trustAnchors: [ctx.trustPem],
-        crls: [(await ctx.ca.currentCrl()).pem],
+        crls: (await ctx.ca.currentCrls()).map((c) => c.pem),
         timeBudgetMs: ctx.limits.verifyTimeMs,
       },
     },

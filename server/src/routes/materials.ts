@@ -627,7 +627,7 @@ export async function materialRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
           },
         },
         // the server's current CRL: a certificate it revoked a moment ago no longer signs materials
-        { trustAnchors: [ctx.trustPem], crls: [(await ctx.ca.currentCrl()).der] },
+        { trustAnchors: [ctx.trustPem], crls: (await ctx.ca.currentCrls()).map((c) => c.der) },
       );
       if (report.integrity !== 'ok' || report.status === 'invalid' || !report.signer) {
         const why = report.reasons.join('; ') || report.integrity;

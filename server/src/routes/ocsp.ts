@@ -13,11 +13,14 @@ import { OcspResponder, OcspStatus, ocspError } from '../pki/ocsp';
 const REQUEST_BYTES = 16 * 1024;
 
 export async function ocspRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
-  const responder = new OcspResponder({
-    certificate: ctx.pki.ca.der,
-    key: ctx.pki.ca.key,
-    status: (serial) => ctx.ca.status(serial),
-  });
+  // the P-256 CA, and the SM2 CA when the server has one: each answers for the certificates it issued
+  const sm2 = ctx.pki.sm2?.ca;
+  const responder = new OcspResponder([
+    { certificate: ctx.pki.ca.der, key: ctx.pki.ca.key, status: (serial) => ctx.ca.status(serial, 'p256') },
+    ...(sm2
+      ? [{ certificate: sm2.der, key: sm2.key, status: (serial: string) => ctx.ca.status(serial, 'sm2') }]
+      : []),
+  ]);
   const send = async (reply: FastifyReply, request: Uint8Array | undefined) => {
     const { response } = request
       ? await responder.respond(request)

@@ -288,14 +288,17 @@ export function defineRevocationSuite(env: DbEnv): void {
         };
       };
       const before = await trustOf();
-      expect(before.crls).toHaveLength(1);
+      expect(before.crls).toHaveLength(2); // the P-256 CA's and the SM2 CA's
       expect((await verifyPdf(pdf, before)).signatures[0]!.trust).toBe('trusted');
       expect((await revoke(s.url, c, 0)).status).toBe(200);
       const after = await trustOf();
       expect((await verifyPdf(pdf, after)).signatures[0]!.trust).toBe('revoked');
       // the certificates alone, for tools that want only anchors
       const bare = await (await fetch(`${s.url}/api/trust?crl=0`)).text();
-      expect(bare).toBe(fs.readFileSync(caFile, 'utf8'));
+      expect(bare).toBe(
+        fs.readFileSync(caFile, 'utf8') +
+          fs.readFileSync(path.join(path.dirname(caFile), 'sm2-ca.pem'), 'utf8'),
+      );
     });
 
     it('GET /api/licences/:id/verification shares the cache with POST /api/verify; a revocation misses it', async () => {

@@ -17,6 +17,7 @@ import { devToken, runCli, startTestServer, tempDir, type TestServer } from './h
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { defineRevocationSuite } from './revocation-suite';
 import { defineDataSafetySuite } from './data-safety';
+import { defineGmPkiSuite } from './gm-pki-suite';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -152,10 +153,13 @@ export function defineServerSuite(env: DbEnv): void {
       const f = path.join(work, 'trust.pem');
       fs.writeFileSync(f, pem);
       expect(openssl(['x509', '-in', f, '-noout', '-subject'])).toContain('Sidian Development Root CA');
-      // the anchors, then the enrolment CA's current CRL (see revocation-suite.ts)
+      // the anchors (P-256 root, then the SM2 root), then each CA's current CRL (see revocation-suite.ts)
       const ca = fs.readFileSync(path.join(s.dataDir, 'pki', 'ca.pem'), 'utf8');
-      expect(pem.startsWith(ca)).toBe(true);
-      expect(pem.slice(ca.length)).toMatch(/^-----BEGIN X509 CRL-----\n[\s\S]+-----END X509 CRL-----\n$/);
+      const sm2 = fs.readFileSync(path.join(s.dataDir, 'pki', 'sm2-ca.pem'), 'utf8');
+      expect(pem.startsWith(ca + sm2)).toBe(true);
+      expect(pem.slice(ca.length + sm2.length)).toMatch(
+        /^(-----BEGIN X509 CRL-----\n[^-]+-----END X509 CRL-----\n){2}$/,
+      );
     });
 
     it('the development PKI: TSA with critical timeStamping EKU, seal certificate and PKCS#12 that core reads', async () => {
@@ -1060,4 +1064,5 @@ export function defineServerSuite(env: DbEnv): void {
   });
 
   defineRevocationSuite(env);
+  defineGmPkiSuite(env);
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateDevPki, writeDevPki, type DevPkiSet } from '../pki/dev-pki';
+import { generateDevPki, sm2TsaSigner, writeDevPki, type DevPkiSet } from '../pki/dev-pki';
 import { tempDir } from '../test/harness';
 import { blockSerials, TsaResponder } from './responder';
 
@@ -26,6 +26,34 @@ const query = (args: string[]) => {
 };
 
 describe('TsaResponder', () => {
+  it('an SM3 request (openssl ts -query -sm3): an SM2 token when an SM2 TSA is configured, else badAlg; pkijs reads the SM2 token', async () => {
+    const without = new TsaResponder({
+      signer: { certificate: pki.tsa.der, chain: [pki.ca.der], key: pki.tsa.key },
+      nextSerial: async () => 1n,
+    });
+    const refused = await without.respond(query(['-sm3']));
+    expect([refused.granted, refused.failure]).toEqual([false, 'badAlg']);
+
+    const withSm2 = new TsaResponder({
+      signer: { certificate: pki.tsa.der, chain: [pki.ca.der], key: pki.tsa.key },
+      sm2Signer: sm2TsaSigner(pki.sm2.tsa, pki.sm2.ca),
+      nextSerial: async () => 2n,
+    });
+    const res = await withSm2.respond(query(['-sm3', '-cert']));
+    expect(res.granted).toBe(true);
+    const resp = pkijs.TimeStampResp.fromBER(res.reply.slice().buffer);
+    const sd = new pkijs.SignedData({ schema: resp.timeStampToken!.content });
+    expect(sd.signerInfos[0]!.digestAlgorithm.algorithmId).toBe('1.2.156.10197.1.401');
+    expect(sd.signerInfos[0]!.signatureAlgorithm.algorithmId).toBe('1.2.156.10197.1.501');
+    expect(new Uint8Array(sd.certificates![0]!.toSchema().toBER())).toEqual(pki.sm2.tsa.der);
+    // openssl ts -reply -text reads it (its verification would need the SM2 ID, which ts has no option for)
+    const f = path.join(dir, 'sm2.tsr');
+    fs.writeFileSync(f, res.reply);
+    const text = execFileSync('openssl', ['ts', '-reply', '-in', f, '-text'], { encoding: 'utf8' });
+    expect(text).toMatch(/Hash Algorithm: sm3/);
+    expect(text).toMatch(/Status: Granted/);
+  });
+
   it('pkijs reads the reply; large serials and fixed times come out right; openssl verifies', async () => {
     const serial = 2n ** 70n + 5n;
     const tsa = new TsaResponder({

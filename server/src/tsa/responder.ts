@@ -3,8 +3,16 @@
  * Requests that cannot be honoured get a `rejection` with the matching PKIFailureInfo bit, never an
  * HTTP error: the client library decides. Serial numbers come from a persistent counter reserved
  * in blocks, so they never repeat across restarts or crashes (a crash only leaves a gap).
+ *
+ * 国密: a request whose message imprint is SM3 (GM/T 0006 1.2.156.10197.1.401) is answered by the SM2
+ * TSA, when one is configured: a token whose SignerInfo digests with SM3 and signs with
+ * SM2-with-SM3 (1.2.156.10197.1.501; the SM2 default ID, GM/T 0009 §10), ESSCertIDv2 hashing the
+ * TSA certificate with SM3. Every other hash gets the ECDSA P-256 / SHA-256 token as before. The
+ * hash of the imprint is the request's one option a client always sets, so asking for SM3 is asking
+ * for the 国密 token (GM/T 0033 time stamps are SM3/SM2 throughout).
  */
 import { webcrypto } from 'node:crypto';
+import { sm3 } from '../../../packages/core/src/gm/sm3';
 import { subtle as hsmAwareSubtle } from '../pki/x509';
 import {
   children,
@@ -39,12 +47,15 @@ const OID = {
   signedData: '1.2.840.113549.1.7.2',
   sha256: '2.16.840.1.101.3.4.2.1',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sm3: '1.2.156.10197.1.401',
+  sm2WithSm3: '1.2.156.10197.1.501',
 };
 
 const HASHES: Record<string, { name: string; length: number }> = {
   '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', length: 32 },
   '2.16.840.1.101.3.4.2.2': { name: 'SHA-384', length: 48 },
   '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', length: 64 },
+  [OID.sm3]: { name: 'SM3', length: 32 },
 };
 
 /** PKIFailureInfo bit numbers (RFC 3161 §2.4.2). */
@@ -65,8 +76,17 @@ export interface TsaSigner {
   key: CryptoKey; // ECDSA P-256
 }
 
+/** The SM2 TSA: its key signs the DER of the signed attributes (SM2 over SM3(Z || data), DER {r, s}). */
+export interface Sm2TsaSigner {
+  certificate: Uint8Array;
+  chain: Uint8Array[];
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
 export interface TsaResponderOptions {
   signer: TsaSigner;
+  /** Answers requests with an SM3 imprint (absent: they get badAlg). */
+  sm2Signer?: Sm2TsaSigner;
   /** Serial numbers: returns the next unused value (persisted by the caller). */
   nextSerial: () => Promise<bigint>;
   policy?: string;
@@ -147,6 +167,41 @@ function certificateNames(cert: Uint8Array): { issuer: Uint8Array; subject: Uint
   return { serial: raw(cert, f[i]!), issuer: raw(cert, f[i + 2]!), subject: raw(cert, f[i + 4]!) };
 }
 
+/** What differs between the ECDSA and the SM2 token: the signer's names, its digest and signature. */
+interface SigningProfile {
+  tsaName: Uint8Array;
+  sid: Uint8Array;
+  certsField: Uint8Array;
+  digestAlg: Uint8Array;
+  signatureAlg: Uint8Array;
+  digest(data: Uint8Array): Promise<Uint8Array>;
+  /** DER signature over the DER of the signed attributes. */
+  sign(signedAttrs: Uint8Array): Promise<Uint8Array>;
+  /** signing-certificate-v2 attribute (RFC 5035). */
+  sigCertAttr: () => Promise<Uint8Array>;
+}
+
+/** signing-certificate-v2 (RFC 5035): ESSCertIDv2, hashAlgorithm omitted for SHA-256 (the DEFAULT). */
+function signingCertificateV2(cert: Uint8Array, hashOid: string, certHash: Uint8Array): Uint8Array {
+  const names = certificateNames(cert);
+  const issuerSerial = seq(seq(tlv(0xa4, names.issuer)), names.serial);
+  const essCertIdV2 = seq(
+    ...(hashOid === OID.sha256 ? [] : [seq(oid(hashOid))]),
+    octets(certHash),
+    issuerSerial,
+  );
+  return seq(oid(OID.signingCertificateV2), set(seq(seq(essCertIdV2))));
+}
+
+function profileNames(certificate: Uint8Array, chain: Uint8Array[], includeChain: boolean | undefined) {
+  const names = certificateNames(certificate);
+  return {
+    tsaName: tlv(0xa0, tlv(0xa4, names.subject)), // [0] EXPLICIT GeneralName directoryName
+    sid: seq(names.issuer, names.serial), // IssuerAndSerialNumber
+    certsField: tlv(0xa0, certificate, ...(includeChain ? chain : [])),
+  };
+}
+
 export class TsaResponder {
   private readonly policy: string;
   private readonly policyDer: Uint8Array;
@@ -179,7 +234,42 @@ export class TsaResponder {
     this.tsaName = tlv(0xa0, tlv(0xa4, names.subject)); // [0] EXPLICIT GeneralName directoryName
     this.sid = seq(names.issuer, names.serial); // IssuerAndSerialNumber
     this.certsField = tlv(0xa0, o.signer.certificate, ...(o.includeChain ? o.signer.chain : []));
+    this.ecdsaProfile = {
+      tsaName: this.tsaName,
+      sid: this.sid,
+      certsField: this.certsField,
+      digestAlg: TsaResponder.C.sha256Alg,
+      signatureAlg: TsaResponder.C.ecdsaAlg,
+      digest: async (d) => new Uint8Array(await subtle.digest('SHA-256', d)),
+      sign: async (d) =>
+        ecdsaDer(
+          // through pki/x509's subtle: a TSA key held in an HSM (PKCS#11) signs as a WebCrypto key does
+          new Uint8Array(
+            await hsmAwareSubtle.sign(
+              { name: 'ECDSA', hash: 'SHA-256' },
+              this.o.signer.key,
+              new Uint8Array(d),
+            ),
+          ),
+        ),
+      sigCertAttr: () => this.signingCertificateV2(),
+    };
+    const sm2 = o.sm2Signer;
+    if (sm2) {
+      const attr = signingCertificateV2(sm2.certificate, OID.sm3, sm3(sm2.certificate));
+      this.sm2Profile = {
+        ...profileNames(sm2.certificate, sm2.chain, o.includeChain),
+        digestAlg: seq(oid(OID.sm3)), // GM/T 0010 §7: absent parameters
+        signatureAlg: seq(oid(OID.sm2WithSm3)),
+        digest: async (d) => sm3(d),
+        sign: (d) => sm2.sign(d),
+        sigCertAttr: async () => attr,
+      };
+    }
   }
+
+  private readonly ecdsaProfile: SigningProfile;
+  private readonly sm2Profile?: SigningProfile;
 
   get policyOid(): string {
     return this.policy;
@@ -209,8 +299,12 @@ export class TsaResponder {
     }
     if (req.version !== 1) return rejection('badRequest', 'unsupported request version');
     const hash = HASHES[req.hashOid];
-    if (!hash)
-      return rejection('badAlg', `hash algorithm ${req.hashOid} is not accepted (SHA-256, SHA-384, SHA-512)`);
+    const profile = req.hashOid === OID.sm3 ? this.sm2Profile : this.ecdsaProfile;
+    if (!hash || !profile)
+      return rejection(
+        'badAlg',
+        `hash algorithm ${req.hashOid} is not accepted (SHA-256, SHA-384, SHA-512${this.sm2Profile ? ', SM3' : ''})`,
+      );
     if (req.imprintLength !== hash.length)
       return rejection('badDataFormat', 'message imprint length does not match its algorithm');
     if (req.reqPolicy && req.reqPolicy !== this.policy)
@@ -234,34 +328,32 @@ export class TsaResponder {
       generalizedTime(genTime),
       this.accuracy,
       ...(req.nonceRaw ? [req.nonceRaw] : []),
-      this.tsaName,
+      profile.tsaName,
     );
-    const digest = new Uint8Array(await subtle.digest('SHA-256', tstInfo));
+    const digest = await profile.digest(tstInfo);
     // DER SET OF: sorted by encoding (verifiers that re-encode must get the same bytes)
     const attrs = [
       C.contentTypeAttr,
       seq(C.messageDigestOid, set(octets(digest))),
-      await this.signingCertificateV2(),
+      await profile.sigCertAttr(),
     ].sort(compareBytes);
     const signedAttrs = set(...attrs);
-    const signature = ecdsaDer(
-      // through pki/x509's subtle: a TSA key held in an HSM (PKCS#11) signs as a WebCrypto key does
-      new Uint8Array(
-        await hsmAwareSubtle.sign(
-          { name: 'ECDSA', hash: 'SHA-256' },
-          this.o.signer.key,
-          new Uint8Array(signedAttrs),
-        ),
-      ),
-    );
+    const signature = await profile.sign(new Uint8Array(signedAttrs));
     const signedAttrsImplicit = new Uint8Array(signedAttrs);
     signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT
-    const signerInfo = seq(C.v1, this.sid, C.sha256Alg, signedAttrsImplicit, C.ecdsaAlg, octets(signature));
+    const signerInfo = seq(
+      C.v1,
+      profile.sid,
+      profile.digestAlg,
+      signedAttrsImplicit,
+      profile.signatureAlg,
+      octets(signature),
+    );
     const signedData = seq(
       C.v3,
-      set(C.sha256Alg),
+      set(profile.digestAlg),
       seq(C.tstInfoOid, tlv(0xa0, octets(tstInfo))),
-      ...(req.certReq ? [this.certsField] : []),
+      ...(req.certReq ? [profile.certsField] : []),
       set(signerInfo),
     );
     const token = seq(C.signedDataOid, tlv(0xa0, signedData));

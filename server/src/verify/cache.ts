@@ -119,7 +119,9 @@ export async function verifyWithServerState(
   load: () => Promise<Uint8Array> | Uint8Array,
   o: { validationTime?: string; transferOk?: boolean; signal?: AbortSignal } = {},
 ): Promise<CachedReport> {
-  const crl = await ctx.ca.currentCrl();
+  // every CA's CRL (P-256 and SM2) carries the same number: the first names the state
+  const crls = await ctx.ca.currentCrls();
+  const crl = crls[0]!;
   const key = [sha256, anchorsHash(ctx.trustPem), String(crl.number), o.validationTime ?? 'now'].join('|');
   const { report, hit } = await ctx.reports.get(
     key,
@@ -131,7 +133,7 @@ export async function verifyWithServerState(
           transferOk: o.transferOk,
           options: {
             trustAnchors: [ctx.trustPem],
-            crls: [crl.pem],
+            crls: crls.map((c) => c.pem),
             timeBudgetMs: ctx.limits.verifyTimeMs,
             validationTime: o.validationTime,
           },
@@ -139,7 +141,7 @@ export async function verifyWithServerState(
         ctx.limits.verifyTimeMs * 3,
         o.signal,
       ),
-    crl.nextUpdate.getTime(),
+    Math.min(...crls.map((c) => c.nextUpdate.getTime())),
   );
   return { report, cache: hit ? 'hit' : 'miss', crlNumber: crl.number };
 }
