@@ -35,7 +35,9 @@ export type ElementErrorCode =
   /** The server refused the applicant's signature over a material: it does not verify over the stored bytes. */
   | 'SIGNATURE_REFUSED'
   /** Required materials are missing. */
-  | 'MATERIALS_MISSING';
+  | 'MATERIALS_MISSING'
+  /** The signer's holder declined the batch at its one confirmation (批量签署). */
+  | 'BATCH_DECLINED';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;
