@@ -17,6 +17,7 @@ import { devToken, runCli, startTestServer, tempDir, type TestServer } from './h
 import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { defineRevocationSuite } from './revocation-suite';
 import { defineDataSafetySuite } from './data-safety';
+import { defineBatchRegistrationSuite } from './batch-registration';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -938,6 +939,7 @@ export function defineServerSuite(env: DbEnv): void {
   });
 
   defineDataSafetySuite(env);
+  defineBatchRegistrationSuite(env);
 
   // ------------------------------------------------------------------ audit (last: it edits the database)
   describe('audit trail (全程留痕)', () => {
