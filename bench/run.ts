@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- cli|sign|verify|server|upload|viewer|bundle ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- cli|sign|verify|server|upload|viewer|bundle|batch ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { benchBatch } from './batch/run';
 import { benchBundle } from './bundle';
 import { benchCli } from './cli';
 import { benchSign } from './sign';
@@ -41,6 +42,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   upload: benchUpload,
   viewer: benchViewer,
   bundle: benchBundle,
+  batch: benchBatch,
 };
 
 async function main(): Promise<void> {

@@ -3,13 +3,23 @@
  * it they need, and hash the rest in chunks straight from the file, read ahead on a thread of
  * their own (read-ahead.ts).
  */
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { RandomAccessFile } from '@sidian/core';
 import { readRangesAhead } from './read-ahead';
 
 export interface OpenFile extends RandomAccessFile {
+  /**
+   * Starts hashing the whole file now, so that `digestRanges(hash, [[0, size]], extra)` later only
+   * has the extra bytes left to hash (a signature appended to this file; server/src/cli/sign.ts).
+   */
+  hashAhead(hash: 'SHA-256'): void;
   close(): void;
 }
+
+/** Reads of the whole-file hash: 1 MiB, 4 in flight, so that hashing overlaps reading. */
+const AHEAD_CHUNK = 1 << 20;
+const AHEAD_READS = 4;
 
 export function openFile(path: string): OpenFile {
   const fd = openSync(path, 'r');
@@ -20,7 +30,38 @@ export function openFile(path: string): OpenFile {
     closeSync(fd);
     throw e;
   }
-  const short = (position: number) => new Error(`${path} ended early at byte ${position} (did it change while being read?)`);
+  let ahead: { hash: string; hashed: Promise<Hash> } | undefined;
+  let closed = false;
+  const readAt = (into: Uint8Array, position: number) =>
+    new Promise<number>((resolve, reject) =>
+      read(fd, into, 0, into.length, position, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+    );
+  /** SHA-256 of [0, size), the reads AHEAD_READS chunks ahead of the hashing. */
+  async function hashWhole(): Promise<Hash> {
+    const h = createHash('sha256');
+    const buffers = Array.from({ length: AHEAD_READS + 1 }, () => new Uint8Array(AHEAD_CHUNK));
+    const chunks = Math.ceil(size / AHEAD_CHUNK);
+    const reads: Promise<number>[] = [];
+    const issue = (i: number) => {
+      if (i >= chunks || closed) return;
+      const at = i * AHEAD_CHUNK;
+      reads[i] = readAt(buffers[i % buffers.length]!.subarray(0, Math.min(AHEAD_CHUNK, size - at)), at);
+    };
+    for (let i = 0; i < AHEAD_READS; i++) issue(i);
+    for (let i = 0; i < chunks; i++) {
+      if (closed) throw new Error(`${path} was closed while being hashed`);
+      const at = i * AHEAD_CHUNK;
+      const want = Math.min(AHEAD_CHUNK, size - at);
+      const got = await reads[i]!;
+      if (got !== want) throw short(at + got);
+      // the buffer of chunk i - 1 is free again: the read of chunk i + AHEAD_READS may fill it
+      issue(i + AHEAD_READS);
+      h.update(buffers[i % buffers.length]!.subarray(0, got));
+    }
+    return h;
+  }
+  const short = (position: number) =>
+    new Error(`${path} ended early at byte ${position} (did it change while being read?)`);
   return {
     size,
     readSync(into, position) {
@@ -35,7 +76,9 @@ export function openFile(path: string): OpenFile {
       let o = 0;
       while (o < into.length) {
         const n = await new Promise<number>((resolve, reject) =>
-          read(fd, into, o, into.length - o, position + o, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+          read(fd, into, o, into.length - o, position + o, (err, bytes) =>
+            err ? reject(err) : resolve(bytes),
+          ),
         );
         if (n === 0) throw short(position + o);
         o += n;
@@ -44,7 +87,24 @@ export function openFile(path: string): OpenFile {
     readRanges(ranges, each) {
       return readRangesAhead(fd, size, ranges, each);
     },
+    hashAhead(hash) {
+      if (ahead) return;
+      const hashed = hashWhole();
+      hashed.catch(() => undefined); // seen where it is used; unused when the signer's digest differs
+      ahead = { hash, hashed };
+    },
+    digestRanges(hash, ranges, extra) {
+      const wholeFile = ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === size;
+      if (!ahead || ahead.hash !== hash || !wholeFile) return undefined;
+      const { hashed } = ahead;
+      ahead = undefined; // a hash is finished once
+      return hashed.then((h) => {
+        for (const e of extra) h.update(e);
+        return new Uint8Array(h.digest());
+      });
+    },
     close() {
+      closed = true;
       closeSync(fd);
     },
   };

@@ -74,6 +74,8 @@ export async function digestFileRanges(
   ranges: [number, number][],
   extra: Uint8Array[] = [],
 ): Promise<Uint8Array> {
+  const started = file.digestRanges?.(hash, ranges, extra);
+  if (started) return started;
   const h = incrementalHash(hash);
   if (!h) {
     // no incremental hash here: gather the ranges (WebCrypto hashes one buffer)

@@ -29,6 +29,16 @@ export {
   type SignatureUpdate,
   type PreparedField,
 } from './sign/sign-pdf';
+export {
+  sealBatch,
+  type BatchDocument,
+  type BatchItemResult,
+  type BatchProgress,
+  type SealBatchOptions,
+  type SealBatchResult,
+  type SealedDocument,
+  type SealRule,
+} from './sign/batch';
 export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';

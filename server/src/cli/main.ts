@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, describeFileError } from './args';
+import { loadCachedCommand } from './cached-module';
 
 interface Command {
   summary: string;
@@ -29,6 +30,11 @@ async function serverModule<T>(name: string): Promise<T> {
     register();
   }
   return (await import(new URL(`../../src/cli/${name}.ts`, import.meta.url).href)) as T;
+}
+
+/** sign, verify and extend: from the built CommonJS file and its code cache when there is one. */
+async function coreModule<T>(name: string, fromSource: () => Promise<T>): Promise<T> {
+  return loadCachedCommand<T>(name, import.meta.url) ?? (await fromSource());
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -57,7 +63,7 @@ const COMMANDS: Record<string, Command> = {
   --field NAME           签名域名称 the signature field's name (unique; default signature-N)
   --tsa URL              时间戳服务 RFC 3161 time-stamp authority (level B-T)
   --certify 1|2|3        认证签名 certify: 1 no changes, 2 form filling and signing, 3 also annotations`,
-    run: async (args) => (await import('./sign')).signCommand(args),
+    run: async (args) => (await coreModule('sign', () => import('./sign'))).signCommand(args),
   },
   verify: {
     summary: '验证签名 verify the signatures of PDFs',
@@ -73,7 +79,7 @@ const COMMANDS: Record<string, Command> = {
   --json         输出 JSON 报告 print the report as JSON (validationTime and evidence per signature)
 
   exit 0 有效 valid, 1 无效 invalid, 2 无法确定 indeterminate, 3 未签名 unsigned, 4 无法读取 unreadable`,
-    run: async (args) => (await import('./verify')).verifyCommand(args),
+    run: async (args) => (await coreModule('verify', () => import('./verify'))).verifyCommand(args),
   },
   extend: {
     summary: '添加长期验证数据 add long-term validation data (PAdES B-LT / B-LTA)',
@@ -92,7 +98,7 @@ const COMMANDS: Record<string, Command> = {
   --offline              不联网 fetch nothing: use only --trust, --crl and --ocsp (otherwise CRLs come
                          from the certificates' distribution points and OCSP from their AIA)
   --json                 输出 JSON print {output, level, added} as JSON`,
-    run: async (args) => (await import('./extend')).extendCommand(args),
+    run: async (args) => (await coreModule('extend', () => import('./extend'))).extendCommand(args),
   },
   seal: {
     summary: '电子印章 GB/T 38540 electronic seals: make, show, verify',

@@ -13,7 +13,7 @@ import {
   type SignatureUpdate,
   type SignOptions,
 } from '@sidian/core';
-import { openFile } from '../file-source';
+import { openFile, type OpenFile } from '../file-source';
 import { UsageError, parse, readPassword } from './args';
 
 export async function signCommand(args: string[]): Promise<number> {
@@ -67,13 +67,23 @@ export async function signCommand(args: string[]): Promise<number> {
     certify = Number(values.certify) as 1 | 2 | 3;
   }
 
-  const signer = values.key
-    ? await pemKeySigner(values.key, values.cert)
-    : values['pkcs11-label']
-      ? await pkcs11Signer(values['pkcs11-label'], values.cert)
-      : await p12Signer(values.p12!, await readPassword(values));
   const image = values.image ? readFileSync(values.image) : undefined;
-  const result = await signFile(input, output, {
+  // asked before anything is written (a prompt may be left with Ctrl-C)
+  const password = !values.key && !values['pkcs11-label'] ? await readPassword(values) : undefined;
+  // the input is copied and hashed while the key is being loaded (startSigning)
+  const started = startSigning(input, output);
+  let signer;
+  try {
+    signer = values.key
+      ? await pemKeySigner(values.key, values.cert)
+      : values['pkcs11-label']
+        ? await pkcs11Signer(values['pkcs11-label'], values.cert)
+        : await p12Signer(values.p12!, password);
+  } catch (e) {
+    await started.abandon();
+    throw e;
+  }
+  const result = await finishSigning(started, {
     signer,
     image: image ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : undefined,
     mode,
@@ -157,9 +167,49 @@ export async function signFile(
   output: string,
   options: SignOptions,
 ): Promise<SignatureUpdate> {
+  return finishSigning(startSigning(input, output), options);
+}
+
+interface StartedSigning {
+  input: string;
+  output: string;
+  file: OpenFile;
+  tmp: string;
+  copying: Promise<void>;
+  /** Closes the file and removes the copy: nothing was signed. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * The work of signing that needs no key, started at once: the copy of the input beside the output
+ * (the output is input ‖ update) and the SHA-256 of the whole input, which is the first and largest
+ * part of the signature's digest (ISO 32000-1 §12.8.1: the first ByteRange range runs from byte 0
+ * to /Contents in the update, after the whole input). Both run while the key is decrypted and the
+ * signature's objects are planned; a signer whose digest is not SHA-256 hashes the file again.
+ */
+function startSigning(input: string, output: string): StartedSigning {
   const file = openFile(input);
+  file.hashAhead('SHA-256');
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   const copying = copyFile(input, tmp);
+  // a failure is seen (and reported) where the copy is awaited
+  copying.catch(() => undefined);
+  return {
+    input,
+    output,
+    file,
+    tmp,
+    copying,
+    async abandon() {
+      await copying.catch(() => undefined);
+      rmSync(tmp, { force: true });
+      file.close();
+    },
+  };
+}
+
+async function finishSigning(started: StartedSigning, options: SignOptions): Promise<SignatureUpdate> {
+  const { input, output, file, tmp, copying } = started;
   let fd: number | undefined;
   try {
     const result = await signPdfUpdate(file, options);

@@ -233,39 +233,98 @@ export async function insertLicence(
     .execute();
 }
 
+/**
+ * Registers one sealed licence PDF for `dept`: checks it (registrationProblems), stores it as B-LTA
+ * (prepareLicence) and files it in one transaction with its audit entry. Throws HttpError with the refusal.
+ */
+async function registerLicence(
+  ctx: Ctx,
+  dept: Department,
+  body: Uint8Array | undefined,
+): Promise<LicencesTable> {
+  if (!body || body.length === 0)
+    throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
+  if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
+  const prepared = await prepareLicence(ctx, dept, body);
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await insertLicence(trx, ctx, dept, prepared);
+      await ctx.hooks.afterLicenceInsert?.();
+      await ctx.audit.append(trx, {
+        actor: actorOf(dept),
+        action: 'licence.register',
+        subject: `licence:${prepared.licence.identifier}`,
+      });
+    });
+  } catch (e) {
+    // a unique-key race with a concurrent registration of the same licence
+    if (/unique|duplicate/i.test((e as Error).message ?? '') && !(e as { status?: number }).status) {
+      throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
+    }
+    throw e;
+  }
+  return findLicence(ctx, prepared.licence.identifier);
+}
+
+/** Licences one batch registration may carry (each is verified and extended like a single one). */
+const BATCH_MAX = 100;
+
+/** The licences of a batch body: {"licences": [base64, ...]}, 1 to BATCH_MAX of them. */
+function batchBody(body: Uint8Array | undefined): Uint8Array[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array()));
+  } catch {
+    throw badRequest('send {"licences": [base64 PDF, ...]} as JSON', 'BATCH_BAD_BODY');
+  }
+  const list = (parsed as { licences?: unknown } | null)?.licences;
+  if (!Array.isArray(list) || list.length === 0 || list.some((x) => typeof x !== 'string'))
+    throw badRequest('send {"licences": [base64 PDF, ...]} with at least one licence', 'BATCH_BAD_BODY');
+  if (list.length > BATCH_MAX) throw badRequest(`at most ${BATCH_MAX} licences per batch`, 'BATCH_TOO_LARGE');
+  return (list as string[]).map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+}
+
 export async function licenceRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (scope) => {
     binaryBodies(scope, ctx.limits.verifyBodyBytes);
     scope.post('/api/licences', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req, reply) => {
       const dept = await ctx.auth.requireDepartment(req);
-      const body = req.body as Uint8Array | undefined;
-      if (!body || body.length === 0)
-        throw badRequest('send the sealed licence PDF as the request body', 'EMPTY_BODY');
-      if (!looksLikePdf(body)) throw unprocessable('the body is not a PDF (no %PDF- header)', 'PDF_NOT_PDF');
-      const prepared = await prepareLicence(ctx, dept, body);
-      try {
-        await ctx.db.transaction().execute(async (trx) => {
-          await insertLicence(trx, ctx, dept, prepared);
-          await ctx.hooks.afterLicenceInsert?.();
-          await ctx.audit.append(trx, {
-            actor: actorOf(dept),
-            action: 'licence.register',
-            subject: `licence:${prepared.licence.identifier}`,
-          });
-        });
-      } catch (e) {
-        // a unique-key race with a concurrent registration of the same licence
-        if (/unique|duplicate/i.test((e as Error).message ?? '') && !(e as { status?: number }).status) {
-          throw conflict('a licence with this identifier is already registered', 'LICENCE_EXISTS');
-        }
-        throw e;
-      }
-      const l = prepared.licence;
-      const row = await findLicence(ctx, l.identifier);
+      const row = await registerLicence(ctx, dept, req.body as Uint8Array | undefined);
       return reply
         .status(201)
-        .header('location', `/api/licences/${encodeURIComponent(l.identifier)}`)
+        .header('location', `/api/licences/${encodeURIComponent(row.id)}`)
         .send(publicLicence(row));
+    });
+    // 批量登记: the licences of a batch sealing (sealBatch) in one call, JSON
+    // {"licences": [base64 PDF, ...]}; each one is registered on its own (its own checks and
+    // transaction, as POST /api/licences), so one refusal does not undo or stop the others.
+    scope.post('/api/licences/batch', { bodyLimit: ctx.limits.verifyBodyBytes }, async (req) => {
+      const dept = await ctx.auth.requireDepartment(req);
+      const pdfs = batchBody(req.body as Uint8Array | undefined);
+      const results = [];
+      for (const [index, pdf] of pdfs.entries()) {
+        try {
+          const row = await registerLicence(ctx, dept, pdf);
+          results.push({ index, status: 201, licence: publicLicence(row) });
+        } catch (e) {
+          // the earlier items are registered: the answer must still say which, so nothing escapes
+          if (e instanceof HttpError) {
+            results.push({ index, status: e.status, error: e.code, message: e.message });
+          } else if ((e as Error)?.name === 'SidianError') {
+            results.push({
+              index,
+              status: 422,
+              error: String((e as { code?: unknown }).code),
+              message: (e as Error).message,
+            });
+          } else {
+            req.log.error({ err: e, index }, 'batch licence registration failed');
+            results.push({ index, status: 500, error: 'INTERNAL', message: 'internal server error' });
+          }
+        }
+      }
+      const registered = results.filter((r) => r.status === 201).length;
+      return { registered, failed: results.length - registered, results };
     });
   });
 

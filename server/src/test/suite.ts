@@ -18,6 +18,7 @@ import { minimalPdf, sampleLicence, sealWith } from './pdfs';
 import { defineRevocationSuite } from './revocation-suite';
 import { defineDataSafetySuite } from './data-safety';
 import { defineGmPkiSuite } from './gm-pki-suite';
+import { defineBatchRegistrationSuite } from './batch-registration';
 import { signPdf, signerFromPkcs12 } from '@sidian/core';
 
 export interface DbEnv {
@@ -1006,6 +1007,7 @@ export function defineServerSuite(env: DbEnv): void {
   });
 
   defineDataSafetySuite(env);
+  defineBatchRegistrationSuite(env);
 
   // ------------------------------------------------------------------ audit (last: it edits the database)
   describe('audit trail (全程留痕)', () => {

@@ -19,6 +19,13 @@ export interface RandomAccessFile {
    * In Node, `openFile` (server/src/file-source.ts) reads them ahead on a thread of its own.
    */
   readRanges?(ranges: [number, number][], each: (chunk: Uint8Array) => void): Promise<void> | undefined;
+  /**
+   * Optional: the digest (`hash` is a DigestName such as 'SHA-256') of `ranges` followed by `extra`
+   * from a hash of the file the caller has already started, or undefined when it has none that
+   * fits. Signing appends to the file and digests all of it first, so a command that knows it will
+   * sign can hash the input while it loads the key (`sidian sign`, server/src/cli/sign.ts).
+   */
+  digestRanges?(hash: string, ranges: [number, number][], extra: Uint8Array[]): Promise<Uint8Array> | undefined;
 }
 
 /** What `signPdfUpdate`, `verifyPdf` and `PdfDocument.load` read: the bytes, or a file to read them from. */

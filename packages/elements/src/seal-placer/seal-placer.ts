@@ -1,6 +1,19 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { DEFAULT_SEAL_SIZE, PdfDocument, SidianError, listFields, signPdf, type PreparedField, type Signer } from '@sidian/core';
+import {
+  DEFAULT_SEAL_SIZE,
+  PdfDocument,
+  listFields,
+  SidianError,
+  sealBatch,
+  signPdf,
+  type BatchDocument,
+  type PreparedField,
+  type SealBatchResult,
+  type SealedDocument,
+  type SealRule,
+  type Signer,
+} from '@sidian/core';
 import { SidianElement } from '../shared/base';
 import { fetchBytes, sha256Hex, signedName, toFile } from '../shared/bytes';
 import { SidianElementError, errorCode } from '../shared/errors';
@@ -34,6 +47,12 @@ export interface SealedDetail {
   pdf: Uint8Array;
   sha256: string;
 }
+export interface BatchProgressDetail {
+  done: number;
+  total: number;
+  sealed: number;
+  failed: number;
+}
 
 const MM = 72 / 25.4;
 const STEP = MM; // an arrow key moves the seal 1 mm; with Shift 10 mm
@@ -45,6 +64,7 @@ const STEP = MM; // an arrow key moves the seal 1 mm; with Shift 10 mm
  *
  * @event placement-change - The placements changed: `{placements}` (PDF points).
  * @event sealed - The document was sealed: `{pdf, sha256}` (signed bytes, hex SHA-256).
+ * @event batch-progress - One document of `sealBatch()` finished: `{done, total, sealed, failed}`.
  *
  * @csspart toolbar - The bar with navigation, placement and the seal button.
  * @csspart viewport - The scrolling column of pages.
@@ -54,6 +74,7 @@ const STEP = MM; // an arrow key moves the seal 1 mm; with Shift 10 mm
  * @csspart strip - One strip of a seam seal (骑缝章) preview.
  * @csspart coordinates - The coordinate entry fields.
  * @csspart seal-button - The 盖章 button.
+ * @csspart cancel-button - The button that cancels a running batch (批量签署).
  * @csspart status - The status / error line.
  * @csspart button - Every button.
  *
@@ -113,6 +134,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   /** The code and the engine's own message of the last error, behind 技术详情. */
   @state() private detail = '';
   @state() private announcement = '';
+  @state() private batch?: { controller: AbortController; total: number };
   private pageSizes: PageSize[] = [];
   private signedFile?: File;
   private drag?: { id: number; dx: number; dy: number; moved: boolean };
@@ -268,6 +290,76 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     this.placement = undefined;
     this.setState(this.documentBytes ? 'loaded' : 'empty', '', 'info');
   }
+
+  /**
+   * 批量签署: seals every document with `.signer` and the seal image by one rule — by default the
+   * mode and placement shown now — after one confirmation (`confirmBatch`, by default the browser's
+   * confirm dialog). Shows progress and a cancel button; a document that fails does not stop the
+   * others. Each signed file goes to `onSealed` and is not kept. Rejects with NO_SIGNER,
+   * NO_SEAL_IMAGE, NO_PLACEMENT, BUSY, DISABLED or BATCH_DECLINED before anything is sealed.
+   */
+  async sealBatch(
+    documents: BatchDocument[],
+    options: { rule?: SealRule; onSealed?: (doc: SealedDocument) => void | Promise<void> } = {},
+  ): Promise<SealBatchResult> {
+    if (this.state === 'sealing') throw this.fail(new SidianElementError('BUSY', 'a seal is being applied'), false);
+    const before = this.state;
+    try {
+      if (this.isDisabled) throw new SidianElementError('DISABLED', 'the element is disabled');
+      const signer = this.signer;
+      if (!signer || typeof signer.sign !== 'function' || !signer.certificate) {
+        throw new SidianElementError('NO_SIGNER', 'no signer: set .signer (signerFromCryptoKey)');
+      }
+      let rule = options.rule;
+      if (!rule) {
+        if (!this.sealBytes) throw new SidianElementError('NO_SEAL_IMAGE', 'no seal image: set seal or .sealImage');
+        const p = this.placement;
+        if (!p) throw new SidianElementError('NO_PLACEMENT', 'the seal has not been placed');
+        rule = {
+          image: this.sealBytes,
+          mode: this.mode,
+          page: this.mode === 'single' ? p.page : undefined,
+          rect: this.mode === 'seam' ? { x: 0, y: p.y, width: p.width, height: p.height } : { x: p.x, y: p.y, width: p.width, height: p.height },
+          reason: this.reason || undefined,
+          location: this.location || undefined,
+          tsa: this.tsa || undefined,
+        };
+      }
+      const total = documents.length;
+      const n = (v: number) => this.t.number(v);
+      if (!(await this.confirmBatch(this.t.term('batchConfirm', n(total)), total))) {
+        throw new SidianElementError('BATCH_DECLINED', 'the batch was declined at its confirmation');
+      }
+      const controller = new AbortController();
+      this.batch = { controller, total };
+      this.setState('sealing', this.t.term('batchProgress', n(0), n(total)), 'info');
+      const result = await sealBatch(documents, {
+        signer,
+        rule,
+        signal: controller.signal,
+        onSealed: options.onSealed,
+        onProgress: ({ done, sealed, failed }) => {
+          this.message = this.t.term('batchProgress', n(done), n(total));
+          this.emit('batch-progress', { done, total, sealed, failed });
+        },
+      });
+      const words = result.cancelled ? 'batchCancelled' : 'batchDone';
+      this.setState(before, this.t.term(words, n(result.sealed), n(result.failed)), result.failed ? 'error' : 'success');
+      return result;
+    } catch (e) {
+      throw this.fail(e, false);
+    } finally {
+      this.batch = undefined;
+    }
+  }
+
+  /** Stops a running `sealBatch()`: documents in flight finish, no new one starts. */
+  cancelBatch(): void {
+    this.batch?.controller.abort();
+  }
+
+  /** Asked once before a batch; resolve true to go on. Default: the browser's confirm dialog. */
+  confirmBatch: (question: string, count: number) => boolean | Promise<boolean> = (question) => window.confirm(question);
 
   // ---- form association ----------------------------------------------------------------------
 
@@ -586,6 +678,9 @@ export class SealPlacer extends FormAssociated(SidianElement) {
         >
           ${busy ? t.term('sealing') : done ? t.term('done') : t.term('seal')}
         </button>
+        ${this.batch
+          ? html`<button type="button" class="cancel-button" part="button cancel-button" @click=${() => this.cancelBatch()}>${t.term('cancel')}</button>`
+          : nothing}
       </div>
       ${hasDoc
         ? html`<form class="coordinates" part="coordinates" @submit=${this.onCoordinates} aria-label=${t.term('coordinates')}>
@@ -667,5 +762,6 @@ declare global {
   interface HTMLElementEventMap {
     'placement-change': CustomEvent<PlacementChangeDetail>;
     sealed: CustomEvent<SealedDetail>;
+    'batch-progress': CustomEvent<BatchProgressDetail>;
   }
 }

@@ -92,6 +92,7 @@ const zh: Record<MessageCode, string> = {
   SES_MALFORMED: '电子印章数据格式错误，无法读取。',
   SES_BAD_OPTIONS: '制作电子印章的参数不正确。',
   GLYPH_MISSING: '内置字体中没有这些字，无法绘制：',
+  BATCH_DECLINED: '已取消批量签署，没有文件被盖章。',
   UNKNOWN: '处理失败。',
 };
 
@@ -167,6 +168,7 @@ const en: Record<MessageCode, string> = {
   SES_MALFORMED: 'The electronic seal data is malformed and cannot be read.',
   SES_BAD_OPTIONS: 'The options for making the electronic seal are not valid.',
   GLYPH_MISSING: 'The built-in font cannot draw these characters:',
+  BATCH_DECLINED: 'The batch was declined; no document was sealed.',
   UNKNOWN: 'Processing failed.',
 };
 

@@ -41,7 +41,9 @@ export type ElementErrorCode =
   /** The document is already signed by this element; `reset()` (or a new document) allows signing again. */
   | 'ALREADY_SIGNED'
   /** Text to draw (a seal's name, a typed signature) has characters the bundled font cannot draw; the message names them. */
-  | 'GLYPH_MISSING';
+  | 'GLYPH_MISSING'
+  /** The signer's holder declined the batch at its one confirmation (批量签署). */
+  | 'BATCH_DECLINED';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;
