@@ -1,6 +1,6 @@
 /** The enrolment CA: issues citizens' certificates from PKCS#10 requests and publishes the CRL. */
 import * as asn1js from 'asn1js';
-import type { Citizen } from '../auth';
+import type { Citizen, Department } from '../auth';
 import type { AuditLog } from '../audit';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/index';
@@ -94,7 +94,13 @@ export class EnrolmentCa {
       );
   }
 
-  async enrol(csrInput: Uint8Array | string, who: Citizen): Promise<EnrolResult> {
+  /**
+   * Issues a certificate for the CSR's key. A citizen's names the person (from the portal token);
+   * a department's (its API key) is a seal certificate naming the department: O and CN its name,
+   * organizationIdentifier its credit code (GB/T 38540 seal certificates name the organisation).
+   * The names come from the caller's credentials, never from the CSR (RFC 2986 §3: the CA decides).
+   */
+  async enrol(csrInput: Uint8Array | string, who: Citizen | Department): Promise<EnrolResult> {
     const csr = this.parseCsr(csrInput);
     const point = sm2Point(new Uint8Array(csr.publicKey.rawData));
     const kind: CaKind = point ? 'sm2' : 'p256';
@@ -130,11 +136,19 @@ export class EnrolmentCa {
     }
 
     const serial = randomSerial();
-    const subject: x509.JsonName = [
-      { '2.5.4.6': ['CN'] },
-      { '2.5.4.5': [who.id.replace(/^citizen:/, '')] },
-      { '2.5.4.3': [who.name] },
-    ];
+    const subject: x509.JsonName =
+      who.kind === 'department'
+        ? [
+            { '2.5.4.6': ['CN'] },
+            { '2.5.4.97': [who.creditCode] },
+            { '2.5.4.10': [who.name] },
+            { '2.5.4.3': [who.name] },
+          ]
+        : [
+            { '2.5.4.6': ['CN'] },
+            { '2.5.4.5': [who.id.replace(/^citizen:/, '')] },
+            { '2.5.4.3': [who.name] },
+          ];
     const base = this.o.publicUrl?.replace(/\/+$/, '');
     const cert = await issueCertificate(issuer!, {
       subject,
@@ -153,7 +167,7 @@ export class EnrolmentCa {
         .insertInto('certificates')
         .values({
           serial,
-          kind: 'citizen',
+          kind: who.kind === 'department' ? 'seal' : 'citizen',
           subject: cert.subject,
           subject_hash: who.id,
           issued_at: new Date().toISOString(),

@@ -1,4 +1,4 @@
-/** Citizen certificates: POST /api/enrol (CSR + portal token), GET /api/crl, revocation. */
+/** Certificates: POST /api/enrol (CSR + portal token, or a department's API key for its seal), GET /api/crl, revocation. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../auth';
 import type { Ctx } from '../context';
@@ -38,7 +38,9 @@ export async function enrolRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       (_r, b, done) => done(null, b),
     );
     scope.post('/api/enrol', { bodyLimit: 64 * 1024 }, async (req, reply) => {
-      const who = await ctx.auth.requireCitizen(req);
+      // a citizen (portal token) enrols a signing key; a department (API key) a seal key
+      const who = await ctx.auth.caller(req);
+      if (!who) throw unauthorized('a portal token is required (Authorization: Bearer)', 'TOKEN_REQUIRED');
       // counted per citizen, after the token checks: anonymous or forged requests (401) never
       // use up the enrolments of the people behind the same proxy
       const wait = enrolLimit.take(who.id);

@@ -19,7 +19,7 @@ import { OID } from '../../../packages/core/src/pki/oids';
 import { parseCrl } from '../../../packages/core/src/pki/path-crl';
 import { createSm2CertificationRequest } from '../../../packages/core/src/pki/csr';
 import { createSm2Key, signerFromSm2 } from '../../../packages/core/src/signer/sm2';
-import { createSm2Ca, generateDevPki, issueCertificate, writeDevPki } from '../pki/dev-pki';
+import { createSm2Ca, DEMO_DEPARTMENT, generateDevPki, issueCertificate, writeDevPki } from '../pki/dev-pki';
 import { fromPem, toPem, x509 } from '../pki/x509';
 import { devToken, startTestServer, tempDir, type TestServer } from './harness';
 import { minimalPdf } from './pdfs';
@@ -199,6 +199,36 @@ export function defineGmPkiSuite(env: DbEnv): void {
         expect(JSON.stringify(r.body)).not.toMatch(/\n\s+at /);
       }
       expect((await enrolCsr(s.url, good)).status).toBe(201); // the unchanged request is fine
+    });
+
+    it('a department enrols its SM2 seal key with its API key: the certificate names the department (O, CN, credit code), not what the CSR claims; an unknown key is refused', async () => {
+      const key = createSm2Key();
+      // the request claims another organisation: the CA takes the names from the API key
+      const csr = createSm2CertificationRequest(key, { commonName: '别的单位', organization: '别的单位' });
+      const post = (headers: Record<string, string>) =>
+        fetch(`${s.url}/api/enrol`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/pkcs10', ...headers },
+          body: csr as BodyInit,
+        });
+      const r = await post({ 'x-api-key': s.apiKey });
+      const body = (await r.json()) as { certificate: string; chain: string[] };
+      expect(r.status, JSON.stringify(body)).toBe(201);
+      const cert = new x509.X509Certificate(pemDer(body.certificate));
+      expect(cert.signatureAlgorithm.name).toBe(OID.sm2WithSm3);
+      expect(body.chain).toEqual([sm2RootPem]);
+      expect(pointOf(pemDer(body.certificate))).toEqual(key.publicKey);
+      expect(cert.subjectName.getField('O')).toEqual([DEMO_DEPARTMENT.name]);
+      expect(cert.subjectName.getField('CN')).toEqual([DEMO_DEPARTMENT.name]);
+      expect(cert.subjectName.getField('2.5.4.97')).toEqual([DEMO_DEPARTMENT.creditCode]);
+      expect(cert.subject).not.toContain('别的单位');
+      // a made-up API key, or none at all: no certificate
+      const forged = await post({ 'x-api-key': 'sk_' + 'x'.repeat(40) });
+      expect(forged.status).toBe(401);
+      expect(((await forged.json()) as { error: string }).error).toBe('API_KEY_INVALID');
+      const none = await post({});
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { error: string }).error).toBe('TOKEN_REQUIRED');
     });
 
     it('an SM2-signed PDF with an enrolled certificate is valid and trusted; once revoked, the SM2 CRL lists it and /api/verify says revoked', async () => {
