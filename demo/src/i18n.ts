@@ -12,12 +12,13 @@ const strings = {
     en: (on: boolean) => `SM2 (国密): ${on ? 'on' : 'off'}`,
   },
   gmHint: {
-    'zh-CN': '开启后，申请人使用国密 SM2 密钥签收（密钥加密保存在本浏览器的 IndexedDB 中）。',
-    en: "When on, the applicant signs for receipt with an SM2 key (kept encrypted in this browser's IndexedDB).",
+    'zh-CN':
+      '开启后，部门用国密 SM2 印章密钥盖章，申请人用国密 SM2 密钥签收（密钥加密保存在本浏览器的 IndexedDB 中，证书由服务器的 SM2 CA 签发）。',
+    en: "When on, the department seals and the applicant signs for receipt with SM2 keys (kept encrypted in this browser's IndexedDB, certified by the server's SM2 CA).",
   },
   gmEnrolled: {
-    'zh-CN': '（国密 SM2 密钥；服务器尚不签发 SM2 证书，暂用自签名证书，签名可验证但不受信任）',
-    en: '(SM2 key; the server does not issue SM2 certificates yet, so it is self-signed: the signature verifies but is not trusted)',
+    'zh-CN': '（国密 SM2 密钥，证书由服务器的 SM2 CA 签发）',
+    en: "(SM2 key, certified by the server's SM2 CA)",
   },
   stepsLabel: { 'zh-CN': '办理步骤', en: 'Steps' },
   step1: { 'zh-CN': '1 申请人提交材料', en: '1 Applicant hands in materials' },

@@ -40,7 +40,7 @@ import {
 // the template (pdf-lib, fontkit, qrcode: most of the demo's code) is loaded when first needed
 const template = () => import('./template-entry');
 import { idbGet, idbSet, loadState, resetAll, saveState, type DemoState } from './store';
-import { citizenSm2Signer, gmMode, resetGm, setGmMode } from './gm';
+import { citizenSm2Signer, departmentSm2Signer, gmMode, resetGm, setGmMode } from './gm';
 
 /** 营业执照's type code (BUSINESS_LICENCE_TYPE in the template). */
 const BUSINESS_LICENCE_CODE = 'YYZZ';
@@ -70,7 +70,10 @@ let departmentPromise: Promise<{ info: DevDepartment; signer: Signer; sealImage:
 function department() {
   departmentPromise ??= (async () => {
     const info = await api.devDepartment();
-    const signer = await signerFromPkcs12(base64ToBytes(info.seal.p12), info.seal.password);
+    // 国密: the seal is an SM2 key certified by the server's SM2 CA (demo/src/gm.ts)
+    const signer = gmMode()
+      ? (await departmentSm2Signer(info.name, info.apiKey)).signer
+      : await signerFromPkcs12(base64ToBytes(info.seal.p12), info.seal.password);
     const sealImage = await sealPng({
       name: info.name,
       purpose: '行政审批专用章',
@@ -536,6 +539,7 @@ function wire() {
   });
   $('gm').addEventListener('click', () => {
     setGmMode(!gmMode());
+    departmentPromise = undefined; // the department's seal follows the switch
     renderGmSwitch();
   });
   $('reset').addEventListener(
