@@ -206,4 +206,51 @@ describe('国密 SM2 signers in the elements', () => {
     expect(Date.parse(sig.gbSeal!.validEnd as string)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     expect(Date.parse(sig.gbSeal!.validStart as string)).toBeLessThan(Date.now());
   });
+
+  it("<licence-viewer> shows the GB/T 38540 seal's name, type, validity, code and verdict, in zh-CN and English", async () => {
+    for (const [lang, words] of [
+      ['zh-CN', ['印章名称', '四电市数据管理局电子公章', '印章类型', '单位印章', '有效期', '印章编码', 'GB-ELEMENT-1', '印章状态']],
+      ['en', ['Seal name', '四电市数据管理局电子公章', 'Seal type', 'organisation seal', 'Valid', 'Seal code (esID)', 'GB-ELEMENT-1', 'Seal status']],
+    ] as const) {
+      const el = await fixture<LicenceViewer>(`<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`);
+      el.trustAnchors = [trustAnchor];
+      el.document = gbSealedPdf;
+      expect((await el.verified())!.status).toBe('valid');
+      await el.updateComplete;
+      const section = el.shadowRoot!.querySelector<HTMLElement>('[part=gb-seal]')!;
+      expect(section.dataset.verdict).toBe('valid');
+      for (const w of words) expect(section.textContent).toContain(w);
+      expect(section.querySelector('[part=gb-seal-verdict]')!.textContent).toBe(lang === 'en' ? 'valid' : '有效');
+      expect(section.querySelector('[part=gb-seal-problems]')).toBe(null);
+      cleanup();
+    }
+  });
+
+  it('<licence-viewer> shows an expired GB/T 38540 seal as expired, with the reason; the document is invalid', async () => {
+    const holder = await sm2Signer('gb-holder', '四电市数据管理局');
+    // valid for a few seconds: sealed while valid, viewed after its end
+    const seal = await gbSeal(holder, 'GB-ELEMENT-SHORT', [-0.005, 4 / 86_400]);
+    const placer = await fixture<SealPlacer>(`<seal-placer src="${fixtureUrl('classic-1.3')}" style="width:640px;--sidian-viewer-height:900px"></seal-placer>`);
+    await until(() => placer.state === 'loaded', 'loaded');
+    placer.gbSeal = seal;
+    placer.signer = holder;
+    await until(() => !!placer.sealImage, 'seal image');
+    placer.place();
+    const pdf = await placer.seal();
+    cleanup();
+    await sleep(5000);
+    for (const lang of ['zh-CN', 'en']) {
+      const el = await fixture<LicenceViewer>(`<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`);
+      el.trustAnchors = [trustAnchor];
+      el.document = pdf;
+      expect((await el.verified())!.status).toBe('invalid');
+      await el.updateComplete;
+      const section = el.shadowRoot!.querySelector<HTMLElement>('[part=gb-seal]')!;
+      expect(section.dataset.verdict).toBe('expired');
+      expect(section.querySelector('[part=gb-seal-verdict]')!.textContent).toBe(lang === 'en' ? 'expired' : '已过期');
+      const problems = section.querySelector('[part=gb-seal-problems]')!.textContent!;
+      expect(problems).toMatch(lang === 'en' ? /expired/ : /已于 .* 过期/);
+      cleanup();
+    }
+  });
 });
