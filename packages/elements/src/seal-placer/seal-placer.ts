@@ -166,6 +166,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     return this.sealBytes;
   }
   set sealImage(bytes: Uint8Array | undefined) {
+    this.imageFromGbSeal = false;
     void this.setSealImage(bytes);
   }
 
@@ -436,11 +437,14 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   }
 
   /** The seal image from a GB/T 38540 seal's picture (PNG, JPEG), unless an image was given. */
+  private imageFromGbSeal = false;
   private useGbSealPicture(der: Uint8Array): void {
-    if (this.sealSrc || this.sealBytes) return;
+    if (this.sealSrc || (this.sealBytes && !this.imageFromGbSeal)) return;
     try {
       const picture = parseSeal(der).picture;
-      if (['PNG', 'JPG', 'JPEG'].includes(picture.type.toUpperCase())) void this.setSealImage(picture.data);
+      if (!['PNG', 'JPG', 'JPEG'].includes(picture.type.toUpperCase())) return;
+      this.imageFromGbSeal = true;
+      void this.setSealImage(picture.data);
     } catch (e) {
       this.fail(e, true);
     }
