@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  makeSeal,
   makeSesSignature,
   parseSeal,
   sealPdf,
@@ -259,6 +260,85 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(pdfAfter.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
     const shown = (await (await fetch(`${s.url}/api/seals/${made.esID}`)).json()) as SealJson;
     expect(shown.status).toBe('revoked');
+  });
+
+  it("POST /api/verify: a PDF sealed with the server's GB seal is valid; after the seal's revocation it is invalid at once (no stale cached report)", async () => {
+    const r = await request({ ...sealBody(), name: '项城市市场监督管理局电子公章', type: 1 }, s.apiKey);
+    expect(r.status).toBe(201);
+    const mine = (await r.json()) as SealJson;
+    const der = new Uint8Array(Buffer.from(mine.seal, 'base64'));
+    const pdf = await sealPdf(minimalPdf(), {
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
+      seal: der,
+    });
+    const verify = async (body: Uint8Array) => {
+      const res = await fetch(`${s.url}/api/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/pdf' },
+        body: body as BodyInit,
+      });
+      expect(res.status).toBe(200);
+      return {
+        cache: res.headers.get('sidian-cache'),
+        report: (await res.json()) as SealedVerificationReport,
+      };
+    };
+    const first = await verify(pdf);
+    expect(first.report.signatures[0]!.reasons).toEqual([]);
+    expect(first.report.status).toBe('valid');
+    expect(first.report.signatures[0]).toMatchObject({ algorithm: 'SM2-SM3', trust: 'trusted' });
+    expect(first.report.signatures[0]!.gbSeal).toMatchObject({
+      esID: mine.esID,
+      name: '项城市市场监督管理局电子公章',
+      type: 1,
+      status: 'valid',
+      trust: 'trusted',
+    });
+    expect((await verify(pdf)).cache).toBe('hit');
+
+    const revoked = await fetch(`${s.url}/api/seals/${mine.esID}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': s.apiKey },
+      body: JSON.stringify({ reason: '印章停用 withdrawn' }),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await verify(pdf);
+    expect(after.cache).toBe('miss');
+    expect(after.report.status).toBe('invalid');
+    expect(after.report.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
+    expect(after.report.signatures[0]!.gbSeal!.problems.map((p) => p.code)).toEqual(['SES_SEAL_REVOKED']);
+    expect(after.report.signatures[0]!.reasons.join(' ')).toContain('印章停用 withdrawn');
+  });
+
+  it('attacker: a seal made by a maker the server does not name (its certificate from a CA the server trusts for signers) is not valid on /api/verify', async () => {
+    const rogueMaker = issueCertificate(sm2Ca, {
+      name: 'rogue-maker',
+      key: 'sm2',
+      subject: '/C=CN/CN=冒充制章者',
+    });
+    const forged = await makeSeal({
+      maker: signerFromSm2(rogueMaker.keyPkcs8, rogueMaker.certDer, [sm2Ca.certDer]),
+      name: '项城市市场监督管理局电子公章',
+      type: 1,
+      holderCertificates: [deptCert.certDer],
+      picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
+      validStart: new Date(Date.now() - 60_000),
+      validEnd: new Date(Date.now() + 86_400_000),
+    });
+    const pdf = await sealPdf(minimalPdf(), {
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
+      seal: forged,
+    });
+    const res = await fetch(`${s.url}/api/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/pdf' },
+      body: pdf as BodyInit,
+    });
+    const report = (await res.json()) as SealedVerificationReport;
+    expect(report.signatures[0]!.trust).toBe('trusted'); // the PAdES signer itself is trusted
+    expect(report.status).not.toBe('valid');
+    expect(report.signatures[0]!.gbSeal!.trust).toBe('untrusted');
+    expect(report.signatures[0]!.gbSeal!.problems.map((p) => p.code)).toContain('SES_MAKER_UNTRUSTED');
   });
 
   it('a seal made elsewhere (ofdrw) is not registered here: untrusted maker, status unknown; garbage is 422', async () => {

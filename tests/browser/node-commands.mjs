@@ -9,6 +9,10 @@
 //                                              since the last reset
 //   'sidian-sm2-cert' {csr (base64 DER)}    -> {certificate, chain[], trustAnchor} from an SM2 test
 //                                              CA (openssl ca: checks the request's SM2 signature)
+//   'sidian-gb-seal' {holder (base64 DER SM2 certificate), picture (base64 PNG), name, type, esID,
+//                   days?: [from, to] relative to now, within the maker's certificate}
+//                   -> {seal (base64 DER SESeal)} made with core makeSeal by a maker certified by
+//                   the SM2 test CA (so 'sidian-verify' trusts it)
 //   'sidian-ink'    {name, pdf (base64), page, rects: [{x, y, width, height}] (PDF points)}
 //                   -> {pdftoppm: number[], mutool: number[]}: dark pixels (grey < 160 at 144 dpi) in each
 //                   rectangle of the page as poppler's pdftoppm and MuPDF's mutool draw it
@@ -39,6 +43,8 @@ export function sidianNodeCommands() {
   let opensslPki;
   let sm2Ca;
   let sm2Serial = 0;
+  let sidianCore;
+  let sealMaker;
   const networkLog = new WeakMap();
   /** Every URL the dev server was asked for (pages and workers alike), for 'sidian-network'. */
   const served = [];
@@ -58,6 +64,7 @@ export function sidianNodeCommands() {
       ]);
       await Promise.all([generateInputPdfs(paths.INPUTS_DIR), generateImages(paths.IMAGES_DIR)]);
       verifyPdf = core.verifyPdf;
+      sidianCore = core;
       opensslPki = openssl;
       const dir = openssl.makeTempDir('sidian-wtr-');
       const ca = openssl.createCa(dir, { subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test Root CA' });
@@ -96,12 +103,30 @@ export function sidianNodeCommands() {
           trustAnchor: b64(pki.ca.certDer),
         };
       }
-      if (command === 'sidian-sm2-cert') {
+      if (command === 'sidian-sm2-cert' || command === 'sidian-gb-seal') {
         sm2Ca ??= opensslPki.createCa(path.dirname(pki.ca.dir), {
           name: 'sm2-ca',
           key: 'sm2',
           subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test SM2 Root CA',
         });
+        if (command === 'sidian-gb-seal') {
+          if (!sealMaker) {
+            const m = opensslPki.issueCertificate(sm2Ca, { name: 'seal-maker', key: 'sm2', subject: '/C=CN/CN=四电测试制章者', days: 30 });
+            sealMaker = sidianCore.signerFromSm2(m.keyPkcs8, m.certDer, [sm2Ca.certDer]);
+          }
+          const [from, to] = payload.days ?? [-0.005, 29.5]; // within the maker's 30 days (issued an hour back)
+          const seal = await sidianCore.makeSeal({
+            maker: sealMaker,
+            name: payload.name,
+            type: payload.type ?? 1,
+            holderCertificates: [new Uint8Array(Buffer.from(payload.holder, 'base64'))],
+            picture: { type: 'PNG', data: new Uint8Array(Buffer.from(payload.picture, 'base64')), width: 42, height: 42 },
+            validStart: new Date(Date.now() + from * 86_400_000),
+            validEnd: new Date(Date.now() + to * 86_400_000),
+            esID: payload.esID,
+          });
+          return { seal: b64(seal) };
+        }
         const n = ++sm2Serial;
         const csr = path.join(sm2Ca.dir, `browser-${n}.csr`);
         const cert = path.join(sm2Ca.dir, `browser-${n}.pem`);

@@ -33,6 +33,22 @@ const STORE = 'sidian-gm-elements-test';
 let store: Sm2KeyStore;
 let trustAnchor: Uint8Array;
 let sealPdf: Uint8Array;
+let gbSealedPdf: Uint8Array;
+let gbSealPicture: Uint8Array;
+
+/** A GB/T 38540 seal made in Node (core makeSeal) by a maker the SM2 test CA certified. */
+async function gbSeal(holder: Signer, esID: string, days?: [number, number]): Promise<Uint8Array> {
+  gbSealPicture ??= await sealPng({ name: '四电市数据管理局', purpose: '电子印章', code: '3301000054321' }, 300);
+  const r = await executeServerCommand<{ seal: string }, object>('sidian-gb-seal', {
+    holder: toB64(holder.certificate),
+    picture: toB64(gbSealPicture),
+    name: '四电市数据管理局电子公章',
+    type: 1,
+    esID,
+    days,
+  });
+  return fromB64(r.seal);
+}
 
 async function sm2Signer(label: string, commonName: string): Promise<Signer> {
   if (!(await store.load(label))) await store.create(label);
@@ -158,5 +174,83 @@ describe('国密 SM2 signers in the elements', () => {
     // the SM2 test CA is not the server's: integrity proven, trust not (as for the ECDSA test)
     expect(meta.signatures[0]!.status).toBe('indeterminate');
     expect(meta.signatures[0]!.signer.commonName).toBe('张三');
+  });
+
+  it('<seal-placer> seals with a GB/T 38540 seal: its picture by default, the seal in the signature, verified in Node', async () => {
+    const holder = await sm2Signer('gb-holder', '四电市数据管理局');
+    const seal = await gbSeal(holder, 'GB-ELEMENT-1');
+    const el = await fixture<SealPlacer>(`<seal-placer src="${fixtureUrl('classic-1.3')}" style="width:640px;--sidian-viewer-height:900px"></seal-placer>`);
+    await until(() => el.state === 'loaded', 'loaded');
+    el.gbSeal = seal;
+    await until(() => !!el.sealImage, "the seal's picture as the seal image");
+    expect(toB64(el.sealImage!)).toBe(toB64(gbSealPicture));
+    el.place();
+    // an SM2 key the seal does not list: refused with a typed error, nothing signed
+    el.signer = await sm2Signer('gb-stranger', '另一局');
+    const before = el.document!;
+    let code = '';
+    await el.seal().catch((e: { code?: string }) => (code = e.code ?? ''));
+    expect(code).toBe('SEAL_SIGNER_NOT_LISTED');
+    expect(el.document).toBe(before);
+    expect(el.state === 'sealed').toBe(false);
+    el.signer = holder;
+    el.place();
+    gbSealedPdf = await el.seal();
+    const v = await verifyInNode('gm-gb-seal-placer', gbSealedPdf);
+    expect(v.report.signatures[0]!.reasons).toEqual([]);
+    expect(v.report.status).toBe('valid');
+    const sig = v.report.signatures[0] as { algorithm?: string; gbSeal?: Record<string, unknown> };
+    expect(sig.algorithm).toBe('SM2-SM3');
+    const { esID, name, type, status, trust } = sig.gbSeal ?? {};
+    expect({ esID, name, type, status, trust }).toEqual({ esID: 'GB-ELEMENT-1', name: '四电市数据管理局电子公章', type: 1, status: 'valid', trust: 'trusted' });
+    expect(Date.parse(sig.gbSeal!.validEnd as string)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect(Date.parse(sig.gbSeal!.validStart as string)).toBeLessThan(Date.now());
+  });
+
+  it("<licence-viewer> shows the GB/T 38540 seal's name, type, validity, code and verdict, in zh-CN and English", async () => {
+    for (const [lang, words] of [
+      ['zh-CN', ['印章名称', '四电市数据管理局电子公章', '印章类型', '单位印章', '有效期', '印章编码', 'GB-ELEMENT-1', '印章状态']],
+      ['en', ['Seal name', '四电市数据管理局电子公章', 'Seal type', 'organisation seal', 'Valid', 'Seal code (esID)', 'GB-ELEMENT-1', 'Seal status']],
+    ] as const) {
+      const el = await fixture<LicenceViewer>(`<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`);
+      el.trustAnchors = [trustAnchor];
+      el.document = gbSealedPdf;
+      expect((await el.verified())!.status).toBe('valid');
+      await el.updateComplete;
+      const section = el.shadowRoot!.querySelector<HTMLElement>('[part=gb-seal]')!;
+      expect(section.dataset.verdict).toBe('valid');
+      for (const w of words) expect(section.textContent).toContain(w);
+      expect(section.querySelector('[part=gb-seal-verdict]')!.textContent).toBe(lang === 'en' ? 'valid' : '有效');
+      expect(section.querySelector('[part=gb-seal-problems]')).toBe(null);
+      cleanup();
+    }
+  });
+
+  it('<licence-viewer> shows an expired GB/T 38540 seal as expired, with the reason; the document is invalid', async () => {
+    const holder = await sm2Signer('gb-holder', '四电市数据管理局');
+    // valid for a few seconds: sealed while valid, viewed after its end
+    const seal = await gbSeal(holder, 'GB-ELEMENT-SHORT', [-0.005, 4 / 86_400]);
+    const placer = await fixture<SealPlacer>(`<seal-placer src="${fixtureUrl('classic-1.3')}" style="width:640px;--sidian-viewer-height:900px"></seal-placer>`);
+    await until(() => placer.state === 'loaded', 'loaded');
+    placer.gbSeal = seal;
+    placer.signer = holder;
+    await until(() => !!placer.sealImage, 'seal image');
+    placer.place();
+    const pdf = await placer.seal();
+    cleanup();
+    await sleep(5000);
+    for (const lang of ['zh-CN', 'en']) {
+      const el = await fixture<LicenceViewer>(`<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`);
+      el.trustAnchors = [trustAnchor];
+      el.document = pdf;
+      expect((await el.verified())!.status).toBe('invalid');
+      await el.updateComplete;
+      const section = el.shadowRoot!.querySelector<HTMLElement>('[part=gb-seal]')!;
+      expect(section.dataset.verdict).toBe('expired');
+      expect(section.querySelector('[part=gb-seal-verdict]')!.textContent).toBe(lang === 'en' ? 'expired' : '已过期');
+      const problems = section.querySelector('[part=gb-seal-problems]')!.textContent!;
+      expect(problems).toMatch(lang === 'en' ? /expired/ : /已于 .* 过期/);
+      cleanup();
+    }
   });
 });

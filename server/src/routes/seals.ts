@@ -32,7 +32,7 @@ import type { Ctx } from '../context';
 import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { fromPem } from '../pki/x509';
-import { loadSealAuthority, type SealAuthorityConfig } from '../seals/authority';
+import { loadSealAuthority, sealAnchorsOf, type SealAuthorityConfig } from '../seals/authority';
 
 const ES_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_PICTURE = 1024 * 1024;
@@ -106,6 +106,7 @@ export async function sealRoutes(
   config?: SealAuthorityConfig,
 ): Promise<void> {
   const authority = loadSealAuthority({ dataDir: ctx.dataDir, devMode: ctx.devMode, config });
+  if (authority) sealAnchorsOf.set(ctx, authority.anchors);
   const need = () => {
     if (!authority)
       throw new HttpError(

@@ -32,6 +32,12 @@ import { OID } from '../../../packages/core/src/pki/oids';
 import { signerFromSm2, type Signer } from '@sidian/core';
 import { fromPem, toPem } from '../pki/x509';
 
+/**
+ * The seal authority's anchors (DER) of each running server, set by the seal routes when they load
+ * it, so that verification outside them (`POST /api/verify`, verify/cache.ts) trusts the same makers.
+ */
+export const sealAnchorsOf = new WeakMap<object, Uint8Array[]>();
+
 export interface SealAuthorityConfig {
   keyFile: string;
   certFile: string;

@@ -12,6 +12,7 @@ import { parseCms, signPdf } from '@sidian/core';
 import { sm2Sign, sm2Spki, sm2Verify } from '../../../packages/core/src/gm/sm2';
 import { sm3 } from '../../../packages/core/src/gm/sm3';
 import { buildTimestampRequest, parseTimestampResponse } from '../../../packages/core/src/cms/tsa';
+import { createCadesSignature } from '../../../packages/core/src/cms/cades';
 import { parseTstInfo } from '../../../packages/core/src/cms/parse';
 import { parseCertificate } from '../../../packages/core/src/pki/certificate';
 import { parseDer, readOid } from '../../../packages/core/src/pki/der';
@@ -397,6 +398,26 @@ export function defineGmPkiSuite(env: DbEnv): void {
       expect(sm2Verify(pointOf(pemDer(tsaCert)), si.signedAttrs!, si.signature)).toBe(true);
       const other = await ask(new Uint8Array(32), 'SHA-256');
       expect(other.signerInfos[0]!.signatureAlgorithm.oid).toBe('1.2.840.10045.4.3.2');
+    });
+
+    it('an SM2 signer with a bare TSA URL gets an SM3 time-stamp signed with SM2; the PDF is B-T, valid and trusted', async () => {
+      const e = await enrolSm2('110101199003077777');
+      const signer = signerFromSm2(e.key, e.certDer, e.chain);
+      const cms = await createCadesSignature({
+        signer,
+        documentDigest: sm3(new Uint8Array([1, 2, 3])),
+        tsa: `${s.url}/api/tsa`,
+      });
+      const token = parseCms(cms).signerInfos[0]!.unsignedAttributes.find(
+        (a) => a.type === OID.signatureTimeStampToken,
+      )!;
+      const tsaSi = parseCms(token.values[0]!).signerInfos[0]!;
+      expect(tsaSi.signatureAlgorithm.oid).toBe(OID.sm2WithSm3);
+      expect(parseTstInfo(parseCms(token.values[0]!).content!).messageImprint.hashAlgorithm).toBe(OID.sm3);
+      const pdf = await signPdf(minimalPdf(), { signer, tsa: `${s.url}/api/tsa` });
+      const report = await verify(s.url, pdf);
+      expect(report.status, JSON.stringify(report)).toBe('valid');
+      expect(report.signatures[0]).toMatchObject({ level: 'B-T', trust: 'trusted' });
     });
 
     it('an SM2 signature timestamped by the SM2 TSA (tsa.hash SM3) is B-T, valid and trusted in /api/verify', async () => {

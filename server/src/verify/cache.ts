@@ -8,7 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { Ctx } from '../context';
 import type { VerificationReport } from '../../../packages/core/src/verify/types';
-import { x509 } from '../pki/x509';
+import { toPem, x509 } from '../pki/x509';
+import { sealAnchorsOf } from '../seals/authority';
+import type { RevokedSeal } from './job';
 
 interface Entry {
   value?: VerificationReport;
@@ -98,6 +100,22 @@ function earliestChange(report: VerificationReport, now: number): number {
   return t;
 }
 
+/** The seals the registry (routes/seals.ts) has revoked, in a stable order. */
+async function registryRevocations(ctx: Ctx): Promise<RevokedSeal[]> {
+  const rows = await ctx.db
+    .selectFrom('seals')
+    .select(['es_id', 'der', 'revoked_at', 'revocation_reason'])
+    .where('revoked_at', 'is not', null)
+    .orderBy('es_id')
+    .execute();
+  return rows.map((r) => ({
+    esID: r.es_id,
+    der: r.der,
+    revokedAt: new Date(r.revoked_at!).toISOString(),
+    reason: r.revocation_reason ?? undefined,
+  }));
+}
+
 const anchorsHashes = new Map<string, string>();
 function anchorsHash(pem: string): string {
   let h = anchorsHashes.get(pem);
@@ -122,7 +140,22 @@ export async function verifyWithServerState(
   // every CA's CRL (P-256 and SM2) carries the same number: the first names the state
   const crls = await ctx.ca.currentCrls();
   const crl = crls[0]!;
-  const key = [sha256, anchorsHash(ctx.trustPem), String(crl.number), o.validationTime ?? 'now'].join('|');
+  // GB/T 38540 seals: the seal authority's anchor and the registry's revocations; a revocation
+  // changes the key (as a CRL number does), so no report made before it is served after it
+  const sealAnchors = sealAnchorsOf.get(ctx)?.map((a) => toPem(a, 'CERTIFICATE'));
+  const revokedSeals = sealAnchors ? await registryRevocations(ctx) : undefined;
+  const sealState = sealAnchors
+    ? createHash('sha256')
+        .update(JSON.stringify([sealAnchors, revokedSeals]))
+        .digest('hex')
+    : 'no-seal-authority';
+  const key = [
+    sha256,
+    anchorsHash(ctx.trustPem),
+    String(crl.number),
+    sealState,
+    o.validationTime ?? 'now',
+  ].join('|');
   const { report, hit } = await ctx.reports.get(
     key,
     async () =>
@@ -136,6 +169,8 @@ export async function verifyWithServerState(
             crls: crls.map((c) => c.pem),
             timeBudgetMs: ctx.limits.verifyTimeMs,
             validationTime: o.validationTime,
+            sealTrustAnchors: sealAnchors,
+            revokedSeals,
           },
         },
         ctx.limits.verifyTimeMs * 3,

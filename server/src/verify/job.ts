@@ -12,6 +12,27 @@ export interface SerializableVerifyOptions {
   crls?: string[];
   timeBudgetMs?: number;
   validationTime?: string;
+  /** PEM anchors of the GB/T 38540 seal makers (the server's seal authority). */
+  sealTrustAnchors?: string[];
+  /** The seal registry's revocations; when given, every other seal counts as good (seal status). */
+  revokedSeals?: RevokedSeal[];
+}
+
+/** A seal the registry revoked: its esID, its DER (base64, to match the very seal), when and why. */
+export interface RevokedSeal {
+  esID: string;
+  der: string;
+  revokedAt: string;
+  reason?: string;
+}
+
+/** The registry's word on a seal from its revocations (as routes/seals.ts answers it). */
+function sealStatusFrom(revoked: RevokedSeal[]): NonNullable<VerifyOptions['sealStatus']> {
+  return async (seal) => {
+    const der = Buffer.from(seal.der).toString('base64');
+    const r = revoked.find((x) => x.esID === seal.esID && x.der === der);
+    return r ? { status: 'revoked', revokedAt: new Date(r.revokedAt), reason: r.reason } : { status: 'good' };
+  };
 }
 
 export interface LicenceInspection {
@@ -44,6 +65,8 @@ function options(o: SerializableVerifyOptions): VerifyOptions {
     crls: o.crls,
     timeBudgetMs: o.timeBudgetMs,
     validationTime: o.validationTime ? new Date(o.validationTime) : undefined,
+    sealTrustAnchors: o.sealTrustAnchors,
+    sealStatus: o.revokedSeals ? sealStatusFrom(o.revokedSeals) : undefined,
   };
 }
 

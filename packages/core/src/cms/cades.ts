@@ -64,7 +64,25 @@ export async function createCadesSignature(input: CadesSignatureInput): Promise<
     // the imprint uses the signer's digest where every TSA has it, else SHA-256 (RFC 3161 TSAs
     // commonly refuse SM3 with badAlg); a TsaSource may name its own hash
     const imprintHash = digestByName(hash)?.webCrypto ? hash : 'SHA-256';
-    const token = await timestampSignature(signature, input.tsa, imprintHash);
+    // SM2 over SM3 with a bare URL or transport: SM3 first, so a TSA that has SM2 (ours: an SM3
+    // request gets an SM2 token, GM/T 0033) keeps the signature 国密 throughout; a TSA without it
+    // answers badAlg (RFC 3161 §2.4.2) and is asked again with SHA-256
+    let token: Uint8Array | undefined;
+    if (imprintHash !== hash && (typeof input.tsa === 'string' || typeof input.tsa === 'function')) {
+      try {
+        token = await timestampSignature(signature, input.tsa, hash);
+      } catch (e) {
+        const failInfo = e instanceof SidianError ? e.details?.failInfo : undefined;
+        if (!(
+          e instanceof SidianError &&
+          e.code === 'TSA_REJECTED' &&
+          Array.isArray(failInfo) &&
+          failInfo.includes('badAlg')
+        ))
+          throw e;
+      }
+    }
+    token ??= await timestampSignature(signature, input.tsa, imprintHash);
     unsignedAttributes.push({ type: OID.signatureTimeStampToken, values: [token] });
   }
   return buildCmsSignedData({ signer: { ...signer, hash }, signedAttributes, signature, unsignedAttributes });

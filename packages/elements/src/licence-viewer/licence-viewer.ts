@@ -5,6 +5,8 @@ import {
   isLicenceWithdrawal,
   licenceValidity,
   type LicenceStatus,
+  type PdfSealReport,
+  type SealedSignatureReport,
   type SignatureReport,
   type VerificationReport,
 } from '@sidian/core';
@@ -524,6 +526,25 @@ export class LicenceViewer extends SidianElement {
     </section>`;
   }
 
+  /** 电子印章: the GB/T 38540 seal a signature carries (verifyPdf's `gbSeal`), with why it fails. */
+  private renderGbSeal(s: SignatureReport): TemplateResult | typeof nothing {
+    const seal = (s as SealedSignatureReport).gbSeal;
+    if (!seal) return nothing;
+    const t = this.t;
+    const verdict = gbSealVerdict(seal);
+    return html`<section class="gb-seal gb-seal-${seal.status}" part="gb-seal" data-verdict=${verdict}>
+      <h4>${t.term('gbSealHeading')}</h4>
+      <dl>
+        <dt>${t.term('sealName')}</dt><dd part="gb-seal-name">${seal.name}</dd>
+        <dt>${t.term('sealType')}</dt><dd>${t.term('sealTypeText', seal.type)}</dd>
+        <dt>${t.term('sealValidity')}</dt><dd>${t.term('sealValidityRange', seal.validStart, seal.validEnd)}</dd>
+        <dt>${t.term('sealCode')}</dt><dd>${seal.esID}</dd>
+        <dt>${t.term('sealVerdict')}</dt><dd part="gb-seal-verdict">${t.table.sealVerdictText[verdict] ?? verdict}</dd>
+      </dl>
+      ${seal.problems.length ? html`<ul part="gb-seal-problems">${seal.problems.map((p) => html`<li>${t.term('sealProblem', p)}</li>`)}</ul>` : nothing}
+    </section>`;
+  }
+
   private renderSignature(s: SignatureReport, i: number): TemplateResult {
     const t = this.t;
     const row = (label: string, value: string | null | undefined) => html`<dt>${label}</dt><dd>${value ?? '—'}</dd>`;
@@ -548,6 +569,7 @@ export class LicenceViewer extends SidianElement {
         ${row(t.term('modificationsAfter'), t.table.modificationsText[s.modificationsAfter] ?? s.modificationsAfter)}
         ${row(t.term('chain'), `${t.table.trustText[s.trust] ?? s.trust}; ${t.term('chainText', s.signer?.issuer ?? null, s.chain?.length ?? 0)}`)}
       </dl>
+      ${this.renderGbSeal(s)}
       <details class="technical" part="technical">
         <summary>${t.term('technical')}</summary>
         <dl>
@@ -565,6 +587,15 @@ export class LicenceViewer extends SidianElement {
       </details>
     </section>`;
   }
+}
+
+/** The seal's verdict in one word: revoked or expired (GB/T 38540 §7) before the overall status. */
+function gbSealVerdict(seal: PdfSealReport): string {
+  const codes = seal.problems.map((p) => p.code);
+  if (codes.includes('SES_SEAL_REVOKED')) return 'revoked';
+  if (codes.includes('SES_SEAL_EXPIRED')) return 'expired';
+  if (codes.includes('SES_SEAL_NOT_YET_VALID')) return 'not-yet-valid';
+  return seal.status;
 }
 
 /** A signature as a person reads it: who signed (organisation, else name), else its kind; never the field name. */

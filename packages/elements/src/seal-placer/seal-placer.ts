@@ -4,8 +4,11 @@ import {
   DEFAULT_SEAL_SIZE,
   PdfDocument,
   listFields,
+  parseSeal,
   SidianError,
   sealBatch,
+  sealListsCertificate,
+  sealPdf,
   signPdf,
   type BatchDocument,
   type PreparedField,
@@ -105,6 +108,12 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   /** The signer: `signerFromCryptoKey(key, certificate, chain)` from @sidian/core. */
   @property({ attribute: false }) signer?: Signer;
   /**
+   * A GB/T 38540 electronic seal (DER SESeal) whose holder `.signer` is: sealing then goes through
+   * `sealPdf` (the seal travels in the signature's CMS), the signer must be SM2 and listed in the
+   * seal, and the seal image defaults to the seal's own picture.
+   */
+  @property({ attribute: false }) gbSeal?: Uint8Array;
+  /**
    * The signature field: an empty field a certifier prepared (the seal goes where its widget is, no
    * placement needed), or the name of the new field at the placement. Default by role:
    * `issuing-seal` with `certify`, else `department-seal` (numbered when taken).
@@ -157,6 +166,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
     return this.sealBytes;
   }
   set sealImage(bytes: Uint8Array | undefined) {
+    this.imageFromGbSeal = false;
     void this.setSealImage(bytes);
   }
 
@@ -192,6 +202,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('src') && this.src) void this.loadDocument(fetchBytes(this.src));
     if (changed.has('sealSrc') && this.sealSrc) void this.setSealImage(undefined, this.sealSrc);
+    if (changed.has('gbSeal') && this.gbSeal) this.useGbSealPicture(this.gbSeal);
     if ((changed.has('mode') || changed.has('sealSize')) && this.placement) this.refitPlacement();
   }
 
@@ -239,6 +250,10 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       if (!signer || typeof signer.sign !== 'function' || !signer.certificate) {
         throw new SidianElementError('NO_SIGNER', 'no signer: set .signer (signerFromCryptoKey)');
       }
+      const gbSeal = this.gbSeal;
+      // GB/T 38540 §5: only a holder the seal lists may seal with it; refused before anything is signed
+      if (gbSeal && (signer.algorithm !== 'SM2' || !sealListsCertificate(parseSeal(gbSeal), signer.certificate)))
+        throw new SidianElementError('SEAL_SIGNER_NOT_LISTED', "the signer's certificate is not in the electronic seal's certificate list");
       if (!this.sealBytes) throw new SidianElementError('NO_SEAL_IMAGE', 'no seal image: set seal or .sealImage');
       const p = this.placement;
       // an empty field prepared earlier fixes the place itself
@@ -247,7 +262,7 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       if (!p && !prepared) throw new SidianElementError('NO_PLACEMENT', 'the seal has not been placed');
       if (!prepared) this.checkPlacements();
       this.setState('sealing', this.t.term('sealing'), 'info');
-      const signed = await signPdf(pdf, {
+      const options: Parameters<typeof signPdf>[1] = {
         signer,
         image: this.sealBytes,
         ...(prepared || !p
@@ -263,7 +278,8 @@ export class SealPlacer extends FormAssociated(SidianElement) {
         certify: this.certify || undefined,
         tsa: this.tsa || undefined,
         field: this.field || newFieldName(pdf, this.certify ? 'issuing-seal' : 'department-seal'),
-      });
+      };
+      const signed = gbSeal ? await sealPdf(pdf, { ...options, seal: gbSeal }) : await signPdf(pdf, options);
       const sha256 = await sha256Hex(signed);
       this.signedFile = toFile(signed, signedName(this.src, 'sealed'), 'application/pdf');
       // Show the sealed file; a further seal goes on top of it as a new revision.
@@ -417,6 +433,20 @@ export class SealPlacer extends FormAssociated(SidianElement) {
       this.view.close();
       this.fail(e, true);
       if (keepState) throw e;
+    }
+  }
+
+  /** The seal image from a GB/T 38540 seal's picture (PNG, JPEG), unless an image was given. */
+  private imageFromGbSeal = false;
+  private useGbSealPicture(der: Uint8Array): void {
+    if (this.sealSrc || (this.sealBytes && !this.imageFromGbSeal)) return;
+    try {
+      const picture = parseSeal(der).picture;
+      if (!['PNG', 'JPG', 'JPEG'].includes(picture.type.toUpperCase())) return;
+      this.imageFromGbSeal = true;
+      void this.setSealImage(picture.data);
+    } catch (e) {
+      this.fail(e, true);
     }
   }
 

@@ -93,6 +93,7 @@ const zh: Record<MessageCode, string> = {
   SES_BAD_OPTIONS: '制作电子印章的参数不正确。',
   GLYPH_MISSING: '内置字体中没有这些字，无法绘制：',
   BATCH_DECLINED: '已取消批量签署，没有文件被盖章。',
+  SEAL_SIGNER_NOT_LISTED: '签名密钥的证书不在该电子印章的签章者证书列表中（须为 SM2 证书），不能使用此印章。',
   UNKNOWN: '处理失败。',
 };
 
@@ -169,6 +170,8 @@ const en: Record<MessageCode, string> = {
   SES_BAD_OPTIONS: 'The options for making the electronic seal are not valid.',
   GLYPH_MISSING: 'The built-in font cannot draw these characters:',
   BATCH_DECLINED: 'The batch was declined; no document was sealed.',
+  SEAL_SIGNER_NOT_LISTED:
+    "The signing key's certificate is not in this electronic seal's list of holders (an SM2 certificate is needed); the seal cannot be used with it.",
   UNKNOWN: 'Processing failed.',
 };
 

@@ -43,7 +43,9 @@ export type ElementErrorCode =
   /** Text to draw (a seal's name, a typed signature) has characters the bundled font cannot draw; the message names them. */
   | 'GLYPH_MISSING'
   /** The signer's holder declined the batch at its one confirmation (批量签署). */
-  | 'BATCH_DECLINED';
+  | 'BATCH_DECLINED'
+  /** A GB/T 38540 seal is set and the signer is not SM2 or its certificate is not in the seal's certificate list. */
+  | 'SEAL_SIGNER_NOT_LISTED';
 
 export class SidianElementError extends Error {
   readonly code: ElementErrorCode;
