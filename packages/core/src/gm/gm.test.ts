@@ -268,3 +268,19 @@ describe('SM2 on the recommended curve (GB/T 32918.5), against OpenSSL 3', () =>
     expect(sm2Verify(Uint8Array.of(4, 1, 2), message, sm2Sign(sm2RandomPrivateKey(), message))).toBe(false);
   });
 });
+
+describe('SM2 verification with a key table', () => {
+  it('a key verified again and again (past the table threshold) still accepts only its own signatures', () => {
+    const key = sm2RandomPrivateKey();
+    const other = sm2RandomPrivateKey();
+    const publicKey = sm2PublicKey(key);
+    for (let i = 0; i < 8; i++) {
+      const message = utf8(`申请 ${i}`);
+      const signature = sm2Sign(key, message);
+      expect(sm2Verify(publicKey, message, signature), `round ${i}`).toBe(true);
+      expect(sm2Verify(publicKey, utf8(`申请 ${i + 1}`), signature), `round ${i}, other message`).toBe(false);
+      // an attacker's signature over the same message with another key, presented under this key
+      expect(sm2Verify(publicKey, message, sm2Sign(other, message)), `round ${i}, other key`).toBe(false);
+    }
+  });
+});
