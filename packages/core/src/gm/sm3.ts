@@ -10,7 +10,7 @@
  * the 64 rounds into the two halves of §5.3.3 (no per-round branch on j), expands W on the fly
  * into one reused Int32Array and allocates nothing per block.
  *
- * Three engines, chosen per hasher (see sm3Engine): Node's OpenSSL sm3 where Node has it; else the
+ * Three engines, chosen per hasher (see setSm3Engine): Node's OpenSSL sm3 where Node has it; else the
  * same compression function in WebAssembly (sm3.wat, about twice this JavaScript's speed in V8);
  * else, where WebAssembly is missing or refused (a page whose Content-Security-Policy lacks
  * 'wasm-unsafe-eval': compiling throws, and the browser reports the violation once), this
