@@ -3,10 +3,10 @@
  * Assembles the WebAssembly text files of @sidian/core into TypeScript modules holding their binary
  * (base64), so the library needs no loader or extra file at run time:
  *
- *   node scripts/build-wasm.mjs            writes packages/core/src/sign/planes-wasm.ts
+ *   node scripts/build-wasm.mjs            writes sign/planes-wasm.ts and gm/sm3-wasm.ts
  *   node scripts/build-wasm.mjs --check    exits 1 when a written module differs from its .wat
  *
- * `npm test` runs the check (packages/core/src/sign/image.test.ts), so the two cannot drift apart.
+ * `npm test` runs the check (sign/image.test.ts, gm/gm.test.ts), so a .wat and its module cannot drift apart.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,14 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const MODULES = [{ wat: 'packages/core/src/sign/planes.wat', ts: 'packages/core/src/sign/planes-wasm.ts', name: 'PLANES_WASM' }];
+export const MODULES = [
+  {
+    wat: 'packages/core/src/sign/planes.wat',
+    ts: 'packages/core/src/sign/planes-wasm.ts',
+    name: 'PLANES_WASM',
+  },
+  { wat: 'packages/core/src/gm/sm3.wat', ts: 'packages/core/src/gm/sm3-wasm.ts', name: 'SM3_WASM' },
+];
 
 export async function render({ wat, name }) {
   const wabt = await wabtInit();

@@ -13,10 +13,12 @@
 //                   days?: [from, to] relative to now, within the maker's certificate}
 //                   -> {seal (base64 DER SESeal)} made with core makeSeal by a maker certified by
 //                   the SM2 test CA (so 'sidian-verify' trusts it)
+//   'sidian-sm3'    {data: base64[]}         -> hex[]: Node's OpenSSL sm3 of each
 //   'sidian-ink'    {name, pdf (base64), page, rects: [{x, y, width, height}] (PDF points)}
 //                   -> {pdftoppm: number[], mutool: number[]}: dark pixels (grey < 160 at 144 dpi) in each
 //                   rectangle of the page as poppler's pdftoppm and MuPDF's mutool draw it
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +34,10 @@ const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 function run(cmd, args) {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout) + String(stderr) });
+      resolve({
+        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+        stdout: String(stdout) + String(stderr),
+      });
     });
   });
 }
@@ -68,12 +73,18 @@ export function sidianNodeCommands() {
       opensslPki = openssl;
       const dir = openssl.makeTempDir('sidian-wtr-');
       const ca = openssl.createCa(dir, { subject: '/C=CN/O=Sidian Test/CN=Sidian Browser Test Root CA' });
-      const seal = openssl.issueCertificate(ca, { name: 'seal', subject: '/C=CN/O=四电市/CN=四电市数据管理局' });
+      const seal = openssl.issueCertificate(ca, {
+        name: 'seal',
+        subject: '/C=CN/O=四电市/CN=四电市数据管理局',
+      });
       const citizen = openssl.issueCertificate(ca, { name: 'citizen', subject: '/C=CN/CN=张三' });
       pki = { ca, seal, citizen };
       mkdirSync(OUT_DIR, { recursive: true });
     },
     async executeCommand({ command, payload, session }) {
+      if (command === 'sidian-sm3') {
+        return payload.data.map((d) => createHash('sm3').update(Buffer.from(d, 'base64')).digest('hex'));
+      }
       if (command === 'sidian-network') {
         const page = session.browser.getPage(session.id);
         if (!networkLog.has(page)) {
@@ -132,10 +143,29 @@ export function sidianNodeCommands() {
         const cert = path.join(sm2Ca.dir, `browser-${n}.pem`);
         writeFileSync(csr, opensslPki.derToPem(Buffer.from(payload.csr, 'base64'), 'CERTIFICATE REQUEST'));
         const r = await run('openssl', [
-          'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', sm2Ca.configFile,
-          '-extfile', sm2Ca.configFile, '-extensions', 'ext_signing', '-md', 'sm3',
-          '-sigopt', opensslPki.SM2_DISTID, '-vfyopt', opensslPki.SM2_DISTID, '-days', '30',
-          '-in', csr, '-out', cert,
+          'ca',
+          '-batch',
+          '-notext',
+          '-utf8',
+          '-preserveDN',
+          '-config',
+          sm2Ca.configFile,
+          '-extfile',
+          sm2Ca.configFile,
+          '-extensions',
+          'ext_signing',
+          '-md',
+          'sm3',
+          '-sigopt',
+          opensslPki.SM2_DISTID,
+          '-vfyopt',
+          opensslPki.SM2_DISTID,
+          '-days',
+          '30',
+          '-in',
+          csr,
+          '-out',
+          cert,
         ]);
         if (r.code !== 0) return { error: r.stdout };
         return {

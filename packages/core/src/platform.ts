@@ -21,7 +21,9 @@ export type NodeBufferModule = { Buffer: { from(b: ArrayBufferLike, offset: numb
  * Whether core may compile WebAssembly without side effects: only outside a web page (Node and
  * other server runtimes). In a page, compiling it under a Content-Security-Policy without
  * 'wasm-unsafe-eval' is refused *and reported* (console, report-uri) even when caught, which the
- * departments embedding the elements would see as violations.
+ * departments embedding the elements would see as violations. SM3 (gm/sm3.ts) is the exception:
+ * there WebAssembly is twice the speed on 100 MB documents, so it tries once in pages too and falls
+ * back to JavaScript (docs/embedding.md tells departments about 'wasm-unsafe-eval').
  */
 export function mayCompileWasm(): boolean {
   return typeof WebAssembly === 'object' && nodeBuiltin('node:zlib') !== null;

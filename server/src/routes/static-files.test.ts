@@ -77,7 +77,7 @@ describe('built files and the demo department (development mode)', () => {
     expect(w.headers.get('content-type')).toMatch(/^text\/javascript/);
     const page = await fetch(`${s.url}/`);
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self' 'wasm-unsafe-eval';");
     expect(await page.text()).toContain('<title>demo</title>');
     expect((await fetch(`${s.url}/assets/index-abc.js`)).status).toBe(200);
   });

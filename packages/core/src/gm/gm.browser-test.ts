@@ -3,10 +3,11 @@
  * trip and the browser digest path (no node:crypto, so digest.ts takes the JavaScript SM3).
  * Run: `npx wtr --files packages/core/src/gm/gm.browser-test.ts` (not part of the vitest run).
  */
+import { executeServerCommand } from '@web/test-runner-commands';
 import { digestChunks } from '../digest';
 import { fromHex, toHex } from '../pki/der';
 import { sm2Curve, sm2PublicKey, sm2RandomPrivateKey, sm2Sign, sm2SignRaw, sm2Verify } from './sm2';
-import { sm3 } from './sm3';
+import { setSm3Engine, sm3, sm3EngineInUse } from './sm3';
 
 const g = globalThis as unknown as Record<string, (name: string, fn: () => unknown) => void>;
 const it = g.it!;
@@ -26,6 +27,67 @@ it('SM3 examples of GB/T 32905, directly and through digestChunks', async () => 
   const expected = 'debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732';
   equal(toHex(sm3(abcd)), expected);
   equal(toHex(await digestChunks('SM3', [abcd.subarray(0, 10), abcd.subarray(10)])), expected);
+});
+
+const base64 = (b: Uint8Array) => btoa(Array.from(b, (c) => String.fromCharCode(c)).join(''));
+
+it("SM3 in WebAssembly and in JavaScript equal Node's OpenSSL sm3 for lengths 0-300, whole and in three updates", async () => {
+  equal(sm3EngineInUse(), 'wasm'); // no Node here: 'auto' takes WebAssembly
+  const inputs = Array.from({ length: 301 }, (_, len) =>
+    new Uint8Array(len).map((_, i) => (i * 131 + len) & 0xff),
+  );
+  inputs.push(new Uint8Array(200_003).map((_, i) => (i * 7) & 0xff)); // more than one 64 KiB wasm buffer
+  const expected = await executeServerCommand<string[], { data: string[] }>('sidian-sm3', {
+    data: inputs.map(base64),
+  });
+  for (const engine of ['wasm', 'js'] as const) {
+    const previous = setSm3Engine(engine);
+    try {
+      equal(sm3EngineInUse(), engine);
+      inputs.forEach((data, n) => {
+        equal(toHex(sm3(data)), expected[n]);
+        const [a, b] = [data.length >> 2, (data.length * 3) >> 2];
+        const h = sm3
+          .create()
+          .update(data.subarray(0, a))
+          .update(data.subarray(a, b))
+          .update(data.subarray(b));
+        equal(toHex(h.digest()), expected[n]);
+      });
+    } finally {
+      setSm3Engine(previous);
+    }
+  }
+});
+
+it("under a CSP without 'wasm-unsafe-eval' SM3 falls back to JavaScript: same digest, one violation reported", async () => {
+  const frame = document.createElement('iframe');
+  const csp = "script-src 'self' 'unsafe-inline'";
+  const done = new Promise<{ engine: string; digest: string; violations: string[] }>((resolve) => {
+    addEventListener('message', function on(e: MessageEvent) {
+      if (e.source !== frame.contentWindow) return;
+      removeEventListener('message', on);
+      resolve(e.data as { engine: string; digest: string; violations: string[] });
+    });
+  });
+  frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${csp}">
+<script type="module">
+  const violations = [];
+  document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective + ' ' + e.blockedURI));
+  const m = await import('${new URL('./sm3.ts', import.meta.url).pathname}');
+  const digest = Array.from(m.sm3(new TextEncoder().encode('abc')), (b) => b.toString(16).padStart(2, '0')).join('');
+  await new Promise((r) => setTimeout(r, 100)); // violation events are queued as tasks
+  parent.postMessage({ engine: m.sm3EngineInUse(), digest, violations }, '*');
+</script>`;
+  document.body.append(frame);
+  try {
+    const r = await done;
+    equal(r.engine, 'js');
+    equal(r.digest, '66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+    equal(r.violations.join(';'), 'script-src wasm-eval');
+  } finally {
+    frame.remove();
+  }
 });
 
 it('SM2 example of GM/T 0003.2 Appendix A.2 (fixed k) and a round trip on the recommended curve', () => {

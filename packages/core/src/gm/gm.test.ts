@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+// @ts-expect-error a plain .mjs script without types
+import { MODULES, render } from '../../../../scripts/build-wasm.mjs';
 import { makeTempDir, openssl, pemToDer, derToPem, removeDir } from '../../../../tests/helpers/openssl-pki';
 import { SidianError } from '../errors';
 import { fromHex, parseDer, readBitStringBytes, toHex } from '../pki/der';
@@ -23,12 +25,22 @@ import {
   sm2VerifyRaw,
   sm2Z,
 } from './sm2';
-import { sm3 } from './sm3';
+import { setSm3Engine, sm3, sm3EngineInUse } from './sm3';
+import { SM3_WASM } from './sm3-wasm';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const big = (s: string) => BigInt('0x' + s.replace(/ /g, ''));
 
-describe('SM3 (GB/T 32905-2016 Appendix A)', () => {
+// Each engine alone: Node's OpenSSL, sm3.wat in WebAssembly, the JavaScript fallback.
+describe.each(['node', 'wasm', 'js'] as const)('SM3 (GB/T 32905-2016 Appendix A), %s engine', (engine) => {
+  let previous: ReturnType<typeof setSm3Engine>;
+  beforeEach(() => {
+    previous = setSm3Engine(engine);
+    expect(sm3EngineInUse()).toBe(engine);
+  });
+  afterEach(() => {
+    setSm3Engine(previous);
+  });
   it('example 1: "abc"', () => {
     expect(toHex(sm3(utf8('abc')))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
   });
@@ -47,8 +59,8 @@ describe('SM3 (GB/T 32905-2016 Appendix A)', () => {
       expect(toHex(h.digest())).toBe(toHex(expected));
     }
   });
-  it("agrees with Node's OpenSSL sm3 for every length 0-299, split in three updates", () => {
-    for (let len = 0; len < 300; len++) {
+  it("agrees with Node's OpenSSL sm3 for every length 0-300, split in three updates", () => {
+    for (let len = 0; len <= 300; len++) {
       const data = new Uint8Array(len).map((_, i) => (i * 131 + len) & 0xff);
       const expected = createHash('sm3').update(data).digest('hex');
       expect(toHex(sm3(data)), `length ${len}`).toBe(expected);
@@ -58,6 +70,48 @@ describe('SM3 (GB/T 32905-2016 Appendix A)', () => {
       expect(toHex(h.digest()), `length ${len} in parts`).toBe(expected);
       expect(() => h.digest()).toThrow();
     }
+  });
+});
+
+describe('SM3 engines', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+  it("'auto' uses Node's native sm3 here, and hashers of different engines interleave", () => {
+    expect(sm3EngineInUse()).toBe('node');
+    const data = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+    const hashers = (['wasm', 'js', 'node'] as const).map((e) => {
+      const previous = setSm3Engine(e);
+      const h = sm3.create();
+      setSm3Engine(previous);
+      return h;
+    });
+    for (let i = 0; i < data.length; i += 70_001)
+      for (const h of hashers) h.update(data.subarray(i, i + 70_001));
+    const expected = createHash('sm3').update(data).digest('hex');
+    for (const h of hashers) expect(toHex(h.digest())).toBe(expected);
+  });
+  it('falls back to JavaScript where compiling WebAssembly is refused (as under a CSP without wasm-unsafe-eval)', async () => {
+    // what Chromium throws under such a CSP; gm.browser-test.ts checks the real policy
+    class Refused {
+      constructor() {
+        throw new WebAssembly.CompileError(
+          'WebAssembly.Module(): Wasm code generation disallowed by embedder',
+        );
+      }
+    }
+    vi.stubGlobal('WebAssembly', { ...WebAssembly, Module: Refused, CompileError: WebAssembly.CompileError });
+    vi.resetModules();
+    const fresh = await import('./sm3');
+    fresh.setSm3Engine('wasm');
+    expect(fresh.sm3EngineInUse()).toBe('js');
+    const data = new Uint8Array(1000).map((_, i) => i & 0xff);
+    expect(toHex(fresh.sm3(data))).toBe(createHash('sm3').update(data).digest('hex'));
+  });
+  it('the embedded WebAssembly is sm3.wat as assembled by scripts/build-wasm.mjs', async () => {
+    const text: string = await render(MODULES.find((m: { wat: string }) => m.wat.endsWith('sm3.wat')));
+    expect(text).toContain(`'${SM3_WASM}'`);
   });
 });
 
@@ -212,5 +266,21 @@ describe('SM2 on the recommended curve (GB/T 32918.5), against OpenSSL 3', () =>
     expect(() => sm2PrivateKeyFromDer(Uint8Array.of(1, 2, 3))).toThrow(/SM2 private key cannot be read/);
     expect(() => sm2PublicKey(new Uint8Array(32))).toThrow(/\[1, n-2\]/);
     expect(sm2Verify(Uint8Array.of(4, 1, 2), message, sm2Sign(sm2RandomPrivateKey(), message))).toBe(false);
+  });
+});
+
+describe('SM2 verification with a key table', () => {
+  it('a key verified again and again (past the table threshold) still accepts only its own signatures', () => {
+    const key = sm2RandomPrivateKey();
+    const other = sm2RandomPrivateKey();
+    const publicKey = sm2PublicKey(key);
+    for (let i = 0; i < 8; i++) {
+      const message = utf8(`申请 ${i}`);
+      const signature = sm2Sign(key, message);
+      expect(sm2Verify(publicKey, message, signature), `round ${i}`).toBe(true);
+      expect(sm2Verify(publicKey, utf8(`申请 ${i + 1}`), signature), `round ${i}, other message`).toBe(false);
+      // an attacker's signature over the same message with another key, presented under this key
+      expect(sm2Verify(publicKey, message, sm2Sign(other, message)), `round ${i}, other key`).toBe(false);
+    }
   });
 });

@@ -199,6 +199,31 @@ export function sm2Sign(
   return derSequence(derInteger(r), derInteger(s));
 }
 
+/**
+ * Public keys that verify again and again (a department's seal, a CA, an OCSP responder) get a
+ * window-6 table of multiples, as @noble/curves keeps for the base point: building it costs about
+ * ten verifications (~40 ms), then [t]P needs no doublings and a verification takes ~1.7 ms instead
+ * of ~3.9 ms (Node, this project's VM). A key gets its table on its TABLE_AFTER-th verification;
+ * at most TABLED_KEYS tables are kept (each ~2,000 points), the least recently used dropped.
+ */
+const TABLE_AFTER = 3;
+const TABLED_KEYS = 8;
+const keyUses = new Map<string, { uses: number; point?: WeierstrassPoint<bigint> }>();
+
+function tabledKey(publicKey: Uint8Array): WeierstrassPoint<bigint> | undefined {
+  const hex = toHex(publicKey);
+  const entry = keyUses.get(hex) ?? { uses: 0 };
+  keyUses.delete(hex); // re-inserted last: Map order is the recency order
+  keyUses.set(hex, entry);
+  if (keyUses.size > 4 * TABLED_KEYS) keyUses.delete(keyUses.keys().next().value!);
+  if (entry.point) return entry.point;
+  if (++entry.uses < TABLE_AFTER) return undefined;
+  entry.point = pointOf(publicKey, SM2_P256).precompute(6, false);
+  const tabled = [...keyUses.values()].filter((x) => x.point);
+  if (tabled.length > TABLED_KEYS) tabled[0]!.point = undefined;
+  return entry.point;
+}
+
 /** Verifies r, s over `message` (GB/T 32918.2 §7.1). */
 export function sm2VerifyRaw(
   publicKey: Uint8Array,
@@ -210,12 +235,16 @@ export function sm2VerifyRaw(
   const curve = options.curve ?? SM2_P256;
   const { n } = curve.params;
   if (r < 1n || r >= n || s < 1n || s >= n) return false; // B1, B2
-  const P = pointOf(publicKey, curve);
+  const table = curve === SM2_P256 ? tabledKey(publicKey) : undefined;
+  const P = table ?? pointOf(publicKey, curve);
   const e = messageScalar(publicKey, message, options); // B3, B4
   const t = mod(r + s, n); // B5
   if (t === 0n) return false;
-  // B6: (x1, y1) = [s]G + [t]P, both public scalars: one shared doubling chain (Shamir's trick)
-  const sum = curve.Point.BASE.mulAddUnsafe(s, P, t);
+  // B6: (x1, y1) = [s]G + [t]P, both public scalars. A key with a table: two table walks (no
+  // doublings for [t]P); otherwise one shared doubling chain for both (Shamir's trick).
+  const sum = table
+    ? curve.Point.BASE.multiplyUnsafe(s).add(table.multiplyUnsafe(t))
+    : curve.Point.BASE.mulAddUnsafe(s, P, t);
   if (sum.equals(curve.Point.ZERO)) return false;
   return mod(e + sum.toAffine().x, n) === r; // B7
 }

@@ -8,9 +8,17 @@
  * of this; sm-crypto works on arrays of numbers (tens of MB/s). This version keeps the state in
  * locals, reads big-endian words straight from the input bytes without copying whole blocks, splits
  * the 64 rounds into the two halves of §5.3.3 (no per-round branch on j), expands W on the fly
- * into one reused Int32Array and allocates nothing per block. In Node, digest.ts prefers OpenSSL's
- * native sm3; this runs in browsers and wherever Node lacks it.
+ * into one reused Int32Array and allocates nothing per block.
+ *
+ * Three engines, chosen per hasher (see setSm3Engine): Node's OpenSSL sm3 where Node has it; else the
+ * same compression function in WebAssembly (sm3.wat, about twice this JavaScript's speed in V8);
+ * else, where WebAssembly is missing or refused (a page whose Content-Security-Policy lacks
+ * 'wasm-unsafe-eval': compiling throws, and the browser reports the violation once), this
+ * JavaScript. All three give the same digest; gm.test.ts and gm.browser-test.ts check each one
+ * against OpenSSL.
  */
+import { nodeBuiltin, type NodeCrypto } from '../platform';
+import { SM3_WASM } from './sm3-wasm';
 
 /** GB/T 32905 §4.1: the initial value IV. */
 const IV = Int32Array.of(
@@ -35,7 +43,7 @@ const T = Int32Array.from({ length: 64 }, (_, j) => {
 const W = new Int32Array(68);
 
 /** Compresses the blocks of `data[offset, offset + 64 * blocks)` into `state` (§5.3). */
-function compress(state: Int32Array, data: Uint8Array, offset: number, blocks: number): void {
+function compressJs(state: Int32Array, data: Uint8Array, offset: number, blocks: number): void {
   let a0 = state[0]!,
     b0 = state[1]!,
     c0 = state[2]!,
@@ -121,8 +129,87 @@ function compress(state: Int32Array, data: Uint8Array, offset: number, blocks: n
   state[7] = h0;
 }
 
+type Compress = (state: Int32Array, data: Uint8Array, offset: number, blocks: number) => void;
+
+/** Where sm3.wat's memory takes the caller's blocks (see its layout), and how many bytes at a time. */
+const BUFFER = 1024;
+const BUFFER_BYTES = 64 * 1024;
+
+let wasmCompress: Compress | null | undefined;
+
+/** sm3.wat's compression as a Compress, or null where WebAssembly is missing or refused. */
+function wasmEngine(): Compress | null {
+  if (wasmCompress !== undefined) return wasmCompress;
+  try {
+    const module = new WebAssembly.Module(Uint8Array.from(atob(SM3_WASM), (c) => c.charCodeAt(0)));
+    const exports = new WebAssembly.Instance(module, {}).exports as {
+      memory: WebAssembly.Memory;
+      compress(p: number, n: number): void;
+    };
+    const heap = new Uint8Array(exports.memory.buffer);
+    // wasm words are little-endian, as Int32Array is on every platform a browser or Node runs on
+    const words = new Int32Array(exports.memory.buffer, 0, 256);
+    words.set(T, 128); // T at byte 512
+    wasmCompress = (state, data, offset, blocks) => {
+      words.set(state, 0);
+      while (blocks > 0) {
+        const n = Math.min(blocks, BUFFER_BYTES / 64);
+        heap.set(data.subarray(offset, offset + n * 64), BUFFER);
+        exports.compress(BUFFER, n);
+        offset += n * 64;
+        blocks -= n;
+      }
+      state.set(words.subarray(0, 8));
+    };
+  } catch {
+    // no WebAssembly, or a CSP without 'wasm-unsafe-eval' refused to compile it
+    wasmCompress = null;
+  }
+  return wasmCompress;
+}
+
+/**
+ * Which SM3 new hashers use: 'auto' (Node's native sm3, else WebAssembly, else JavaScript), or one
+ * engine forced ('wasm' falls back to JavaScript where WebAssembly is refused). A page that must
+ * not attempt WebAssembly at all (its CSP reports every refused compile) sets 'js' once.
+ */
+export type Sm3Engine = 'auto' | 'node' | 'wasm' | 'js';
+let engine: Sm3Engine = 'auto';
+
+/** Sets the engine of hashers created from now on; returns the previous setting. */
+export function setSm3Engine(next: Sm3Engine): Sm3Engine {
+  const previous = engine;
+  engine = next;
+  return previous;
+}
+
+/** The engine an `sm3.create()` would use now (after falling back from refused ones). */
+export function sm3EngineInUse(): Exclude<Sm3Engine, 'auto'> {
+  if ((engine === 'auto' || engine === 'node') && hasNodeSm3()) return 'node';
+  if (engine !== 'js' && engine !== 'node' && wasmEngine()) return 'wasm';
+  return 'js';
+}
+
+type NativeSm3 = { update(b: Uint8Array): unknown; digest(): Uint8Array };
+
+let nodeHasSm3: boolean | undefined;
+const hasNodeSm3 = (): boolean => (nodeHasSm3 ??= nodeSm3() !== null);
+
+/** Node's OpenSSL sm3, or null without Node or in a Node built without it. */
+function nodeSm3(): NativeSm3 | null {
+  const nc = nodeBuiltin<NodeCrypto>('node:crypto');
+  if (!nc) return null;
+  try {
+    return nc.createHash('sm3');
+  } catch {
+    return null;
+  }
+}
+
 /** An incremental SM3: `update()` any number of times, then `digest()` once. */
 export class Sm3Hash {
+  private readonly native: NativeSm3 | null;
+  private readonly compress: Compress;
   private readonly state = IV.slice();
   /** Bytes of a partial block waiting for more input. */
   private readonly pending = new Uint8Array(64);
@@ -131,8 +218,18 @@ export class Sm3Hash {
   private length = 0;
   private finished = false;
 
+  constructor() {
+    const use = sm3EngineInUse();
+    this.native = use === 'node' ? nodeSm3() : null;
+    this.compress = use === 'wasm' ? wasmEngine()! : compressJs;
+  }
+
   update(data: Uint8Array): this {
     if (this.finished) throw new Error('SM3: digest() was already called');
+    if (this.native) {
+      this.native.update(data);
+      return this;
+    }
     this.length += data.length;
     let at = 0;
     if (this.pendingLength) {
@@ -141,11 +238,11 @@ export class Sm3Hash {
       this.pendingLength += take;
       at = take;
       if (this.pendingLength < 64) return this;
-      compress(this.state, this.pending, 0, 1);
+      this.compress(this.state, this.pending, 0, 1);
       this.pendingLength = 0;
     }
     const blocks = (data.length - at) >>> 6;
-    if (blocks) compress(this.state, data, at, blocks);
+    if (blocks) this.compress(this.state, data, at, blocks);
     at += blocks * 64;
     if (at < data.length) {
       this.pending.set(data.subarray(at));
@@ -158,12 +255,13 @@ export class Sm3Hash {
   digest(): Uint8Array {
     if (this.finished) throw new Error('SM3: digest() was already called');
     this.finished = true;
+    if (this.native) return new Uint8Array(this.native.digest());
     const p = this.pending;
     let n = this.pendingLength;
     p[n++] = 0x80;
     if (n > 56) {
       p.fill(0, n);
-      compress(this.state, p, 0, 1);
+      this.compress(this.state, p, 0, 1);
       n = 0;
     }
     p.fill(0, n, 56);
@@ -178,7 +276,7 @@ export class Sm3Hash {
     p[61] = low >>> 16;
     p[62] = low >>> 8;
     p[63] = low;
-    compress(this.state, p, 0, 1);
+    this.compress(this.state, p, 0, 1);
     const out = new Uint8Array(32);
     for (let i = 0; i < 8; i++) {
       const v = this.state[i]!;
