@@ -51,7 +51,10 @@ export async function buildCli() {
     target: 'node20',
     sourcemap: true,
     minify: true,
-    external: ['tsx', 'tsx/*', 'pkcs11js'],
+    external: ['tsx', 'tsx/*'],
+    // V8 drops a script's dynamic-import callback when it is compiled from cached data (Node 20), so
+    // no import() may remain in these files: pkcs11js (a CommonJS native addon) is required instead
+    plugins: [requireInstead('pkcs11js')],
     banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
     footer: { js: '\n})' },
     tsconfig: path.join(root, 'tsconfig.json'),
@@ -63,6 +66,24 @@ export async function buildCli() {
   // called are in the cache compiled, not only pre-parsed.
   const made = spawnSync(process.execPath, ['-e', CACHE_SOURCE, CLI_OUT, ...commands], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`code cache: ${made.stderr}`);
+}
+
+/** An esbuild plugin: `import(name)` becomes a require() of the installed package, left outside the bundle. */
+function requireInstead(name) {
+  return {
+    name: `require-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${name}$`) }, (args) =>
+        args.namespace === 'require-instead'
+          ? { path: name, external: true }
+          : { path: name, namespace: 'require-instead' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'require-instead' }, () => ({
+        contents: `module.exports = require(${JSON.stringify(name)});`,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 const CACHE_SOURCE = `

@@ -58,10 +58,16 @@ describe('custom-elements.json', () => {
     fs.rmSync(out, { recursive: true, force: true });
   }, 120_000);
 
-  it('names the four elements by their tags, and nothing is an element with an undefined tag', () => {
+  it('names the four elements and the auto-fill source marker by their tags, and nothing is an element with an undefined tag', () => {
     const tags = elements().map((d) => d.tagName);
     expect(tags.every((t) => typeof t === 'string' && /^[a-z]+-[a-z-]+$/.test(t))).toBe(true);
-    expect([...tags].sort()).toEqual(['licence-viewer', 'material-uploader', 'seal-placer', 'signature-pad']);
+    expect([...tags].sort()).toEqual([
+      'licence-viewer',
+      'material-uploader',
+      'seal-placer',
+      'sidian-fill-source', // the marker prefill() puts beside each filled input (自动数据填充)
+      'signature-pad',
+    ]);
     expect(JSON.stringify(manifest)).not.toContain('"tagName":"undefined"');
   });
 
