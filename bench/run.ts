@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- cli|sign|verify|server|upload|viewer|bundle|batch ...]`: runs the benchmarks (all when none is named), prints each
+ * `npm run bench [-- cli|sign|verify|server|upload|viewer|bundle|batch|gm ...]`: runs the benchmarks (all when none is named), prints each
  * Markdown table to stdout and writes it to bench/results/<name>.md. Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,15 @@ async function benchUpload(): Promise<string> {
   return readFileSync(out, 'utf8');
 }
 
+/** The 国密 benchmark is a script (Node and Chromium rows); it writes bench/results/gm.md. */
+async function benchGm(): Promise<string> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/gm/gm.bench.ts'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`bench/gm/gm.bench.ts exited with ${r.status}`);
+  return readFileSync('bench/results/gm.md', 'utf8');
+}
+
 const BENCHES: Record<string, () => Promise<string>> = {
   cli: benchCli,
   sign: benchSign,
@@ -43,6 +52,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   viewer: benchViewer,
   bundle: benchBundle,
   batch: benchBatch,
+  gm: benchGm,
 };
 
 async function main(): Promise<void> {
