@@ -148,7 +148,14 @@ describe('cases: crash between the seal and the state change', { timeout: 300_00
         const until = Date.now() + 30_000;
         while (received.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
         await new Promise((r) => setTimeout(r, 300));
-        expect(received.map((r) => r.type)).toEqual(['case.opened', 'step.sealed', 'case.completed']);
+        // webhooks are at least once, not in order: the one retried after the crash may come last;
+        // the idempotency key carries the event's sequence number, by which a receiver orders them
+        const seqOf = (r: { key: string }) => Number(/(\d+)$/.exec(r.key)?.[1]);
+        expect([...received].sort((a, b) => seqOf(a) - seqOf(b)).map((r) => r.type)).toEqual([
+          'case.opened',
+          'step.sealed',
+          'case.completed',
+        ]);
         expect(new Set(received.map((r) => r.key)).size).toBe(3);
         const log = await api(s.url, 'GET', '/api/webhooks/deliveries', C.key);
         expect(log.body.items.map((i: { status: string }) => i.status)).toEqual([
