@@ -13,7 +13,7 @@ export interface OpenFile extends RandomAccessFile {
    * Starts hashing the whole file now, so that `digestRanges(hash, [[0, size]], extra)` later only
    * has the extra bytes left to hash (a signature appended to this file; server/src/cli/sign.ts).
    */
-  hashAhead(hash: 'SHA-256'): void;
+  hashAhead(hash: 'SHA-256' | 'SM3'): void;
   close(): void;
 }
 
@@ -36,9 +36,8 @@ export function openFile(path: string): OpenFile {
     new Promise<number>((resolve, reject) =>
       read(fd, into, 0, into.length, position, (err, bytes) => (err ? reject(err) : resolve(bytes))),
     );
-  /** SHA-256 of [0, size), the reads AHEAD_READS chunks ahead of the hashing. */
-  async function hashWhole(): Promise<Hash> {
-    const h = createHash('sha256');
+  /** The hash of [0, size), the reads AHEAD_READS chunks ahead of the hashing. */
+  async function hashWhole(h: Hash): Promise<Hash> {
     const buffers = Array.from({ length: AHEAD_READS + 1 }, () => new Uint8Array(AHEAD_CHUNK));
     const chunks = Math.ceil(size / AHEAD_CHUNK);
     const reads: Promise<number>[] = [];
@@ -89,7 +88,13 @@ export function openFile(path: string): OpenFile {
     },
     hashAhead(hash) {
       if (ahead) return;
-      const hashed = hashWhole();
+      let h: Hash;
+      try {
+        h = createHash(hash === 'SM3' ? 'sm3' : 'sha256');
+      } catch {
+        return; // a Node without OpenSSL's sm3: core hashes the file when it signs
+      }
+      const hashed = hashWhole(h);
       hashed.catch(() => undefined); // seen where it is used; unused when the signer's digest differs
       ahead = { hash, hashed };
     },

@@ -89,6 +89,32 @@ describe('read-ahead thread', () => {
     expect(got).toBe(expected(bytes, [[0, bytes.length]]));
   });
 
+  it('hashAhead: the whole-file hash started before the key is known is the one signing uses, for SHA-256 and SM3 alike', async () => {
+    const extra = [new Uint8Array([1, 2, 3]), new Uint8Array([4])];
+    for (const [name, node] of [
+      ['SHA-256', 'sha256'],
+      ['SM3', 'sm3'],
+    ] as const) {
+      const f = openFile(file);
+      let reads = 0;
+      const counting = {
+        ...f,
+        readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (reads++, f.readRanges!(r, each)),
+        readSync: (into: Uint8Array, at: number) => (reads++, f.readSync(into, at)),
+      };
+      f.hashAhead(name);
+      // another digest, or part of the file, is not served from the hash ahead
+      expect(f.digestRanges!(name === 'SM3' ? 'SHA-256' : 'SM3', [[0, bytes.length]], [])).toBeUndefined();
+      expect(f.digestRanges!(name, [[0, 10]], [])).toBeUndefined();
+      const got = await digestFileRanges(name, counting, [[0, bytes.length]], extra);
+      f.close();
+      expect(reads, 'no second pass over the file').toBe(0);
+      const h = createHash(node).update(bytes);
+      for (const e of extra) h.update(e);
+      expect(Buffer.from(got).toString('hex')).toBe(h.digest('hex'));
+    }
+  });
+
   it('refuses ranges outside the file, and a file that ends early fails the job with a clear error', async () => {
     const f = openFile(file);
     await expect(f.readRanges!([[0, bytes.length + 1]], () => {})!).rejects.toThrow(/not inside the file/);

@@ -71,7 +71,8 @@ export async function signCommand(args: string[]): Promise<number> {
   // asked before anything is written (a prompt may be left with Ctrl-C)
   const password = !values.key && !values['pkcs11-label'] ? await readPassword(values) : undefined;
   // the input is copied and hashed while the key is being loaded (startSigning)
-  const started = startSigning(input, output);
+  // a --key is an SM2 key (the others come in PKCS#12): its digest is SM3
+  const started = startSigning(input, output, values.key ? 'SM3' : 'SHA-256');
   let signer;
   try {
     signer = values.key
@@ -185,11 +186,13 @@ interface StartedSigning {
  * (the output is input ‖ update) and the SHA-256 of the whole input, which is the first and largest
  * part of the signature's digest (ISO 32000-1 §12.8.1: the first ByteRange range runs from byte 0
  * to /Contents in the update, after the whole input). Both run while the key is decrypted and the
- * signature's objects are planned; a signer whose digest is not SHA-256 hashes the file again.
+ * signature's objects are planned. `hash` is the signer's digest as far as it can be told before
+ * the key is loaded (SM3 for an SM2 key file, SHA-256 otherwise); a signer whose digest turns out
+ * to differ hashes the file again.
  */
-function startSigning(input: string, output: string): StartedSigning {
+function startSigning(input: string, output: string, hash: 'SHA-256' | 'SM3' = 'SHA-256'): StartedSigning {
   const file = openFile(input);
-  file.hashAhead('SHA-256');
+  file.hashAhead(hash);
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   const copying = copyFile(input, tmp);
   // a failure is seen (and reported) where the copy is awaited
