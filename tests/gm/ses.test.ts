@@ -407,6 +407,23 @@ describe('seals and signatures Sidian makes', () => {
     expect(codes(r)).toEqual(['SES_SEAL_REVOKED']);
   });
 
+  it("a seal its maker's registry does not hold fails (unregistered); one it cannot speak for stays open (unknown)", async () => {
+    const seal = await make();
+    const unregistered = await verifySeal(seal, {
+      trustAnchors: [ca.certPem],
+      sealStatus: async () => ({ status: 'unregistered' }),
+    });
+    expect(unregistered).toMatchObject({ status: 'invalid', trust: 'untrusted' });
+    expect(codes(unregistered)).toEqual(['SES_SEAL_UNREGISTERED']);
+    expect(unregistered.problems[0]!.messageZh).toContain('印章登记');
+    const unknown = await verifySeal(seal, {
+      trustAnchors: [ca.certPem],
+      sealStatus: async () => ({ status: 'unknown' }),
+    });
+    expect(unknown).toMatchObject({ status: 'indeterminate', trust: 'trusted' });
+    expect(codes(unknown)).toEqual(['SES_SEAL_STATUS_UNKNOWN']);
+  });
+
   it('bad making options are typed errors', async () => {
     await expect(make({ name: ' ' })).rejects.toMatchObject({ code: 'SES_BAD_OPTIONS' });
     await expect(make({ holderCertificates: [] })).rejects.toMatchObject({ code: 'SES_BAD_OPTIONS' });

@@ -21,6 +21,7 @@ export type SesProblemCode =
   | 'SES_MAKER_TRUST_UNKNOWN'
   | 'SES_SEAL_REVOKED'
   | 'SES_SEAL_STATUS_UNKNOWN'
+  | 'SES_SEAL_UNREGISTERED'
   | 'SES_SIGNER_CERT_MALFORMED'
   | 'SES_SIGNER_NOT_IN_SEAL'
   | 'SES_SIGNER_CERT_NOT_VALID'
@@ -37,9 +38,14 @@ export interface SesProblem {
   messageZh: string;
 }
 
-/** What a seal registry says of a seal (e.g. the server's seal records). */
+/**
+ * What a seal registry says of a seal (e.g. the server's seal records). `unknown`: the registry
+ * cannot say (another maker's seal), the verdict stays open; `unregistered`: the registry is the
+ * complete record of the seals its maker made and this one is not in it (a leaked maker key, a
+ * lost record), so the seal is not the maker's word and the verdict is invalid.
+ */
 export interface SealStatus {
-  status: 'good' | 'revoked' | 'unknown';
+  status: 'good' | 'revoked' | 'unknown' | 'unregistered';
   reason?: string;
   revokedAt?: Date;
 }
@@ -214,6 +220,16 @@ async function checkSeal(
           'invalid',
           `the seal was revoked${when}${st.reason ? `: ${st.reason}` : ''}`,
           `印章已注销${st.revokedAt ? `（${iso(st.revokedAt)}）` : ''}${st.reason ? `：${st.reason}` : ''}`,
+        ),
+      );
+    } else if (st.status === 'unregistered') {
+      trust = 'untrusted';
+      problems.push(
+        problem(
+          'SES_SEAL_UNREGISTERED',
+          'invalid',
+          "the seal is not in its maker's registry: the maker never issued it in this form (forged with the maker's key, or its record is lost)",
+          '制章者的印章登记中没有此印章：该印章并非制章者按此内容签发（可能以制章者密钥伪造，或登记记录已丢失）',
         ),
       );
     } else if (st.status === 'unknown') {
