@@ -341,6 +341,133 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(report.signatures[0]!.gbSeal!.problems.map((p) => p.code)).toContain('SES_MAKER_UNTRUSTED');
   });
 
+  /** POSTs a PDF to /api/verify: the report and whether it came from the cache. */
+  const verifyPdfOnServer = async (body: Uint8Array) => {
+    const res = await fetch(`${s.url}/api/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/pdf' },
+      body: body as BodyInit,
+    });
+    expect(res.status).toBe(200);
+    return {
+      cache: res.headers.get('sidian-cache'),
+      report: (await res.json()) as SealedVerificationReport,
+    };
+  };
+  const gbCodes = (r: SealedVerificationReport) => r.signatures[0]!.gbSeal!.problems.map((p) => p.code);
+  const sealWithDept = (seal: Uint8Array) =>
+    sealPdf(minimalPdf(), {
+      signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
+      seal,
+    });
+
+  it("attacker with the seal authority's maker key: a well-formed seal the registry never issued is invalid (SES_SEAL_UNREGISTERED), on /api/verify and /api/seals/verify", async () => {
+    // the maker's key and certificate as they lie in the data directory (a leaked key)
+    const makerDir = path.join(s.dataDir, 'pki', 'seal-maker');
+    const [makerKey] = fromPem(fs.readFileSync(path.join(makerDir, 'maker.key.pem'), 'utf8'), 'PRIVATE KEY');
+    const [makerCert, ...makerChain] = fromPem(
+      fs.readFileSync(path.join(makerDir, 'maker.pem'), 'utf8'),
+      'CERTIFICATE',
+    );
+    const leaked = signerFromSm2(makerKey!, makerCert!, makerChain);
+    const forge = (o: { esID?: string; name?: string } = {}) =>
+      makeSeal({
+        maker: leaked,
+        name: o.name ?? '项城市市场监督管理局电子公章',
+        type: 1,
+        holderCertificates: [deptCert.certDer],
+        picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
+        validStart: new Date(Date.now() - 60_000),
+        validEnd: new Date(Date.now() + 86_400_000),
+        esID: o.esID,
+      });
+    const forged = await forge();
+    // well formed: offline, against the seal authority's root, nothing is wrong with it
+    const offline = await verifySeal(forged, { trustAnchors: [makerRoot] });
+    expect(offline).toMatchObject({ status: 'valid', trust: 'trusted' });
+
+    const pdf = await sealWithDept(forged);
+    const { report } = await verifyPdfOnServer(pdf);
+    expect(report.signatures[0]).toMatchObject({ algorithm: 'SM2-SM3', trust: 'trusted' });
+    expect(report.status).toBe('invalid');
+    expect(report.signatures[0]!.status).toBe('invalid');
+    expect(report.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'untrusted' });
+    expect(gbCodes(report)).toEqual(['SES_SEAL_UNREGISTERED']);
+    expect(report.signatures[0]!.reasons.join(' ')).toContain('SES_SEAL_UNREGISTERED');
+    const direct = await verifyOnServer(forged);
+    expect(direct).toMatchObject({ kind: 'seal', status: 'invalid', trust: 'untrusted' });
+    expect(direct.problems.map((p) => p.code)).toEqual(['SES_SEAL_UNREGISTERED']);
+    expect(direct.problems[0]!.messageZh).toContain('印章登记');
+
+    // nor does a registered seal's esID carry another seal with it (another name, same esID)
+    const r = await request(sealBody(), s.apiKey);
+    expect(r.status).toBe(201);
+    const registered = (await r.json()) as SealJson;
+    const twin = await forge({ esID: registered.esID, name: '项城市市场监督管理局合同专用章' });
+    expect(parseSeal(twin).esID).toBe(registered.esID);
+    const twinReport = (await verifyPdfOnServer(await sealWithDept(twin))).report;
+    expect(twinReport.status).toBe('invalid');
+    expect(gbCodes(twinReport)).toEqual(['SES_SEAL_UNREGISTERED']);
+    // while the registered seal itself is valid
+    const genuine = (
+      await verifyPdfOnServer(await sealWithDept(new Uint8Array(Buffer.from(registered.seal, 'base64'))))
+    ).report;
+    expect(genuine.signatures[0]!.reasons).toEqual([]);
+    expect(genuine.status).toBe('valid');
+  });
+
+  it("POST /api/verify follows the registry: the same PDF's verdict changes (cache miss) when a seal is registered, its row is lost or restored, or it is revoked", async () => {
+    const make = async (name: string) => {
+      const r = await request({ ...sealBody(), name }, s.apiKey);
+      expect(r.status).toBe(201);
+      return (await r.json()) as SealJson;
+    };
+    const mine = await make('项城市市场监督管理局财务专用章');
+    const pdf = await sealWithDept(new Uint8Array(Buffer.from(mine.seal, 'base64')));
+    const first = await verifyPdfOnServer(pdf);
+    expect(first.report.status).toBe('valid');
+    expect((await verifyPdfOnServer(pdf)).cache).toBe('hit');
+
+    // another seal registered: the registry changed, so no report made before is served
+    await make('项城市市场监督管理局发票专用章');
+    const afterNew = await verifyPdfOnServer(pdf);
+    expect(afterNew.cache).toBe('miss');
+    expect(afterNew.report.status).toBe('valid');
+    expect((await verifyPdfOnServer(pdf)).cache).toBe('hit');
+
+    // the seal's row is lost (a restored backup without it): unregistered from then on
+    const db = s.server.ctx.db;
+    const row = await db
+      .selectFrom('seals')
+      .selectAll()
+      .where('es_id', '=', mine.esID)
+      .executeTakeFirstOrThrow();
+    await db.deleteFrom('seals').where('es_id', '=', mine.esID).execute();
+    const lost = await verifyPdfOnServer(pdf);
+    expect(lost.cache).toBe('miss');
+    expect(lost.report.status).toBe('invalid');
+    expect(gbCodes(lost.report)).toEqual(['SES_SEAL_UNREGISTERED']);
+
+    // restored: the registry holds what it held before, so the report made then is right again
+    await db.insertInto('seals').values(row).execute();
+    const restored = await verifyPdfOnServer(pdf);
+    expect(restored.report.status).toBe('valid');
+    expect(restored.report.signatures[0]!.reasons).toEqual([]);
+
+    // revoked: invalid at once, with when and why
+    const revoked = await fetch(`${s.url}/api/seals/${mine.esID}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': s.apiKey },
+      body: JSON.stringify({ reason: '印章更换 replaced' }),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await verifyPdfOnServer(pdf);
+    expect(after.cache).toBe('miss');
+    expect(after.report.status).toBe('invalid');
+    expect(gbCodes(after.report)).toEqual(['SES_SEAL_REVOKED']);
+    expect(after.report.signatures[0]!.reasons.join(' ')).toContain('印章更换 replaced');
+  });
+
   it('a seal made elsewhere (ofdrw) is not registered here: untrusted maker, status unknown; garbage is 422', async () => {
     const r = await verifyOnServer(PNG);
     expect(r.status).toBe('invalid');

@@ -2,6 +2,7 @@
  * The database: Kysely over SQLite (better-sqlite3, a file in the data directory) by default, or
  * PostgreSQL when a database URL is given. Migrations run on open.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -321,6 +322,31 @@ const migrations: Record<string, Migration> = {
         .addColumn('this_update', 'text', (c) => c.notNull())
         .addColumn('next_update', 'text', (c) => c.notNull())
         .addColumn('der', 'text', (c) => c.notNull()) // base64
+        .execute();
+    },
+  },
+  '0010_seals_registry': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // the SHA-256 of each seal's DER: verification compares the very seal by it, without reading
+      // (or sending to the verification workers) every DER (seals/registry.ts)
+      await db.schema.alterTable('seals').addColumn('der_sha256', 'text').execute();
+      const rows = (await db.selectFrom('seals').select(['es_id', 'der']).execute()) as {
+        es_id: string;
+        der: string;
+      }[];
+      for (const r of rows)
+        await db
+          .updateTable('seals')
+          .set({ der_sha256: createHash('sha256').update(Buffer.from(r.der, 'base64')).digest('hex') })
+          .where('es_id', '=', r.es_id)
+          .execute();
+      // covering: the registry's state (count, newest, revocations) and its (esID, digest) list are
+      // read from this index alone, never from the rows that carry the DER
+      await db.schema
+        .createIndex('seals_registry')
+        .on('seals')
+        .columns(['es_id', 'der_sha256', 'created_at', 'revoked_at'])
         .execute();
     },
   },

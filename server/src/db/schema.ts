@@ -198,6 +198,8 @@ export interface SealsTable {
   valid_start: string;
   valid_end: string;
   der: string; // base64 DER of the SESeal
+  /** SHA-256 (hex) of the DER; null only in rows written before migration 0010 by an older server. */
+  der_sha256: string | null;
   created_at: string;
   revoked_at: string | null;
   revocation_reason: string | null;

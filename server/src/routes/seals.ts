@@ -32,7 +32,8 @@ import type { Ctx } from '../context';
 import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { fromPem } from '../pki/x509';
-import { loadSealAuthority, sealAnchorsOf, type SealAuthorityConfig } from '../seals/authority';
+import { loadSealAuthority, sealAnchorsOf, sealMakersOf, type SealAuthorityConfig } from '../seals/authority';
+import { makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
 
 const ES_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_PICTURE = 1024 * 1024;
@@ -106,7 +107,11 @@ export async function sealRoutes(
   config?: SealAuthorityConfig,
 ): Promise<void> {
   const authority = loadSealAuthority({ dataDir: ctx.dataDir, devMode: ctx.devMode, config });
-  if (authority) sealAnchorsOf.set(ctx, authority.anchors);
+  if (authority) {
+    sealAnchorsOf.set(ctx, authority.anchors);
+    sealMakersOf.set(ctx, [authority.certificate]);
+  }
+  const ownMakerKey = authority && makerKeyOf(authority.certificate);
   const need = () => {
     if (!authority)
       throw new HttpError(
@@ -124,22 +129,25 @@ export async function sealRoutes(
     return row;
   };
 
-  /** The registry's word on a seal: revoked, good, or unknown when another maker made it. */
+  /**
+   * The registry's word on a seal: revoked or good when it holds this very seal; unregistered when
+   * our maker's key made it but it is not here; unknown when another maker made it (registry.ts).
+   */
   const sealStatus = async (seal: SESeal): Promise<SealStatus> => {
-    if (!ES_ID.test(seal.esID)) return { status: 'unknown' };
-    const row = await ctx.db
-      .selectFrom('seals')
-      .selectAll()
-      .where('es_id', '=', seal.esID)
-      .executeTakeFirst();
-    if (!row || row.der !== Buffer.from(seal.der).toString('base64')) return { status: 'unknown' };
-    if (row.revoked_at)
-      return {
-        status: 'revoked',
-        revokedAt: new Date(row.revoked_at),
-        reason: row.revocation_reason ?? undefined,
-      };
-    return { status: 'good' };
+    const row = ES_ID.test(seal.esID)
+      ? await ctx.db
+          .selectFrom('seals')
+          .select(['der_sha256', 'der', 'revoked_at', 'revocation_reason'])
+          .where('es_id', '=', seal.esID)
+          .executeTakeFirst()
+      : undefined;
+    const entry = row && {
+      sha256: row.der_sha256 ?? sha256Hex(Buffer.from(row.der, 'base64')),
+      revokedAt: row.revoked_at ?? undefined,
+      reason: row.revocation_reason ?? undefined,
+    };
+    const own = !!ownMakerKey && makerKeyOf(seal.makerCertificate) === ownMakerKey;
+    return registryStatus(entry, sha256Hex(seal.der), own, 'unknown');
   };
 
   app.post('/api/seals', { bodyLimit: 4 * MAX_PICTURE }, async (req, reply) => {
@@ -223,6 +231,7 @@ export async function sealRoutes(
       valid_start: seal.property.validStart.toISOString(),
       valid_end: seal.property.validEnd.toISOString(),
       der: Buffer.from(der).toString('base64'),
+      der_sha256: sha256Hex(der),
       created_at: now,
       revoked_at: null,
       revocation_reason: null,

@@ -38,6 +38,12 @@ import { fromPem, toPem } from '../pki/x509';
  */
 export const sealAnchorsOf = new WeakMap<object, Uint8Array[]>();
 
+/**
+ * The maker certificates (DER) of each running server's seal authority, set beside `sealAnchorsOf`:
+ * the registry is complete for the seals their keys make (seals/registry.ts).
+ */
+export const sealMakersOf = new WeakMap<object, Uint8Array[]>();
+
 export interface SealAuthorityConfig {
   keyFile: string;
   certFile: string;

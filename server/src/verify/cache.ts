@@ -1,5 +1,6 @@
 /**
- * Verification reports, cached per (file SHA-256, trust anchors, CRL number, validation time).
+ * Verification reports, cached per (file SHA-256, trust anchors, CRL number, seal registry state,
+ * validation time).
  * A revocation bumps the CRL number (EnrolmentCa.revoke), so a report made before it is never
  * served after it, on any instance sharing the database. Reports made "now" also depend on the
  * clock: an entry lives at most `ttlMs`, never past the CRL's nextUpdate, and never past the
@@ -9,8 +10,8 @@ import { createHash } from 'node:crypto';
 import type { Ctx } from '../context';
 import type { VerificationReport } from '../../../packages/core/src/verify/types';
 import { toPem, x509 } from '../pki/x509';
-import { sealAnchorsOf } from '../seals/authority';
-import type { RevokedSeal } from './job';
+import { sealAnchorsOf, sealMakersOf } from '../seals/authority';
+import { makerKeyOf, registrySnapshot, registryState, type SerializedRegistry } from '../seals/registry';
 
 interface Entry {
   value?: VerificationReport;
@@ -100,22 +101,6 @@ function earliestChange(report: VerificationReport, now: number): number {
   return t;
 }
 
-/** The seals the registry (routes/seals.ts) has revoked, in a stable order. */
-async function registryRevocations(ctx: Ctx): Promise<RevokedSeal[]> {
-  const rows = await ctx.db
-    .selectFrom('seals')
-    .select(['es_id', 'der', 'revoked_at', 'revocation_reason'])
-    .where('revoked_at', 'is not', null)
-    .orderBy('es_id')
-    .execute();
-  return rows.map((r) => ({
-    esID: r.es_id,
-    der: r.der,
-    revokedAt: new Date(r.revoked_at!).toISOString(),
-    reason: r.revocation_reason ?? undefined,
-  }));
-}
-
 const anchorsHashes = new Map<string, string>();
 function anchorsHash(pem: string): string {
   let h = anchorsHashes.get(pem);
@@ -124,6 +109,16 @@ function anchorsHash(pem: string): string {
     anchorsHashes.set(pem, h);
   }
   return h;
+}
+
+const makerKeys = new WeakMap<Uint8Array[], string[]>();
+function makerKeysOf(makers: Uint8Array[]): string[] {
+  let keys = makerKeys.get(makers);
+  if (!keys) {
+    keys = makers.map(makerKeyOf).filter((k): k is string => k !== undefined);
+    makerKeys.set(makers, keys);
+  }
+  return keys;
 }
 
 /**
@@ -140,15 +135,19 @@ export async function verifyWithServerState(
   // every CA's CRL (P-256 and SM2) carries the same number: the first names the state
   const crls = await ctx.ca.currentCrls();
   const crl = crls[0]!;
-  // GB/T 38540 seals: the seal authority's anchor and the registry's revocations; a revocation
-  // changes the key (as a CRL number does), so no report made before it is served after it
+  // GB/T 38540 seals: the seal authority's anchors and the registry (seals/registry.ts), which
+  // answers every seal's status; its state is part of the key, so that no report made before a
+  // seal is registered, revoked or lost is served after it (as the CRL number does for certificates)
   const sealAnchors = sealAnchorsOf.get(ctx)?.map((a) => toPem(a, 'CERTIFICATE'));
-  const revokedSeals = sealAnchors ? await registryRevocations(ctx) : undefined;
-  const sealState = sealAnchors
-    ? createHash('sha256')
-        .update(JSON.stringify([sealAnchors, revokedSeals]))
-        .digest('hex')
-    : 'no-seal-authority';
+  let sealRegistry: SerializedRegistry | undefined;
+  let sealState = 'no-seal-authority';
+  if (sealAnchors) {
+    const ownMakerKeys = makerKeysOf(sealMakersOf.get(ctx) ?? []);
+    const state = await registryState(ctx.db);
+    const { entries, digest } = await registrySnapshot(ctx, ctx.db, state);
+    sealRegistry = { digest, entries, ownMakerKeys };
+    sealState = anchorsHash(JSON.stringify([sealAnchors, ownMakerKeys])) + ':' + digest;
+  }
   const key = [
     sha256,
     anchorsHash(ctx.trustPem),
@@ -170,7 +169,7 @@ export async function verifyWithServerState(
             timeBudgetMs: ctx.limits.verifyTimeMs,
             validationTime: o.validationTime,
             sealTrustAnchors: sealAnchors,
-            revokedSeals,
+            sealRegistry,
           },
         },
         ctx.limits.verifyTimeMs * 3,

@@ -1,6 +1,14 @@
 /** Jobs that parse untrusted PDFs; run inside the worker pool (worker.mjs). */
 import type { VerificationReport, VerifyOptions } from '../../../packages/core/src/verify/types';
 import { readLicence, licenceProblems, type LicenceMetadata } from '../../../packages/core/src/licence/index';
+import {
+  makerKeyOf,
+  parseRegistry,
+  registryStatus,
+  sha256Hex,
+  type RegistryEntry,
+  type SerializedRegistry,
+} from '../seals/registry';
 
 export type Job =
   | { id: number; kind: 'warmup' }
@@ -14,24 +22,23 @@ export interface SerializableVerifyOptions {
   validationTime?: string;
   /** PEM anchors of the GB/T 38540 seal makers (the server's seal authority). */
   sealTrustAnchors?: string[];
-  /** The seal registry's revocations; when given, every other seal counts as good (seal status). */
-  revokedSeals?: RevokedSeal[];
+  /** The seal registry (seals/registry.ts); when given, it answers every seal's status. */
+  sealRegistry?: SerializedRegistry;
 }
 
-/** A seal the registry revoked: its esID, its DER (base64, to match the very seal), when and why. */
-export interface RevokedSeal {
-  esID: string;
-  der: string;
-  revokedAt: string;
-  reason?: string;
-}
+/** The last registry snapshot this worker parsed (a worker serves many jobs of one snapshot). */
+let parsedRegistry: { digest: string; entries: Map<string, RegistryEntry> } | undefined;
 
-/** The registry's word on a seal from its revocations (as routes/seals.ts answers it). */
-function sealStatusFrom(revoked: RevokedSeal[]): NonNullable<VerifyOptions['sealStatus']> {
+/** The registry's word on a seal, as `POST /api/seals/verify` gives it for our own seals. */
+function sealStatusFrom(r: SerializedRegistry): NonNullable<VerifyOptions['sealStatus']> {
+  if (parsedRegistry?.digest !== r.digest)
+    parsedRegistry = { digest: r.digest, entries: parseRegistry(r.entries) };
+  const entries = parsedRegistry.entries;
+  const own = new Set(r.ownMakerKeys);
   return async (seal) => {
-    const der = Buffer.from(seal.der).toString('base64');
-    const r = revoked.find((x) => x.esID === seal.esID && x.der === der);
-    return r ? { status: 'revoked', revokedAt: new Date(r.revokedAt), reason: r.reason } : { status: 'good' };
+    const maker = makerKeyOf(seal.makerCertificate);
+    // other makers: 'good' unless revoked here, as before the registry was complete (registry.ts)
+    return registryStatus(entries.get(seal.esID), sha256Hex(seal.der), !!maker && own.has(maker), 'good');
   };
 }
 
@@ -66,7 +73,7 @@ function options(o: SerializableVerifyOptions): VerifyOptions {
     timeBudgetMs: o.timeBudgetMs,
     validationTime: o.validationTime ? new Date(o.validationTime) : undefined,
     sealTrustAnchors: o.sealTrustAnchors,
-    sealStatus: o.revokedSeals ? sealStatusFrom(o.revokedSeals) : undefined,
+    sealStatus: o.sealRegistry ? sealStatusFrom(o.sealRegistry) : undefined,
   };
 }
 
