@@ -468,6 +468,70 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(after.report.signatures[0]!.reasons.join(' ')).toContain('印章更换 replaced');
   });
 
+  it("a seal root shared with another maker (SIDIAN_SEAL_MAKER_TRUST): the neighbour's seals keep their maker's word (valid on /api/verify, status unknown on /api/seals/verify); our own maker's unregistered seal is invalid", async () => {
+    // our maker and a neighbouring maker, both certified by the same SM2 root, which is the seal anchor
+    const ours = issueCertificate(sm2Ca, { name: 'our-maker', key: 'sm2', subject: '/C=CN/CN=本市制章者' });
+    const neighbour = issueCertificate(sm2Ca, {
+      name: 'neighbour-maker',
+      key: 'sm2',
+      subject: '/C=CN/CN=邻市制章者',
+    });
+    const chainFile = path.join(work, 'our-maker-chain.pem');
+    fs.writeFileSync(chainFile, ours.certPem + sm2Ca.certPem);
+    const dataDir = tempDir('sidian-seals-shared-root-');
+    writeDevPki(path.join(dataDir, 'pki'), await generateDevPki());
+    fs.writeFileSync(path.join(dataDir, 'pki', 'trust.pem'), sm2Ca.certPem);
+    const shared = await startTestServer({
+      dataDir,
+      databaseUrl: await newDatabaseUrl(),
+      sealMaker: { keyFile: ours.keyFile, certFile: chainFile, trustFile: sm2Ca.certFile },
+    });
+    try {
+      const sealBy = (maker: Entity) =>
+        makeSeal({
+          maker: signerFromSm2(maker.keyPkcs8, maker.certDer, [sm2Ca.certDer]),
+          name: '项城市市场监督管理局电子公章',
+          type: 1,
+          holderCertificates: [deptCert.certDer],
+          picture: {
+            type: 'PNG',
+            data: new Uint8Array(Buffer.from(picture, 'base64')),
+            width: 42,
+            height: 42,
+          },
+          validStart: new Date(Date.now() - 60_000),
+          validEnd: new Date(Date.now() + 86_400_000),
+        });
+      const post = async (route: string, body: Uint8Array) => {
+        const r = await fetch(`${shared.url}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: body as BodyInit,
+        });
+        expect(r.status).toBe(200);
+        return (await r.json()) as SealedVerificationReport & SealVerification;
+      };
+      const theirs = await sealBy(neighbour);
+      const theirPdf = await post('/api/verify', await sealWithDept(theirs));
+      expect(theirPdf.signatures[0]!.reasons).toEqual([]);
+      expect(theirPdf.status).toBe('valid');
+      expect(theirPdf.signatures[0]!.gbSeal).toMatchObject({ status: 'valid', trust: 'trusted' });
+      const theirSeal = await post('/api/seals/verify', theirs);
+      expect(theirSeal.status).toBe('indeterminate');
+      expect(theirSeal.problems.map((p) => p.code)).toEqual(['SES_SEAL_STATUS_UNKNOWN']);
+
+      const unregistered = await sealBy(ours);
+      const ourPdf = await post('/api/verify', await sealWithDept(unregistered));
+      expect(ourPdf.status).toBe('invalid');
+      expect(gbCodes(ourPdf)).toEqual(['SES_SEAL_UNREGISTERED']);
+      const ourSeal = await post('/api/seals/verify', unregistered);
+      expect(ourSeal.status).toBe('invalid');
+      expect(ourSeal.problems.map((p) => p.code)).toEqual(['SES_SEAL_UNREGISTERED']);
+    } finally {
+      await shared.close();
+    }
+  });
+
   it('a seal made elsewhere (ofdrw) is not registered here: untrusted maker, status unknown; garbage is 422', async () => {
     const r = await verifyOnServer(PNG);
     expect(r.status).toBe('invalid');
@@ -516,5 +580,6 @@ describe.skipIf(!postgresAvailable())('seals on PostgreSQL', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-  defineSealSuite(async () => cluster!.createDatabase(`sidian_seals_${process.pid}`));
+  let databases = 0;
+  defineSealSuite(async () => cluster!.createDatabase(`sidian_seals_${process.pid}_${databases++}`));
 });
