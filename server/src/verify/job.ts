@@ -31,8 +31,15 @@ let parsedRegistry: { digest: string; entries: Map<string, RegistryEntry> } | un
 
 /** The registry's word on a seal, as `POST /api/seals/verify` gives it for our own seals. */
 function sealStatusFrom(r: SerializedRegistry): NonNullable<VerifyOptions['sealStatus']> {
-  if (parsedRegistry?.digest !== r.digest)
+  if (parsedRegistry?.digest !== r.digest) {
+    // the pool sends the entries only to a worker that has not parsed this snapshot (pool.ts);
+    // should the two ever disagree, fail rather than judge seals against an empty registry
+    if (!r.entries)
+      throw Object.assign(new Error('the seal registry snapshot was not sent'), {
+        code: 'SEAL_REGISTRY_MISSING',
+      });
     parsedRegistry = { digest: r.digest, entries: parseRegistry(r.entries) };
+  }
   const entries = parsedRegistry.entries;
   const own = new Set(r.ownMakerKeys);
   return async (seal) => {

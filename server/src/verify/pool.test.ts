@@ -34,6 +34,20 @@ describe('WorkerPool', { timeout: 120_000 }, () => {
     ).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
   });
 
+  it('the seal registry goes to a worker once per snapshot; a worker without it fails the job (503), never judges seals against nothing, and gets it again', async () => {
+    const job = (digest: string, entries: string) =>
+      pool.run<{ status: string }>({
+        kind: 'verify',
+        pdf: minimalPdf(),
+        options: { sealRegistry: { digest, entries, ownMakerKeys: [] } },
+      });
+    expect((await job('snapshot-a', '[]')).status).toBe('unsigned');
+    expect((await job('snapshot-a', '[]')).status).toBe('unsigned');
+    // a snapshot the worker never got, without its entries
+    await expect(job('snapshot-b', '')).rejects.toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+    expect((await job('snapshot-b', '[]')).status).toBe('unsigned');
+  });
+
   it('a job whose caller gives up is cancelled: taken from the queue at once, or its worker killed and replaced', async () => {
     const slow = new TextEncoder().encode('%PDF-1.7\n' + '9 0 obj\n'.repeat(2_000_000));
     const running = new AbortController();

@@ -40,6 +40,8 @@ interface Slot {
   ready: Promise<void>;
   job?: Pending;
   timer?: NodeJS.Timeout;
+  /** The seal registry snapshot this worker holds (job.ts parses each once): not sent again. */
+  registryDigest?: string;
 }
 
 export interface PoolOptions {
@@ -99,6 +101,8 @@ export class WorkerPool {
         if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
         const job = slot.job;
         this.finish(slot);
+        // the worker did not hold the snapshot after all: send it in full next time
+        if (m.error?.code === 'SEAL_REGISTRY_MISSING') slot.registryDigest = undefined;
         if (m.ok) job.resolve(m.result);
         else job.reject(toError(m.error!));
         this.pump();
@@ -172,7 +176,14 @@ export class WorkerPool {
         if (job.input.kind === 'warmup') slot.worker.send({ id: job.id, kind: 'warmup' }, sent);
         else {
           const { kind, pdf, options } = job.input;
-          slot.worker.send({ id: job.id, kind, pdf, options }, sent);
+          // the registry (hundreds of KB for thousands of seals) only when this worker lacks it
+          const registry = options.sealRegistry;
+          const has = registry && slot.registryDigest === registry.digest;
+          const o = has ? { ...options, sealRegistry: { ...registry, entries: '' } } : options;
+          slot.worker.send({ id: job.id, kind, pdf, options: o }, (e) => {
+            if (!e && registry) slot.registryDigest = registry.digest;
+            sent(e);
+          });
         }
       });
     }
@@ -245,6 +256,8 @@ export class WorkerPool {
 
 function toError(e: { name: string; code?: string; message: string }): Error {
   if (e.code === 'NOT_IMPLEMENTED') return new HttpError(501, 'NOT_IMPLEMENTED', e.message);
+  if (e.code === 'SEAL_REGISTRY_MISSING')
+    return new HttpError(503, 'UNAVAILABLE', 'the verifier lost the seal registry; try again');
   if (e.name === 'SidianError' && e.code)
     return Object.assign(new Error(e.message), { name: 'SidianError', code: e.code });
   return new HttpError(422, 'VERIFY_UNREADABLE', 'the document could not be processed');
