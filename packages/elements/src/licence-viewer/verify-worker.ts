@@ -1,22 +1,27 @@
 /**
  * The verification worker (a module worker served from our own files, next to the element): a
- * message `{id, pdf, trustAnchors}` checks one licence; the reply is `{id, result}` (plain data:
+ * message `{id, pdf, trustAnchors, sealRegistry?}` checks one licence (asking the seal registry, when
+ * given, about each GB/T 38540 seal); the reply is `{id, result}` (plain data:
  * report, licence, page geometry) or `{id, error: {code, name, message}}`.
  */
-import { checkLicence, type VerifyWorkerReply } from './verifier';
+import { checkLicence, type SealRegistry, type VerifyWorkerReply } from './verifier';
 
 interface Job {
   id: number;
   pdf: Uint8Array;
   trustAnchors: (Uint8Array | string)[];
+  sealRegistry?: SealRegistry;
 }
 
-const scope = self as unknown as { onmessage: ((e: MessageEvent<Job>) => void) | null; postMessage(m: VerifyWorkerReply): void };
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<Job>) => void) | null;
+  postMessage(m: VerifyWorkerReply): void;
+};
 
 scope.onmessage = (e) => {
-  const { id, pdf, trustAnchors } = e.data;
+  const { id, pdf, trustAnchors, sealRegistry } = e.data;
   // a failed check, or a result that cannot be cloned (DataCloneError), is answered as an error
-  checkLicence(pdf, trustAnchors)
+  checkLicence(pdf, trustAnchors, sealRegistry)
     .then((result) => scope.postMessage({ id, result }))
     .catch((err: unknown) => {
       const x = err as { code?: unknown; name?: unknown; message?: unknown } | null;

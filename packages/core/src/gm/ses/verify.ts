@@ -21,6 +21,7 @@ export type SesProblemCode =
   | 'SES_MAKER_TRUST_UNKNOWN'
   | 'SES_SEAL_REVOKED'
   | 'SES_SEAL_STATUS_UNKNOWN'
+  | 'SES_SEAL_STATUS_UNAVAILABLE'
   | 'SES_SIGNER_CERT_MALFORMED'
   | 'SES_SIGNER_NOT_IN_SEAL'
   | 'SES_SIGNER_CERT_NOT_VALID'
@@ -37,9 +38,12 @@ export interface SesProblem {
   messageZh: string;
 }
 
-/** What a seal registry says of a seal (e.g. the server's seal records). */
+/**
+ * What a seal registry says of a seal (e.g. the server's seal records): `unknown` when it has no
+ * record of this seal, `unavailable` when it could not be asked (both leave the verdict open).
+ */
 export interface SealStatus {
-  status: 'good' | 'revoked' | 'unknown';
+  status: 'good' | 'revoked' | 'unknown' | 'unavailable';
   reason?: string;
   revokedAt?: Date;
 }
@@ -223,6 +227,15 @@ async function checkSeal(
           'indeterminate',
           'the seal is not registered here',
           '印章未在此登记',
+        ),
+      );
+    } else if (st.status === 'unavailable') {
+      problems.push(
+        problem(
+          'SES_SEAL_STATUS_UNAVAILABLE',
+          'indeterminate',
+          `the seal registry could not be asked whether the seal was revoked${st.reason ? ` (${st.reason})` : ''}`,
+          '无法查询印章登记状态，未能确认印章是否已注销',
         ),
       );
     }
