@@ -194,7 +194,11 @@ export class LicenceViewer extends SidianElement {
       changed.has('sealStatusUrl') ||
       changed.has('trustAnchors');
     if (changed.has('trust') || changed.has('trustAnchors')) this.trustPrefetch = undefined;
-    if (reverify && this.documentBytes && this.state !== 'loading' && this.state !== 'empty')
+    // set before `.document` in the same task, they are already what the running verification uses:
+    // verifying again would do the work (and ask the registries) twice
+    const inputs = this.verificationInputs();
+    const stale = !this.verifiedWith || inputs.some((x, i) => !Object.is(x, this.verifiedWith![i]));
+    if (reverify && stale && this.documentBytes && this.state !== 'loading' && this.state !== 'empty')
       void this.verify().catch(() => {});
   }
 
@@ -207,7 +211,14 @@ export class LicenceViewer extends SidianElement {
     return this.startVerification(this.resolveTrustAnchors());
   }
 
+  /** What a verification depends on besides the document, as it started (compared by identity). */
+  private verifiedWith?: readonly unknown[];
+  private verificationInputs(): readonly unknown[] {
+    return [this.trust, this.trustAnchors, this.statusUrl, this.sealStatusUrl];
+  }
+
   private startVerification(trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
+    this.verifiedWith = this.verificationInputs();
     const token = ++this.verifyToken;
     const run = this.runVerification(token, trust);
     this.verifying = run;
