@@ -9,8 +9,8 @@
 //                      revokeCertificate? (with signer 'enrolled': revoked through the API after signing),
 //                      typeCode?, typeName?, validUntil?, base?: fixture name, pages?: number}
 //                     -> {pdf (base64), id, sha256}
-//   'sidian-gb-sealed' {name?} -> {pdf (base64), esID, seal (base64 DER), trustPem (the server's anchors and its seal
-//                     authority's root)}: a GB/T 38540 seal made by the server (POST /api/seals, the dev department's
+//   'sidian-gb-sealed' {name?} -> {pdf (base64), esID, seal (base64 DER), trustPem (the server's signer anchors),
+//                     makerPem (its seal authority's root)}: a GB/T 38540 seal made by the server (POST /api/seals, the dev department's
 //                     SM2 seal certificate), and a PDF sealed with it (core sealPdf, SM2)
 //   'sidian-seal-revoke' {esID, reason, otherDepartment?} -> {status, body} of POST /api/seals/:esID/revoke with the
 //                     dev department's key, or (otherDepartment) the key of another department
@@ -257,7 +257,7 @@ export function sidianServerCommands() {
     const signer = core.signerFromSm2(der(pem('sm2-seal.key.pem')), der(pem('sm2-seal.pem')), [der(pem('sm2-ca.pem'))]);
     const base = new Uint8Array(fs.readFileSync(path.join(ROOT, 'tests', '.generated', 'inputs', 'five-pages.pdf')));
     const pdf = await core.sealPdf(base, { signer, seal: new Uint8Array(Buffer.from(made.seal, 'base64')), page: 1, reason: '电子印章' });
-    return { pdf: b64(pdf), esID: made.esID, seal: made.seal, trustPem: trustPem + pem(path.join('seal-maker', 'root.pem')) };
+    return { pdf: b64(pdf), esID: made.esID, seal: made.seal, trustPem, makerPem: pem(path.join('seal-maker', 'root.pem')) };
   }
 
   /** A certificate from the server's own enrolment CA (POST /api/enrol), key in WebCrypto. */

@@ -133,6 +133,14 @@ export class LicenceViewer extends SidianElement {
    * know, or a registry that cannot be reached, leaves it unconfirmed. Without it nothing is asked.
    */
   @property({ attribute: 'seal-status-url' }) sealStatusUrl?: string;
+  /**
+   * Anchors for the makers (制章者) of GB/T 38540 seals: a URL answering PEM (the server's
+   * `/api/seals/trust`) or PEM text; `.sealTrustAnchors` takes precedence. Default: the `trust` anchors.
+   * When the URL cannot be fetched, no maker is trusted (a seal is then at best indeterminate).
+   */
+  @property({ attribute: 'seal-trust' }) sealTrust?: string;
+  /** Seal makers' anchors as DER bytes or PEM text; when set, `seal-trust` is not fetched. */
+  @property({ attribute: false }) sealTrustAnchors?: (Uint8Array | string)[];
   /** Purpose of use shown across every page, on screen and in print (仅供办理…使用); the file is not touched. */
   @property() watermark?: string;
   /** Trust anchors as DER bytes or PEM text; when set, `trust` is not fetched. */
@@ -192,6 +200,8 @@ export class LicenceViewer extends SidianElement {
       changed.has('trust') ||
       changed.has('statusUrl') ||
       changed.has('sealStatusUrl') ||
+      changed.has('sealTrust') ||
+      changed.has('sealTrustAnchors') ||
       changed.has('trustAnchors');
     if (changed.has('trust') || changed.has('trustAnchors')) this.trustPrefetch = undefined;
     // set before `.document` in the same task, they are already what the running verification uses:
@@ -214,7 +224,14 @@ export class LicenceViewer extends SidianElement {
   /** What a verification depends on besides the document, as it started (compared by identity). */
   private verifiedWith?: readonly unknown[];
   private verificationInputs(): readonly unknown[] {
-    return [this.trust, this.trustAnchors, this.statusUrl, this.sealStatusUrl];
+    return [
+      this.trust,
+      this.trustAnchors,
+      this.statusUrl,
+      this.sealStatusUrl,
+      this.sealTrust,
+      this.sealTrustAnchors,
+    ];
   }
 
   private startVerification(trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
@@ -247,11 +264,17 @@ export class LicenceViewer extends SidianElement {
       if (!pdf) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
       this.state = 'verifying';
       this.verdict = undefined;
-      const trustAnchors = await trust;
-      // in a worker: the main thread stays free to draw the pages meanwhile
+      // the seals' options as this verification starts (verifiedWith), their anchors fetched meanwhile
       const sealUrl = this.sealStatusUrl?.trim();
       const sealRegistry = sealUrl ? { url: sealUrl, base: document.baseURI } : undefined;
-      const { report, licence, pages, seals } = await checkLicenceOffThread(pdf, trustAnchors, sealRegistry);
+      const sealTrust = this.resolveSealTrustAnchors();
+      const trustAnchors = await trust;
+      const sealTrustAnchors = await sealTrust;
+      // in a worker: the main thread stays free to draw the pages meanwhile
+      const { report, licence, pages, seals } = await checkLicenceOffThread(pdf, trustAnchors, {
+        sealRegistry,
+        sealTrustAnchors,
+      });
       if (token !== this.verifyToken) return report;
       this.pageGeometry = pages;
       const registry = licence && this.statusUrl ? await this.askRegistry(licence.metadata.identifier) : null;
@@ -282,6 +305,23 @@ export class LicenceViewer extends SidianElement {
         'TRUST_FETCH_FAILED',
         `could not fetch the trust anchors: ${(e as Error).message}`,
       );
+    }
+  }
+
+  /**
+   * The seal makers' anchors. A failed fetch is not the document's error (most carry no GB/T 38540
+   * seal, and a server without a seal authority answers 503): the makers are then checked against
+   * no anchor, so a seal cannot show valid (SES_MAKER_TRUST_UNKNOWN: indeterminate).
+   */
+  private async resolveSealTrustAnchors(): Promise<(Uint8Array | string)[] | undefined> {
+    if (this.sealTrustAnchors) return this.sealTrustAnchors;
+    const trust = this.sealTrust?.trim();
+    if (!trust) return undefined;
+    if (trust.startsWith('-----BEGIN')) return [trust];
+    try {
+      return [new TextDecoder().decode(await fetchBytes(trust))];
+    } catch {
+      return [];
     }
   }
 

@@ -18,7 +18,10 @@ interface Sealed {
   esID: string;
   /** base64 DER of the SESeal */
   seal: string;
+  /** The server's anchors for PDF signers (/api/trust) */
   trustPem: string;
+  /** Its seal authority's root (/api/seals/trust) */
+  makerPem: string;
 }
 
 const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -27,7 +30,7 @@ const network = (p: { reset?: boolean } = {}) =>
 
 async function gbSealed(name: string): Promise<Sealed> {
   const r = await executeServerCommand<
-    { pdf: string; esID: string; seal: string; trustPem: string },
+    { pdf: string; esID: string; seal: string; trustPem: string; makerPem: string },
     { name: string }
   >('sidian-gb-sealed', { name });
   return { ...r, pdf: fromB64(r.pdf) };
@@ -43,14 +46,29 @@ const revoke = (esID: string, reason: string, otherDepartment = false) =>
     },
   );
 
-/** A new viewer on `sealed`'s PDF (trust anchors given as bytes: no trust request), verified. */
-async function view(sealed: Sealed, lang: 'zh-CN' | 'en', sealStatusUrl?: string) {
+let server: { url: string };
+
+/**
+ * A new viewer on `sealed`'s PDF, verified. The signers' anchors are given as text (no request); the
+ * seal makers' are `makerAnchors` when given (a URL: fetched), else fetched from the server's `/api/seals/trust` when
+ * the registry is asked, else given as text (offline).
+ */
+async function view(
+  sealed: Sealed,
+  lang: 'zh-CN' | 'en',
+  sealStatusUrl?: string,
+  makerAnchors?: string[] | URL,
+) {
   const el = await fixture<LicenceViewer>(
     `<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`,
   );
   let detail: VerifiedDetail | undefined;
   el.addEventListener('verified', (e) => (detail = e.detail));
   if (sealStatusUrl) el.sealStatusUrl = sealStatusUrl;
+  if (makerAnchors instanceof URL) el.sealTrust = makerAnchors.href;
+  else if (makerAnchors) el.sealTrustAnchors = makerAnchors;
+  else if (sealStatusUrl) el.sealTrust = `${server.url}/api/seals/trust`;
+  else el.sealTrustAnchors = [sealed.makerPem];
   el.trustAnchors = [sealed.trustPem];
   el.document = sealed.pdf;
   const report = (await el.verified())!;
@@ -67,7 +85,6 @@ async function view(sealed: Sealed, lang: 'zh-CN' | 'en', sealStatusUrl?: string
 }
 
 describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () => {
-  let server: { url: string };
   let sealed: Sealed; // revoked in the course of these tests
   let other: Sealed; // stays registered and good
   const REASON = '印章遗失，已登报声明作废';
@@ -100,8 +117,15 @@ describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () 
     expect(v.sealVerdict).toBe('有效');
     expect(v.el.sealRegistry).toEqual({ [sealed.esID]: { status: 'good' } });
     expect(v.banner).toContain('证照有效');
-    const asked = (await network()).requests.filter((u) => u.includes('/api/seals/'));
-    expect(asked).toEqual([`${server.url}/api/seals/${sealed.esID}`]);
+    const asked = (await network()).requests.filter((u) => u.includes('/api/seals/')).sort();
+    expect(asked).toEqual([`${server.url}/api/seals/${sealed.esID}`, `${server.url}/api/seals/trust`].sort());
+  });
+
+  it("attacker: the seal's maker is checked against the seal authority's anchors, not the signers' (a CA's word does not make a seal)", async () => {
+    // the SM2 root that certified the department's key, given as the seal makers' anchors
+    const v = await view(sealed, 'en', `${server.url}/api/seals/{esID}`, [sealed.trustPem]);
+    expect(v.report.status).toBe('invalid');
+    expect(v.problems).toContain('the seal maker is not trusted');
   });
 
   it('attacker: another department cannot revoke the seal (403); it still shows valid', async () => {
@@ -178,6 +202,18 @@ describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () 
     expect(v.detail.seals[sealed.esID]).toEqual({ status: 'unknown' });
     expect(v.report.status === 'valid').toBe(false);
     expect(v.el.verdict).toBe('indeterminate');
+  });
+
+  it('seal-trust that cannot be fetched: the document still shows, its seal cannot show valid (maker not checked)', async () => {
+    const v = await view(
+      other,
+      'en',
+      `${server.url}/api/seals/{esID}`,
+      new URL(`${server.url}/api/seals/no-such.pem`),
+    );
+    expect(v.el.state).toBe('verified');
+    expect(v.report.status).toBe('indeterminate');
+    expect(v.problems).toContain("the seal maker's certificate was not checked");
   });
 
   it('the registry cannot be reached: not valid, the banner says the status could not be checked', async () => {

@@ -53,6 +53,17 @@ export interface SealRegistry {
   base: string;
 }
 
+/** How GB/T 38540 seals are checked, beside the PDF signatures (plain data: it crosses to the worker). */
+export interface SealCheckOptions {
+  /** Asked about each seal's status; without it nothing is fetched. */
+  sealRegistry?: SealRegistry;
+  /**
+   * Anchors for the seal makers' (制章者) certificates; default the PDF signers' anchors. A server's
+   * seal authority has its own (`GET /api/seals/trust`).
+   */
+  sealTrustAnchors?: (Uint8Array | string)[];
+}
+
 /** What the check gives: plain data, the same from the worker and from the main thread. */
 export interface LicenceCheck {
   report: VerificationReport;
@@ -72,7 +83,7 @@ export interface LicenceCheck {
 export async function checkLicence(
   pdf: Uint8Array,
   trustAnchors: (Uint8Array | string)[],
-  sealRegistry?: SealRegistry,
+  { sealRegistry, sealTrustAnchors }: SealCheckOptions = {},
 ): Promise<LicenceCheck> {
   const seals: Record<string, SealRegistryStatus> = {};
   const asked = new Map<string, Promise<SealStatus>>();
@@ -90,7 +101,11 @@ export async function checkLicence(
         return answer;
       }
     : undefined;
-  const report = await verifyPdf(pdf, { ...splitTrust(trustAnchors), sealStatus });
+  const report = await verifyPdf(pdf, {
+    ...splitTrust(trustAnchors),
+    ...(sealTrustAnchors ? { sealTrustAnchors: splitTrust(sealTrustAnchors).trustAnchors } : {}),
+    sealStatus,
+  });
   const doc = PdfDocument.load(pdf, { recover: true });
   // only the pages with a mark to place: walking a 200-page tree costs 15-35 ms, beside pdf.js's work
   const pages: Record<number, PageGeometry> = {};
@@ -275,17 +290,17 @@ export function configureVerifyWorker(url: string | URL): void {
 export function checkLicenceOffThread(
   pdf: Uint8Array,
   trustAnchors: (Uint8Array | string)[],
-  sealRegistry?: SealRegistry,
+  seals: SealCheckOptions = {},
 ): Promise<LicenceCheck> {
   const w = worker.get();
-  if (!w) return checkLicence(pdf, trustAnchors, sealRegistry);
+  if (!w) return checkLicence(pdf, trustAnchors, seals);
   const id = nextId++;
   return new Promise<LicenceCheck>((resolve, reject) => {
     jobs.set(id, {
       resolve,
       reject,
-      fallback: () => checkLicence(pdf, trustAnchors, sealRegistry).then(resolve, reject),
+      fallback: () => checkLicence(pdf, trustAnchors, seals).then(resolve, reject),
     });
-    w.postMessage({ id, pdf, trustAnchors, sealRegistry });
+    w.postMessage({ id, pdf, trustAnchors, seals });
   });
 }

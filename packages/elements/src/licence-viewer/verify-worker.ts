@@ -1,16 +1,16 @@
 /**
  * The verification worker (a module worker served from our own files, next to the element): a
- * message `{id, pdf, trustAnchors, sealRegistry?}` checks one licence (asking the seal registry, when
- * given, about each GB/T 38540 seal); the reply is `{id, result}` (plain data:
+ * message `{id, pdf, trustAnchors, seals?}` checks one licence (GB/T 38540 seals against
+ * `seals.sealTrustAnchors`, asking `seals.sealRegistry` about each when given); the reply is `{id, result}` (plain data:
  * report, licence, page geometry) or `{id, error: {code, name, message}}`.
  */
-import { checkLicence, type SealRegistry, type VerifyWorkerReply } from './verifier';
+import { checkLicence, type SealCheckOptions, type VerifyWorkerReply } from './verifier';
 
 interface Job {
   id: number;
   pdf: Uint8Array;
   trustAnchors: (Uint8Array | string)[];
-  sealRegistry?: SealRegistry;
+  seals?: SealCheckOptions;
 }
 
 const scope = self as unknown as {
@@ -19,9 +19,9 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = (e) => {
-  const { id, pdf, trustAnchors, sealRegistry } = e.data;
+  const { id, pdf, trustAnchors, seals } = e.data;
   // a failed check, or a result that cannot be cloned (DataCloneError), is answered as an error
-  checkLicence(pdf, trustAnchors, sealRegistry)
+  checkLicence(pdf, trustAnchors, seals)
     .then((result) => scope.postMessage({ id, result }))
     .catch((err: unknown) => {
       const x = err as { code?: unknown; name?: unknown; message?: unknown } | null;
