@@ -163,6 +163,19 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(await missing.json()).toMatchObject({ error: 'SEAL_NOT_FOUND' });
   });
 
+  it("GET /api/seals/trust serves the seal authority's anchors (PEM): the seals made here verify against them", async () => {
+    const r = await fetch(`${s.url}/api/seals/trust`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('application/x-pem-file');
+    const anchors = fromPem(await r.text(), 'CERTIFICATE');
+    expect(anchors).toEqual([makerRoot]);
+    const v = await verifySeal(new Uint8Array(Buffer.from(made.seal, 'base64')), { trustAnchors: anchors });
+    expect(v).toMatchObject({ status: 'valid', trust: 'trusted' });
+    // not the PDF signers' anchors: /api/trust does not carry the seal maker's root
+    const signers = fromPem(await (await fetch(`${s.url}/api/trust?crl=0`)).text(), 'CERTIFICATE');
+    expect(signers.some((a) => Buffer.from(a).equals(Buffer.from(makerRoot)))).toBe(false);
+  });
+
   it('attackers: no API key (401), a wrong key (401), another department for this department (403)', async () => {
     const anon = await request(sealBody());
     expect(anon.status).toBe(401);

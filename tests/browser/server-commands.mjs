@@ -9,6 +9,12 @@
 //                      revokeCertificate? (with signer 'enrolled': revoked through the API after signing),
 //                      typeCode?, typeName?, validUntil?, base?: fixture name, pages?: number}
 //                     -> {pdf (base64), id, sha256}
+//   'sidian-gb-sealed' {name?} -> {pdf (base64), esID, seal (base64 DER), trustPem (the server's signer anchors),
+//                     makerPem (its seal authority's root)}: a GB/T 38540 seal made by the server (POST /api/seals, the dev department's
+//                     SM2 seal certificate), and a PDF sealed with it (core sealPdf, SM2)
+//   'sidian-seal-revoke' {esID, reason, otherDepartment?} -> {status, body} of POST /api/seals/:esID/revoke with the
+//                     dev department's key, or (otherDepartment) the key of another department
+//   'sidian-closed-port' {} -> {port}: a loopback port nothing listens on (a registry that cannot be reached)
 //   'sidian-material' {id} -> {row, storedSha256} (what the server recorded and what its blob hashes to)
 //   'sidian-check-cms' {signatureId, materialId, caDer (base64)} -> {code, stdout} of openssl cms -verify over the stored bytes
 import { execFile } from 'node:child_process';
@@ -226,6 +232,34 @@ export function sidianServerCommands() {
     return { pdf: b64(pdf), id: metadata.identifier, sha256: createHash('sha256').update(pdf).digest('hex'), metadata };
   }
 
+  let otherKey;
+  const otherDepartmentKey = async () =>
+    (otherKey ??= server.ctx.auth.createDepartment({ name: '另一局', creditCode: '91110000000000000X' }).then((d) => d.apiKey));
+
+  /** A seal from the server's seal authority for the dev department's SM2 certificate, and a PDF sealed with it. */
+  async function gbSealed(p) {
+    const pki = path.join(dataDir, 'pki');
+    const pem = (f) => fs.readFileSync(path.join(pki, f), 'utf8');
+    const der = (text) => new Uint8Array(Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+    const r = await fetch(`${directUrl()}/api/seals`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        certificate: pem('sm2-seal.pem'),
+        picture: b64(sealImage),
+        name: p.name ?? '项城市市场监督管理局电子公章',
+        type: 1,
+        validEnd: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      }),
+    });
+    if (r.status !== 201) throw new Error(`POST /api/seals: ${r.status} ${await r.text()}`);
+    const made = await r.json();
+    const signer = core.signerFromSm2(der(pem('sm2-seal.key.pem')), der(pem('sm2-seal.pem')), [der(pem('sm2-ca.pem'))]);
+    const base = new Uint8Array(fs.readFileSync(path.join(ROOT, 'tests', '.generated', 'inputs', 'five-pages.pdf')));
+    const pdf = await core.sealPdf(base, { signer, seal: new Uint8Array(Buffer.from(made.seal, 'base64')), page: 1, reason: '电子印章' });
+    return { pdf: b64(pdf), esID: made.esID, seal: made.seal, trustPem, makerPem: pem(path.join('seal-maker', 'root.pem')) };
+  }
+
   /** A certificate from the server's own enrolment CA (POST /api/enrol), key in WebCrypto. */
   async function enrol() {
     const t = await fetch(`${directUrl()}/api/dev/token`, {
@@ -288,6 +322,23 @@ export function sidianServerCommands() {
         }
         case 'sidian-licence':
           return licence(payload ?? {});
+        case 'sidian-closed-port': {
+          const probe = net.createServer();
+          await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+          const { port } = probe.address();
+          await new Promise((resolve) => probe.close(resolve));
+          return { port };
+        }
+        case 'sidian-gb-sealed':
+          return gbSealed(payload ?? {});
+        case 'sidian-seal-revoke': {
+          const r = await fetch(`${directUrl()}/api/seals/${encodeURIComponent(payload.esID)}/revoke`, {
+            method: 'POST',
+            headers: { 'x-api-key': payload.otherDepartment ? await otherDepartmentKey() : apiKey, 'content-type': 'application/json' },
+            body: JSON.stringify({ reason: payload.reason }),
+          });
+          return { status: r.status, body: await r.json() };
+        }
         case 'sidian-material': {
           const row = await server.ctx.db.selectFrom('materials').selectAll().where('id', '=', String(payload.id)).executeTakeFirst();
           if (!row) return { row: null, storedSha256: null };

@@ -424,6 +424,18 @@ describe('seals and signatures Sidian makes', () => {
     expect(codes(unknown)).toEqual(['SES_SEAL_STATUS_UNKNOWN']);
   });
 
+  it('a registry that does not know the seal, or cannot be asked, leaves it indeterminate, never valid', async () => {
+    const seal = await make();
+    for (const [status, code] of [
+      ['unknown', 'SES_SEAL_STATUS_UNKNOWN'],
+      ['unavailable', 'SES_SEAL_STATUS_UNAVAILABLE'],
+    ] as const) {
+      const r = await verifySeal(seal, { trustAnchors: [ca.certPem], sealStatus: async () => ({ status }) });
+      expect(r).toMatchObject({ status: 'indeterminate', trust: 'trusted' });
+      expect(codes(r)).toEqual([code]);
+    }
+  });
+
   it('bad making options are typed errors', async () => {
     await expect(make({ name: ' ' })).rejects.toMatchObject({ code: 'SES_BAD_OPTIONS' });
     await expect(make({ holderCertificates: [] })).rejects.toMatchObject({ code: 'SES_BAD_OPTIONS' });

@@ -4,6 +4,8 @@
  * - `POST /api/seals` (department API key; JSON: the department's SM2 certificate, picture, name,
  *   type, validity) -> the signed SESeal. The certificate must name the calling department (its
  *   credit code as organizationIdentifier or serialNumber) and chain to the server's anchors.
+ * - `GET /api/seals/trust` -> the anchors (PEM) the seals made here verify against: what
+ *   `<licence-viewer seal-trust>` takes, apart from the PDF signers' anchors of `/api/trust`.
  * - `GET /api/seals/:esID` -> the seal's fields, status and DER (base64); public, like a licence.
  * - `POST /api/seals/:esID/revoke` (the holding department) -> revoked from then on.
  * - `POST /api/seals/verify` (a DER SESeal or SES_Signature, or a PDF sealed with such a seal,
@@ -31,7 +33,7 @@ import { looksLikePdf } from './basics';
 import type { Ctx } from '../context';
 import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
-import { fromPem } from '../pki/x509';
+import { fromPem, toPem } from '../pki/x509';
 import { loadSealAuthority, sealAnchorsOf, sealMakersOf, type SealAuthorityConfig } from '../seals/authority';
 import { makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
 
@@ -246,6 +248,14 @@ export async function sealRoutes(
     });
     reply.code(201).header('Location', `/api/seals/${seal.esID}`);
     return publicSeal(row);
+  });
+
+  // Seal makers are anchored apart from the certificate authorities: a maker's root among the PDF
+  // signers' anchors (/api/trust) would also vouch for whatever certificates it issued to signers.
+  app.get('/api/seals/trust', async (_req, reply) => {
+    const maker = need();
+    reply.type('application/x-pem-file; charset=utf-8').header('cache-control', 'no-cache');
+    return reply.send(maker.anchors.map((a) => toPem(a, 'CERTIFICATE')).join(''));
   });
 
   app.get('/api/seals/:esID', async (req) =>

@@ -21,11 +21,20 @@ const statusWords = (locale: LicenceStatusLocale, part: 'term' | 'title' | 'note
  * format in a page loads ICU's locale and time-zone data, 40-100 ms on the main thread, and the
  * signature panel is rendered while pdf.js draws page 1.
  */
-function beijingTime(iso: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } | undefined {
+function beijingTime(
+  iso: string,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } | undefined {
   const ms = new Date(iso).getTime();
   if (Number.isNaN(ms)) return undefined;
   const t = new Date(ms + 8 * 3_600_000);
-  return { y: t.getUTCFullYear(), mo: t.getUTCMonth() + 1, d: t.getUTCDate(), h: t.getUTCHours(), mi: t.getUTCMinutes(), s: t.getUTCSeconds() };
+  return {
+    y: t.getUTCFullYear(),
+    mo: t.getUTCMonth() + 1,
+    d: t.getUTCDate(),
+    h: t.getUTCHours(),
+    mi: t.getUTCMinutes(),
+    s: t.getUTCSeconds(),
+  };
 }
 const two = (n: number) => String(n).padStart(2, '0');
 /** "2026/1/2 11:04:05", as `toLocaleString('zh-CN', {hour12: false, timeZone: 'Asia/Shanghai'})` writes it. */
@@ -55,7 +64,8 @@ export const licenceViewerStrings = {
     } as Record<LicenceVerdict, string>,
     verdictText: {
       invalid: '文件在盖章后被篡改，或印章已损坏。请勿采信此证照。',
-      indeterminate: '印章完整，但无法确认签章证书可信（颁发机构不在信任列表中，或无法确定签署时间）。请向发证机关核实。',
+      indeterminate:
+        '印章完整，但无法确认签章证书可信（颁发机构不在信任列表中，或无法确定签署时间）。请向发证机关核实。',
       unsigned: '文件没有电子印章，无法证明其来源和完整性。',
       ...statusWords('zh-CN', 'note'),
       valid: '电子印章验证通过：文件自盖章以来未被修改，签章证书由可信机构签发。',
@@ -64,6 +74,11 @@ export const licenceViewerStrings = {
       `${licenceStatusTerms['zh-CN'][status].dateLabel}：${zhDate(date)}${reason ? `；原因：${reason}` : ''}`,
     registryUnavailable: '无法查询证照库，未能确认证照是否已被注销、吊销或中止。',
     registryUnknown: '证照库中没有此证照。',
+    // the seal registry (seal-status-url) on a GB/T 38540 seal
+    sealRevoked: (name: string, date: string | null, reason: string | null) =>
+      `印章已注销：${name}${date ? `；注销时间：${zhDate(date)}` : ''}${reason ? `；原因：${reason}` : ''}。`,
+    sealUnknown: (name: string) => `印章登记库中没有此印章（${name}），无法确认印章有效。`,
+    sealRegistryUnavailable: (name: string) => `无法查询印章登记库，未能确认印章（${name}）是否已注销。`,
     loadFailed: '无法打开文件',
     watermarkNote: (text: string) => `水印：${text}`,
     licenceHeading: '证照信息',
@@ -133,12 +148,38 @@ export const licenceViewerStrings = {
     sealValidityRange: (from: string, to: string) => `${zhDate(from)} 至 ${zhDate(to)}`,
     sealCode: '印章编码',
     sealVerdict: '印章状态',
-    sealVerdictText: { valid: '有效', invalid: '无效', indeterminate: '无法确认', revoked: '已注销', expired: '已过期', 'not-yet-valid': '尚未生效' } as Record<string, string>,
+    sealVerdictText: {
+      valid: '有效',
+      invalid: '无效',
+      indeterminate: '无法确认',
+      revoked: '已注销',
+      expired: '已过期',
+      'not-yet-valid': '尚未生效',
+    } as Record<string, string>,
     sealProblem: (p: { message?: string; messageZh?: string } | undefined) => p?.messageZh ?? '',
-    integrityText: { ok: '印章数据完整', 'digest-mismatch': '文件内容与印章不符（已被修改）', 'bad-signature': '签名值错误', malformed: '签名数据格式错误' } as Record<string, string>,
-    coverageText: { 'whole-document': '整个文件', revision: '盖章时的文件版本（之后有追加内容）', partial: '仅部分文件' } as Record<string, string>,
-    modificationsText: { none: '无', allowed: '有，均为允许的修改（如追加签名、填写表单）', disallowed: '有不允许的修改' } as Record<string, string>,
-    trustText: { trusted: '可信', untrusted: '颁发机构不可信', expired: '证书已过期', revoked: '证书已吊销', unknown: '无法确认' } as Record<string, string>,
+    integrityText: {
+      ok: '印章数据完整',
+      'digest-mismatch': '文件内容与印章不符（已被修改）',
+      'bad-signature': '签名值错误',
+      malformed: '签名数据格式错误',
+    } as Record<string, string>,
+    coverageText: {
+      'whole-document': '整个文件',
+      revision: '盖章时的文件版本（之后有追加内容）',
+      partial: '仅部分文件',
+    } as Record<string, string>,
+    modificationsText: {
+      none: '无',
+      allowed: '有，均为允许的修改（如追加签名、填写表单）',
+      disallowed: '有不允许的修改',
+    } as Record<string, string>,
+    trustText: {
+      trusted: '可信',
+      untrusted: '颁发机构不可信',
+      expired: '证书已过期',
+      revoked: '证书已吊销',
+      unknown: '无法确认',
+    } as Record<string, string>,
     chainText: (issuer: string | null, n: number) => `签发者：${issuer ?? '未知'}；证书 ${n} 张`,
     mark: (n: number, who: string, status: string) => `签名 ${n}（${who}）：${status}。按回车查看详情。`,
     time: zhDate,
@@ -183,6 +224,12 @@ export const licenceViewerStrings = {
     registryUnavailable:
       'The licence registry could not be reached: whether the licence was cancelled, revoked or suspended is not confirmed.',
     registryUnknown: 'The licence registry does not know this licence.',
+    sealRevoked: (name: string, date: string | null, reason: string | null) =>
+      `The seal was revoked: ${name}${date ? `, on ${enDate(date)}` : ''}${reason ? `; reason: ${reason}` : ''}.`,
+    sealUnknown: (name: string) =>
+      `The seal registry does not know this seal (${name}): the seal cannot be confirmed.`,
+    sealRegistryUnavailable: (name: string) =>
+      `The seal registry could not be reached: whether the seal (${name}) was revoked is not confirmed.`,
     loadFailed: 'The file cannot be opened',
     watermarkNote: (text: string) => `Watermark: ${text}`,
     licenceHeading: 'Licence details',
@@ -254,12 +301,38 @@ export const licenceViewerStrings = {
     sealValidityRange: (from: string, to: string) => `${enDate(from)} to ${enDate(to)}`,
     sealCode: 'Seal code (esID)',
     sealVerdict: 'Seal status',
-    sealVerdictText: { valid: 'valid', invalid: 'invalid', indeterminate: 'cannot be established', revoked: 'revoked', expired: 'expired', 'not-yet-valid': 'not yet valid' } as Record<string, string>,
+    sealVerdictText: {
+      valid: 'valid',
+      invalid: 'invalid',
+      indeterminate: 'cannot be established',
+      revoked: 'revoked',
+      expired: 'expired',
+      'not-yet-valid': 'not yet valid',
+    } as Record<string, string>,
     sealProblem: (p: { message?: string; messageZh?: string } | undefined) => p?.message ?? '',
-    integrityText: { ok: 'intact', 'digest-mismatch': 'the content differs from what was sealed (changed)', 'bad-signature': 'bad signature value', malformed: 'malformed signature data' } as Record<string, string>,
-    coverageText: { 'whole-document': 'the whole file', revision: 'the file as it was when signed (more was appended later)', partial: 'only part of the file' } as Record<string, string>,
-    modificationsText: { none: 'none', allowed: 'only allowed ones (further signatures, form filling)', disallowed: 'disallowed changes' } as Record<string, string>,
-    trustText: { trusted: 'trusted', untrusted: 'issuer not trusted', expired: 'certificate expired', revoked: 'certificate revoked', unknown: 'cannot be established' } as Record<string, string>,
+    integrityText: {
+      ok: 'intact',
+      'digest-mismatch': 'the content differs from what was sealed (changed)',
+      'bad-signature': 'bad signature value',
+      malformed: 'malformed signature data',
+    } as Record<string, string>,
+    coverageText: {
+      'whole-document': 'the whole file',
+      revision: 'the file as it was when signed (more was appended later)',
+      partial: 'only part of the file',
+    } as Record<string, string>,
+    modificationsText: {
+      none: 'none',
+      allowed: 'only allowed ones (further signatures, form filling)',
+      disallowed: 'disallowed changes',
+    } as Record<string, string>,
+    trustText: {
+      trusted: 'trusted',
+      untrusted: 'issuer not trusted',
+      expired: 'certificate expired',
+      revoked: 'certificate revoked',
+      unknown: 'cannot be established',
+    } as Record<string, string>,
     chainText: (issuer: string | null, n: number) => `Issued by ${issuer ?? 'unknown'}; ${n} certificate(s)`,
     mark: (n: number, who: string, status: string) =>
       `Signature ${n} (${who}): ${status}. Press Enter for details.`,

@@ -21,9 +21,14 @@ import { baseStyles } from '../shared/styles';
 import { errorDetail, technicalDetails } from '../shared/technical-details';
 import { licenceViewerStyles } from './licence-viewer.styles';
 import { licenceViewerStrings } from './licence-viewer.strings';
-import { checkLicenceOffThread, type LicenceInfo, type PageGeometry } from './verifier';
+import {
+  checkLicenceOffThread,
+  type LicenceInfo,
+  type PageGeometry,
+  type SealRegistryStatus,
+} from './verifier';
 
-export { readLicenceInfo, type LicenceInfo } from './verifier';
+export { readLicenceInfo, type LicenceInfo, type SealRegistryStatus } from './verifier';
 
 /**
  * What the banner says: the document's verification status, overridden by the registry (cancelled
@@ -65,6 +70,8 @@ export interface VerifiedDetail {
   verdict: LicenceVerdict;
   licence: LicenceInfo | null;
   registry: RegistryStatus | null;
+  /** The seal registry's answer (`seal-status-url`) for each GB/T 38540 seal, by esID; empty without it. */
+  seals: Record<string, SealRegistryStatus>;
 }
 
 /** 1-based page and the rectangle of one seal widget in percent of the displayed page. */
@@ -84,7 +91,7 @@ interface SealMark {
  *
  * @summary 电子证照查验: banner, licence fields, a panel per signature and seal marks on the pages.
  *
- * @event verified - Verification finished: `{report, verdict, licence, registry}` (`report` is the report of DESIGN.md).
+ * @event verified - Verification finished: `{report, verdict, licence, registry, seals}` (`report` is the report of DESIGN.md).
  *
  * @csspart banner - The status banner (also `banner-valid`, `banner-invalid`, … by verdict).
  * @csspart toolbar - Page navigation, zoom, verify again, print.
@@ -119,6 +126,21 @@ export class LicenceViewer extends SidianElement {
    * identifier is appended (`https://…/api/licences/`). Revoked and expired licences show as such.
    */
   @property({ attribute: 'status-url' }) statusUrl?: string;
+  /**
+   * The seal registry for GB/T 38540 seals (e.g. the server's `/api/seals/{esID}`): `{esID}` in the
+   * URL is replaced by each seal's code, otherwise the code is appended; fetched with same-origin
+   * credentials. A revoked seal (注销) makes its signature invalid; a seal the registry does not
+   * know, or a registry that cannot be reached, leaves it unconfirmed. Without it nothing is asked.
+   */
+  @property({ attribute: 'seal-status-url' }) sealStatusUrl?: string;
+  /**
+   * Anchors for the makers (制章者) of GB/T 38540 seals: a URL answering PEM (the server's
+   * `/api/seals/trust`) or PEM text; `.sealTrustAnchors` takes precedence. Default: the `trust` anchors.
+   * When the URL cannot be fetched, no maker is trusted (a seal is then at best indeterminate).
+   */
+  @property({ attribute: 'seal-trust' }) sealTrust?: string;
+  /** Seal makers' anchors as DER bytes or PEM text; when set, `seal-trust` is not fetched. */
+  @property({ attribute: false }) sealTrustAnchors?: (Uint8Array | string)[];
   /** Purpose of use shown across every page, on screen and in print (仅供办理…使用); the file is not touched. */
   @property() watermark?: string;
   /** Trust anchors as DER bytes or PEM text; when set, `trust` is not fetched. */
@@ -167,12 +189,27 @@ export class LicenceViewer extends SidianElement {
   get registry(): RegistryStatus | null {
     return this.verification?.registry ?? null;
   }
+  /** The seal registry's answers (with `seal-status-url`), by esID. */
+  get sealRegistry(): Record<string, SealRegistryStatus> {
+    return this.verification?.seals ?? {};
+  }
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('src') && this.src) void this.load(this.src);
-    const reverify = changed.has('trust') || changed.has('statusUrl') || changed.has('trustAnchors');
+    const reverify =
+      changed.has('trust') ||
+      changed.has('statusUrl') ||
+      changed.has('sealStatusUrl') ||
+      changed.has('sealTrust') ||
+      changed.has('sealTrustAnchors') ||
+      changed.has('trustAnchors');
     if (changed.has('trust') || changed.has('trustAnchors')) this.trustPrefetch = undefined;
-    if (reverify && this.documentBytes && this.state !== 'loading' && this.state !== 'empty') void this.verify().catch(() => {});
+    // set before `.document` in the same task, they are already what the running verification uses:
+    // verifying again would do the work (and ask the registries) twice
+    const inputs = this.verificationInputs();
+    const stale = !this.verifiedWith || inputs.some((x, i) => !Object.is(x, this.verifiedWith![i]));
+    if (reverify && stale && this.documentBytes && this.state !== 'loading' && this.state !== 'empty')
+      void this.verify().catch(() => {});
   }
 
   /**
@@ -184,7 +221,21 @@ export class LicenceViewer extends SidianElement {
     return this.startVerification(this.resolveTrustAnchors());
   }
 
+  /** What a verification depends on besides the document, as it started (compared by identity). */
+  private verifiedWith?: readonly unknown[];
+  private verificationInputs(): readonly unknown[] {
+    return [
+      this.trust,
+      this.trustAnchors,
+      this.statusUrl,
+      this.sealStatusUrl,
+      this.sealTrust,
+      this.sealTrustAnchors,
+    ];
+  }
+
   private startVerification(trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
+    this.verifiedWith = this.verificationInputs();
     const token = ++this.verifyToken;
     const run = this.runVerification(token, trust);
     this.verifying = run;
@@ -204,26 +255,37 @@ export class LicenceViewer extends SidianElement {
     return this.report;
   }
 
-  private async runVerification(token: number, trust: Promise<(Uint8Array | string)[]>): Promise<VerificationReport> {
+  private async runVerification(
+    token: number,
+    trust: Promise<(Uint8Array | string)[]>,
+  ): Promise<VerificationReport> {
     try {
       const pdf = this.documentBytes;
       if (!pdf) throw new SidianElementError('NO_DOCUMENT', 'no document: set src or .document');
       this.state = 'verifying';
       this.verdict = undefined;
+      // the seals' options as this verification starts (verifiedWith), their anchors fetched meanwhile
+      const sealUrl = this.sealStatusUrl?.trim();
+      const sealRegistry = sealUrl ? { url: sealUrl, base: document.baseURI } : undefined;
+      const sealTrust = this.resolveSealTrustAnchors();
       const trustAnchors = await trust;
+      const sealTrustAnchors = await sealTrust;
       // in a worker: the main thread stays free to draw the pages meanwhile
-      const { report, licence, pages } = await checkLicenceOffThread(pdf, trustAnchors);
+      const { report, licence, pages, seals } = await checkLicenceOffThread(pdf, trustAnchors, {
+        sealRegistry,
+        sealTrustAnchors,
+      });
       if (token !== this.verifyToken) return report;
       this.pageGeometry = pages;
       const registry = licence && this.statusUrl ? await this.askRegistry(licence.metadata.identifier) : null;
       if (token !== this.verifyToken) return report;
       const verdict = decideVerdict(report, licence, registry);
       this.marks = this.sealMarks(report);
-      this.verification = { report, verdict, licence, registry };
+      this.verification = { report, verdict, licence, registry, seals };
       this.verdict = verdict;
       this.state = 'verified';
       this.errorMessage = '';
-      this.emit('verified', { report, verdict, licence, registry });
+      this.emit('verified', { report, verdict, licence, registry, seals });
       return report;
     } catch (e) {
       if (token === this.verifyToken) this.fail(e);
@@ -239,13 +301,35 @@ export class LicenceViewer extends SidianElement {
     try {
       return [new TextDecoder().decode(await fetchBytes(trust))];
     } catch (e) {
-      throw new SidianElementError('TRUST_FETCH_FAILED', `could not fetch the trust anchors: ${(e as Error).message}`);
+      throw new SidianElementError(
+        'TRUST_FETCH_FAILED',
+        `could not fetch the trust anchors: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * The seal makers' anchors. A failed fetch is not the document's error (most carry no GB/T 38540
+   * seal, and a server without a seal authority answers 503): the makers are then checked against
+   * no anchor, so a seal cannot show valid (SES_MAKER_TRUST_UNKNOWN: indeterminate).
+   */
+  private async resolveSealTrustAnchors(): Promise<(Uint8Array | string)[] | undefined> {
+    if (this.sealTrustAnchors) return this.sealTrustAnchors;
+    const trust = this.sealTrust?.trim();
+    if (!trust) return undefined;
+    if (trust.startsWith('-----BEGIN')) return [trust];
+    try {
+      return [new TextDecoder().decode(await fetchBytes(trust))];
+    } catch {
+      return [];
     }
   }
 
   private async askRegistry(identifier: string): Promise<RegistryStatus> {
     const base = this.statusUrl!;
-    const url = base.includes('{id}') ? base.replace('{id}', encodeURIComponent(identifier)) : `${base.replace(/\/+$/, '')}/${encodeURIComponent(identifier)}`;
+    const url = base.includes('{id}')
+      ? base.replace('{id}', encodeURIComponent(identifier))
+      : `${base.replace(/\/+$/, '')}/${encodeURIComponent(identifier)}`;
     try {
       const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
       if (res.status === 404) return { status: 'unknown' };
@@ -372,10 +456,17 @@ export class LicenceViewer extends SidianElement {
       <div class="toolbar" part="toolbar">
         ${this.view.renderControls(pdfLabels)}
         <span class="spacer"></span>
-        <button type="button" part="button" ?disabled=${!this.documentBytes || this.state === 'verifying'} @click=${() => void this.verify().catch(() => {})}>
+        <button
+          type="button"
+          part="button"
+          ?disabled=${!this.documentBytes || this.state === 'verifying'}
+          @click=${() => void this.verify().catch(() => {})}
+        >
           ${this.t.term('reverify')}
         </button>
-        <button type="button" part="button" ?disabled=${!this.documentBytes} @click=${() => window.print()}>${this.t.term('print')}</button>
+        <button type="button" part="button" ?disabled=${!this.documentBytes} @click=${() => window.print()}>
+          ${this.t.term('print')}
+        </button>
       </div>
       <div class="body">
         <div class="pages">
@@ -412,7 +503,10 @@ export class LicenceViewer extends SidianElement {
         );
       if (v.registry?.status === 'unavailable') extra.push(t.term('registryUnavailable'));
       if (v.registry?.status === 'unknown') extra.push(t.term('registryUnknown'));
-      text = html`${t.table.verdictText[v.verdict]}${extra.map((e) => html`<br />${e}`)}`;
+      const seals = this.sealRegistryLines(v);
+      // a revoked seal alone: its words replace the generic "changed or damaged" text
+      const generic = v.verdict === 'invalid' && seals.revokedOnly ? [] : [t.table.verdictText[v.verdict]];
+      text = html`${[...generic, ...seals.lines, ...extra].map((e, i) => (i ? html`<br />${e}` : e))}`;
     }
     const icon =
       {
@@ -442,6 +536,42 @@ export class LicenceViewer extends SidianElement {
         ${this.watermark ? html`<p class="banner-text watermark-note">${t.term('watermarkNote', this.watermark)}</p>` : nothing}
       </div>
     </div>`;
+  }
+
+  /**
+   * The seal registry's word on each GB/T 38540 seal, once per seal: revoked (when, why), unknown to
+   * it, or not reachable. `revokedOnly`: the revocation is the only reason any signature is invalid.
+   */
+  private sealRegistryLines(v: VerifiedDetail): { lines: string[]; revokedOnly: boolean } {
+    const t = this.t;
+    const lines: string[] = [];
+    const seen = new Set<string>();
+    let revoked = false;
+    for (const s of v.report.signatures as SealedSignatureReport[]) {
+      const seal = s.gbSeal;
+      const r = seal ? v.seals[seal.esID] : undefined;
+      if (!seal || !r || seen.has(seal.esID)) continue;
+      seen.add(seal.esID);
+      if (r.status === 'revoked') {
+        revoked = true;
+        lines.push(t.term('sealRevoked', seal.name, r.revokedAt ?? null, r.revocationReason ?? null));
+      } else if (r.status === 'unknown') lines.push(t.term('sealUnknown', seal.name));
+      else if (r.status === 'unavailable') lines.push(t.term('sealRegistryUnavailable', seal.name));
+    }
+    const revokedOnly =
+      revoked &&
+      (v.report.signatures as SealedSignatureReport[])
+        .filter((s) => s.status === 'invalid')
+        .every(
+          (s) =>
+            s.integrity === 'ok' &&
+            s.coverage !== 'partial' &&
+            s.modificationsAfter !== 'disallowed' &&
+            s.trust !== 'revoked' &&
+            !!s.gbSeal?.problems.some((p) => p.code === 'SES_SEAL_REVOKED') &&
+            s.gbSeal.problems.every((p) => p.severity !== 'invalid' || p.code === 'SES_SEAL_REVOKED'),
+        );
+    return { lines, revokedOnly };
   }
 
   private renderOverlay(index: number, _size: PageSize): TemplateResult {
@@ -503,9 +633,15 @@ export class LicenceViewer extends SidianElement {
     const t = this.t;
     const f = t.table.fields;
     const l = v.licence;
-    if (!l) return html`<section class="licence" part="licence"><h2>${t.term('licenceHeading')}</h2><p>${t.term('noLicence')}</p></section>`;
+    if (!l)
+      return html`<section class="licence" part="licence">
+        <h2>${t.term('licenceHeading')}</h2>
+        <p>${t.term('noLicence')}</p>
+      </section>`;
     const m = l.metadata;
-    const row = (label: string, value: unknown, extra?: TemplateResult) => html`<dt>${label}</dt><dd>${String(value ?? '')}${extra ?? nothing}</dd>`;
+    const row = (label: string, value: unknown, extra?: TemplateResult) =>
+      html`<dt>${label}</dt>
+        <dd>${String(value ?? '')}${extra ?? nothing}</dd>`;
     const data = m.data && typeof m.data === 'object' ? Object.entries(m.data) : [];
     return html`<section class="licence" part="licence">
       <h2>${t.term('licenceHeading')}</h2>
@@ -515,10 +651,14 @@ export class LicenceViewer extends SidianElement {
         ${row(
           f.identifier!,
           m.identifier,
-          html`<span class=${l.identifierValid ? 'check ok' : 'check bad'}> (${l.identifierValid ? t.term('identifierOk') : t.term('identifierBad')})</span>`,
+          html`<span class=${l.identifierValid ? 'check ok' : 'check bad'}>
+            (${l.identifierValid ? t.term('identifierOk') : t.term('identifierBad')})</span
+          >`,
         )}
-        ${row(f.holder!, m.holder?.name)} ${row(f.holderId!, `${m.holder?.idType ?? ''} ${maskId(m.holder?.idNumber)}`)}
-        ${row(f.issuer!, m.issuer?.name)} ${row(f.issuerCode!, m.issuer?.creditCode)} ${row(f.issueDate!, m.issueDate)}
+        ${row(f.holder!, m.holder?.name)}
+        ${row(f.holderId!, `${m.holder?.idType ?? ''} ${maskId(m.holder?.idNumber)}`)}
+        ${row(f.issuer!, m.issuer?.name)} ${row(f.issuerCode!, m.issuer?.creditCode)}
+        ${row(f.issueDate!, m.issueDate)}
         ${row(f.validity!, t.term('validityRange', m.validFrom, m.validUntil))}
         ${v.registry ? row(f.registry!, t.table.registryStatus[v.registry.status] ?? (v.registry.status === 'unknown' ? t.term('registryUnknown') : t.term('registryUnavailable'))) : nothing}
         ${data.map(([k, val]) => row(k, typeof val === 'object' ? JSON.stringify(val) : val))}
@@ -535,20 +675,39 @@ export class LicenceViewer extends SidianElement {
     return html`<section class="gb-seal gb-seal-${seal.status}" part="gb-seal" data-verdict=${verdict}>
       <h4>${t.term('gbSealHeading')}</h4>
       <dl>
-        <dt>${t.term('sealName')}</dt><dd part="gb-seal-name">${seal.name}</dd>
-        <dt>${t.term('sealType')}</dt><dd>${t.term('sealTypeText', seal.type)}</dd>
-        <dt>${t.term('sealValidity')}</dt><dd>${t.term('sealValidityRange', seal.validStart, seal.validEnd)}</dd>
-        <dt>${t.term('sealCode')}</dt><dd>${seal.esID}</dd>
-        <dt>${t.term('sealVerdict')}</dt><dd part="gb-seal-verdict">${t.table.sealVerdictText[verdict] ?? verdict}</dd>
+        <dt>${t.term('sealName')}</dt>
+        <dd part="gb-seal-name">${seal.name}</dd>
+        <dt>${t.term('sealType')}</dt>
+        <dd>${t.term('sealTypeText', seal.type)}</dd>
+        <dt>${t.term('sealValidity')}</dt>
+        <dd>${t.term('sealValidityRange', seal.validStart, seal.validEnd)}</dd>
+        <dt>${t.term('sealCode')}</dt>
+        <dd>${seal.esID}</dd>
+        <dt>${t.term('sealVerdict')}</dt>
+        <dd part="gb-seal-verdict">${t.table.sealVerdictText[verdict] ?? verdict}</dd>
       </dl>
-      ${seal.problems.length ? html`<ul part="gb-seal-problems">${seal.problems.map((p) => html`<li>${t.term('sealProblem', p)}</li>`)}</ul>` : nothing}
+      ${
+        seal.problems.length
+          ? html`<ul part="gb-seal-problems">
+              ${seal.problems.map((p) => html`<li>${t.term('sealProblem', p)}</li>`)}
+            </ul>`
+          : nothing
+      }
     </section>`;
   }
 
   private renderSignature(s: SignatureReport, i: number): TemplateResult {
     const t = this.t;
-    const row = (label: string, value: string | null | undefined) => html`<dt>${label}</dt><dd>${value ?? '—'}</dd>`;
-    return html`<section class="signature signature-${s.status}" part="signature" id="signature-${i}" tabindex="-1" aria-labelledby="signature-${i}-title">
+    const row = (label: string, value: string | null | undefined) =>
+      html`<dt>${label}</dt>
+        <dd>${value ?? '—'}</dd>`;
+    return html`<section
+      class="signature signature-${s.status}"
+      part="signature"
+      id="signature-${i}"
+      tabindex="-1"
+      aria-labelledby="signature-${i}-title"
+    >
       <h3 id="signature-${i}-title">
         ${t.term('signature', i + 1, signatureLabel(s, t.table.kind))}${t.term('colon')}<span
           class="sig-status"
@@ -561,7 +720,12 @@ export class LicenceViewer extends SidianElement {
           ${[t.table.kind[s.kind] ?? s.kind, s.level ? t.table.levelText[s.level] : null, s.docMdp ? t.table.docMdpText[s.docMdp] : null].filter(Boolean).join(t.term('separator'))}
         </dd>
         ${row(t.term('signer'), s.signer?.commonName)} ${row(t.term('organization'), s.signer?.organization)}
-        ${s.algorithm ? html`<dt>${t.term('algorithm')}</dt><dd part="algorithm">${t.table.algorithmText[s.algorithm] ?? s.algorithm}</dd>` : nothing}
+        ${
+          s.algorithm
+            ? html`<dt>${t.term('algorithm')}</dt>
+                <dd part="algorithm">${t.table.algorithmText[s.algorithm] ?? s.algorithm}</dd>`
+            : nothing
+        }
         ${row(t.term('claimedTime'), s.claimedTime ? t.term('time', s.claimedTime) : null)}
         ${row(t.term('timestampTime'), s.timestampTime ? t.term('time', s.timestampTime) : t.term('noTimestamp'))}
         ${row(t.term('integrity'), t.table.integrityText[s.integrity] ?? s.integrity)}
@@ -610,12 +774,20 @@ function maskId(id: string | undefined): string {
 }
 
 /** The banner's verdict: an invalid or unsigned document stays so; then revocation, then validity dates. */
-export function decideVerdict(report: VerificationReport, licence: LicenceInfo | null, registry: RegistryStatus | null, at = new Date()): LicenceVerdict {
+export function decideVerdict(
+  report: VerificationReport,
+  licence: LicenceInfo | null,
+  registry: RegistryStatus | null,
+  at = new Date(),
+): LicenceVerdict {
   if (report.status === 'invalid' || report.status === 'unsigned') return report.status;
   if (registry && isLicenceWithdrawal(registry.status)) return registry.status;
   if (registry?.status === 'expired' || registry?.status === 'not-yet-valid') return registry.status;
   if (licence?.metadata.validFrom) {
-    const dates = licenceValidity({ validFrom: licence.metadata.validFrom, validUntil: licence.metadata.validUntil ?? null }, at);
+    const dates = licenceValidity(
+      { validFrom: licence.metadata.validFrom, validUntil: licence.metadata.validUntil ?? null },
+      at,
+    );
     if (dates !== 'valid') return dates;
   }
   return report.status;

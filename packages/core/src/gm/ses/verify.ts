@@ -22,6 +22,7 @@ export type SesProblemCode =
   | 'SES_SEAL_REVOKED'
   | 'SES_SEAL_STATUS_UNKNOWN'
   | 'SES_SEAL_UNREGISTERED'
+  | 'SES_SEAL_STATUS_UNAVAILABLE'
   | 'SES_SIGNER_CERT_MALFORMED'
   | 'SES_SIGNER_NOT_IN_SEAL'
   | 'SES_SIGNER_CERT_NOT_VALID'
@@ -40,12 +41,13 @@ export interface SesProblem {
 
 /**
  * What a seal registry says of a seal (e.g. the server's seal records). `unknown`: the registry
- * cannot say (another maker's seal), the verdict stays open; `unregistered`: the registry is the
+ * has no record of this seal and cannot say (another maker's seal), the verdict stays open;
+ * `unavailable`: it could not be asked (the verdict stays open); `unregistered`: the registry is the
  * complete record of the seals its maker made and this one is not in it (a leaked maker key, a
  * lost record), so the seal is not the maker's word and the verdict is invalid.
  */
 export interface SealStatus {
-  status: 'good' | 'revoked' | 'unknown' | 'unregistered';
+  status: 'good' | 'revoked' | 'unknown' | 'unavailable' | 'unregistered';
   reason?: string;
   revokedAt?: Date;
 }
@@ -239,6 +241,15 @@ async function checkSeal(
           'indeterminate',
           'the seal is not registered here',
           '印章未在此登记',
+        ),
+      );
+    } else if (st.status === 'unavailable') {
+      problems.push(
+        problem(
+          'SES_SEAL_STATUS_UNAVAILABLE',
+          'indeterminate',
+          `the seal registry could not be asked whether the seal was revoked${st.reason ? ` (${st.reason})` : ''}`,
+          '无法查询印章登记状态，未能确认印章是否已注销',
         ),
       );
     }
