@@ -6,11 +6,14 @@
  */
 import {
   certificationRequestPem,
+  parseSeal,
+  sealListsCertificate,
   Sm2KeyStore,
   type CsrSubject,
   type Signer,
 } from '../../packages/elements/src/sidian';
-import { ApiError, pemToDer } from './api';
+import { parseCertificate } from '../../packages/core/src/pki/certificate';
+import { ApiError, base64ToBytes, bytesToBase64, pemToDer } from './api';
 
 const FLAG = 'sidian-demo-gm';
 const STORE = 'sidian-demo-sm2';
@@ -83,11 +86,75 @@ export const citizenSm2Signer = (name: string, token: string): Promise<Sm2Certif
 export const departmentSm2Signer = (name: string, apiKey: string): Promise<Sm2Certified> =>
   certified('department', { commonName: name, organization: name }, { apiKey });
 
-/** Forgets the demo's SM2 keys (the 重置演示 button). */
+/** What the demo keeps of the department's GB/T 38540 seal: its esID, for the key it was made for. */
+interface KeptSeal {
+  esID: string;
+  /** The serial of the certificate the seal lists (a new key or certificate needs a new seal). */
+  serial: string;
+}
+
+export interface GbSealRequest {
+  apiKey: string;
+  /** 印章名称, e.g. 项城市市场监督管理局行政审批专用章. */
+  name: string;
+  /** 印章类型 (GB/T 38540 SEAL_TYPES: 1 单位印章, 2 个人印章, 3 业务专用章). */
+  type: number;
+  /** The seal's picture (PNG): the appearance of every seal made with it. */
+  picture: Uint8Array;
+  /** The picture's size in millimetres. */
+  size: number;
+}
+
+/**
+ * The department's GB/T 38540 electronic seal (印章数据 SESeal, DER) for its SM2 seal key: made by
+ * the server's seal authority (POST /api/seals) the first time, kept by esID and fetched again
+ * (GET /api/seals/:esID) after. A kept seal is used only while the registry says it is valid and it
+ * still lists this key's certificate (GB/T 38540 §5); otherwise (revoked, expired, a new key, a new
+ * server) the department gets a new one.
+ */
+export async function departmentGbSeal(sm2: Sm2Certified, req: GbSealRequest): Promise<Uint8Array> {
+  const keyName = `${STORE}-seal-department`;
+  const kept = JSON.parse(localStorage.getItem(keyName) ?? 'null') as KeptSeal | null;
+  if (kept?.serial === sm2.serial) {
+    const res = await fetch(`/api/seals/${encodeURIComponent(kept.esID)}`);
+    if (res.ok) {
+      const row = (await res.json()) as { status: string; seal: string };
+      const der = base64ToBytes(row.seal);
+      if (row.status === 'valid' && sealListsCertificate(parseSeal(der), sm2.signer.certificate)) return der;
+    } else if (res.status !== 404) {
+      const e = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+      throw new ApiError(res.status, e.error ?? `HTTP_${res.status}`, e.message ?? '');
+    }
+  }
+  // valid until the certificate expires: a seal outliving its holder's certificate is refused
+  const cert = parseCertificate(sm2.signer.certificate);
+  const res = await fetch('/api/seals', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-api-key': req.apiKey },
+    body: JSON.stringify({
+      certificate: bytesToBase64(sm2.signer.certificate),
+      chain: sm2.signer.chain.map(bytesToBase64),
+      picture: bytesToBase64(req.picture),
+      name: req.name,
+      type: req.type,
+      width: req.size,
+      height: req.size,
+      validEnd: cert.notAfter.toISOString(),
+    }),
+  });
+  const body = (await res.json()) as { esID: string; seal: string; error?: string; message?: string };
+  if (!res.ok) throw new ApiError(res.status, body.error ?? `HTTP_${res.status}`, body.message ?? '');
+  localStorage.setItem(keyName, JSON.stringify({ esID: body.esID, serial: sm2.serial } satisfies KeptSeal));
+  return base64ToBytes(body.seal);
+}
+
+/** Forgets the demo's SM2 keys and the department's seal (the 重置演示 button). */
 export async function resetGm(): Promise<void> {
   const s = await store();
   for (const k of await s.list()) {
     await s.delete(k.label);
     localStorage.removeItem(`${STORE}-serial-${k.label}`);
   }
+  localStorage.removeItem(`${STORE}-seal-department`);
 }

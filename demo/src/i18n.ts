@@ -13,8 +13,14 @@ const strings = {
   },
   gmHint: {
     'zh-CN':
-      '开启后，部门用国密 SM2 印章密钥盖章，申请人用国密 SM2 密钥签收（密钥加密保存在本浏览器的 IndexedDB 中，证书由服务器的 SM2 CA 签发）。',
-    en: "When on, the department seals and the applicant signs for receipt with SM2 keys (kept encrypted in this browser's IndexedDB, certified by the server's SM2 CA).",
+      '开启后，部门用国密 SM2 印章密钥和服务器制章者签发的 GB/T 38540 电子印章盖章，申请人用国密 SM2 密钥签收（密钥加密保存在本浏览器的 IndexedDB 中，证书由服务器的 SM2 CA 签发）。',
+    en: "When on, the department seals with an SM2 key and a GB/T 38540 electronic seal made by the server's seal authority, and the applicant signs for receipt with an SM2 key (keys kept encrypted in this browser's IndexedDB, certified by the server's SM2 CA).",
+  },
+  gmSeal: {
+    'zh-CN': (name: string, esID: string) =>
+      `国密：以 GB/T 38540 电子印章“${name}”（印章编码 ${esID}）盖章，印章数据随签名一起保存。`,
+    en: (name: string, esID: string) =>
+      `SM2: sealing with the GB/T 38540 electronic seal "${name}" (seal code ${esID}); the seal data travels with the signature.`,
   },
   gmEnrolled: {
     'zh-CN': '（国密 SM2 密钥，证书由服务器的 SM2 CA 签发）',

@@ -15,6 +15,7 @@ import {
   certificationRequestPem,
   creditCodeCheckChar,
   fetchPrefill,
+  parseSeal,
   prefill,
   sealPng,
   signPdf,
@@ -40,7 +41,7 @@ import {
 // the template (pdf-lib, fontkit, qrcode: most of the demo's code) is loaded when first needed
 const template = () => import('./template-entry');
 import { idbGet, idbSet, loadState, resetAll, saveState, type DemoState } from './store';
-import { citizenSm2Signer, departmentSm2Signer, gmMode, resetGm, setGmMode } from './gm';
+import { citizenSm2Signer, departmentGbSeal, departmentSm2Signer, gmMode, resetGm, setGmMode } from './gm';
 
 /** 营业执照's type code (BUSINESS_LICENCE_TYPE in the template). */
 const BUSINESS_LICENCE_CODE = 'YYZZ';
@@ -65,21 +66,33 @@ function font(): Promise<Uint8Array> {
   return fontPromise;
 }
 
-let departmentPromise: Promise<{ info: DevDepartment; signer: Signer; sealImage: Uint8Array }> | undefined;
-/** The demo department: its seal key imported into WebCrypto (non-extractable) and its seal image. */
+let departmentPromise:
+  Promise<{ info: DevDepartment; signer: Signer; sealImage: Uint8Array; gbSeal?: Uint8Array }> | undefined;
+/**
+ * The demo department: its seal key imported into WebCrypto (non-extractable) and its seal image;
+ * in 国密 mode an SM2 key and its GB/T 38540 seal (SESeal) from the server's seal authority, whose
+ * picture is the seal image.
+ */
 function department() {
   departmentPromise ??= (async () => {
     const info = await api.devDepartment();
-    // 国密: the seal is an SM2 key certified by the server's SM2 CA (demo/src/gm.ts)
-    const signer = gmMode()
-      ? (await departmentSm2Signer(info.name, info.apiKey)).signer
-      : await signerFromPkcs12(base64ToBytes(info.seal.p12), info.seal.password);
-    const sealImage = await sealPng({
-      name: info.name,
-      purpose: '行政审批专用章',
-      code: info.creditCode.slice(0, 13),
+    const purpose = '行政审批专用章';
+    const sealImage = await sealPng({ name: info.name, purpose, code: info.creditCode.slice(0, 13) });
+    if (!gmMode()) {
+      const signer = await signerFromPkcs12(base64ToBytes(info.seal.p12), info.seal.password);
+      return { info, signer, sealImage };
+    }
+    // 国密: the seal is an SM2 key certified by the server's SM2 CA, and a GB/T 38540 seal
+    // registered for it (demo/src/gm.ts); 业务专用章 is type 3 of GB/T 38540
+    const sm2 = await departmentSm2Signer(info.name, info.apiKey);
+    const gbSeal = await departmentGbSeal(sm2, {
+      apiKey: info.apiKey,
+      name: `${info.name}${purpose}`,
+      type: 3,
+      picture: sealImage,
+      size: 42,
     });
-    return { info, signer, sealImage };
+    return { info, signer: sm2.signer, sealImage, gbSeal };
   })();
   departmentPromise.catch(() => (departmentPromise = undefined));
   return departmentPromise;
@@ -344,14 +357,22 @@ async function generate() {
   });
   const p = placer();
   p.signer = dept.signer;
-  p.sealImage = dept.sealImage;
+  if (dept.gbSeal) {
+    // 国密: sealed with the GB/T 38540 seal (it travels in the signature); its picture is the appearance
+    p.sealImage = undefined;
+    p.gbSeal = dept.gbSeal;
+  } else {
+    p.gbSeal = undefined;
+    p.sealImage = dept.sealImage;
+  }
   p.location = dept.info.region;
   p.document = draft.pdf;
   await until(() => p.state === 'loaded' || p.state === 'error');
   if (p.state === 'error') throw new Error('the licence PDF could not be opened');
   p.placements = [SEAL_BOX];
   $('sealing').hidden = false;
-  status('status-2', () => t('placeHint'));
+  const gb = dept.gbSeal && parseSeal(dept.gbSeal);
+  status('status-2', () => (gb ? `${t('gmSeal', gb.property.name, gb.esID)} ` : '') + t('placeHint'));
 }
 
 async function register() {
