@@ -19,7 +19,8 @@ import {
   type SealedVerificationReport,
   type SealVerification,
 } from '@sidian/core';
-import { minimalPdf } from './test/pdfs';
+import { minimalPdf, sampleLicence } from './test/pdfs';
+import { embedLicence, makeLicenceIdentifier } from '../../packages/core/src/licence/index';
 import {
   createCa,
   issueCertificate,
@@ -321,6 +322,72 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(after.report.signatures[0]!.gbSeal).toMatchObject({ status: 'invalid', trust: 'revoked' });
     expect(after.report.signatures[0]!.gbSeal!.problems.map((p) => p.code)).toEqual(['SES_SEAL_REVOKED']);
     expect(after.report.signatures[0]!.reasons.join(' ')).toContain('印章停用 withdrawn');
+  });
+
+  it('POST /api/licences judges a GB/T 38540 seal as /api/verify does: a licence sealed with the registered seal is registered; one sealed with a forged or a revoked seal is refused', async () => {
+    const r = await request({ ...sealBody(), name: '项城市市场监督管理局行政审批专用章' }, s.apiKey);
+    expect(r.status).toBe(201);
+    const mine = (await r.json()) as SealJson;
+    const signer = signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]);
+    const licencePdf = (serial: string, seal: Uint8Array) =>
+      sealPdf(
+        embedLicence(
+          minimalPdf(),
+          sampleLicence({
+            identifier: makeLicenceIdentifier({
+              typeCode: '11100000MB0143028K',
+              issuerCode: DEMO_DEPARTMENT.creditCode,
+              serial,
+              version: 1,
+            }),
+          }),
+        ),
+        { signer, seal, certify: 2 },
+      );
+    const register = (pdf: Uint8Array) =>
+      fetch(`${s.url}/api/licences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/pdf', 'x-api-key': s.apiKey },
+        body: pdf as BodyInit,
+      });
+    const ok = await register(await licencePdf('GB0001', new Uint8Array(Buffer.from(mine.seal, 'base64'))));
+    expect(ok.status).toBe(201);
+
+    // attacker: a seal for the same certificate from a maker the server does not name
+    const rogueMaker = issueCertificate(sm2Ca, {
+      name: 'rogue-maker-2',
+      key: 'sm2',
+      subject: '/C=CN/CN=冒充制章者',
+    });
+    const forged = await makeSeal({
+      maker: signerFromSm2(rogueMaker.keyPkcs8, rogueMaker.certDer, [sm2Ca.certDer]),
+      name: '项城市市场监督管理局行政审批专用章',
+      type: 3,
+      holderCertificates: [deptCert.certDer],
+      picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
+      validStart: new Date(Date.now() - 60_000),
+      validEnd: new Date(Date.now() + 86_400_000),
+    });
+    const refusedForged = await register(await licencePdf('GB0002', forged));
+    expect(refusedForged.status).toBe(422);
+    const forgedBody = (await refusedForged.json()) as { error: string; message: string };
+    expect(forgedBody.error).toBe('LICENCE_SEAL_INVALID');
+    expect(forgedBody.message).toContain('SES_MAKER_UNTRUSTED');
+
+    // the seal revoked: a licence sealed with it is refused from then on
+    const revoked = await fetch(`${s.url}/api/seals/${mine.esID}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': s.apiKey },
+      body: JSON.stringify({ reason: '印章遗失 lost' }),
+    });
+    expect(revoked.status).toBe(200);
+    const refused = await register(
+      await licencePdf('GB0003', new Uint8Array(Buffer.from(mine.seal, 'base64'))),
+    );
+    expect(refused.status).toBe(422);
+    const body = (await refused.json()) as { error: string; message: string };
+    expect(body.error).toBe('LICENCE_SEAL_INVALID');
+    expect(body.message).toContain('SES_SEAL_REVOKED');
   });
 
   it('attacker: a seal made by a maker the server does not name (its certificate from a CA the server trusts for signers) is not valid on /api/verify', async () => {

@@ -20,7 +20,7 @@ import {
   LICENCE_WITHDRAWALS,
   type LicenceStatus,
 } from '../../../packages/core/src/licence/status';
-import { verifyWithServerState } from '../verify/cache';
+import { serverSealOptions, verifyWithServerState } from '../verify/cache';
 import {
   faviconSvg,
   licencePage,
@@ -148,6 +148,9 @@ export interface PreparedLicence {
  * B-LTA, content-addressed (harmless if the registering transaction then fails). Throws HttpError.
  */
 export async function prepareLicence(ctx: Ctx, dept: Department, body: Uint8Array): Promise<PreparedLicence> {
+  // a seal with a GB/T 38540 seal is judged as POST /api/verify judges it: the seal maker's
+  // anchors and the seal registry (a revoked seal cannot register a licence)
+  const { sealTrustAnchors, sealRegistry } = await serverSealOptions(ctx);
   const ins = await ctx.pool.run<LicenceInspection>(
     {
       kind: 'licence',
@@ -156,6 +159,8 @@ export async function prepareLicence(ctx: Ctx, dept: Department, body: Uint8Arra
         trustAnchors: [ctx.trustPem],
         crls: (await ctx.ca.currentCrls()).map((c) => c.pem),
         timeBudgetMs: ctx.limits.verifyTimeMs,
+        sealTrustAnchors,
+        sealRegistry,
       },
     },
     ctx.limits.verifyTimeMs * 3,

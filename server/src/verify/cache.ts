@@ -122,6 +122,27 @@ function makerKeysOf(makers: Uint8Array[]): string[] {
 }
 
 /**
+ * The GB/T 38540 part of the server's verification options: its seal authority's anchors and the
+ * registry's snapshot (none without a seal authority), and a key naming both.
+ */
+export async function serverSealOptions(ctx: Ctx): Promise<{
+  sealTrustAnchors?: string[];
+  sealRegistry?: SerializedRegistry;
+  sealState: string;
+}> {
+  const sealTrustAnchors = sealAnchorsOf.get(ctx)?.map((a) => toPem(a, 'CERTIFICATE'));
+  if (!sealTrustAnchors) return { sealState: 'no-seal-authority' };
+  const ownMakerKeys = makerKeysOf(sealMakersOf.get(ctx) ?? []);
+  const state = await registryState(ctx.db);
+  const { entries, digest } = await registrySnapshot(ctx, ctx.db, state);
+  return {
+    sealTrustAnchors,
+    sealRegistry: { digest, entries, ownMakerKeys },
+    sealState: anchorsHash(JSON.stringify([sealTrustAnchors, ownMakerKeys])) + ':' + digest,
+  };
+}
+
+/**
  * Verifies a PDF as the server does everywhere (`POST /api/verify`, a licence's verification):
  * against the server's trust anchors and its current CRL, through the report cache.
  * `load` is called only on a cache miss.
@@ -138,16 +159,7 @@ export async function verifyWithServerState(
   // GB/T 38540 seals: the seal authority's anchors and the registry (seals/registry.ts), which
   // answers every seal's status; its state is part of the key, so that no report made before a
   // seal is registered, revoked or lost is served after it (as the CRL number does for certificates)
-  const sealAnchors = sealAnchorsOf.get(ctx)?.map((a) => toPem(a, 'CERTIFICATE'));
-  let sealRegistry: SerializedRegistry | undefined;
-  let sealState = 'no-seal-authority';
-  if (sealAnchors) {
-    const ownMakerKeys = makerKeysOf(sealMakersOf.get(ctx) ?? []);
-    const state = await registryState(ctx.db);
-    const { entries, digest } = await registrySnapshot(ctx, ctx.db, state);
-    sealRegistry = { digest, entries, ownMakerKeys };
-    sealState = anchorsHash(JSON.stringify([sealAnchors, ownMakerKeys])) + ':' + digest;
-  }
+  const { sealTrustAnchors: sealAnchors, sealRegistry, sealState } = await serverSealOptions(ctx);
   const key = [
     sha256,
     anchorsHash(ctx.trustPem),
