@@ -160,11 +160,26 @@ async function gmFlow(lang: 'zh-CN' | 'en') {
   const finalPdf = new Uint8Array(
     await page.$eval('#viewer', (el) => Array.from((el as unknown as { document: Uint8Array }).document)),
   );
+  // made once per key: after a reload the department's step uses the same seal
+  expect(await departmentSealAfterReload(page)).toBe(kept.esID);
+  await page.click('#tab-4');
+  await page.waitForSelector('#viewer[verdict="valid"]', { timeout: 60_000 });
   expect(problems).toEqual([]);
   return { licence, finalPdf, esID: kept.esID, page, context, problems };
 }
 
 const SEAL_NAME = '项城市市场监督管理局行政审批专用章';
+
+/** Reloads the demo and opens the department's step: the esID of the seal the demo keeps then. */
+async function departmentSealAfterReload(page: Page): Promise<string> {
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.click('#tab-2');
+  await page.waitForFunction(() => !!document.querySelector('#department-name')?.textContent);
+  return page.evaluate(
+    () => (JSON.parse(localStorage.getItem('sidian-demo-sm2-seal-department')!) as { esID: string }).esID,
+  );
+}
 
 /** A viewer's 电子印章 section: the seal's name, type (业务专用章), validity and esID, and its verdict. */
 async function expectSealShown(
@@ -297,6 +312,14 @@ async function revokeSeal(
   const served = await serverVerify(flow.finalPdf);
   expect(served.status).toBe('invalid');
   expect(served.signatures[0]!.gbSeal?.problems.map((p) => p.code)).toContain('SES_SEAL_REVOKED');
+  // a revoked seal is not used again: the department's next visit gets a new seal for its key
+  const next = await departmentSealAfterReload(page);
+  expect(next).not.toBe(esID);
+  const fresh = (await (await fetch(`${base}/api/seals/${encodeURIComponent(next)}`)).json()) as {
+    status: string;
+    name: string;
+  };
+  expect([fresh.status, fresh.name]).toEqual(['valid', SEAL_NAME]);
   expect(flow.problems).toEqual([]);
 }
 
