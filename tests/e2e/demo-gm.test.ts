@@ -247,11 +247,29 @@ async function checkInNode(licence: { id: string }, finalPdf: Uint8Array, esID: 
   };
   expect(registry.status).toBe('valid');
 
-  // the server's verifier (the QR page's) agrees: the seal is there, valid and trusted
+  // the server's verifier agrees: the seal is there, valid and trusted
   for (const pdf of [registered, finalPdf]) {
     const served = await serverVerify(pdf);
     expect(served.status).toBe('valid');
     expect(served.signatures[0]!.gbSeal).toMatchObject({ esID, status: 'valid', trust: 'trusted' });
+  }
+  // and so does the QR page's 核验签章 (/api/licences/:id/verification), as data and in words
+  const id = encodeURIComponent(licence.id);
+  const qr = (await (await fetch(`${base}/api/licences/${id}/verification?format=json`)).json()) as {
+    report: SealedVerificationReport;
+  };
+  expect(qr.report.status).toBe('valid');
+  expect(qr.report.signatures[0]!.gbSeal).toMatchObject({ esID, name: SEAL_NAME, status: 'valid' });
+  for (const [lang, type] of [
+    ['zh-CN', '业务专用章'],
+    ['en', 'business seal'],
+  ] as const) {
+    const page = await (
+      await fetch(`${base}/api/licences/${id}/verification?format=html&lang=${lang}`)
+    ).text();
+    expect(page).toContain(SEAL_NAME);
+    expect(page).toContain(type);
+    expect(page).toContain(esID);
   }
 
   // attack: the trust comes from the server's SM2 root, not from the names in the certificates —

@@ -5,7 +5,7 @@
  * /v/style.css and an icon from /v/favicon.svg. Machines get the verification as JSON
  * (Accept: application/json, any fetch() without an HTML preference, or ?format=json).
  */
-import type { VerificationReport } from '@sidian/core';
+import { SEAL_TYPES, type SealedSignatureReport, type VerificationReport } from '@sidian/core';
 import { licenceStatusTerm } from '../../../packages/core/src/licence/status';
 import type { publicLicence } from './licences';
 
@@ -42,7 +42,10 @@ export function pageLang(acceptLanguage: string | undefined, query?: unknown): P
 
 /** The status words come from the one table (packages/core/src/licence/status.ts); only the colour is the page's. */
 const STATUS_CLASS: Record<string, string> = { valid: 'ok', 'not-yet-valid': 'warn', suspended: 'warn' };
-function statusWords(status: string, lang: PageLang): { cls: string; word: string; note: string; dateLabel: string | null } {
+function statusWords(
+  status: string,
+  lang: PageLang,
+): { cls: string; word: string; note: string; dateLabel: string | null } {
   const t = licenceStatusTerm(status, lang);
   const word = lang === 'en' ? t.term.charAt(0).toUpperCase() + t.term.slice(1) : t.term;
   return { cls: STATUS_CLASS[status] ?? 'bad', word, note: t.note, dateLabel: t.dateLabel };
@@ -84,6 +87,8 @@ const T = {
       'document-timestamp': '文档时间戳',
     } as Record<string, string>,
     sigStatus: { valid: '有效', invalid: '无效', indeterminate: '无法确定' } as Record<string, string>,
+    gbSeal: '电子印章',
+    sealCode: '印章编码',
     verdict: {
       valid: ['签章有效', '文件自盖章、签名以来未被篡改，印章和签名来自可信的颁发机构。'],
       invalid: ['签章无效', '文件在盖章或签名后被改动过，或签章本身不完整：不能作为有效证照使用。'],
@@ -130,6 +135,8 @@ const T = {
       string,
       string
     >,
+    gbSeal: 'Electronic seal (GB/T 38540)',
+    sealCode: 'Seal code (esID)',
     verdict: {
       valid: [
         'Seal valid',
@@ -256,6 +263,7 @@ export function verificationPage(
 <dt>${t.signer}</dt><dd class="signer">${esc(who)}</dd>
 ${s.signer?.organization ? `<dt>${t.organization}</dt><dd>${esc(s.signer.organization)}</dd>` : ''}
 <dt>${t.time}</dt><dd class="time">${when}</dd>
+${gbSealRows(lang, s)}
 </dl>`;
     })
     .join('\n');
@@ -274,6 +282,18 @@ ${sigs}
 <a class="secondary" href="/api/licences/${id}/verification?format=json">${t.json}</a>
 </p>
 ${foot(lang, l.id)}`;
+}
+
+/** The GB/T 38540 seal a signature carries (verifyPdf's `gbSeal`): its registered name, type, validity, esID, verdict. */
+function gbSealRows(lang: PageLang, s: VerificationReport['signatures'][number]): string {
+  const seal = (s as SealedSignatureReport).gbSeal;
+  if (!seal) return '';
+  const t = T[lang];
+  const type = SEAL_TYPES[seal.type]?.[lang === 'en' ? 'en' : 'zh'] ?? String(seal.type);
+  const day = (iso: string) => iso.slice(0, 10);
+  const cls = seal.status === 'valid' ? 'ok' : seal.status === 'invalid' ? 'bad' : 'warn';
+  return `<dt>${t.gbSeal}</dt><dd class="gb-seal">${esc(seal.name)} · ${esc(type)} · ${esc(day(seal.validStart))} ${t.to} ${esc(day(seal.validEnd))} <span class="status ${cls}">${esc(t.sigStatus[seal.status] ?? seal.status)}</span></dd>
+<dt>${t.sealCode}</dt><dd class="seal-code">${esc(seal.esID)}</dd>`;
 }
 
 /**
