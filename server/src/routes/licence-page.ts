@@ -42,10 +42,7 @@ export function pageLang(acceptLanguage: string | undefined, query?: unknown): P
 
 /** The status words come from the one table (packages/core/src/licence/status.ts); only the colour is the page's. */
 const STATUS_CLASS: Record<string, string> = { valid: 'ok', 'not-yet-valid': 'warn', suspended: 'warn' };
-function statusWords(
-  status: string,
-  lang: PageLang,
-): { cls: string; word: string; note: string; dateLabel: string | null } {
+function statusWords(status: string, lang: PageLang): { cls: string; word: string; note: string; dateLabel: string | null } {
   const t = licenceStatusTerm(status, lang);
   const word = lang === 'en' ? t.term.charAt(0).toUpperCase() + t.term.slice(1) : t.term;
   return { cls: STATUS_CLASS[status] ?? 'bad', word, note: t.note, dateLabel: t.dateLabel };

@@ -148,8 +148,8 @@ export interface PreparedLicence {
  * B-LTA, content-addressed (harmless if the registering transaction then fails). Throws HttpError.
  */
 export async function prepareLicence(ctx: Ctx, dept: Department, body: Uint8Array): Promise<PreparedLicence> {
-  // a seal with a GB/T 38540 seal is judged as POST /api/verify judges it: the seal maker's
-  // anchors and the seal registry (a revoked seal cannot register a licence)
+  // a signature carrying a GB/T 38540 seal is judged as POST /api/verify judges it: against the
+  // seal maker's anchors and the seal registry (a licence sealed with a revoked seal is refused)
   const { sealTrustAnchors, sealRegistry } = await serverSealOptions(ctx);
   const ins = await ctx.pool.run<LicenceInspection>(
     {
