@@ -17,6 +17,7 @@ import {
   fetchPrefill,
   parseSeal,
   prefill,
+  sealPdf,
   sealPng,
   signPdf,
   signerFromCryptoKey,
@@ -195,14 +196,17 @@ async function ensureEarlierLicence(token: string, person: { name: string; idNum
     baseUrl: location.origin,
     font: await font(),
   });
-  const sealed = await signPdf(draft.pdf, {
+  const options = {
     signer: dept.signer,
-    certify: 2,
-    image: dept.sealImage,
+    certify: 2 as const,
     page: 1,
     rect: SEAL_BOX,
     reason: '颁发电子证照',
-  });
+  };
+  // 国密: sealed with the department's GB/T 38540 seal (its picture), as in step 2
+  const sealed = dept.gbSeal
+    ? await sealPdf(draft.pdf, { ...options, seal: dept.gbSeal })
+    : await signPdf(draft.pdf, { ...options, image: dept.sealImage });
   const reg = await api.register(dept.info.apiKey, sealed);
   update({ earlierLicence: { id: reg.id, number: reg.number } });
 }

@@ -104,6 +104,15 @@ async function gmFlow(lang: 'zh-CN' | 'en') {
     3,
   ]);
   const gbSeal = parseSeal(new Uint8Array(Buffer.from(registered.seal, 'base64')));
+  if (lang === 'zh-CN') {
+    // the first run seeds the applicant's business licence (the English run reuses it): the same seal
+    const earlier = await page.evaluate(
+      () => JSON.parse(localStorage.getItem('sidian-demo')!).earlierLicence as { id: string },
+    );
+    const file = await fetch(`${server.url}/api/licences/${encodeURIComponent(earlier.id)}/file`);
+    const seeded = await serverVerify(new Uint8Array(await file.arrayBuffer()));
+    expect(seeded.signatures[0]!.gbSeal).toMatchObject({ esID: kept.esID, status: 'valid' });
+  }
   expect(await page.textContent('#status-2')).toContain(kept.esID);
   // the appearance is the seal's own picture
   const placerImage = await page.$eval('#placer', (el) =>
