@@ -28,5 +28,8 @@ function publicApiOnly() {
 
 export default {
   litelement: true,
+  // never write a customElements field into the root package.json (the tests generate the manifest
+  // into a temporary folder, which the field then named); packages/elements/package.json names it
+  packagejson: false,
   plugins: [publicApiOnly()],
 };
