@@ -99,7 +99,10 @@ describe('read-ahead thread', () => {
       let reads = 0;
       const counting = {
         ...f,
-        readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (reads++, f.readRanges!(r, each)),
+        readRanges: (r: [number, number][], each: (c: Uint8Array) => void) => (
+          reads++,
+          f.readRanges!(r, each)
+        ),
         readSync: (into: Uint8Array, at: number) => (reads++, f.readSync(into, at)),
       };
       f.hashAhead(name);

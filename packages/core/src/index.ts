@@ -13,7 +13,7 @@ export {
   type Sm2StoredKey,
 } from './signer';
 export { setSm3Engine, sm3, sm3EngineInUse, type Sm3Engine } from './gm/sm3';
-export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, SM2_DEFAULT_ID } from './gm/sm2';
+export { sm2Sign, sm2Verify, sm2Z, sm2PublicKey, setSm2BasePointTable, SM2_DEFAULT_ID } from './gm/sm2';
 export * from './gm/ses';
 export { timestampPdf, timestampPdfUpdate, type TimestampOptions } from './sign/sign-pdf';
 export { addValidationData, type ValidationData } from './sign/dss';

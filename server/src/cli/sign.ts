@@ -4,6 +4,7 @@ import { copyFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import {
   SidianError,
+  setSm2BasePointTable,
   signerFromPkcs12,
   signerFromRemote,
   signerFromSm2,
@@ -17,6 +18,8 @@ import { openFile, type OpenFile } from '../file-source';
 import { UsageError, parse, readPassword } from './args';
 
 export async function signCommand(args: string[]): Promise<number> {
+  // one process, one or a few SM2 operations: no table of G's multiples (setSm2BasePointTable)
+  setSm2BasePointTable(false);
   const { values, positionals } = parse(args, {
     output: { type: 'string', short: 'o' },
     p12: { type: 'string' },

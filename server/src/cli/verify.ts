@@ -5,7 +5,7 @@
  * With several files the exit code is the worst of them (4 > 1 > 2 > 3 > 0).
  */
 import { readFileSync } from 'node:fs';
-import { isSidianError, verifyPdf, type VerificationReport } from '@sidian/core';
+import { isSidianError, setSm2BasePointTable, verifyPdf, type VerificationReport } from '@sidian/core';
 import { UsageError, describeFileError, parse } from './args';
 import { openFile } from '../file-source';
 
@@ -18,6 +18,8 @@ const EXIT: Record<VerificationReport['status'], number> = {
 const SEVERITY = [0, 3, 2, 1, 4];
 
 export async function verifyCommand(args: string[]): Promise<number> {
+  // one process, one or a few SM2 operations: no table of G's multiples (setSm2BasePointTable)
+  setSm2BasePointTable(false);
   const { values, positionals } = parse(args, {
     trust: { type: 'string', multiple: true },
     crl: { type: 'string', multiple: true },
