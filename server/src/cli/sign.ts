@@ -112,7 +112,7 @@ export async function signCommand(args: string[]): Promise<number> {
 async function pkcs11Signer(label: string, certFile: string | undefined) {
   if (!certFile)
     throw new UsageError('--pkcs11-label needs --cert PEM (the certificate, its chain after it)');
-  const { fromPem } = await import('../pki/x509');
+  const { fromPem } = await import('../pki/pem');
   const { Pkcs11Token } = await import('../pki/pkcs11');
   const module = process.env.SIDIAN_PKCS11_MODULE;
   const pinFile = process.env.SIDIAN_PKCS11_PIN_FILE;
@@ -135,7 +135,7 @@ async function pkcs11Signer(label: string, certFile: string | undefined) {
  */
 async function pemKeySigner(keyFile: string, certFile: string | undefined) {
   if (!certFile) throw new UsageError('--key needs --cert PEM (the certificate, its chain after it)');
-  const { fromPem } = await import('../pki/x509');
+  const { fromPem } = await import('../pki/pem');
   const keyText = readFileSync(keyFile, 'utf8');
   if (keyText.includes('ENCRYPTED PRIVATE KEY'))
     throw new UsageError(`${keyFile}: 不支持加密的私钥 encrypted keys are not supported here; use --p12`);
