@@ -221,8 +221,12 @@ describe('examples/plain/sign.html: the documented ways to give the elements wha
     await page.waitForFunction(() =>
       document.querySelector('#seal-status')?.textContent?.includes('证书已载入'),
     );
+    // pdf.js and the document load in the element: under a loaded CI machine this took over the
+    // page's default 30 s once (a fresh-clone run at 495d8f0), so it gets 90 s
     await page.waitForFunction(
       () => (document.querySelector('seal-placer') as unknown as { state: string }).state === 'loaded',
+      undefined,
+      { timeout: 90_000 },
     );
     // the user places the seal and presses 盖章 (both inside the element)
     await page.click('seal-placer >> text=放置印章');
