@@ -4,6 +4,11 @@
 // start (about half a second).
 import { existsSync } from 'node:fs';
 
+const argv = process.argv.slice(2);
+// `sidian sign BIG.pdf`: the input's hash, most of signing's work, starts on a thread now, beside
+// the loading of the command and the key (server/src/hash-thread.mjs)
+const early =
+  argv[0] === 'sign' ? (await import('../src/hash-thread.mjs')).startSignInputHash(argv) : undefined;
 const built = new URL('../dist/cli/main.mjs', import.meta.url);
 let main;
 if (existsSync(built) && process.env.SIDIAN_CLI_FROM_SOURCE !== '1') {
@@ -13,4 +18,8 @@ if (existsSync(built) && process.env.SIDIAN_CLI_FROM_SOURCE !== '1') {
   register();
   ({ main } = await import('../src/cli/main.ts'));
 }
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(argv, early);
+} finally {
+  early?.release();
+}

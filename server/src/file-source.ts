@@ -5,8 +5,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type { RandomAccessFile } from '@sidian/core';
+import { hashOnThread, THREAD_HASH_MIN, type EarlyInput, type HashThread } from './hash-thread.mjs';
 import { readRangesAhead } from './read-ahead';
 
 export interface OpenFile extends RandomAccessFile {
@@ -21,20 +21,28 @@ export interface OpenFile extends RandomAccessFile {
 /** Reads of the whole-file hash: 1 MiB, 4 in flight, so that hashing overlaps reading. */
 const AHEAD_CHUNK = 1 << 20;
 const AHEAD_READS = 4;
-/** Inputs from this size hash SM3 on a thread of their own (hashOnThread): below, the thread's start costs more than it saves. */
-const THREAD_HASH_MIN = 4 << 20;
-
-export function openFile(path: string): OpenFile {
-  const fd = openSync(path, 'r');
+/**
+ * Opens `path`. `early` is the same file opened and being hashed since the process started
+ * (hash-thread.mjs `startSignInputHash`): when it names this path, the file takes its descriptor
+ * and its hashing thread.
+ */
+export function openFile(path: string, early?: EarlyInput): OpenFile {
+  let fd: number;
   let size: number;
-  try {
-    size = fstatSync(fd).size;
-  } catch (e) {
-    closeSync(fd);
-    throw e;
+  let hasher: HashThread | undefined;
+  if (early && early.path === path) {
+    early.adopt();
+    ({ fd, size, hasher } = early);
+  } else {
+    fd = openSync(path, 'r');
+    try {
+      size = fstatSync(fd).size;
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
   let ahead: { hash: string; hashed: Promise<Hash> } | undefined;
-  let hasher: { worker: Worker; hash: string; digest(extra: Uint8Array[]): Promise<Uint8Array> } | undefined;
   let closed = false;
   const readAt = (into: Uint8Array, position: number) =>
     new Promise<number>((resolve, reject) =>
@@ -91,16 +99,25 @@ export function openFile(path: string): OpenFile {
       return readRangesAhead(fd, size, ranges, each);
     },
     hashAhead(hash) {
-      if (ahead || hasher) return;
-      if (hash === 'SM3' && size >= THREAD_HASH_MIN) {
-        hasher = hashOnThread(fd, size, path);
-        if (hasher) return;
-      }
+      if (ahead) return;
       let h: Hash;
       try {
         h = createHash(hash === 'SM3' ? 'sm3' : 'sha256');
       } catch {
+        hasher?.cancel();
+        hasher = undefined;
         return; // a Node without OpenSSL's sm3: core hashes the file when it signs
+      }
+      if (hasher?.hash === hash) return;
+      // a thread started for another hash (a PKCS#12 file that held an SM2 key) stops
+      hasher?.cancel();
+      hasher = undefined;
+      // SM3 costs about 4 ms per MB (OpenSSL's C, no assembly): on the main thread it would run
+      // after the loading and the key's decryption instead of beside them. SHA-256 (about 1 ms per
+      // MB) gains less than a thread's start-up costs (hash-thread.mjs).
+      if (hash === 'SM3' && size >= THREAD_HASH_MIN) {
+        hasher = hashOnThread(fd, size, path, hash);
+        return;
       }
       const hashed = hashWhole(h);
       hashed.catch(() => undefined); // seen where it is used; unused when the signer's digest differs
@@ -124,72 +141,9 @@ export function openFile(path: string): OpenFile {
     close() {
       closed = true;
       // a hash ahead nobody asked for (the signer's digest differed, or signing failed) stops first
-      if (hasher) void hasher.worker.terminate();
+      hasher?.cancel();
       hasher = undefined;
       closeSync(fd);
     },
   };
 }
-
-/**
- * The thread that hashes a whole file with SM3 for `hashAhead('SM3')`. SM3 costs about 4 ms per
- * MB (OpenSSL's C, no assembly), so on the main thread the hash of a 100 MB input ran after the
- * CLI's loading and the key's decryption instead of beside them: one thread that reads and hashes
- * the file while the main thread loads, then takes the bytes of the signature's update and answers
- * the digest. (SHA-256, at about 1 ms per MB, gains less than the thread's start-up and stays on
- * the main thread.) The thread's code is CommonJS run with `eval`, so it needs no file of its own
- * whether the server runs from TypeScript or from a bundle. Undefined when Node has no sm3.
- */
-function hashOnThread(
-  fd: number,
-  size: number,
-  path: string,
-): { worker: Worker; hash: 'SM3'; digest(extra: Uint8Array[]): Promise<Uint8Array> } | undefined {
-  try {
-    createHash('sm3');
-  } catch {
-    return undefined;
-  }
-  const worker = new Worker(HASH_THREAD_SOURCE, { eval: true, workerData: { fd, size, path } });
-  const result = new Promise<Uint8Array>((resolve, reject) => {
-    worker.once('message', (m: { digest?: Uint8Array; error?: string }) =>
-      m.digest ? resolve(new Uint8Array(m.digest)) : reject(new Error(m.error)),
-    );
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the hashing thread of ${path} stopped (${code})`)));
-  });
-  result.catch(() => undefined); // seen where it is used
-  return {
-    worker,
-    hash: 'SM3',
-    digest(extra) {
-      worker.postMessage(extra);
-      return result;
-    },
-  };
-}
-
-const HASH_THREAD_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { readSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const { fd, size, path } = workerData;
-let error;
-const h = createHash('sm3');
-try {
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (let at = 0; at < size; ) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
-    if (n === 0) throw new Error(path + ' ended early at byte ' + at + ' (did it change while being read?)');
-    h.update(n === buf.length ? buf : buf.subarray(0, n));
-    at += n;
-  }
-} catch (e) {
-  error = String(e && e.message || e);
-}
-parentPort.once('message', (extra) => {
-  if (error) return parentPort.postMessage({ error });
-  for (const e of extra) h.update(e);
-  parentPort.postMessage({ digest: h.digest() });
-});
-`;

@@ -6,12 +6,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { fstatSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestFileRanges } from '../../packages/core/src/digest';
 import { openFile } from './file-source';
+import { startSignInputHash } from './hash-thread.mjs';
 import { readAheadReady } from './read-ahead';
 
 const MB = 1024 * 1024;
@@ -116,6 +117,52 @@ describe('read-ahead thread', () => {
       for (const e of extra) h.update(e);
       expect(Buffer.from(got).toString('hex')).toBe(h.digest('hex'));
     }
+  });
+
+  it('startSignInputHash: `sidian sign IN --key` hashes IN with SM3 from the start; openFile of IN adopts it, of another file does not', async () => {
+    const extra = [new Uint8Array([9, 8, 7])];
+    const sm3 = createHash('sm3').update(bytes).update(extra[0]!).digest('hex');
+    // nothing starts for other commands, for help, for a PKCS#12 key (SHA-256 stays on the main
+    // thread), for a small file or a missing one, or for two inputs
+    const small = path.join(dir, 'small.bin');
+    writeFileSync(small, bytes.subarray(0, 1000));
+    for (const argv of [
+      ['verify', file, '--key', 'k.pem'],
+      ['sign', file, '--key', 'k.pem', '--help'],
+      ['sign', file, '-o', 'out.pdf', '--p12', 'k.p12'],
+      ['sign', small, '--key', 'k.pem'],
+      ['sign', path.join(dir, 'missing.pdf'), '--key', 'k.pem'],
+      ['sign', file, file, '--key', 'k.pem'],
+    ])
+      expect(startSignInputHash(argv), argv.join(' ')).toBeUndefined();
+
+    const early = startSignInputHash(['sign', '-o', 'out.pdf', file, '--cert', 'c.pem', '--key', 'k.pem'])!;
+    expect(early.path).toBe(file);
+    const f = openFile(file, early);
+    early.release(); // adopted: the file stays open for its new owner
+    f.hashAhead('SM3');
+    let reads = 0;
+    const counting = { ...f, readRanges: () => (reads++, undefined), readSync: () => void reads++ };
+    const got = await digestFileRanges('SM3', counting, [[0, bytes.length]], extra);
+    expect(reads, 'the file is not read a second time').toBe(0);
+    expect(Buffer.from(got).toString('hex')).toBe(sm3);
+    f.close();
+
+    // a command that names another file opens that one; the early file is closed on release
+    const other = startSignInputHash(['sign', file, '--key', 'k.pem'])!;
+    const inode = fstatSync(other.fd).ino;
+    const g = openFile(small, other);
+    expect(g.size).toBe(1000);
+    g.close();
+    other.release();
+    // closed: the descriptor is gone, or its number already serves another file
+    let after: number | undefined;
+    try {
+      after = fstatSync(other.fd).ino;
+    } catch {
+      after = undefined;
+    }
+    expect(after).not.toBe(inode);
   });
 
   it('refuses ranges outside the file, and a file that ends early fails the job with a clear error', async () => {

@@ -3,6 +3,7 @@
  * verified by verifyPdf, alone and mixed with ECDSA signatures, with certificates from OpenSSL 3.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,8 @@ import {
   type Entity,
 } from '../helpers/openssl-pki';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/tsa-shim';
-import { createTestPki, loadInput, loadSealPng, type TestPki } from './generator';
+import { createTestPki, loadInput, loadSealPng, update, type TestPki } from './generator';
+import { PdfDict, PdfStream } from '../../packages/core/src/pdf/objects';
 
 let dir: string;
 let ca: Ca;
@@ -285,6 +287,39 @@ describe('SM2 PDF signatures', () => {
     expect(report.status).toBe('valid');
     expect(report.signatures[0]!.algorithm).toBe('SM2-SM3');
     expect(report.signatures[0]!.chain).toHaveLength(2);
+  });
+
+  it('sidian sign --key of a large PDF: the SM3 begun on a thread at the start of the process covers the file, whichever order the arguments come in', async () => {
+    // over 4 MiB, server/bin/sidian.mjs hashes the input on a thread before the command loads
+    // (server/src/hash-thread.mjs); a digest of other bytes would make the seal invalid
+    const input = path.join(dir, 'cli-big-in.pdf');
+    writeFileSync(
+      input,
+      update(loadInput('classic-1.3'), (u) => {
+        u.add(new PdfStream(new PdfDict(), new Uint8Array(randomBytes(6 * 1024 * 1024 + 3))));
+      }),
+    );
+    const decoy = path.join(dir, 'cli-big-decoy.pdf');
+    writeFileSync(decoy, new Uint8Array(randomBytes(5 * 1024 * 1024)));
+    const certs = path.join(dir, 'sm2-chain-big.pem');
+    writeFileSync(certs, leaf.certPem + ca.certPem);
+    const out = path.join(dir, 'cli-big-out.pdf');
+    const orders = [
+      ['sign', input, '-o', out, '--key', leaf.keyFile, '--cert', certs],
+      // an option's value that names another large file is not taken for the input
+      ['sign', '--reason', decoy, `--key=${leaf.keyFile}`, '-o', out, '--cert', certs, '--', input],
+    ];
+    for (const args of orders) {
+      const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server/bin/sidian.mjs'), ...args], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const report = await verify(new Uint8Array(readFileSync(out)));
+      expect(report.status, args.join(' ')).toBe('valid');
+      expect(report.signatures[0]!.algorithm).toBe('SM2-SM3');
+      expect(report.signatures[0]!.coverage).toBe('whole-document');
+    }
   });
 
   it('reads a CMS whose ContentInfo uses the GM/T 0010 signedData OID (1.2.156.10197.6.1.4.2.2)', async () => {

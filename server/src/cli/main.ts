@@ -12,11 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, describeFileError } from './args';
 import { loadCachedCommand } from './cached-module';
+import type { EarlyInput } from '../hash-thread.mjs';
 
 interface Command {
   summary: string;
   usage: string;
-  run(args: string[]): Promise<number>;
+  run(args: string[], early?: EarlyInput): Promise<number>;
 }
 
 /**
@@ -63,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
   --field NAME           签名域名称 the signature field's name (unique; default signature-N)
   --tsa URL              时间戳服务 RFC 3161 time-stamp authority (level B-T)
   --certify 1|2|3        认证签名 certify: 1 no changes, 2 form filling and signing, 3 also annotations`,
-    run: async (args) => (await coreModule('sign', () => import('./sign'))).signCommand(args),
+    run: async (args, early) => (await coreModule('sign', () => import('./sign'))).signCommand(args, early),
   },
   verify: {
     summary: '验证签名 verify the signatures of PDFs',
@@ -210,7 +211,11 @@ function version(): string {
   return pkg.version;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs `sidian ARGV`. `early`: the input of a `sign`, opened and being hashed since the process
+ * started (server/bin/sidian.mjs); released by the caller when the command did not take it.
+ */
+export async function main(argv: string[], early?: EarlyInput): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === '--version' || name === '-v' || name === 'version') {
@@ -228,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`usage: ${command.usage}\n`);
       return 0;
     }
-    return await command.run(rest);
+    return await command.run(rest, early);
   } catch (e) {
     if (e instanceof UsageError || (e as Error | undefined)?.name === 'UsageError') {
       const command = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

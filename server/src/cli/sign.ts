@@ -15,9 +15,14 @@ import {
   type SignOptions,
 } from '@sidian/core';
 import { openFile, type OpenFile } from '../file-source';
+import { THREAD_HASH_MIN, type EarlyInput } from '../hash-thread.mjs';
 import { UsageError, parse, readPassword } from './args';
 
-export async function signCommand(args: string[]): Promise<number> {
+/**
+ * `early`: the input as server/bin/sidian.mjs opened it at the process's start, its hash already
+ * under way on a thread (hash-thread.mjs); used when it is the file these arguments name.
+ */
+export async function signCommand(args: string[], early?: EarlyInput): Promise<number> {
   // one process, one or a few SM2 operations: no table of G's multiples (setSm2BasePointTable)
   setSm2BasePointTable(false);
   const { values, positionals } = parse(args, {
@@ -75,7 +80,13 @@ export async function signCommand(args: string[]): Promise<number> {
   const password = !values.key && !values['pkcs11-label'] ? await readPassword(values) : undefined;
   // the input is copied and hashed while the key is being loaded (startSigning)
   // a --key is an SM2 key (the others come in PKCS#12): its digest is SM3
-  const started = startSigning(input, output, values.key ? 'SM3' : 'SHA-256');
+  const started = startSigning(input, output, values.key ? 'SM3' : 'SHA-256', early);
+  if (values.key && started.file.size >= THREAD_HASH_MIN) {
+    // the input's SM3 runs on a thread for a while (file-source.ts): this thread has the time now
+    // for G's table and the random generator's start, which the signature would do after the hash
+    setSm2BasePointTable('now');
+    crypto.getRandomValues(new Uint8Array(32));
+  }
   let signer;
   try {
     signer = values.key
@@ -193,8 +204,13 @@ interface StartedSigning {
  * the key is loaded (SM3 for an SM2 key file, SHA-256 otherwise); a signer whose digest turns out
  * to differ hashes the file again.
  */
-function startSigning(input: string, output: string, hash: 'SHA-256' | 'SM3' = 'SHA-256'): StartedSigning {
-  const file = openFile(input);
+function startSigning(
+  input: string,
+  output: string,
+  hash: 'SHA-256' | 'SM3' = 'SHA-256',
+  early?: EarlyInput,
+): StartedSigning {
+  const file = openFile(input, early);
   file.hashAhead(hash);
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   const copying = copyFile(input, tmp);

@@ -166,11 +166,13 @@ export interface Sm2SignOptions extends Sm2Options {
 /**
  * Whether the base point G keeps @noble/curves' window-6 table of multiples (the default). The
  * table is built at the first signature or verification: about 65 ms in a fresh process, where
- * the code is not yet optimised, to save about 1 ms per later operation. A process that signs or
- * verifies once (the `sidian` CLI) turns it off and multiplies G without a table.
+ * the code is not yet optimised, to save about 1 ms per later operation (about 10 ms for the first
+ * one). A process that signs or verifies once (the `sidian` CLI) turns it off and multiplies G
+ * without a table; `'now'` builds the table at once, for a process that has the time now and will
+ * sign later (`sidian sign` of a large file, waiting for the file's SM3 on another thread).
  */
-export function setSm2BasePointTable(enabled: boolean, curve: Sm2Curve = SM2_P256): void {
-  curve.Point.BASE.precompute(enabled ? 6 : 1);
+export function setSm2BasePointTable(table: boolean | 'now', curve: Sm2Curve = SM2_P256): void {
+  curve.Point.BASE.precompute(table ? 6 : 1, table !== 'now');
 }
 
 /**
