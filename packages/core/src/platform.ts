@@ -14,8 +14,13 @@ export function nodeBuiltin<T>(id: 'node:crypto' | 'node:zlib' | 'node:buffer'):
 }
 
 export type NodeHash = { update(b: Uint8Array): NodeHash; digest(): Uint8Array };
-export type NodeCrypto = { createHash(alg: string): NodeHash };
-export type NodeBufferModule = { Buffer: { from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'hex'): string } } };
+export type NodeCrypto = {
+  createHash(alg: string): NodeHash;
+  hash?(alg: string, data: Uint8Array, encoding: 'buffer'): Uint8Array;
+};
+export type NodeBufferModule = {
+  Buffer: { from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'hex'): string } };
+};
 
 /**
  * Whether core may compile WebAssembly without side effects: only outside a web page (Node and

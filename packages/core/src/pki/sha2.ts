@@ -235,9 +235,14 @@ const NODE_NAMES = {
 export function digestSync(hash: Exclude<HashName, 'SM3'> | 'SHA-1', data: Uint8Array): Uint8Array {
   // Node's native hash when the platform has it (no import of a Node built-in): the PKCS#12 KDF
   // hashes thousands of times, which costs ~100 ms in JavaScript on a cold start.
+  // crypto.hash (Node 20.12+) digests in one call, about twice as fast for tiny inputs as a Hash object
   const nodeCrypto = nodeBuiltin<NodeCrypto>('node:crypto');
   if (nodeCrypto && hash in NODE_NAMES)
-    return new Uint8Array(nodeCrypto.createHash(NODE_NAMES[hash]).update(data).digest());
+    return new Uint8Array(
+      nodeCrypto.hash
+        ? nodeCrypto.hash(NODE_NAMES[hash], data, 'buffer')
+        : nodeCrypto.createHash(NODE_NAMES[hash]).update(data).digest(),
+    );
   switch (hash) {
     case 'SHA-1':
       return sha1(data);
