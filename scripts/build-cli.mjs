@@ -54,7 +54,7 @@ export async function buildCli() {
     external: ['tsx', 'tsx/*'],
     // V8 drops a script's dynamic-import callback when it is compiled from cached data (Node 20), so
     // no import() may remain in these files: pkcs11js (a CommonJS native addon) is required instead
-    plugins: [requireInstead('pkcs11js')],
+    plugins: [requireInstead('pkcs11js'), await lazyFflate()],
     banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
     footer: { js: '\n})' },
     tsconfig: path.join(root, 'tsconfig.json'),
@@ -81,6 +81,39 @@ function requireInstead(name) {
       b.onLoad({ filter: /.*/, namespace: 'require-instead' }, () => ({
         contents: `module.exports = require(${JSON.stringify(name)});`,
         loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * An esbuild plugin: every `import { … } from 'fflate'` (core's PDF filters and fonts, fast-png,
+ * fontkit) goes through a module that requires fflate at its first use. fflate builds its Huffman
+ * tables when its module runs (5-10 ms of a cold start), and in Node core inflates and deflates
+ * with node:zlib, so a command that meets no PNG and no stream zlib refuses never runs it. Each
+ * function and class of fflate is stood in for by a function that calls or constructs the real
+ * one. Its other export, a table of error codes, is left out: an import of it fails the build.
+ */
+async function lazyFflate() {
+  const real = await import('fflate');
+  const stand = Object.keys(real)
+    .filter((name) => typeof real[name] === 'function')
+    .map(
+      (name) =>
+        `export function ${name}(...args) {\n` +
+        `  return new.target ? new (fflate().${name})(...args) : fflate().${name}(...args);\n}`,
+    )
+    .join('\n');
+  return {
+    name: 'lazy-fflate',
+    setup(b) {
+      b.onResolve({ filter: /^fflate$/ }, (args) =>
+        args.namespace === 'lazy-fflate' ? undefined : { path: 'fflate', namespace: 'lazy-fflate' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-fflate' }, () => ({
+        contents: `let real;\nconst fflate = () => (real ??= require('fflate'));\n${stand}\n`,
+        loader: 'js',
+        resolveDir: root,
       }));
     },
   };

@@ -25,7 +25,7 @@ import {
 } from './der';
 import { BadPaddingError, desEde3CbcDecrypt, rc2CbcDecrypt, rc4 } from './legacy-ciphers';
 import { OID } from './oids';
-import { digestSync } from './sha2';
+import { digester } from './sha2';
 
 export interface Pkcs12PrivateKey {
   /** PrivateKeyInfo (PKCS#8) DER, decrypted. Handle with care; do not keep it around. */
@@ -192,6 +192,7 @@ export function pkcs12Kdf(
   length: number,
 ): Uint8Array {
   const { u, v } = HASH_SIZES[hash];
+  const digest = digester(hash);
   const fill = (src: Uint8Array) => {
     if (src.length === 0) return new Uint8Array(0);
     const out = new Uint8Array(v * Math.ceil(src.length / v));
@@ -203,8 +204,8 @@ export function pkcs12Kdf(
   const c = Math.ceil(length / u);
   const out = new Uint8Array(c * u);
   for (let i = 0; i < c; i++) {
-    let a = digestSync(hash, concatBytes(D, I));
-    for (let r = 1; r < iterations; r++) a = digestSync(hash, a);
+    let a = digest(concatBytes(D, I));
+    for (let r = 1; r < iterations; r++) a = digest(a);
     out.set(a, i * u);
     if (i + 1 < c) {
       const B = new Uint8Array(v);
