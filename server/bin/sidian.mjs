@@ -5,10 +5,12 @@
 import { existsSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
-// `sidian sign BIG.pdf`: the input's hash, most of signing's work, starts on a thread now, beside
-// the loading of the command and the key (server/src/hash-thread.mjs)
+// `sidian sign BIG.pdf --key SM2.pem`: the input's SM3, most of signing's work, starts on a thread
+// now, beside the loading of the command and the key (server/src/hash-thread.mjs)
 const early =
-  argv[0] === 'sign' ? (await import('../src/hash-thread.mjs')).startSignInputHash(argv) : undefined;
+  argv[0] === 'sign' && argv.some((a) => a === '--key' || a.startsWith('--key='))
+    ? (await import('../src/hash-thread.mjs')).startSignInputHash(argv)
+    : undefined;
 const built = new URL('../dist/cli/main.mjs', import.meta.url);
 let main;
 if (existsSync(built) && process.env.SIDIAN_CLI_FROM_SOURCE !== '1') {
