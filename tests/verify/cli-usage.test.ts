@@ -135,6 +135,26 @@ describe('messages in words', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('an output in a folder that does not exist, or is a file, names that folder, not the input (exit 2)', () => {
+    const aFile = path.join(dir, 'a-file');
+    writeFileSync(aFile, 'x');
+    for (const folder of [path.join(dir, 'no-such-folder'), aFile]) {
+      const s = sidian([
+        'sign',
+        input,
+        '-o',
+        path.join(folder, 'out.pdf'),
+        '--p12',
+        p12File,
+        '--password',
+        pki.password,
+      ]);
+      expect(s.code).toBe(2);
+      expect(s.stderr).toContain(`输出文件夹不存在 the output folder does not exist: ${folder}`);
+      expect(s.stderr).not.toContain(input);
+    }
+  });
+
   it('a missing --trust file is a mistake in the command (exit 2), not an unreadable PDF', () => {
     const r = sidian(['verify', input, '--trust', path.join(dir, 'no-ca.pem')]);
     expect(r.code).toBe(2);

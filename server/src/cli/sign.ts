@@ -1,5 +1,14 @@
 /** `sidian sign`: signs or seals a PDF with a PKCS#12 file; writes nothing unless it succeeds. */
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import {
@@ -52,6 +61,9 @@ export async function signCommand(args: string[], early?: EarlyInput): Promise<n
     );
   const input = positionals[0]!;
   const output = values.output;
+  // said before the copy beside the output fails on it (whose error names the input)
+  if (!statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`输出文件夹不存在 the output folder does not exist: ${dirname(output)}`);
 
   let page: number | undefined;
   if (values.page !== undefined) {
