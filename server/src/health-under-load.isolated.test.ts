@@ -58,8 +58,8 @@ describe('sidian serve under verification load', { timeout: 300_000 }, () => {
     console.log(
       `[verify-load] event-loop delay max over start-up and the first verification: ${firstVerification.eventLoopDelayMs.max} ms`,
     );
-    // still inside the first 10-s window, so the figure covers everything since listen
-    expect(firstVerification.uptimeSeconds).toBeLessThan(10);
+    // the figure is the max over the last 10-20 s: under 20 s after listen it covers all since then
+    expect(firstVerification.uptimeSeconds).toBeLessThan(20);
     expect(firstVerification.eventLoopDelayMs.max).toBeLessThan(FIRST_VERIFICATION_MAX_MS);
     // probe from a separate process (curl), so the test's own HTTP client does not colour the numbers
     const probeFile = path.join(dataDir, 'probe.txt');

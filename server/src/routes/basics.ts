@@ -57,7 +57,7 @@ export async function basicRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
       database: ctx.dbKind,
       devMode: ctx.devMode,
       workers: ctx.pool.size,
-      /** Event-loop delay (ms): percentiles over the current 10-second window, max over the last 10-20 s. */
+      /** Event-loop delay (ms) since the server listens: percentiles over the current 10-second window, max over the last 10-20 s. */
       eventLoopDelayMs: {
         p50: round(loop.percentile(50) / 1e6),
         p99: round(loop.percentile(99) / 1e6),
