@@ -53,6 +53,23 @@ export function localiseFlowViews(): void {
     el.placeholder = lt(el.dataset.flowI18nPlaceholder as Key);
 }
 
+/**
+ * What every <licence-viewer> of the page checks against, set here once for all of them: the
+ * server's trust anchors and CRLs, its seal authority's root (GB/T 38540 seal makers) and its seal
+ * registry. A viewer's own attributes (`status-url`) stay in index.html.
+ */
+const VIEWER_SOURCES = {
+  trust: '/api/trust',
+  'seal-trust': '/api/seals/trust',
+  'seal-status-url': '/api/seals/{esID}',
+};
+
+/** Gives each <licence-viewer> of the page VIEWER_SOURCES; called before any of them gets a document. */
+export function setViewerSources(): void {
+  for (const viewer of document.querySelectorAll('licence-viewer'))
+    for (const [name, value] of Object.entries(VIEWER_SOURCES)) viewer.setAttribute(name, value);
+}
+
 // ---- the licence beside the pad -----------------------------------------------------------------
 
 /** Shows the registered licence (as the registry serves it) next to the signature pad. */

@@ -35,6 +35,7 @@ import {
   askRevokeReason,
   localiseFlowViews,
   openButton,
+  setViewerSources,
   showReceiptDocument,
   wireFlowViews,
   type MaterialRef,
@@ -601,6 +602,7 @@ function renderGmSwitch() {
   b.title = t('gmHint');
 }
 
+setViewerSources();
 setLang((localStorage.getItem('sidian-demo-lang') as Lang | null) ?? 'zh-CN');
 renderGmSwitch();
 localiseFlowViews();

@@ -36,7 +36,7 @@ import type { SealAuthorityConfig } from './seals/authority';
 import { DEFAULT_DIST, staticRoutes } from './routes/static-files';
 import { OID_TEXT } from './tsa/der';
 import { blockSerials, TsaResponder } from './tsa/responder';
-import { ReportCache } from './verify/cache';
+import { ReportCache, serverSealOptions } from './verify/cache';
 import { WorkerPool } from './verify/pool';
 
 export interface ServerOptions {
@@ -336,6 +336,11 @@ export async function buildServer(o: ServerOptions): Promise<SidianServer> {
   });
 
   void pool.warmup();
+  // What the first verification would do once, done here where it delays no request (the server
+  // is not listening yet): sign the current CRLs, load the seal registry's snapshot (verify/cache.ts).
+  // A failure is left to that verification to report.
+  await ctx.ca.currentCrls().catch(() => undefined);
+  await serverSealOptions(ctx).catch(() => undefined);
   ctx.auditAnchors.start(o.auditAnchorMs ?? 10 * 60_000);
   await ctx.auditAnchors.anchorNow().catch(() => undefined);
 

@@ -1,7 +1,8 @@
 /**
- * The event loop stays free while large verifications run in the worker pool: `/api/health` answers
- * within 100 ms throughout. Timing-bound, so it runs alone (vitest.isolated.config.ts, after the other
- * suites in `npm test`): nothing but this test loads the machine.
+ * The event loop stays free on a fresh server's first verification (no one-time work left for it)
+ * and while large verifications run in the worker pool: `/api/health` answers within 100 ms
+ * throughout. Timing-bound, so it runs alone (vitest.isolated.config.ts, after the other suites in
+ * `npm test`): nothing but this test loads the machine.
  */
 import { execFile, spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,31 +25,42 @@ async function spawn(dataDir: string) {
   return s;
 }
 
+/**
+ * Bound on the server's event-loop delay from listen through the first verification. Measured on
+ * the shared 2-core development box (load average 2-5): 18-27 ms, once 45 ms; the same test before
+ * the server measured from listen and signed its CRLs up front read 47-156 ms (sealRoutes making
+ * the seal authority, the route set being registered, in one synchronous stretch).
+ */
+const FIRST_VERIFICATION_MAX_MS = 60;
+
 describe('sidian serve under verification load', { timeout: 300_000 }, () => {
-  it('while 8 large verifications run, /api/health answers within 100 ms', async () => {
+  it(`the first verification on a fresh server stalls the event loop under ${FIRST_VERIFICATION_MAX_MS} ms; while 8 large verifications run, /api/health answers within 100 ms`, async () => {
     const dataDir = tempDir();
     const { child, url } = await spawn(dataDir);
     const big = await sealWith(dataDir, bigPdf(12 * 1024 * 1024));
-    // warm up the workers
-    await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit });
-    // The server's event-loop figure is the max over its last 10-20 s, so it still holds the
-    // start-up and the first verification (modules loaded, workers started): wait until they have
-    // left the window, so that what is asserted below is the loop under the load alone.
+    // the first verification on the fresh server (it also warms up the workers)
+    expect(
+      (await (await fetch(`${url}/api/verify`, { method: 'POST', body: big as BodyInit })).json()).status,
+    ).toBe('valid');
+    // The server's event-loop figure (for operators: a department API key) is the max over its
+    // last 10-20 s since it listens, so here it holds the start-up after listen and the first
+    // verification: one-time work left for them (a module loaded, a key or CRL made, a table built
+    // on first use) would show as one long stall.
     const { apiKey: operatorKey } = JSON.parse(
       fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8'),
     ) as { apiKey: string };
-    const loopMax = async () =>
-      (
-        (await (await fetch(`${url}/api/health`, { headers: { 'x-api-key': operatorKey } })).json()) as {
-          eventLoopDelayMs: { max: number };
-        }
-      ).eventLoopDelayMs.max;
-    const warmUpMax = await loopMax();
-    for (const until = Date.now() + 25_000; Date.now() < until && (await loopMax()) >= 50;)
-      await new Promise((r) => setTimeout(r, 500));
+    const health = async () =>
+      (await (await fetch(`${url}/api/health`, { headers: { 'x-api-key': operatorKey } })).json()) as {
+        uptimeSeconds: number;
+        eventLoopDelayMs: { max: number };
+      };
+    const firstVerification = await health();
     console.log(
-      `[verify-load] event-loop delay max over start-up and the first verification: ${warmUpMax} ms`,
+      `[verify-load] event-loop delay max since listen, over start-up and the first verification: ${firstVerification.eventLoopDelayMs.max} ms`,
     );
+    // the figure is the max over the last 10-20 s: under 20 s after listen it covers all since then
+    expect(firstVerification.uptimeSeconds).toBeLessThan(20);
+    expect(firstVerification.eventLoopDelayMs.max).toBeLessThan(FIRST_VERIFICATION_MAX_MS);
     // probe from a separate process (curl), so the test's own HTTP client does not colour the numbers
     const probeFile = path.join(dataDir, 'probe.txt');
     const prober = spawnChild(
@@ -94,12 +106,7 @@ describe('sidian serve under verification load', { timeout: 300_000 }, () => {
     );
     const elapsed = performance.now() - t0;
     await stopChild(prober, 'SIGKILL');
-    // the load figures are for operators (a department API key)
-    const { apiKey } = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-department.json'), 'utf8')) as {
-      apiKey: string;
-    };
-    const health = await fetch(`${url}/api/health`, { headers: { 'x-api-key': apiKey } });
-    const loop = ((await health.json()) as { eventLoopDelayMs: { max: number } }).eventLoopDelayMs;
+    const loop = (await health()).eventLoopDelayMs;
     const latencies = fs
       .readFileSync(probeFile, 'utf8')
       .trim()

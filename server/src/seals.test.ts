@@ -129,6 +129,28 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     return (await r.json()) as SealVerification & { kind: string };
   };
 
+  let rogueMakers = 0;
+  /**
+   * Attacker: a seal `name` of `type` for the department's certificate, made by a maker the server
+   * does not name (a new SM2 key, its certificate from sm2Ca, which the server trusts for signers).
+   */
+  const rogueSeal = (name: string, type: number) => {
+    const rogueMaker = issueCertificate(sm2Ca, {
+      name: `rogue-maker-${++rogueMakers}`,
+      key: 'sm2',
+      subject: '/C=CN/CN=冒充制章者',
+    });
+    return makeSeal({
+      maker: signerFromSm2(rogueMaker.keyPkcs8, rogueMaker.certDer, [sm2Ca.certDer]),
+      name,
+      type,
+      holderCertificates: [deptCert.certDer],
+      picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
+      validStart: new Date(Date.now() - 60_000),
+      validEnd: new Date(Date.now() + 86_400_000),
+    });
+  };
+
   let made: SealJson;
 
   it('a department gets a signed SESeal for its SM2 certificate, made by the SM2 seal authority', async () => {
@@ -354,20 +376,7 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(ok.status).toBe(201);
 
     // attacker: a seal for the same certificate from a maker the server does not name
-    const rogueMaker = issueCertificate(sm2Ca, {
-      name: 'rogue-maker-2',
-      key: 'sm2',
-      subject: '/C=CN/CN=冒充制章者',
-    });
-    const forged = await makeSeal({
-      maker: signerFromSm2(rogueMaker.keyPkcs8, rogueMaker.certDer, [sm2Ca.certDer]),
-      name: '项城市市场监督管理局行政审批专用章',
-      type: 3,
-      holderCertificates: [deptCert.certDer],
-      picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
-      validStart: new Date(Date.now() - 60_000),
-      validEnd: new Date(Date.now() + 86_400_000),
-    });
+    const forged = await rogueSeal('项城市市场监督管理局行政审批专用章', 3);
     const refusedForged = await register(await licencePdf('GB0002', forged));
     expect(refusedForged.status).toBe(422);
     const forgedBody = (await refusedForged.json()) as { error: string; message: string };
@@ -391,20 +400,7 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
   });
 
   it('attacker: a seal made by a maker the server does not name (its certificate from a CA the server trusts for signers) is not valid on /api/verify', async () => {
-    const rogueMaker = issueCertificate(sm2Ca, {
-      name: 'rogue-maker',
-      key: 'sm2',
-      subject: '/C=CN/CN=冒充制章者',
-    });
-    const forged = await makeSeal({
-      maker: signerFromSm2(rogueMaker.keyPkcs8, rogueMaker.certDer, [sm2Ca.certDer]),
-      name: '项城市市场监督管理局电子公章',
-      type: 1,
-      holderCertificates: [deptCert.certDer],
-      picture: { type: 'PNG', data: new Uint8Array(Buffer.from(picture, 'base64')), width: 42, height: 42 },
-      validStart: new Date(Date.now() - 60_000),
-      validEnd: new Date(Date.now() + 86_400_000),
-    });
+    const forged = await rogueSeal('项城市市场监督管理局电子公章', 1);
     const pdf = await sealPdf(minimalPdf(), {
       signer: signerFromSm2(deptCert.keyPkcs8, deptCert.certDer, [sm2Ca.certDer]),
       seal: forged,

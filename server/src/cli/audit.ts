@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ANCHOR_FILE, listAnchors, readAnchorFile, verifyAnchoredAudit } from '../audit-anchor';
 import { openDatabase } from '../db/index';
 import { verifyCaseTrail } from '../cases/trail';
-import { fromPem } from '../pki/x509';
+import { fromPem } from '../pki/pem';
 import { parse, UsageError } from './args';
 
 const USAGE =

@@ -24,6 +24,8 @@ interface Sealed {
   makerPem: string;
 }
 
+type Lang = 'zh-CN' | 'en';
+
 const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const network = (p: { reset?: boolean } = {}) =>
   executeServerCommand<{ requests: string[] }, typeof p>('sidian-network', p);
@@ -53,12 +55,7 @@ let server: { url: string };
  * seal makers' are `makerAnchors` when given (a URL: fetched), else fetched from the server's `/api/seals/trust` when
  * the registry is asked, else given as text (offline).
  */
-async function view(
-  sealed: Sealed,
-  lang: 'zh-CN' | 'en',
-  sealStatusUrl?: string,
-  makerAnchors?: string[] | URL,
-) {
+async function view(sealed: Sealed, lang: Lang, sealStatusUrl?: string, makerAnchors?: string[] | URL) {
   const el = await fixture<LicenceViewer>(
     `<licence-viewer lang="${lang}" style="width:900px"></licence-viewer>`,
   );
@@ -82,6 +79,42 @@ async function view(
     sealVerdict: root.querySelector<HTMLElement>('[part=gb-seal-verdict]')!.textContent!,
     problems: root.querySelector<HTMLElement>('[part=gb-seal-problems]')?.textContent ?? '',
   };
+}
+
+/** The viewer's words, in each language it speaks, where the registry gives no word on a seal. */
+const WORDS: Record<
+  Lang,
+  { unknown: string; unknownVerdict: string; unreachable: string; unreachableProblem: string }
+> = {
+  'zh-CN': {
+    unknown: '印章登记库中没有此印章（项城市市场监督管理局业务专用章），无法确认印章有效。',
+    unknownVerdict: '无法确认',
+    unreachable: '无法查询印章登记库，未能确认印章（项城市市场监督管理局业务专用章）是否已注销。',
+    unreachableProblem: '无法查询印章登记状态',
+  },
+  en: {
+    unknown:
+      'The seal registry does not know this seal (项城市市场监督管理局业务专用章): the seal cannot be confirmed.',
+    unknownVerdict: 'cannot be established',
+    unreachable:
+      'The seal registry could not be reached: whether the seal (项城市市场监督管理局业务专用章) was revoked is not confirmed.',
+    unreachableProblem: 'could not be asked',
+  },
+};
+
+/**
+ * One new viewer per language of WORDS on `sealed`'s PDF, asking `sealStatusUrl`, checked by
+ * `check` with that language's words.
+ */
+async function inEachLanguage(
+  sealed: Sealed,
+  sealStatusUrl: string,
+  check: (v: Awaited<ReturnType<typeof view>>, words: (typeof WORDS)[Lang]) => void,
+) {
+  for (const lang of Object.keys(WORDS) as Lang[]) {
+    check(await view(sealed, lang, sealStatusUrl), WORDS[lang]);
+    cleanup();
+  }
 }
 
 describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () => {
@@ -179,19 +212,13 @@ describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () 
 
   it('a registry that answers 404 for the seal: not valid (cannot be confirmed), with words', async () => {
     // the real server, asked under a code it never issued
-    for (const lang of ['zh-CN', 'en'] as const) {
-      const v = await view(other, lang, `${server.url}/api/seals/unregistered-{esID}`);
+    await inEachLanguage(other, `${server.url}/api/seals/unregistered-{esID}`, (v, words) => {
       expect(v.report.status).toBe('indeterminate');
       expect(v.el.verdict).toBe('indeterminate');
       expect(v.detail.seals[other.esID]).toEqual({ status: 'unknown' });
-      expect(v.banner).toContain(
-        lang === 'zh-CN'
-          ? '印章登记库中没有此印章（项城市市场监督管理局业务专用章），无法确认印章有效。'
-          : 'The seal registry does not know this seal (项城市市场监督管理局业务专用章): the seal cannot be confirmed.',
-      );
-      expect(v.sealVerdict).toBe(lang === 'zh-CN' ? '无法确认' : 'cannot be established');
-      cleanup();
-    }
+      expect(v.banner).toContain(words.unknown);
+      expect(v.sealVerdict).toBe(words.unknownVerdict);
+    });
   });
 
   it('attacker: a registry record of another seal under this code does not vouch for the revoked seal', async () => {
@@ -219,17 +246,11 @@ describe('<licence-viewer seal-status-url>: the seal registry (GB/T 38540)', () 
   it('the registry cannot be reached: not valid, the banner says the status could not be checked', async () => {
     // a port nothing listens on: the connection is refused
     const { port } = await executeServerCommand<{ port: number }, object>('sidian-closed-port', {});
-    for (const lang of ['zh-CN', 'en'] as const) {
-      const v = await view(other, lang, `http://127.0.0.1:${port}/api/seals/{esID}`);
+    await inEachLanguage(other, `http://127.0.0.1:${port}/api/seals/{esID}`, (v, words) => {
       expect(v.report.status).toBe('indeterminate');
       expect(v.detail.seals[other.esID]).toEqual({ status: 'unavailable' });
-      expect(v.banner).toContain(
-        lang === 'zh-CN'
-          ? '无法查询印章登记库，未能确认印章（项城市市场监督管理局业务专用章）是否已注销。'
-          : 'The seal registry could not be reached: whether the seal (项城市市场监督管理局业务专用章) was revoked is not confirmed.',
-      );
-      expect(v.problems).toContain(lang === 'zh-CN' ? '无法查询印章登记状态' : 'could not be asked');
-      cleanup();
-    }
+      expect(v.banner).toContain(words.unreachable);
+      expect(v.problems).toContain(words.unreachableProblem);
+    });
   });
 });
