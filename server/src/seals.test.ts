@@ -253,6 +253,11 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
       seal: der,
     });
     const pdfBefore = (await verifyOnServer(sealedPdf)) as unknown as SealedVerificationReport;
+    // a PDF is verified as POST /api/verify does (the worker pool and its bounds, the CRLs, the
+    // report cache), not on the server's own thread: the same report, the second one from the cache
+    const viaVerify = await fetch(`${s.url}/api/verify`, { method: 'POST', body: sealedPdf as BodyInit });
+    expect(viaVerify.headers.get('sidian-cache')).toBe('hit');
+    expect(await viaVerify.json()).toEqual(pdfBefore);
     expect(pdfBefore.signatures[0]!.reasons).toEqual([]);
     expect(pdfBefore.status).toBe('valid');
     expect(pdfBefore.signatures[0]!.gbSeal).toMatchObject({

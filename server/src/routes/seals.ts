@@ -18,7 +18,6 @@ import {
   parseSeal,
   parseSesSignature,
   validatePath,
-  verifySealedPdf,
   verifySeal,
   verifySesSignature,
   type SESeal,
@@ -28,14 +27,15 @@ import { parseCertificate } from '../../../packages/core/src/pki/certificate';
 import { parseDer, readOid, readString } from '../../../packages/core/src/pki/der';
 import { OID } from '../../../packages/core/src/pki/oids';
 import { actorOf } from '../auth';
-import { binaryBodies } from '../body';
-import { looksLikePdf } from './basics';
+import { binaryBodies, bodySha256 } from '../body';
+import { clientGoneSignal, looksLikePdf } from './basics';
 import type { Ctx } from '../context';
 import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { fromPem, toPem } from '../pki/x509';
 import { loadSealAuthority, sealAnchorsOf, sealMakersOf, type SealAuthorityConfig } from '../seals/authority';
 import { makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
+import { verifyWithServerState } from '../verify/cache';
 
 const ES_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_PICTURE = 1024 * 1024;
@@ -288,7 +288,7 @@ export async function sealRoutes(
 
   await app.register(async (scope) => {
     binaryBodies(scope, 8 * 1024 * 1024);
-    scope.post('/api/seals/verify', async (req) => {
+    scope.post('/api/seals/verify', async (req, reply) => {
       const body = req.body as Uint8Array | undefined;
       if (!body?.length)
         throw badRequest('the body must be a DER SESeal or SES_Signature', 'SEAL_BAD_REQUEST');
@@ -301,17 +301,17 @@ export async function sealRoutes(
         sealStatus,
       };
       if (looksLikePdf(bytes)) {
-        // a PDF sealed with a GB/T 38540 seal: the PAdES report with each seal's verdict (gbSeal)
-        try {
-          return await verifySealedPdf(bytes, {
-            trustAnchors: ctx.pki.anchors,
-            sealTrustAnchors: authority?.anchors ?? [],
-            sealStatus,
-          });
-        } catch (e) {
-          if (isSidianError(e)) throw unprocessable(e.message, e.code);
-          throw e;
-        }
+        // a PDF sealed with a GB/T 38540 seal: the PAdES report with each seal's verdict (gbSeal),
+        // made as POST /api/verify makes it — in the worker pool, within its time and memory
+        // bounds, against the current CRLs and the seal registry, through the report cache — never
+        // on this thread, where one crafted PDF would hold every other request
+        const { report, cache, crlNumber } = await verifyWithServerState(ctx, bodySha256(body), () => body, {
+          signal: clientGoneSignal(reply),
+        });
+        return reply
+          .header('sidian-cache', cache)
+          .header('sidian-crl-number', String(crlNumber))
+          .send(report);
       }
       let isSeal = true;
       try {
