@@ -9,7 +9,8 @@
  * - `GET /api/seals/:esID` -> the seal's fields, status and DER (base64); public, like a licence.
  * - `POST /api/seals/:esID/revoke` (the holding department) -> revoked from then on.
  * - `POST /api/seals/verify` (a DER SESeal or SES_Signature, or a PDF sealed with such a seal,
- *   gm/ses/pdf.ts) -> the verdict with the registry's status.
+ *   gm/ses/pdf.ts) -> the verdict with the registry's status; a PDF is verified as
+ *   `POST /api/verify` verifies it (the worker pool, the CRLs, the report cache).
  */
 import type { FastifyInstance } from 'fastify';
 import {
