@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
-import type { RandomAccessFile } from '@sidian/core';
+import type { HashName, RandomAccessFile } from '@sidian/core';
 import { hashOnThread, THREAD_HASH_MIN, type EarlyInput, type HashThread } from './hash-thread.mjs';
 import { readRangesAhead } from './read-ahead';
 
@@ -13,8 +13,9 @@ export interface OpenFile extends RandomAccessFile {
   /**
    * Starts hashing the whole file now, so that `digestRanges(hash, [[0, size]], extra)` later only
    * has the extra bytes left to hash (a signature appended to this file; server/src/cli/sign.ts).
+   * A later call for another digest (the key, once read, wants another) stops the first.
    */
-  hashAhead(hash: 'SHA-256' | 'SM3'): void;
+  hashAhead(hash: HashName): void;
   close(): void;
 }
 
@@ -42,25 +43,26 @@ export function openFile(path: string, early?: EarlyInput): OpenFile {
       throw e;
     }
   }
-  let ahead: { hash: string; hashed: Promise<Hash> } | undefined;
+  let ahead: { hash: string; hashed: Promise<Hash>; stop(): void } | undefined;
   let closed = false;
   const readAt = (into: Uint8Array, position: number) =>
     new Promise<number>((resolve, reject) =>
       read(fd, into, 0, into.length, position, (err, bytes) => (err ? reject(err) : resolve(bytes))),
     );
   /** The hash of [0, size), the reads AHEAD_READS chunks ahead of the hashing. */
-  async function hashWhole(h: Hash): Promise<Hash> {
+  async function hashWhole(h: Hash, stopped: () => boolean): Promise<Hash> {
     const buffers = Array.from({ length: AHEAD_READS + 1 }, () => new Uint8Array(AHEAD_CHUNK));
     const chunks = Math.ceil(size / AHEAD_CHUNK);
     const reads: Promise<number>[] = [];
     const issue = (i: number) => {
-      if (i >= chunks || closed) return;
+      if (i >= chunks || closed || stopped()) return;
       const at = i * AHEAD_CHUNK;
       reads[i] = readAt(buffers[i % buffers.length]!.subarray(0, Math.min(AHEAD_CHUNK, size - at)), at);
     };
     for (let i = 0; i < AHEAD_READS; i++) issue(i);
     for (let i = 0; i < chunks; i++) {
       if (closed) throw new Error(`${path} was closed while being hashed`);
+      if (stopped()) throw new Error(`the hash of ${path} was given up`);
       const at = i * AHEAD_CHUNK;
       const want = Math.min(AHEAD_CHUNK, size - at);
       const got = await reads[i]!;
@@ -99,17 +101,20 @@ export function openFile(path: string, early?: EarlyInput): OpenFile {
       return readRangesAhead(fd, size, ranges, each);
     },
     hashAhead(hash) {
-      if (ahead) return;
+      if (ahead?.hash === hash) return;
+      // a hash started for another digest, before the key was known (a PKCS#12 file that held an
+      // SM2 or a P-384 key), stops: its work is of no use, and on this thread it would delay the one needed
+      ahead?.stop();
+      ahead = undefined;
       let h: Hash;
       try {
-        h = createHash(hash === 'SM3' ? 'sm3' : 'sha256');
+        h = createHash(hash === 'SM3' ? 'sm3' : hash.replace('-', '').toLowerCase());
       } catch {
         hasher?.cancel();
         hasher = undefined;
         return; // a Node without OpenSSL's sm3: core hashes the file when it signs
       }
       if (hasher?.hash === hash) return;
-      // a thread started for another hash (a PKCS#12 file that held an SM2 key) stops
       hasher?.cancel();
       hasher = undefined;
       // SM3 costs about 4 ms per MB (OpenSSL's C, no assembly): on the main thread it would run
@@ -119,9 +124,10 @@ export function openFile(path: string, early?: EarlyInput): OpenFile {
         hasher = hashOnThread(fd, size, path, hash);
         return;
       }
-      const hashed = hashWhole(h);
+      let stopped = false;
+      const hashed = hashWhole(h, () => stopped);
       hashed.catch(() => undefined); // seen where it is used; unused when the signer's digest differs
-      ahead = { hash, hashed };
+      ahead = { hash, hashed, stop: () => void (stopped = true) };
     },
     digestRanges(hash, ranges, extra) {
       const wholeFile = ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === size;

@@ -119,6 +119,27 @@ describe('read-ahead thread', () => {
     }
   });
 
+  it('hashAhead for another digest (the key, once read, wants it) stops the first and serves the new one', async () => {
+    const extra = [new Uint8Array([5, 6])];
+    for (const [later, node] of [
+      ['SM3', 'sm3'],
+      ['SHA-384', 'sha384'],
+    ] as const) {
+      const f = openFile(file);
+      f.hashAhead('SHA-256');
+      f.hashAhead(later);
+      expect(f.digestRanges!('SHA-256', [[0, bytes.length]], []), 'the first was given up').toBeUndefined();
+      let reads = 0;
+      const counting = { ...f, readRanges: () => (reads++, undefined), readSync: () => void reads++ };
+      const got = await digestFileRanges(later, counting, [[0, bytes.length]], extra);
+      f.close();
+      expect(reads, 'no second pass over the file').toBe(0);
+      expect(Buffer.from(got).toString('hex')).toBe(
+        createHash(node).update(bytes).update(extra[0]!).digest('hex'),
+      );
+    }
+  });
+
   it('startSignInputHash: `sidian sign IN --key` hashes IN with SM3 from the start; openFile of IN adopts it, of another file does not', async () => {
     const extra = [new Uint8Array([9, 8, 7])];
     const sm3 = createHash('sm3').update(bytes).update(extra[0]!).digest('hex');

@@ -289,7 +289,7 @@ describe('SM2 PDF signatures', () => {
     expect(report.signatures[0]!.chain).toHaveLength(2);
   });
 
-  it('sidian sign --key of a large PDF: the SM3 begun on a thread at the start of the process covers the file, whichever order the arguments come in', async () => {
+  it('sidian sign of a large PDF with an SM2 key: the SM3 begun on a thread (at the start of the process for --key, once the key is read for --p12) covers the file, whichever order the arguments come in', async () => {
     // over 4 MiB, server/bin/sidian.mjs hashes the input on a thread before the command loads
     // (server/src/hash-thread.mjs); a digest of other bytes would make the seal invalid
     const input = path.join(dir, 'cli-big-in.pdf');
@@ -304,10 +304,13 @@ describe('SM2 PDF signatures', () => {
     const certs = path.join(dir, 'sm2-chain-big.pem');
     writeFileSync(certs, leaf.certPem + ca.certPem);
     const out = path.join(dir, 'cli-big-out.pdf');
+    // an SM2 key in a PKCS#12 file: SHA-256 is begun before the key is read, then replaced by SM3
+    const p12File = makePkcs12(leaf, { password: 'gm-secret', chain: [ca] }).file;
     const orders = [
       ['sign', input, '-o', out, '--key', leaf.keyFile, '--cert', certs],
       // an option's value that names another large file is not taken for the input
       ['sign', '--reason', decoy, `--key=${leaf.keyFile}`, '-o', out, '--cert', certs, '--', input],
+      ['sign', input, '-o', out, '--p12', p12File, '--password', 'gm-secret'],
     ];
     for (const args of orders) {
       const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server/bin/sidian.mjs'), ...args], {

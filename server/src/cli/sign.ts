@@ -17,6 +17,7 @@ import {
   signerFromPkcs12,
   signerFromRemote,
   signerFromSm2,
+  signerHash,
   signPdfUpdate,
   type Rect,
   type SealMode,
@@ -93,12 +94,6 @@ export async function signCommand(args: string[], early?: EarlyInput): Promise<n
   // the input is copied and hashed while the key is being loaded (startSigning)
   // a --key is an SM2 key (the others come in PKCS#12): its digest is SM3
   const started = startSigning(input, output, values.key ? 'SM3' : 'SHA-256', early);
-  if (values.key && started.file.size >= THREAD_HASH_MIN) {
-    // the input's SM3 runs on a thread for a while (file-source.ts): this thread has the time now
-    // for G's table and the random generator's start, which the signature would do after the hash
-    setSm2BasePointTable('now');
-    crypto.getRandomValues(new Uint8Array(32));
-  }
   let signer;
   try {
     signer = values.key
@@ -109,6 +104,16 @@ export async function signCommand(args: string[], early?: EarlyInput): Promise<n
   } catch (e) {
     await started.abandon();
     throw e;
+  }
+  // the key decides the digest: a PKCS#12 file may hold an SM2 key (SM3) or a P-384 one (SHA-384),
+  // and the hash begun before it was read is then replaced (file-source.ts)
+  const digest = signerHash(signer);
+  started.file.hashAhead(digest);
+  if (digest === 'SM3' && started.file.size >= THREAD_HASH_MIN) {
+    // the input's SM3 runs on a thread for a while: this thread has the time now for G's table
+    // and the random generator's start, which the signature would otherwise do after the hash
+    setSm2BasePointTable('now');
+    crypto.getRandomValues(new Uint8Array(32));
   }
   const result = await finishSigning(started, {
     signer,
