@@ -56,6 +56,7 @@ async function fill(o: OpenedDatabase): Promise<void> {
       valid_end: new Date(t0 + 365 * 86_400_000).toISOString(),
       der: der.toString('base64'),
       der_sha256: sha256Hex(der),
+      maker_key: `maker-${i % 3}`,
       created_at: new Date(t0 + i * 1000).toISOString(),
       revoked_at: revoked ? new Date(t0 + N * 1000 + i).toISOString() : null,
       revocation_reason: revoked ? '印章遗失 lost' : null,

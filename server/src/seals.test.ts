@@ -30,6 +30,8 @@ import {
   type Entity,
 } from '../../tests/helpers/openssl-pki';
 import { DEMO_DEPARTMENT, generateDevPki, writeDevPki } from './pki/dev-pki';
+import { openDatabase } from './db/index';
+import { sql } from 'kysely';
 import { fromPem, toPem } from './pki/x509';
 import {
   postgresAvailable,
@@ -533,7 +535,7 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     // held before, so the report made then is right again
     await db
       .insertInto('seals')
-      .values({ ...row, der_sha256: null })
+      .values({ ...row, der_sha256: null, maker_key: null })
       .execute();
     const restored = await verifyPdfOnServer(pdf);
     expect(restored.report.status).toBe('valid');
@@ -552,6 +554,42 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
     expect(gbCodes(after.report)).toEqual(['SES_SEAL_REVOKED']);
     expect(after.report.signatures[0]!.reasons.join(' ')).toContain('印章更换 replaced');
   });
+
+  /** A well-formed seal for the department by `maker` (certified by sm2Ca), registered nowhere. */
+  const sealBy = (maker: Entity) =>
+    makeSeal({
+      maker: signerFromSm2(maker.keyPkcs8, maker.certDer, [sm2Ca.certDer]),
+      name: '项城市市场监督管理局电子公章',
+      type: 1,
+      holderCertificates: [deptCert.certDer],
+      picture: {
+        type: 'PNG',
+        data: new Uint8Array(Buffer.from(picture, 'base64')),
+        width: 42,
+        height: 42,
+      },
+      validStart: new Date(Date.now() - 60_000),
+      validEnd: new Date(Date.now() + 86_400_000),
+    });
+  const postTo = async (url: string, route: string, body: Uint8Array) => {
+    const r = await fetch(`${url}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: body as BodyInit,
+    });
+    expect(r.status).toBe(200);
+    return (await r.json()) as SealedVerificationReport & SealVerification;
+  };
+
+  /** `seal`, alone and in a PDF the department sealed with it, is unregistered (invalid) on both routes of `url`. */
+  const expectUnregistered = async (url: string, seal: Uint8Array) => {
+    const pdf = await postTo(url, '/api/verify', await sealWithDept(seal));
+    expect(pdf.status).toBe('invalid');
+    expect(gbCodes(pdf)).toEqual(['SES_SEAL_UNREGISTERED']);
+    const alone = await postTo(url, '/api/seals/verify', seal);
+    expect(alone.status).toBe('invalid');
+    expect(alone.problems.map((p) => p.code)).toEqual(['SES_SEAL_UNREGISTERED']);
+  };
 
   it("a seal root shared with another maker (SIDIAN_SEAL_MAKER_TRUST): the neighbour's seals keep their maker's word (valid on /api/verify, status unknown on /api/seals/verify); our own maker's unregistered seal is invalid", async () => {
     // our maker and a neighbouring maker, both certified by the same SM2 root, which is the seal anchor
@@ -572,30 +610,7 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
       sealMaker: { keyFile: ours.keyFile, certFile: chainFile, trustFile: sm2Ca.certFile },
     });
     try {
-      const sealBy = (maker: Entity) =>
-        makeSeal({
-          maker: signerFromSm2(maker.keyPkcs8, maker.certDer, [sm2Ca.certDer]),
-          name: '项城市市场监督管理局电子公章',
-          type: 1,
-          holderCertificates: [deptCert.certDer],
-          picture: {
-            type: 'PNG',
-            data: new Uint8Array(Buffer.from(picture, 'base64')),
-            width: 42,
-            height: 42,
-          },
-          validStart: new Date(Date.now() - 60_000),
-          validEnd: new Date(Date.now() + 86_400_000),
-        });
-      const post = async (route: string, body: Uint8Array) => {
-        const r = await fetch(`${shared.url}${route}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream' },
-          body: body as BodyInit,
-        });
-        expect(r.status).toBe(200);
-        return (await r.json()) as SealedVerificationReport & SealVerification;
-      };
+      const post = (route: string, body: Uint8Array) => postTo(shared.url, route, body);
       const theirs = await sealBy(neighbour);
       const theirPdf = await post('/api/verify', await sealWithDept(theirs));
       expect(theirPdf.signatures[0]!.reasons).toEqual([]);
@@ -605,15 +620,63 @@ function defineSealSuite(newDatabaseUrl: () => Promise<string | undefined>) {
       expect(theirSeal.status).toBe('indeterminate');
       expect(theirSeal.problems.map((p) => p.code)).toEqual(['SES_SEAL_STATUS_UNKNOWN']);
 
-      const unregistered = await sealBy(ours);
-      const ourPdf = await post('/api/verify', await sealWithDept(unregistered));
-      expect(ourPdf.status).toBe('invalid');
-      expect(gbCodes(ourPdf)).toEqual(['SES_SEAL_UNREGISTERED']);
-      const ourSeal = await post('/api/seals/verify', unregistered);
-      expect(ourSeal.status).toBe('invalid');
-      expect(ourSeal.problems.map((p) => p.code)).toEqual(['SES_SEAL_UNREGISTERED']);
+      await expectUnregistered(shared.url, await sealBy(ours));
     } finally {
       await shared.close();
+    }
+  });
+
+  it('attacker with a retired maker key: after the seal authority changes its key (and the server is upgraded past migration 0011), a seal the old key makes now is unregistered (invalid), while the seals it made before stay valid', async () => {
+    // the operator replaces the maker key (SIDIAN_SEAL_MAKER_KEY/_CERT) under the same seal root;
+    // the old key, retired, leaks later
+    const makerAt = (name: string, cn: string) => {
+      const m = issueCertificate(sm2Ca, { name, key: 'sm2', subject: `/C=CN/CN=${cn}` });
+      const chainFile = path.join(work, `${name}-chain.pem`);
+      fs.writeFileSync(chainFile, m.certPem + sm2Ca.certPem);
+      return { entity: m, config: { keyFile: m.keyFile, certFile: chainFile, trustFile: sm2Ca.certFile } };
+    };
+    const retired = makerAt('retired-maker', '本市制章者（旧密钥）');
+    const current = makerAt('current-maker', '本市制章者');
+    const dataDir = tempDir('sidian-seals-rotation-');
+    writeDevPki(path.join(dataDir, 'pki'), await generateDevPki());
+    fs.writeFileSync(path.join(dataDir, 'pki', 'trust.pem'), sm2Ca.certPem);
+    const databaseUrl = await newDatabaseUrl();
+    const before = await startTestServer({ dataDir, databaseUrl, sealMaker: retired.config });
+    let issued: SealJson;
+    try {
+      const r = await fetch(`${before.url}/api/seals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': before.apiKey },
+        body: JSON.stringify(sealBody()),
+      });
+      expect(r.status).toBe(201);
+      issued = (await r.json()) as SealJson;
+    } finally {
+      await before.close();
+    }
+    // and the database is as a server before migration 0011 left it (no maker key in the rows):
+    // the upgrade reads each seal's maker from its DER
+    const opened = await openDatabase({ dataDir, databaseUrl });
+    try {
+      await opened.db.schema.dropIndex('seals_maker').execute();
+      await opened.db.schema.alterTable('seals').dropColumn('maker_key').execute();
+      await sql`delete from kysely_migration where name = '0011_seals_maker'`.execute(opened.db);
+    } finally {
+      await opened.close();
+    }
+    const after = await startTestServer({ dataDir, databaseUrl, sealMaker: current.config });
+    try {
+      const post = (route: string, body: Uint8Array) => postTo(after.url, route, body);
+      // made by the retired key before the change, registered: valid
+      const old = new Uint8Array(Buffer.from(issued.seal, 'base64'));
+      const oldPdf = await post('/api/verify', await sealWithDept(old));
+      expect(oldPdf.signatures[0]!.reasons).toEqual([]);
+      expect(oldPdf.status).toBe('valid');
+      expect((await post('/api/seals/verify', old)).status).toBe('valid');
+      // made by the retired key now, never registered: invalid on both routes
+      await expectUnregistered(after.url, await sealBy(retired.entity));
+    } finally {
+      await after.close();
     }
   });
 

@@ -350,6 +350,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_seals_maker': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    async up(db: Kysely<any>) {
+      // the maker key (base64 SubjectPublicKeyInfo) that made each registered seal: every key that
+      // ever made a seal here, the current one and those it replaced, is one whose seals the
+      // registry holds completely (seals/registry.ts)
+      await db.schema.alterTable('seals').addColumn('maker_key', 'text').execute();
+      const { parseSeal } = await import('../../../packages/core/src/gm/ses/seal');
+      const { makerKeyOf } = await import('../seals/registry');
+      const rows = (await db.selectFrom('seals').select(['es_id', 'der']).execute()) as {
+        es_id: string;
+        der: string;
+      }[];
+      for (const r of rows) {
+        let key: string | undefined;
+        try {
+          key = makerKeyOf(parseSeal(new Uint8Array(Buffer.from(r.der, 'base64'))).makerCertificate);
+        } catch {
+          key = undefined; // an unreadable row names no maker
+        }
+        if (key) await db.updateTable('seals').set({ maker_key: key }).where('es_id', '=', r.es_id).execute();
+      }
+      await db.schema.createIndex('seals_maker').on('seals').column('maker_key').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -200,6 +200,8 @@ export interface SealsTable {
   der: string; // base64 DER of the SESeal
   /** SHA-256 (hex) of the DER; null only in rows written before migration 0010 by an older server. */
   der_sha256: string | null;
+  /** Base64 SubjectPublicKeyInfo of the maker key that made the seal; null for an unreadable row (migration 0011). */
+  maker_key: string | null;
   created_at: string;
   revoked_at: string | null;
   revocation_reason: string | null;

@@ -35,7 +35,7 @@ import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { fromPem, toPem } from '../pki/x509';
 import { loadSealAuthority, sealAnchorsOf, sealMakersOf, type SealAuthorityConfig } from '../seals/authority';
-import { makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
+import { madeSealsHere, makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
 import { verifyWithServerState } from '../verify/cache';
 
 const ES_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -149,7 +149,8 @@ export async function sealRoutes(
       revokedAt: row.revoked_at ?? undefined,
       reason: row.revocation_reason ?? undefined,
     };
-    const own = !!ownMakerKey && makerKeyOf(seal.makerCertificate) === ownMakerKey;
+    const makerKey = makerKeyOf(seal.makerCertificate);
+    const own = !!makerKey && (makerKey === ownMakerKey || (await madeSealsHere(ctx.db, makerKey)));
     return registryStatus(entry, sha256Hex(seal.der), own, 'unknown');
   };
 
@@ -235,6 +236,7 @@ export async function sealRoutes(
       valid_end: seal.property.validEnd.toISOString(),
       der: Buffer.from(der).toString('base64'),
       der_sha256: sha256Hex(der),
+      maker_key: ownMakerKey ?? null,
       created_at: now,
       revoked_at: null,
       revocation_reason: null,

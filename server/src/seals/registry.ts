@@ -1,10 +1,12 @@
 /**
  * The seal registry (the `seals` table, routes/seals.ts) as verification reads it.
  *
- * The registry is the complete record of the seals our seal authority's maker key has made: a
- * seal signed by that key which the registry does not hold — same esID and same DER — was never
- * issued by us (a leaked maker key, a lost row, a restored backup) and is `unregistered`, which
- * makes its verdict invalid (SES_SEAL_UNREGISTERED), never merely "good" or indeterminate.
+ * The registry is the complete record of the seals our seal authority's maker keys have made —
+ * the current key and every earlier one that made a seal here (each row names its maker key,
+ * migration 0011) —: a seal signed by one of them which the registry does not hold — same esID
+ * and same DER — was never issued by us (a leaked maker key, a retired key that leaked later, a
+ * lost row, a restored backup) and is `unregistered`, which makes its verdict invalid
+ * (SES_SEAL_UNREGISTERED), never merely "good" or indeterminate.
  *
  * Verification runs in worker processes (verify/pool.ts), which have no database. They get a
  * snapshot: per seal its esID, the SHA-256 of its DER and its revocation, not the DERs. The
@@ -49,11 +51,11 @@ export function makerKeyOf(certificate: Uint8Array): string | undefined {
  * The registry's word on one seal.
  * - Registered (same esID, same DER digest): `revoked` with when and why, else `good`.
  * - Made by one of our maker keys but not registered: `unregistered`.
- * - Made by another maker: `otherwise`. The registry is complete only for our own maker key. A
+ * - Made by another maker: `otherwise`. The registry is complete only for our own maker keys. A
  *   maker under the same anchors (SIDIAN_SEAL_MAKER_TRUST naming a root shared with other seal
- *   makers, or our maker's previous key) keeps records we do not hold, so absence here says
- *   nothing: `POST /api/verify` keeps today's `good` (the maker's certificate path is the
- *   evidence), `POST /api/seals/verify` says `unknown`.
+ *   makers) keeps records we do not hold, so absence here says nothing: `POST /api/verify` keeps
+ *   today's `good` (the maker's certificate path is the evidence), `POST /api/seals/verify` says
+ *   `unknown`.
  */
 export function registryStatus(
   entry: RegistryEntry | undefined,
@@ -130,6 +132,28 @@ export async function loadRegistry(db: Db): Promise<string> {
   );
 }
 
+/** Whether `makerKey` (base64 SubjectPublicKeyInfo) made a seal in the registry: then it is one of ours. */
+export async function madeSealsHere(db: Db, makerKey: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('seals')
+    .select('es_id')
+    .where('maker_key', '=', makerKey)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The maker keys that made the registry's seals (from the index `seals_maker`), sorted. */
+async function registryMakerKeys(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('seals')
+    .select('maker_key')
+    .distinct()
+    .where('maker_key', 'is not', null)
+    .execute();
+  return rows.map((r) => r.maker_key!).sort();
+}
+
 /** A snapshot is reloaded at least this often, even when the state looks unchanged. */
 export const SNAPSHOT_MAX_AGE_MS = 60_000;
 
@@ -138,6 +162,8 @@ interface Snapshot {
   loadedAt: number;
   entries: string;
   digest: string;
+  /** The maker keys that made the registry's seals (`registryMakerKeys`). */
+  makerKeys: string[];
 }
 
 const snapshots = new WeakMap<object, Snapshot>();
@@ -150,7 +176,7 @@ export async function registrySnapshot(
   owner: object,
   db: Db,
   state: string,
-): Promise<{ entries: string; digest: string }> {
+): Promise<{ entries: string; digest: string; makerKeys: string[] }> {
   const now = Date.now();
   const found = snapshots.get(owner);
   if (found && found.state === state && now - found.loadedAt < SNAPSHOT_MAX_AGE_MS) return found;
@@ -160,6 +186,7 @@ export async function registrySnapshot(
     loadedAt: now,
     entries,
     digest: createHash('sha256').update(entries).digest('hex'),
+    makerKeys: await registryMakerKeys(db),
   };
   snapshots.set(owner, snapshot);
   return snapshot;

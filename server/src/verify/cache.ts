@@ -132,9 +132,10 @@ export async function serverSealOptions(ctx: Ctx): Promise<{
 }> {
   const sealTrustAnchors = sealAnchorsOf.get(ctx)?.map((a) => toPem(a, 'CERTIFICATE'));
   if (!sealTrustAnchors) return { sealState: 'no-seal-authority' };
-  const ownMakerKeys = makerKeysOf(sealMakersOf.get(ctx) ?? []);
   const state = await registryState(ctx.db);
-  const { entries, digest } = await registrySnapshot(ctx, ctx.db, state);
+  const { entries, digest, makerKeys } = await registrySnapshot(ctx, ctx.db, state);
+  // our maker keys: the configured one and every key that made a seal here (a retired key too)
+  const ownMakerKeys = [...new Set([...makerKeysOf(sealMakersOf.get(ctx) ?? []), ...makerKeys])].sort();
   return {
     sealTrustAnchors,
     sealRegistry: { digest, entries, ownMakerKeys },
