@@ -42,7 +42,10 @@ export function pageLang(acceptLanguage: string | undefined, query?: unknown): P
 
 /** The status words come from the one table (packages/core/src/licence/status.ts); only the colour is the page's. */
 const STATUS_CLASS: Record<string, string> = { valid: 'ok', 'not-yet-valid': 'warn', suspended: 'warn' };
-function statusWords(status: string, lang: PageLang): { cls: string; word: string; note: string; dateLabel: string | null } {
+function statusWords(
+  status: string,
+  lang: PageLang,
+): { cls: string; word: string; note: string; dateLabel: string | null } {
   const t = licenceStatusTerm(status, lang);
   const word = lang === 'en' ? t.term.charAt(0).toUpperCase() + t.term.slice(1) : t.term;
   return { cls: STATUS_CLASS[status] ?? 'bad', word, note: t.note, dateLabel: t.dateLabel };
@@ -287,7 +290,9 @@ function gbSealRows(lang: PageLang, s: VerificationReport['signatures'][number])
   if (!seal) return '';
   const t = T[lang];
   const type = SEAL_TYPES[seal.type]?.[lang === 'en' ? 'en' : 'zh'] ?? String(seal.type);
-  const day = (iso: string) => iso.slice(0, 10);
+  // the day in Beijing time (UTC+8), as <licence-viewer> writes a seal's dates: a seal valid from
+  // midnight in China starts at 16:00 UTC the day before
+  const day = (iso: string) => new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 10);
   const cls = seal.status === 'valid' ? 'ok' : seal.status === 'invalid' ? 'bad' : 'warn';
   return `<dt>${t.gbSeal}</dt><dd class="gb-seal">${esc(seal.name)} · ${esc(type)} · ${esc(day(seal.validStart))} ${t.to} ${esc(day(seal.validEnd))} <span class="status ${cls}">${esc(t.sigStatus[seal.status] ?? seal.status)}</span></dd>
 <dt>${t.sealCode}</dt><dd class="seal-code">${esc(seal.esID)}</dd>`;
