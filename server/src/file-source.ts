@@ -117,11 +117,10 @@ export function openFile(path: string, early?: EarlyInput): OpenFile {
       if (hasher?.hash === hash) return;
       hasher?.cancel();
       hasher = undefined;
-      // SM3 costs about 4 ms per MB (OpenSSL's C, no assembly): on the main thread it would run
-      // after the loading and the key's decryption instead of beside them. SHA-256 (about 1 ms per
-      // MB) gains less than a thread's start-up costs (hash-thread.mjs).
+      // SM3 of a large file on a thread (hash-thread.mjs): on this one it would run after the
+      // loading and the key's decryption instead of beside them
       if (hash === 'SM3' && size >= THREAD_HASH_MIN) {
-        hasher = hashOnThread(fd, size, path, hash);
+        hasher = hashOnThread(fd, size, path);
         return;
       }
       let stopped = false;

@@ -2,19 +2,15 @@
 export declare const THREAD_HASH_MIN: number;
 
 export interface HashThread {
-  readonly hash: 'SHA-256' | 'SM3';
+  readonly hash: 'SM3';
   /** The digest of the whole file, then of `extra`; asked once. */
   digest(extra: Uint8Array[]): Promise<Uint8Array>;
   /** Stops the thread unless its digest was asked for. */
   cancel(): void;
 }
 
-export declare function hashOnThread(
-  fd: number,
-  size: number,
-  path: string,
-  hash: 'SHA-256' | 'SM3',
-): HashThread;
+/** SM3 of [0, size) of the open file `fd`, on a thread of its own. */
+export declare function hashOnThread(fd: number, size: number, path: string): HashThread;
 
 /** The input of `sidian sign`, opened and being hashed before the CLI loaded. */
 export interface EarlyInput {

@@ -161,4 +161,4 @@ export function pageAlignedMemory(bytes: number, shared: boolean): ArrayBufferLi
   }
 }
 
-export { toHex } from './pki/der';
+export { toBase64, toHex } from './pki/der';

@@ -43,7 +43,7 @@ export { PdfDocument, PdfView, type PageInfo } from './pdf/document';
 export type { RandomAccessFile, PdfInput } from './pdf/source';
 export { listFields, type FieldInfo } from './sign/fields';
 export { fillForm, describeForm, type FieldValue, type FillOptions, type FormField } from './form/fill';
-export { digestChunks, toHex } from './digest';
+export { digestChunks, toBase64, toHex } from './digest';
 export { verifyPdf, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify';
 export type { SignatureEvidence } from './verify/types';
 export {

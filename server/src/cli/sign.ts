@@ -218,8 +218,8 @@ interface StartedSigning {
  * part of the signature's digest (ISO 32000-1 §12.8.1: the first ByteRange range runs from byte 0
  * to /Contents in the update, after the whole input). Both run while the key is decrypted and the
  * signature's objects are planned. `hash` is the signer's digest as far as it can be told before
- * the key is loaded (SM3 for an SM2 key file, SHA-256 otherwise); a signer whose digest turns out
- * to differ hashes the file again.
+ * the key is loaded (SM3 for an SM2 key file, SHA-256 otherwise); when the key wants another
+ * (a PKCS#12 file holding an SM2 or P-384 key), signCommand's second hashAhead replaces it.
  */
 function startSigning(
   input: string,

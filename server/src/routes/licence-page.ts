@@ -40,6 +40,9 @@ export function pageLang(acceptLanguage: string | undefined, query?: unknown): P
   return 'zh-CN';
 }
 
+/** The colour of a verdict (a report's, a signature's, a seal's): valid, invalid, else indeterminate. */
+const verdictClass = (status: string) => (status === 'valid' ? 'ok' : status === 'invalid' ? 'bad' : 'warn');
+
 /** The status words come from the one table (packages/core/src/licence/status.ts); only the colour is the page's. */
 const STATUS_CLASS: Record<string, string> = { valid: 'ok', 'not-yet-valid': 'warn', suspended: 'warn' };
 function statusWords(
@@ -250,7 +253,7 @@ export function verificationPage(
 ): string {
   const t = T[lang];
   const [verdict, explanation] = t.verdict[report.status] ?? t.verdict.indeterminate!;
-  const cls = report.status === 'valid' ? 'ok' : report.status === 'indeterminate' ? 'warn' : 'bad';
+  const cls = verdictClass(report.status);
   const sigs = report.signatures
     .map((s) => {
       const time = s.timestampTime ?? s.claimedTime;
@@ -259,7 +262,7 @@ export function verificationPage(
         : '—';
       const who = s.signer?.commonName ?? '—';
       return `<dl class="signature">
-<dt>${esc(t.kinds[s.kind] ?? s.kind)}</dt><dd><span class="status ${s.status === 'valid' ? 'ok' : s.status === 'invalid' ? 'bad' : 'warn'}">${esc(t.sigStatus[s.status] ?? s.status)}</span></dd>
+<dt>${esc(t.kinds[s.kind] ?? s.kind)}</dt><dd><span class="status ${verdictClass(s.status)}">${esc(t.sigStatus[s.status] ?? s.status)}</span></dd>
 <dt>${t.signer}</dt><dd class="signer">${esc(who)}</dd>
 ${s.signer?.organization ? `<dt>${t.organization}</dt><dd>${esc(s.signer.organization)}</dd>` : ''}
 <dt>${t.time}</dt><dd class="time">${when}</dd>
@@ -293,8 +296,7 @@ function gbSealRows(lang: PageLang, s: VerificationReport['signatures'][number])
   // the day in Beijing time (UTC+8), as <licence-viewer> writes a seal's dates: a seal valid from
   // midnight in China starts at 16:00 UTC the day before
   const day = (iso: string) => new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 10);
-  const cls = seal.status === 'valid' ? 'ok' : seal.status === 'invalid' ? 'bad' : 'warn';
-  return `<dt>${t.gbSeal}</dt><dd class="gb-seal">${esc(seal.name)} · ${esc(type)} · ${esc(day(seal.validStart))} ${t.to} ${esc(day(seal.validEnd))} <span class="status ${cls}">${esc(t.sigStatus[seal.status] ?? seal.status)}</span></dd>
+  return `<dt>${t.gbSeal}</dt><dd class="gb-seal">${esc(seal.name)} · ${esc(type)} · ${esc(day(seal.validStart))} ${t.to} ${esc(day(seal.validEnd))} <span class="status ${verdictClass(seal.status)}">${esc(t.sigStatus[seal.status] ?? seal.status)}</span></dd>
 <dt>${t.sealCode}</dt><dd class="seal-code">${esc(seal.esID)}</dd>`;
 }
 

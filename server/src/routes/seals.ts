@@ -35,8 +35,8 @@ import type { SealsTable } from '../db/schema';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable } from '../errors';
 import { fromPem, toPem } from '../pki/x509';
 import { loadSealAuthority, sealAnchorsOf, sealMakersOf, type SealAuthorityConfig } from '../seals/authority';
-import { madeSealsHere, makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
-import { verifyWithServerState } from '../verify/cache';
+import { makerKeyOf, registryStatus, sha256Hex } from '../seals/registry';
+import { serverSealOptions, verifyWithServerState } from '../verify/cache';
 
 const ES_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_PICTURE = 1024 * 1024;
@@ -134,7 +134,7 @@ export async function sealRoutes(
 
   /**
    * The registry's word on a seal: revoked or good when it holds this very seal; unregistered when
-   * our maker's key made it but it is not here; unknown when another maker made it (registry.ts).
+   * one of our maker keys made it but it is not here; unknown when another maker made it (registry.ts).
    */
   const sealStatus = async (seal: SESeal): Promise<SealStatus> => {
     const row = ES_ID.test(seal.esID)
@@ -149,8 +149,9 @@ export async function sealRoutes(
       revokedAt: row.revoked_at ?? undefined,
       reason: row.revocation_reason ?? undefined,
     };
+    // our maker keys as every verification counts them: the configured one and each that made a seal here
     const makerKey = makerKeyOf(seal.makerCertificate);
-    const own = !!makerKey && (makerKey === ownMakerKey || (await madeSealsHere(ctx.db, makerKey)));
+    const own = !!makerKey && !!(await serverSealOptions(ctx)).sealRegistry?.ownMakerKeys.includes(makerKey);
     return registryStatus(entry, sha256Hex(seal.der), own, 'unknown');
   };
 

@@ -132,17 +132,6 @@ export async function loadRegistry(db: Db): Promise<string> {
   );
 }
 
-/** Whether `makerKey` (base64 SubjectPublicKeyInfo) made a seal in the registry: then it is one of ours. */
-export async function madeSealsHere(db: Db, makerKey: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('seals')
-    .select('es_id')
-    .where('maker_key', '=', makerKey)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** The maker keys that made the registry's seals (from the index `seals_maker`), sorted. */
 async function registryMakerKeys(db: Db): Promise<string[]> {
   const rows = await db

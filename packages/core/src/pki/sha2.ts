@@ -240,8 +240,8 @@ export function digestSync(hash: Exclude<HashName, 'SM3'> | 'SHA-1', data: Uint8
 /**
  * The synchronous digest of `hash` as a function, for loops of thousands of tiny digests (the
  * PKCS#12 key derivation): the platform is looked up once, and in Node the result is Node's own
- * buffer (possibly a view into a shared pool: read it, do not keep its .buffer). crypto.hash (Node 20.12+) digests in one call, about twice as fast for tiny
- * inputs as a Hash object.
+ * buffer (possibly a view into a shared pool: read it, do not keep its .buffer). crypto.hash
+ * (Node 20.12+) digests in one call, about twice as fast for tiny inputs as a Hash object.
  */
 export function digester(hash: Exclude<HashName, 'SM3'> | 'SHA-1'): (data: Uint8Array) => Uint8Array {
   // Node's native hash when the platform has it (no import of a Node built-in): the PKCS#12 KDF

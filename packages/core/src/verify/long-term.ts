@@ -10,6 +10,7 @@
  */
 import type { PdfDocument } from '../pdf/document';
 import type { CertificateInfo } from '../pki/certificate';
+import { toBase64 } from '../pki/der';
 import { type Evidence, type UsedEvidence, dssEvidence, mergeEvidence } from '../pki/revocation';
 import { evaluateTrust, type TrustResult } from './trust';
 import type { SignatureEvidence, SignatureReport } from './types';
@@ -209,10 +210,4 @@ async function settleOne(
   // when trusted: CRLs that had to be set aside (pki/path.ts warnings), as for any verification
   report.reasons.push(...best.t.reasons);
   return best.t.trust === 'trusted';
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return btoa(s);
 }

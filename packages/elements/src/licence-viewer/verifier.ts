@@ -10,6 +10,7 @@ import {
   PdfDocument,
   isLicenceIdentifier,
   readLicence,
+  toBase64,
   verifyPdf,
   type LicenceMetadata,
   type SESeal,
@@ -170,12 +171,6 @@ function toSealStatus(r: SealRegistryStatus): SealStatus {
     revokedAt: at && !Number.isNaN(at.getTime()) ? at : undefined,
     reason: r.revocationReason ?? undefined,
   };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /**
